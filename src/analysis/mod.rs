@@ -1,0 +1,826 @@
+//! The analysis core: a [`Recording`] and an [`AnalysisConfig`] in, an
+//! [`Analysis`] out.
+//!
+//! Pipeline:
+//! 1. **Stimuli** from, in order of preference, the trigger channel (given, or a
+//!    CSV column named like a trigger), stimulus times the file knows (sweeps,
+//!    annotations), or the artifacts' steep slopes ([`stimulus`]).
+//! 2. **Mains hum** found and modelled outside response windows ([`dsp`]).
+//! 3. **Polarity**: which way the CMAP's main phase points, by an
+//!    amplitude-weighted vote over the responses (or as the user says).
+//! 4. **Responses** measured one by one in windows that end before the next
+//!    stimulus ([`response`]).
+//! 5. **Trains** grouped by interval, **roles** given by the protocol, the rate
+//!    (≥ 10 Hz is `hfs`), voluntary activity between trains (exercise), or
+//!    order and gaps ([`trains`]).
+//! 6. **Metrics** per train and for the session ([`metrics`]), **quality**
+//!    flags ([`quality`]), and the **classification** ([`classify`]).
+
+pub mod classify;
+pub mod dsp;
+pub mod metrics;
+pub mod quality;
+pub mod response;
+pub mod result;
+pub mod stimulus;
+pub mod trains;
+
+use crate::config::{AnalysisConfig, PolarityChoice};
+use crate::error::{Error, Result};
+use crate::protocol::TrainRole;
+use crate::recording::{ChannelKind, Recording, StimulusOrigin};
+use crate::units::{Ms, SampleRate, Seconds};
+use dsp::{HumModel, Mask};
+use metrics::ShapeParams;
+use response::Measurement;
+pub use result::Analysis;
+use result::{round, round_opt, ResponseOut, SessionOut, Source, TrainOut};
+
+/// How the stimuli were found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StimulusSource {
+    /// Steep artifact slopes in the EMG.
+    ArtifactSlope,
+    /// Rising edges of a trigger channel.
+    TriggerChannel,
+    /// Time 0 of epoched sweeps.
+    Sweeps,
+    /// Annotations in the file.
+    Annotations,
+}
+
+impl StimulusSource {
+    fn name(self) -> &'static str {
+        match self {
+            StimulusSource::ArtifactSlope => "artifact_slope",
+            StimulusSource::TriggerChannel => "trigger_channel",
+            StimulusSource::Sweeps => "sweeps",
+            StimulusSource::Annotations => "annotations",
+        }
+    }
+}
+
+/// A train with its measured responses, before rendering.
+#[derive(Debug, Clone)]
+pub struct MeasuredTrain {
+    /// Stimulus sample indices.
+    pub stimuli: Vec<usize>,
+    /// Stimulus times, s (None when sweep timing is unknown).
+    pub times: Vec<Option<f64>>,
+    /// Stimulation rate, Hz.
+    pub rate_hz: Option<f64>,
+    /// Role.
+    pub role: TrainRole,
+    /// How the role was decided.
+    pub role_source: &'static str,
+    /// Seconds from the end of exercise, when known.
+    pub delay_s: Option<f64>,
+    /// Measurements (one per measurable response).
+    pub measurements: Vec<Measurement>,
+    /// Whether each response touched a clipping rail.
+    pub clipped: Vec<bool>,
+    /// Responses that could not be measured (window too short).
+    pub unmeasured: usize,
+}
+
+impl MeasuredTrain {
+    /// Amplitudes, mV.
+    pub fn amplitudes(&self) -> Vec<f64> {
+        self.measurements.iter().map(|m| m.amplitude_mv).collect()
+    }
+    /// Areas, mV·ms.
+    pub fn areas(&self) -> Vec<f64> {
+        self.measurements.iter().map(|m| m.area_mv_ms).collect()
+    }
+    /// Whether the train is a low-rate (decrement) train.
+    pub fn is_low_rate(&self) -> bool {
+        self.role != TrainRole::Hfs
+    }
+}
+
+/// Everything the later stages (quality, classification, rendering) need.
+pub struct Context<'a> {
+    /// Configuration.
+    pub cfg: &'a AnalysisConfig,
+    /// Sample rate.
+    pub rate: SampleRate,
+    /// Trains.
+    pub trains: Vec<MeasuredTrain>,
+    /// Exercise period (start, end), s, and its source.
+    pub exercise: Option<(f64, f64, &'static str)>,
+    /// Hum model, when hum was found.
+    pub hum: Option<HumModel>,
+    /// Whether roles came from order and gaps alone.
+    pub roles_guessed: bool,
+    /// Sweeps without a known rate.
+    pub rate_unknown: bool,
+    /// Number of protocol train entries that did not match a found train.
+    pub protocol_mismatch: Option<(usize, usize)>,
+}
+
+/// Analyse a recording.
+pub fn analyze(rec: &Recording, cfg: &AnalysisConfig) -> Result<Analysis> {
+    let path = &rec.path;
+    let nothing = |reason: &str| Error::NothingToAnalyse {
+        path: path.clone(),
+        reason: reason.to_string(),
+    };
+    let ch = rec
+        .channels
+        .get(cfg.channel)
+        .ok_or_else(|| Error::NoSuchChannel {
+            path: path.clone(),
+            channel: cfg.channel.to_string(),
+            available: rec.channels.len(),
+        })?;
+    if ch.kind != ChannelKind::Signal {
+        return Err(Error::Usage(format!(
+            "{}: channel {} ({}) is a trigger channel, not an EMG signal",
+            path.display(),
+            cfg.channel,
+            ch.label
+        )));
+    }
+    if !ch.is_loaded() {
+        return Err(Error::Usage(format!(
+            "{}: channel {} was not decoded",
+            path.display(),
+            cfg.channel
+        )));
+    }
+    let x: &[f32] = &ch.samples;
+    let rate = rec.sample_rate;
+    if x.len() < rate.samples_in(Ms(20.0)) {
+        return Err(nothing("the recording is shorter than 20 ms"));
+    }
+    let segments: Vec<(usize, usize)> = rec.segments.iter().map(|s| (s.start, s.end())).collect();
+
+    // 1. Stimuli.
+    let trigger = match cfg.trigger_channel {
+        Some(t) => {
+            let tc = rec.channels.get(t).ok_or_else(|| Error::NoSuchChannel {
+                path: path.clone(),
+                channel: t.to_string(),
+                available: rec.channels.len(),
+            })?;
+            Some(tc)
+        }
+        None => rec
+            .channels
+            .iter()
+            .find(|c| c.kind == ChannelKind::Trigger && c.is_loaded()),
+    };
+    let noise_slope_sd = dsp::diff_noise_sd(x, 400_000);
+    let (stims, source): (Vec<usize>, StimulusSource) = if let Some(tc) = trigger {
+        if !tc.is_loaded() {
+            return Err(Error::Usage(format!(
+                "{}: trigger channel {} was not decoded",
+                path.display(),
+                tc.index
+            )));
+        }
+        (
+            stimulus::detect_from_trigger(&tc.samples, rate),
+            StimulusSource::TriggerChannel,
+        )
+    } else if let Some(k) = &rec.stimuli {
+        let src = match k.origin {
+            StimulusOrigin::Sweeps => StimulusSource::Sweeps,
+            StimulusOrigin::Annotations => StimulusSource::Annotations,
+        };
+        (
+            k.samples.iter().copied().filter(|&s| s < x.len()).collect(),
+            src,
+        )
+    } else {
+        let det = stimulus::detect_from_artifacts(x, rate, &segments);
+        (
+            det.stimuli.iter().map(|s| s.sample).collect(),
+            StimulusSource::ArtifactSlope,
+        )
+    };
+    if stims.is_empty() {
+        return Err(nothing(match source {
+            StimulusSource::TriggerChannel => "the trigger channel has no rising edge",
+            _ => "no stimulus artifact found (no steep, isolated slopes in the signal)",
+        }));
+    }
+    let timing_known = rec.stimuli.as_ref().is_none_or(|k| k.timing_known) || trigger.is_some();
+
+    // 2. Hum, fitted outside response windows.
+    let mask = Mask::new(
+        stims
+            .iter()
+            .map(|&s| {
+                (
+                    s.saturating_sub(rate.samples_in(Ms(2.0))),
+                    (s + rate.samples_in(Ms(45.0))).min(x.len()),
+                )
+            })
+            .collect(),
+    );
+    let hum = dsp::fit_hum(x, rate, &segments, &mask);
+
+    // Clipping rails: the extremes, if the signal sits on them for ≥ 3 samples.
+    let rails = find_rails(x);
+
+    // 3–4. Windows, polarity, measurement.
+    let windows: Vec<(usize, usize, usize)> = stims
+        .iter()
+        .enumerate()
+        .map(|(k, &s)| window_of(s, stims.get(k + 1).copied(), &segments, rate, cfg))
+        .collect();
+    let steep_floor = 20.0 * noise_slope_sd.max(1e-12);
+    let (sign, polarity_source) = match cfg.polarity {
+        PolarityChoice::Negative => (-1.0, "user"),
+        PolarityChoice::Positive => (1.0, "user"),
+        PolarityChoice::Auto => (
+            vote_polarity(
+                x,
+                &stims,
+                &windows,
+                rate,
+                cfg,
+                hum.as_ref(),
+                rails,
+                steep_floor,
+            ),
+            "auto",
+        ),
+    };
+    let oriented_rails = rails.map(|(lo, hi)| if sign > 0.0 { (lo, hi) } else { (-hi, -lo) });
+    let mut measured: Vec<Option<(Measurement, bool)>> = Vec::with_capacity(stims.len());
+    let mut buf = Vec::new();
+    for (k, &s) in stims.iter().enumerate() {
+        let (a, b, _) = windows[k];
+        fill_window(x, a, b, sign, hum.as_ref(), &mut buf);
+        let m = response::measure(&buf, s - a, rate, &cfg.measure, oriented_rails, steep_floor);
+        measured.push(m.map(|m| {
+            let clipped = oriented_rails.is_some_and(|(lo, hi)| {
+                let from = (s - a + m.blank_end).min(buf.len());
+                let to = ((s - a) as f64 + m.phase_end).ceil().max(0.0) as usize;
+                buf[from..to.min(buf.len()).max(from)]
+                    .iter()
+                    .any(|&v| v <= lo + 1e-9 * lo.abs() || v >= hi - 1e-9 * hi.abs())
+            });
+            (m, clipped)
+        }));
+    }
+
+    // 5. Trains.
+    let times: Vec<f64> = stims.iter().map(|&s| rec.time_of(s as f64)).collect();
+    let groups = group_stimuli(&times, timing_known, cfg, stims.len());
+    let mut ctx_trains: Vec<MeasuredTrain> = Vec::new();
+    for (gi, g) in groups.iter().enumerate() {
+        let spec = cfg.trains.get(gi);
+        let rate_hz = if timing_known {
+            trains::rate_of(&times[g.clone()])
+        } else {
+            spec.and_then(|t| t.rate_hz).or(cfg.sweep_rate.map(|h| h.0))
+        };
+        let tt: Vec<Option<f64>> = if timing_known {
+            times[g.clone()].iter().map(|&t| Some(t)).collect()
+        } else {
+            // Sweeps: times only when the rate is known; trains back to back.
+            (0..g.len())
+                .map(|j| rate_hz.map(|r| (g.start + j) as f64 / r))
+                .collect()
+        };
+        let mut ms = Vec::new();
+        let mut clipped = Vec::new();
+        let mut unmeasured = 0;
+        for m in &measured[g.clone()] {
+            match m {
+                Some((m, c)) => {
+                    ms.push(m.clone());
+                    clipped.push(*c);
+                }
+                None => unmeasured += 1,
+            }
+        }
+        ctx_trains.push(MeasuredTrain {
+            stimuli: stims[g.clone()].to_vec(),
+            times: tt,
+            rate_hz,
+            role: TrainRole::Baseline,
+            role_source: "order_and_gaps",
+            delay_s: None,
+            measurements: ms,
+            clipped,
+            unmeasured,
+        });
+    }
+    let mut ctx = Context {
+        cfg,
+        rate,
+        trains: ctx_trains,
+        exercise: None,
+        hum,
+        roles_guessed: false,
+        rate_unknown: !timing_known
+            && cfg.sweep_rate.is_none()
+            && cfg.trains.iter().all(|t| t.rate_hz.is_none()),
+        protocol_mismatch: None,
+    };
+    assign_roles(
+        &mut ctx,
+        x,
+        noise_slope_sd,
+        &windows,
+        &stims,
+        rec,
+        timing_known,
+    );
+
+    // 6. Metrics, quality, classification.
+    let trains_out: Vec<TrainOut> = ctx
+        .trains
+        .iter()
+        .enumerate()
+        .map(|(i, t)| render_train(i, t, rec, sign, &ctx))
+        .collect();
+    let session = session_figures(&ctx, &trains_out);
+    let quality = quality::check(&ctx, &trains_out, &session, rails.is_some());
+    let classification = classify::classify(&ctx, &trains_out, &session, &quality);
+    let (pei, peai) = quality::post_increments(&ctx);
+
+    Ok(Analysis {
+        schema_version: result::SCHEMA_VERSION,
+        tool: result::Tool {
+            name: "rns-analyzer",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        source: Source {
+            path: path.display().to_string(),
+            format: rec.format.name().to_string(),
+            sample_rate_hz: rate.hz(),
+            channel: cfg.channel,
+            polarity: if sign < 0.0 { "negative" } else { "positive" }.to_string(),
+            polarity_source: polarity_source.to_string(),
+            channel_label: ch.label.clone(),
+            duration_s: round(rec.duration().0, 6),
+            stimulus_source: source.name().to_string(),
+            mains_hz: ctx.hum.as_ref().map(|h| round(h.freq_hz, 2)),
+            mains_rms_uv: ctx.hum.as_ref().map(|h| round(h.rms_mv * 1000.0, 1)),
+        },
+        protocol: result::ProtocolOut {
+            muscle: cfg.muscle.clone(),
+            nerve: cfg.nerve.clone(),
+            temperature_c: cfg.temperature_c,
+            medications: cfg.medications.clone(),
+        },
+        trains: trains_out,
+        post_exercise_increment_pct: round_opt(pei, 2),
+        post_exercise_area_increment_pct: round_opt(peai, 2),
+        session,
+        classification,
+        quality,
+    })
+}
+
+/// The window `[a, b)` around stimulus `s`, and the end of the pre-stimulus part.
+fn window_of(
+    s: usize,
+    next: Option<usize>,
+    segments: &[(usize, usize)],
+    rate: SampleRate,
+    cfg: &AnalysisConfig,
+) -> (usize, usize, usize) {
+    let (sa, sb) = segments
+        .iter()
+        .copied()
+        .find(|&(a, b)| a <= s && s < b)
+        .unwrap_or((0, s + 1));
+    let a = s
+        .saturating_sub(rate.samples_in(cfg.measure.pre_stimulus) + 2)
+        .max(sa);
+    let mut b = (s + rate.samples_in(cfg.measure.max_window)).min(sb);
+    if let Some(nx) = next {
+        // Primer §2: the window must end before the next stimulus [N5][N7][FC2].
+        b = b.min(nx.saturating_sub(rate.samples_in(cfg.measure.guard_before_next)));
+    }
+    (a, b.max(s + 1), s)
+}
+
+/// Copy `x[a..b]` oriented and with hum removed into `buf`.
+fn fill_window(
+    x: &[f32],
+    a: usize,
+    b: usize,
+    sign: f64,
+    hum: Option<&HumModel>,
+    buf: &mut Vec<f64>,
+) {
+    buf.clear();
+    buf.extend((a..b).map(|i| {
+        let h = hum.map_or(0.0, |h| h.value_at(i));
+        sign * (x[i] as f64 - h)
+    }));
+}
+
+/// The clipping rails of a signal: its minimum and maximum, when the signal
+/// stays on one of them for at least 3 consecutive samples.
+fn find_rails(x: &[f32]) -> Option<(f64, f64)> {
+    let (lo, hi) = x
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
+            (l.min(v), h.max(v))
+        });
+    if !(hi > lo) {
+        return None;
+    }
+    let mut run_lo = 0;
+    let mut run_hi = 0;
+    for &v in x {
+        run_lo = if v == lo { run_lo + 1 } else { 0 };
+        run_hi = if v == hi { run_hi + 1 } else { 0 };
+        if run_lo >= 3 || run_hi >= 3 {
+            return Some((lo as f64, hi as f64));
+        }
+    }
+    None
+}
+
+/// Amplitude-weighted vote on which way the main phase points: −1.0 when it
+/// is electrically negative (standard), +1.0 when the file is inverted.
+#[allow(clippy::too_many_arguments)]
+fn vote_polarity(
+    x: &[f32],
+    stims: &[usize],
+    windows: &[(usize, usize, usize)],
+    rate: SampleRate,
+    cfg: &AnalysisConfig,
+    hum: Option<&HumModel>,
+    rails: Option<(f64, f64)>,
+    steep_floor: f64,
+) -> f64 {
+    let mut vote = 0.0;
+    let mut buf = Vec::new();
+    let w = rate.samples_in(Ms(0.3)).max(1);
+    for (k, &s) in stims.iter().enumerate().take(60) {
+        let (a, b, _) = windows[k];
+        fill_window(x, a, b, 1.0, hum, &mut buf);
+        let Some(m) = response::measure(&buf, s - a, rate, &cfg.measure, rails, steep_floor) else {
+            continue;
+        };
+        let from = s - a + m.blank_end;
+        if from + 2 >= buf.len() {
+            continue;
+        }
+        let ys = dsp::moving_average(&buf[from..], w);
+        let (ip, p) = ys
+            .iter()
+            .enumerate()
+            .fold(
+                (0, f64::NEG_INFINITY),
+                |acc, (i, &v)| if v > acc.1 { (i, v) } else { acc },
+            );
+        let (in_, nv) =
+            ys.iter().enumerate().fold(
+                (0, f64::INFINITY),
+                |acc, (i, &v)| if v < acc.1 { (i, v) } else { acc },
+            );
+        let p = p - m.pre_baseline;
+        let nmag = m.pre_baseline - nv;
+        // The main phase comes first when both phases are substantial.
+        let neg_main = if nmag >= 0.4 * p && p >= 0.4 * nmag {
+            in_ < ip
+        } else {
+            nmag > p
+        };
+        vote += if neg_main { -nmag.max(0.0) } else { p.max(0.0) };
+    }
+    if vote > 0.0 {
+        1.0
+    } else {
+        -1.0
+    }
+}
+
+/// Group stimuli into trains: by interval when timing is known, else by the
+/// protocol's per-train response counts (sweeps), else one train.
+fn group_stimuli(
+    times: &[f64],
+    timing_known: bool,
+    cfg: &AnalysisConfig,
+    n: usize,
+) -> Vec<std::ops::Range<usize>> {
+    if timing_known {
+        return trains::group_by_interval(times);
+    }
+    let counts: Vec<usize> = cfg.trains.iter().filter_map(|t| t.responses).collect();
+    if counts.is_empty() || counts.len() != cfg.trains.len() {
+        return vec![0..n];
+    }
+    let mut out = Vec::new();
+    let mut start = 0;
+    for c in counts {
+        if start >= n {
+            break;
+        }
+        let end = (start + c).min(n);
+        out.push(start..end);
+        start = end;
+    }
+    if start < n {
+        out.push(start..n);
+    }
+    out
+}
+
+/// Decide each train's role and delay after exercise.
+fn assign_roles(
+    ctx: &mut Context<'_>,
+    x: &[f32],
+    noise_slope_sd: f64,
+    windows: &[(usize, usize, usize)],
+    stims: &[usize],
+    rec: &Recording,
+    timing_known: bool,
+) {
+    let cfg = ctx.cfg;
+    let hfs_min = cfg.criteria.hfs_min_rate_hz;
+    // Protocol first.
+    if !cfg.trains.is_empty() {
+        if cfg.trains.len() != ctx.trains.len() {
+            ctx.protocol_mismatch = Some((cfg.trains.len(), ctx.trains.len()));
+        }
+        for (t, spec) in ctx.trains.iter_mut().zip(&cfg.trains) {
+            if let Some(r) = spec.role {
+                t.role = r;
+                t.role_source = "protocol";
+            }
+            t.delay_s = spec.delay_after_exercise_s;
+        }
+    }
+    // Rate.
+    for t in ctx.trains.iter_mut() {
+        if t.role_source != "protocol" && t.rate_hz.is_some_and(|r| r >= hfs_min) {
+            t.role = TrainRole::Hfs;
+            t.role_source = "rate";
+        }
+    }
+    // Exercise: from the protocol, else voluntary activity between trains.
+    let mut exercise: Option<(f64, f64, &'static str)> = cfg.exercise.as_ref().and_then(|e| {
+        e.end_s
+            .map(|end| (end - e.duration_s.unwrap_or(0.0), end, "protocol"))
+    });
+    if exercise.is_none() && timing_known {
+        let map = trains::ActivityMap::new(x, ctx.rate, noise_slope_sd);
+        let excluded: Vec<(usize, usize)> = windows.iter().map(|&(a, b, _)| (a, b)).collect();
+        // Search every gap, including the one before the first train; keep the last found
+        // before each train (trains after it are post-exercise).
+        let mut prev_end = 0usize;
+        let mut found: Vec<(usize, trains::Activity)> = Vec::new();
+        for (i, t) in ctx.trains.iter().enumerate() {
+            let first = t.stimuli[0];
+            let to = first.saturating_sub(ctx.rate.samples_in(Ms(10.0)));
+            if to > prev_end {
+                if let Some(act) =
+                    map.longest_activity(prev_end, to, &excluded, ctx.rate, Seconds(2.0))
+                {
+                    found.push((i, act));
+                }
+            }
+            let last = *t.stimuli.last().unwrap_or(&first);
+            prev_end = windows
+                .get(stims.partition_point(|&s| s < last))
+                .map_or(last, |w| w.1);
+        }
+        if let Some(&(i, act)) = found.last() {
+            let _ = i;
+            exercise = Some((
+                rec.time_of(act.start as f64),
+                rec.time_of(act.end as f64),
+                "voluntary_activity",
+            ));
+            // Each train takes its delay from the latest exercise before it.
+            for t in ctx.trains.iter_mut() {
+                let start = t.times[0].unwrap_or(0.0);
+                let latest = found
+                    .iter()
+                    .filter(|(_, a)| a.end <= t.stimuli[0])
+                    .map(|(_, a)| rec.time_of(a.end as f64))
+                    .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+                if let Some(end) = latest {
+                    if t.delay_s.is_none() {
+                        t.delay_s = Some(start - end);
+                    }
+                    if t.role_source != "protocol" && t.role != TrainRole::Hfs {
+                        t.role = TrainRole::PostExercise;
+                        t.role_source = "voluntary_activity";
+                    }
+                } else if t.role_source != "protocol" && t.role != TrainRole::Hfs {
+                    t.role = TrainRole::Baseline;
+                    t.role_source = "voluntary_activity";
+                }
+            }
+        }
+    } else if let Some((_, end, _)) = exercise {
+        for t in ctx.trains.iter_mut() {
+            let Some(start) = t.times[0] else { continue };
+            if t.role_source != "protocol" && t.role != TrainRole::Hfs {
+                t.role = if start >= end {
+                    TrainRole::PostExercise
+                } else {
+                    TrainRole::Baseline
+                };
+                t.role_source = "protocol";
+            }
+            if start >= end && t.delay_s.is_none() {
+                t.delay_s = Some(start - end);
+            }
+        }
+    }
+    ctx.exercise = exercise;
+    // Order and gaps: the first low-rate train is the baseline; a later one
+    // after a pause of ≥ 8 s (room for a 10 s contraction) is post-exercise.
+    if exercise.is_none() {
+        let mut seen_baseline = false;
+        let mut prev_end: Option<f64> = None;
+        for t in ctx.trains.iter_mut() {
+            let start = t.times[0];
+            let end = t.times.last().copied().flatten();
+            if t.role_source == "order_and_gaps" {
+                let gap = match (prev_end, start) {
+                    (Some(p), Some(s)) => s - p,
+                    _ => 0.0,
+                };
+                if seen_baseline && gap >= 8.0 {
+                    t.role = TrainRole::PostExercise;
+                    ctx.roles_guessed = true;
+                } else if !seen_baseline {
+                    t.role = TrainRole::Baseline;
+                } else {
+                    // Another rest train soon after: a repeat baseline.
+                    t.role = TrainRole::Baseline;
+                }
+            }
+            if t.role == TrainRole::Baseline {
+                seen_baseline = true;
+            }
+            prev_end = end.or(prev_end);
+        }
+    }
+}
+
+/// Render one train with its metrics.
+fn render_train(
+    i: usize,
+    t: &MeasuredTrain,
+    rec: &Recording,
+    sign: f64,
+    ctx: &Context<'_>,
+) -> TrainOut {
+    let amps = t.amplitudes();
+    let areas = t.areas();
+    let dt = ctx.rate.dt_ms();
+    let first_amp = amps.first().copied();
+    let first_area = areas.first().copied();
+    let responses: Vec<ResponseOut> = t
+        .measurements
+        .iter()
+        .enumerate()
+        .map(|(j, m)| ResponseOut {
+            index: j + 1,
+            stimulus_s: t.times.get(j).copied().flatten().map(|v| round(v, 6)),
+            latency_ms: round(m.latency_ms, 3),
+            amplitude_mv: round(m.amplitude_mv, 4),
+            peak_to_peak_mv: round(m.peak_to_peak_mv, 4),
+            area_mv_ms: round(m.area_mv_ms, 4),
+            duration_ms: round(m.duration_ms, 3),
+            peak_latency_ms: round(m.peak * dt, 3),
+            baseline_mv: round(sign * m.baseline, 4),
+            amplitude_rel_pct: round_opt(
+                first_amp
+                    .and_then(|f| metrics::pct_change(f, m.amplitude_mv))
+                    .map(|c| c + 100.0),
+                2,
+            ),
+            area_rel_pct: round_opt(
+                first_area
+                    .and_then(|f| metrics::pct_change(f, m.area_mv_ms))
+                    .map(|c| c + 100.0),
+                2,
+            ),
+        })
+        .collect();
+    let _ = rec;
+    let low = t.is_low_rate();
+    let hfs = t.role == TrainRole::Hfs;
+    let crit = &ctx.cfg.criteria;
+    let params = ShapeParams {
+        flat_pct: crit.decrement.equivocal_pct,
+        late_early_ratio: crit.decrement.late_early_ratio,
+        reversal_step_pct: crit.quality.reversal_step_pct,
+        max_reversals: crit.quality.max_reversals,
+    };
+    TrainOut {
+        index: i + 1,
+        role: t.role.name().to_string(),
+        role_source: t.role_source.to_string(),
+        rate_hz: round_opt(t.rate_hz, 3),
+        start_s: round_opt(t.times.first().copied().flatten(), 6),
+        delay_after_exercise_s: round_opt(t.delay_s, 3),
+        responses,
+        decrement_pct: round_opt(low.then(|| metrics::decrement(&amps, 4)).flatten(), 2),
+        decrement_5th_pct: round_opt(low.then(|| metrics::decrement(&amps, 5)).flatten(), 2),
+        max_decrement_pct: round_opt(low.then(|| metrics::max_decrement(&amps)).flatten(), 2),
+        area_decrement_pct: round_opt(low.then(|| metrics::decrement(&areas, 4)).flatten(), 2),
+        area_decrement_5th_pct: round_opt(low.then(|| metrics::decrement(&areas, 5)).flatten(), 2),
+        increment_pct: round_opt(hfs.then(|| metrics::increment_max(&amps)).flatten(), 2),
+        area_increment_pct: round_opt(hfs.then(|| metrics::increment_max(&areas)).flatten(), 2),
+        last_increment_pct: round_opt(hfs.then(|| metrics::increment_last(&amps)).flatten(), 2),
+        last_area_increment_pct: round_opt(
+            hfs.then(|| metrics::increment_last(&areas)).flatten(),
+            2,
+        ),
+        shape: metrics::shape(&amps, &params).map(|s| s.name().to_string()),
+        late_early_ratio: round_opt(low.then(|| metrics::late_early_ratio(&amps)).flatten(), 3),
+    }
+}
+
+/// The reference baseline train: the last baseline train before the first
+/// post-exercise train (or the first baseline train).
+pub fn reference_baseline(trains: &[MeasuredTrain]) -> Option<usize> {
+    let first_post = trains
+        .iter()
+        .position(|t| t.role == TrainRole::PostExercise)
+        .unwrap_or(trains.len());
+    trains[..first_post]
+        .iter()
+        .rposition(|t| t.role == TrainRole::Baseline && !t.measurements.is_empty())
+        .or_else(|| {
+            trains
+                .iter()
+                .position(|t| t.role == TrainRole::Baseline && !t.measurements.is_empty())
+        })
+}
+
+/// Largest of the 4th and 5th decrement of a rendered train.
+pub fn train_decrement(t: &TrainOut) -> Option<f64> {
+    match (t.decrement_pct, t.decrement_5th_pct) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Area counterpart of [`train_decrement`].
+pub fn train_area_decrement(t: &TrainOut) -> Option<f64> {
+    match (t.area_decrement_pct, t.area_decrement_5th_pct) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn session_figures(ctx: &Context<'_>, out: &[TrainOut]) -> SessionOut {
+    let crit = &ctx.cfg.criteria;
+    let base = reference_baseline(&ctx.trains);
+    let baseline_cmap =
+        base.and_then(|b| ctx.trains[b].measurements.first().map(|m| m.amplitude_mv));
+    let range = ctx.cfg.muscle.as_deref().and_then(|m| crit.normal_range(m));
+    let base_dec = base.and_then(|b| train_decrement(&out[b]));
+    let post: Vec<(usize, f64)> = ctx
+        .trains
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.role == TrainRole::PostExercise)
+        .filter_map(|(i, t)| t.delay_s.map(|d| (i, d)))
+        .collect();
+    let immediate = post
+        .iter()
+        .find(|(_, d)| *d <= crit.exercise.immediate_max_s)
+        .and_then(|(i, _)| train_decrement(&out[*i]));
+    let late = post
+        .iter()
+        .filter(|(_, d)| {
+            *d >= crit.exercise.exhaustion_min_s && *d <= crit.exercise.exhaustion_max_s
+        })
+        .filter_map(|(i, _)| train_decrement(&out[*i]))
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+    let repair = match (base_dec, immediate) {
+        (Some(b), Some(i)) => {
+            Some(b - i >= crit.exercise.repair_points && b > crit.decrement.equivocal_pct)
+        }
+        _ => None,
+    };
+    let exhaustion = match (base_dec, late) {
+        (Some(b), Some(l)) => {
+            Some(l - b >= crit.exercise.exhaustion_points && l > crit.decrement.equivocal_pct)
+        }
+        _ => None,
+    };
+    SessionOut {
+        exercise_start_s: round_opt(ctx.exercise.map(|e| e.0), 3),
+        exercise_end_s: round_opt(ctx.exercise.map(|e| e.1), 3),
+        exercise_source: ctx.exercise.map(|e| e.2.to_string()),
+        baseline_cmap_mv: round_opt(baseline_cmap, 4),
+        baseline_cmap_lower_limit_mv: round_opt(range.map(|(_, r)| r.lower_limit_mv()), 3),
+        normal_range_muscle: range.map(|(k, _)| k.to_string()),
+        baseline_decrement_pct: round_opt(base_dec, 2),
+        immediate_post_exercise_decrement_pct: round_opt(immediate, 2),
+        late_post_exercise_decrement_pct: round_opt(late, 2),
+        repair,
+        exhaustion,
+    }
+}

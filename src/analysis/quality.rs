@@ -1,0 +1,365 @@
+//! Technical quality checks (primer §5). Each flag has a stable code, a plain
+//! message with the figures behind it, the train it concerns, and a severity:
+//! `warning` when it makes the numbers less trustworthy, `info` otherwise.
+//!
+//! | code | trace it looks for |
+//! |---|---|
+//! | `irregular_amplitudes` | zig-zag amplitudes, more reversals than a U-shape [N1] |
+//! | `amplitude_area_disagreement` | amplitude and area decrement differ by several points [BC] |
+//! | `baseline_instability` | the baseline level wanders across a train, or drifts under the onset |
+//! | `artifact_overlap` | the artifact has not settled when the response starts |
+//! | `clipped_signal` | the response touches the amplifier's rails |
+//! | `too_few_responses` | a low-rate train with 2–3 responses, or no train of ≥ 4 |
+//! | `possible_submaximal` | first responses of rest trains differ, or latency wanders [MOR] |
+//! | `pseudofacilitation` | amplitude up, area flat [N3][PAD] |
+//! | `response_absent` | response within the noise |
+//! | `incomplete_response` | the negative phase had not returned to baseline before the next stimulus |
+//! | `low_temperature` | skin below 32 °C [N1][N2][MK] |
+//! | `exercise_timing` | first post-exercise train too late to catch facilitation [PEF11] |
+//! | `unmeasurable_response` | a response window too short to measure |
+//! | `rate_unknown` | epoched sweeps without a stimulation rate |
+//! | `roles_inferred` | roles guessed from order and gaps |
+//! | `protocol_mismatch` | the sidecar lists a different number of trains |
+//! | `mains_hum_removed` | hum found and removed |
+
+use crate::analysis::result::{round, QualityFlag, SessionOut, TrainOut};
+use crate::analysis::{metrics, train_area_decrement, train_decrement, Context};
+use crate::protocol::TrainRole;
+
+fn flag(code: &str, message: String, train: Option<usize>, warning: bool) -> QualityFlag {
+    QualityFlag {
+        code: code.to_string(),
+        message,
+        train,
+        severity: if warning { "warning" } else { "info" }.to_string(),
+    }
+}
+
+/// Run every check.
+pub fn check(
+    ctx: &Context<'_>,
+    out: &[TrainOut],
+    session: &SessionOut,
+    has_rails: bool,
+) -> Vec<QualityFlag> {
+    let q = &ctx.cfg.criteria.quality;
+    let mut flags = Vec::new();
+    for (i, (t, o)) in ctx.trains.iter().zip(out).enumerate() {
+        let n = i + 1;
+        let amps = t.amplitudes();
+        if t.unmeasured > 0 {
+            flags.push(flag(
+                "unmeasurable_response",
+                format!(
+                    "{} response(s) could not be measured (window too short before the next stimulus or the end of the recording)",
+                    t.unmeasured
+                ),
+                Some(n),
+                true,
+            ));
+        }
+        if amps.is_empty() {
+            continue;
+        }
+        let revs = metrics::reversals(&amps, q.reversal_step_pct);
+        if amps.len() >= 4 && revs > q.max_reversals {
+            flags.push(flag(
+                "irregular_amplitudes",
+                format!(
+                    "amplitudes change direction {revs} times (a U-shape changes once): movement or electrode artifact suspected"
+                ),
+                Some(n),
+                true,
+            ));
+        }
+        if t.is_low_rate() {
+            if let (Some(a), Some(b)) = (train_decrement(o), train_area_decrement(o)) {
+                let diff = (a - b).abs();
+                if diff > q.area_amplitude_disagreement_points {
+                    flags.push(flag(
+                        "amplitude_area_disagreement",
+                        format!(
+                            "amplitude decrement {a:.1} % and area decrement {b:.1} % differ by {diff:.1} points (> {:.1}): technical cause likely",
+                            q.area_amplitude_disagreement_points
+                        ),
+                        Some(n),
+                        true,
+                    ));
+                }
+            }
+            if (2..4).contains(&amps.len()) {
+                flags.push(flag(
+                    "too_few_responses",
+                    format!("only {} responses: decrement needs at least 4", amps.len()),
+                    Some(n),
+                    false,
+                ));
+            }
+        }
+        // Baseline: spread of levels across the train, and drift under the onset.
+        let a1 = amps[0].abs().max(1e-12);
+        let levels: Vec<f64> = t.measurements.iter().map(|m| m.baseline).collect();
+        let (lo, hi) = levels
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+                (l.min(v), h.max(v))
+            });
+        let spread_pct = (hi - lo) / a1 * 100.0;
+        let drift = t
+            .measurements
+            .iter()
+            .map(|m| (m.baseline - m.pre_baseline).abs() / a1 * 100.0)
+            .fold(0.0, f64::max);
+        if levels.len() >= 2 && spread_pct > q.baseline_variation_pct {
+            flags.push(flag(
+                "baseline_instability",
+                format!(
+                    "baseline level varies by {:.3} mV across the train ({spread_pct:.1} % of the first response)",
+                    hi - lo
+                ),
+                Some(n),
+                true,
+            ));
+        } else if drift > 2.0 * q.baseline_variation_pct {
+            flags.push(flag(
+                "baseline_instability",
+                format!(
+                    "baseline under the response onset differs from the pre-stimulus level by up to {drift:.1} % of the first response (drift or artifact tail)"
+                ),
+                Some(n),
+                true,
+            ));
+        }
+        let overlap = t
+            .measurements
+            .iter()
+            .filter(|m| m.artifact_overlap || m.onset_at_blank)
+            .count();
+        if overlap > 0 {
+            flags.push(flag(
+                "artifact_overlap",
+                format!(
+                    "in {overlap} of {} responses the stimulus artifact had not settled when the response began: onset, baseline and area are uncertain",
+                    amps.len()
+                ),
+                Some(n),
+                true,
+            ));
+        }
+        let clipped = t.clipped.iter().filter(|&&c| c).count();
+        if has_rails && clipped > 0 {
+            flags.push(flag(
+                "clipped_signal",
+                format!(
+                    "{clipped} of {} responses reach the amplifier's limit: amplitudes are underestimated; lower the gain",
+                    amps.len()
+                ),
+                Some(n),
+                true,
+            ));
+        }
+        let absent = t
+            .measurements
+            .iter()
+            .filter(|m| m.noise_sd > 0.0 && m.amplitude_mv < q.min_snr * m.noise_sd)
+            .count();
+        if absent > 0 {
+            flags.push(flag(
+                "response_absent",
+                format!(
+                    "{absent} of {} responses are within {:.0}× the baseline noise",
+                    amps.len(),
+                    q.min_snr
+                ),
+                Some(n),
+                true,
+            ));
+        }
+        let open = t.measurements.iter().filter(|m| !m.returned).count();
+        if open > 0 {
+            flags.push(flag(
+                "incomplete_response",
+                format!(
+                    "in {open} of {} responses the negative phase had not returned to baseline before the window ended: area and duration are truncated",
+                    amps.len()
+                ),
+                Some(n),
+                t.is_low_rate(),
+            ));
+        }
+        // Latency spread: submaximal stimulation or movement.
+        if amps.len() >= 3 {
+            let lat: Vec<f64> = t.measurements.iter().map(|m| m.latency_ms).collect();
+            let (l, h) = lat
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                    (a.min(v), b.max(v))
+                });
+            if h - l > q.latency_spread_ms && t.is_low_rate() {
+                flags.push(flag(
+                    "possible_submaximal",
+                    format!(
+                        "onset latency varies by {:.2} ms within the train (> {:.2}): submaximal or shifting stimulation, or electrode movement",
+                        h - l,
+                        q.latency_spread_ms
+                    ),
+                    Some(n),
+                    true,
+                ));
+            }
+        }
+        if t.role == TrainRole::Hfs {
+            if let (Some(ai), Some(ar)) = (o.increment_pct, o.area_increment_pct) {
+                if ai >= q.pseudofacilitation_amplitude_pct && ar <= q.pseudofacilitation_area_pct {
+                    flags.push(flag(
+                        "pseudofacilitation",
+                        format!(
+                            "amplitude rose {ai:.1} % but area only {ar:.1} %: better synchrony (pseudofacilitation), not facilitation"
+                        ),
+                        Some(n),
+                        false,
+                    ));
+                }
+            }
+        }
+    }
+    // Post-exercise pseudofacilitation.
+    if let Some(post) = ctx
+        .trains
+        .iter()
+        .position(|t| t.role == TrainRole::PostExercise)
+    {
+        if let (Some(ai), Some(ar)) = post_increments(ctx) {
+            if ai >= q.pseudofacilitation_amplitude_pct && ar <= q.pseudofacilitation_area_pct {
+                flags.push(flag(
+                    "pseudofacilitation",
+                    format!(
+                        "after exercise amplitude rose {ai:.1} % but area only {ar:.1} %: pseudofacilitation, not facilitation"
+                    ),
+                    Some(post + 1),
+                    false,
+                ));
+            }
+        }
+        if let Some(d) = ctx.trains[post].delay_s {
+            if d > q.max_facilitation_delay_s {
+                flags.push(flag(
+                    "exercise_timing",
+                    format!(
+                        "first post-exercise train {d:.0} s after exercise (> {:.0} s): post-exercise facilitation may be missed",
+                        q.max_facilitation_delay_s
+                    ),
+                    Some(post + 1),
+                    false,
+                ));
+            }
+        }
+    }
+    // First responses of rest trains that should match.
+    let rest: Vec<(usize, f64)> = ctx
+        .trains
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.role == TrainRole::Baseline)
+        .filter_map(|(i, t)| t.measurements.first().map(|m| (i, m.amplitude_mv)))
+        .collect();
+    if rest.len() >= 2 {
+        let (lo, hi) = rest
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &(_, v)| {
+                (l.min(v), h.max(v))
+            });
+        let var = (hi - lo) / hi.max(1e-12) * 100.0;
+        if var > q.first_response_variation_pct {
+            flags.push(flag(
+                "possible_submaximal",
+                format!(
+                    "first responses of the rest trains differ by {var:.1} % ({lo:.2}–{hi:.2} mV): check that stimulation is supramaximal and stable"
+                ),
+                None,
+                true,
+            ));
+        }
+    }
+    if ctx.trains.iter().all(|t| t.measurements.len() < 4)
+        && !ctx.trains.iter().any(|t| t.role == TrainRole::Hfs)
+        && !flags.iter().any(|f| f.code == "too_few_responses")
+    {
+        flags.push(flag(
+            "too_few_responses",
+            "no train has the 4 responses a decrement needs".into(),
+            None,
+            false,
+        ));
+    }
+    if let Some(t) = ctx.cfg.temperature_c {
+        if t < q.min_temperature_c {
+            flags.push(flag(
+                "low_temperature",
+                format!(
+                    "skin temperature {t:.1} °C is below {:.0} °C: cooling masks decrement",
+                    q.min_temperature_c
+                ),
+                None,
+                true,
+            ));
+        }
+    }
+    if ctx.rate_unknown {
+        flags.push(flag(
+            "rate_unknown",
+            "sweeps carry no timing and no stimulation rate was given (--rate or rate_hz in the sidecar): trains are not classed as high-rate".into(),
+            None,
+            false,
+        ));
+    }
+    if ctx.roles_guessed {
+        flags.push(flag(
+            "roles_inferred",
+            "no exercise was seen or declared: trains after a pause of ≥ 8 s are taken as post-exercise; confirm with a protocol sidecar".into(),
+            None,
+            false,
+        ));
+    }
+    if let Some((declared, found)) = ctx.protocol_mismatch {
+        flags.push(flag(
+            "protocol_mismatch",
+            format!("the protocol lists {declared} train(s) but {found} were found: roles were applied in order"),
+            None,
+            true,
+        ));
+    }
+    if let Some(h) = &ctx.hum {
+        flags.push(flag(
+            "mains_hum_removed",
+            format!(
+                "{:.2} Hz mains hum of {:.1} µV rms found and removed",
+                h.freq_hz,
+                round(h.rms_mv * 1000.0, 1)
+            ),
+            None,
+            false,
+        ));
+    }
+    let _ = session;
+    flags
+}
+
+/// Amplitude and area increment of the first post-exercise response vs the reference baseline.
+pub fn post_increments(ctx: &Context<'_>) -> (Option<f64>, Option<f64>) {
+    let Some(b) = crate::analysis::reference_baseline(&ctx.trains) else {
+        return (None, None);
+    };
+    let Some(p) = ctx
+        .trains
+        .iter()
+        .find(|t| t.role == TrainRole::PostExercise && !t.measurements.is_empty())
+    else {
+        return (None, None);
+    };
+    let (bm, pm) = (&ctx.trains[b].measurements[0], &p.measurements[0]);
+    (
+        metrics::pct_change(bm.amplitude_mv, pm.amplitude_mv),
+        metrics::pct_change(bm.area_mv_ms, pm.area_mv_ms),
+    )
+}

@@ -1,0 +1,235 @@
+//! The analysis result: the JSON output contract (`schema_version` 1).
+//!
+//! Field names are a public contract: extend, never rename. Fields that do not
+//! apply are `null`. Numbers are rounded once, here, so that the same input gives
+//! the same bytes: millivolts to 4 decimals (0.1 µV), percentages to 2, times to
+//! 3 decimals of a millisecond and 6 of a second.
+
+use serde::Serialize;
+
+/// Version of the JSON contract. Bump only for a breaking change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Round to `d` decimals (and turn `-0` into `0`).
+pub fn round(x: f64, d: i32) -> f64 {
+    let p = 10f64.powi(d);
+    let r = (x * p).round() / p;
+    if r == 0.0 {
+        0.0
+    } else {
+        r
+    }
+}
+
+/// Round an optional value.
+pub fn round_opt(x: Option<f64>, d: i32) -> Option<f64> {
+    x.filter(|v| v.is_finite()).map(|v| round(v, d))
+}
+
+/// The tool that produced a result.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Tool {
+    /// `rns-analyzer`.
+    pub name: &'static str,
+    /// Crate version.
+    pub version: &'static str,
+}
+
+/// Where the signal came from and how it was read.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Source {
+    /// Input path as given.
+    pub path: String,
+    /// `wav`, `csv_continuous`, `csv_sweeps`, ...
+    pub format: String,
+    /// Samples per second.
+    pub sample_rate_hz: f64,
+    /// EMG channel index.
+    pub channel: usize,
+    /// `negative` (main phase electrically negative, the standard) or
+    /// `positive` (inverted file: the main phase was measured as positive).
+    pub polarity: String,
+    /// How the polarity was decided: `auto` or `user`.
+    pub polarity_source: String,
+    /// Label of the EMG channel.
+    pub channel_label: String,
+    /// Recording duration, s.
+    pub duration_s: f64,
+    /// `artifact_slope`, `trigger_channel`, `sweeps` or `annotations`.
+    pub stimulus_source: String,
+    /// Mains hum found and removed, Hz (`null` when none).
+    pub mains_hz: Option<f64>,
+    /// RMS of the removed hum, µV.
+    pub mains_rms_uv: Option<f64>,
+}
+
+/// One measured response.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ResponseOut {
+    /// Position in the train, from 1.
+    pub index: usize,
+    /// Stimulus time, s from the start of the recording (`null` for sweeps of unknown rate).
+    pub stimulus_s: Option<f64>,
+    /// Stimulus to onset, ms.
+    pub latency_ms: f64,
+    /// Baseline to negative peak, mV.
+    pub amplitude_mv: f64,
+    /// Negative peak to following positive peak, mV.
+    pub peak_to_peak_mv: f64,
+    /// Negative-phase area, mV·ms.
+    pub area_mv_ms: f64,
+    /// Negative-phase duration (onset to baseline crossing), ms.
+    pub duration_ms: f64,
+    /// Stimulus to negative peak, ms.
+    pub peak_latency_ms: f64,
+    /// Baseline level in the file's polarity, mV.
+    pub baseline_mv: f64,
+    /// Amplitude as % of the train's first response.
+    pub amplitude_rel_pct: Option<f64>,
+    /// Area as % of the train's first response.
+    pub area_rel_pct: Option<f64>,
+}
+
+/// One stimulus train.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TrainOut {
+    /// Position in the recording, from 1.
+    pub index: usize,
+    /// `baseline`, `post_exercise` or `hfs`.
+    pub role: String,
+    /// How the role was decided: `protocol`, `annotation`, `rate`,
+    /// `voluntary_activity`, `order_and_gaps`.
+    pub role_source: String,
+    /// Stimulation rate, Hz (`null` for a single stimulus or unknown sweep timing).
+    pub rate_hz: Option<f64>,
+    /// First stimulus, s (`null` when sweep timing is unknown).
+    pub start_s: Option<f64>,
+    /// Seconds from the end of exercise to the first stimulus, when known.
+    pub delay_after_exercise_s: Option<f64>,
+    /// The responses.
+    pub responses: Vec<ResponseOut>,
+    /// Amplitude decrement 1st vs 4th, %.
+    pub decrement_pct: Option<f64>,
+    /// Amplitude decrement 1st vs 5th, %.
+    pub decrement_5th_pct: Option<f64>,
+    /// Largest amplitude decrement among responses 2–5, %.
+    pub max_decrement_pct: Option<f64>,
+    /// Area decrement 1st vs 4th, %.
+    pub area_decrement_pct: Option<f64>,
+    /// Area decrement 1st vs 5th, %.
+    pub area_decrement_5th_pct: Option<f64>,
+    /// `hfs` only: largest response vs first, amplitude, %.
+    pub increment_pct: Option<f64>,
+    /// `hfs` only: largest area vs first, %.
+    pub area_increment_pct: Option<f64>,
+    /// `hfs` only: last response vs first, amplitude, %.
+    pub last_increment_pct: Option<f64>,
+    /// `hfs` only: last area vs first, %.
+    pub last_area_increment_pct: Option<f64>,
+    /// `flat`, `u_shaped`, `progressive`, `irregular`, `incrementing` (≥ 4 responses).
+    pub shape: Option<String>,
+    /// Late/early decrement ratio [S14] (≥ 6 responses with an early decrement).
+    pub late_early_ratio: Option<f64>,
+}
+
+/// Session-level figures (exercise, repair, exhaustion).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SessionOut {
+    /// Exercise period found or given: start and end, s.
+    pub exercise_start_s: Option<f64>,
+    /// End of exercise, s.
+    pub exercise_end_s: Option<f64>,
+    /// `protocol`, `voluntary_activity`, or `null`.
+    pub exercise_source: Option<String>,
+    /// First amplitude of the reference (last baseline) train, mV.
+    pub baseline_cmap_mv: Option<f64>,
+    /// Lower normal limit for the muscle, mV (mean − 2 SD) [M98][CJ].
+    pub baseline_cmap_lower_limit_mv: Option<f64>,
+    /// Muscle whose normal range was used.
+    pub normal_range_muscle: Option<String>,
+    /// Decrement of the reference baseline train (largest of 4th/5th), %.
+    pub baseline_decrement_pct: Option<f64>,
+    /// Decrement of the first post-exercise train within the "immediate" window, %.
+    pub immediate_post_exercise_decrement_pct: Option<f64>,
+    /// Largest decrement among post-exercise trains 1–4 min after exercise, %.
+    pub late_post_exercise_decrement_pct: Option<f64>,
+    /// Repair: decrement smaller right after exercise [N4].
+    pub repair: Option<bool>,
+    /// Exhaustion: decrement larger at 1–4 min [N4].
+    pub exhaustion: Option<bool>,
+}
+
+/// A finding behind the classification.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Finding {
+    /// Stable code (`abnormal_decrement`, `lems_level_increment`, ...).
+    pub code: String,
+    /// Plain-language statement.
+    pub message: String,
+    /// Train it refers to (1-based), if any.
+    pub train: Option<usize>,
+    /// The measured figure.
+    pub value: Option<f64>,
+    /// The criterion it was compared with.
+    pub threshold: Option<f64>,
+}
+
+/// The pattern and the findings that led to it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Classification {
+    /// `normal`, `mg_like`, `lems_like` or `indeterminate`.
+    pub pattern: String,
+    /// Findings, in the order they were weighed.
+    pub findings: Vec<Finding>,
+}
+
+/// A technical quality flag.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct QualityFlag {
+    /// Stable code (`irregular_amplitudes`, `clipped_signal`, ...).
+    pub code: String,
+    /// Plain-language statement.
+    pub message: String,
+    /// Train it refers to (1-based), `null` for the recording.
+    pub train: Option<usize>,
+    /// `warning` (affects the numbers) or `info`.
+    pub severity: String,
+}
+
+/// The protocol facts the result was computed with.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ProtocolOut {
+    /// Muscle.
+    pub muscle: Option<String>,
+    /// Nerve.
+    pub nerve: Option<String>,
+    /// Skin temperature, °C.
+    pub temperature_c: Option<f64>,
+    /// Medications on record (not interpreted).
+    pub medications: Vec<String>,
+}
+
+/// The whole analysis of one recording.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Analysis {
+    /// Contract version.
+    pub schema_version: u32,
+    /// Producer.
+    pub tool: Tool,
+    /// Input.
+    pub source: Source,
+    /// Protocol facts.
+    pub protocol: ProtocolOut,
+    /// Trains, in time order.
+    pub trains: Vec<TrainOut>,
+    /// First response after exercise vs first before, amplitude, %.
+    pub post_exercise_increment_pct: Option<f64>,
+    /// Same for area, %.
+    pub post_exercise_area_increment_pct: Option<f64>,
+    /// Session figures.
+    pub session: SessionOut,
+    /// Pattern and findings.
+    pub classification: Classification,
+    /// Quality flags.
+    pub quality: Vec<QualityFlag>,
+}

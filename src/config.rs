@@ -1,0 +1,270 @@
+//! The validated analysis configuration.
+//!
+//! Arguments arrive in two stages, as in ripgrep: the command line (clap) and the
+//! protocol sidecar are merged here (flags win over the sidecar, the sidecar over
+//! defaults), checked, and turned into one [`AnalysisConfig`]. The analysis core
+//! takes only this type, with units carried in the types.
+
+use crate::criteria::Criteria;
+use crate::error::{Error, Result};
+use crate::io::{ChannelFilter, CsvLayout, ReadOptions};
+use crate::protocol::{ExerciseSpec, Protocol, TrainSpec};
+use crate::units::{Hz, Ms, SampleRate};
+
+/// Which phase of the CMAP is measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PolarityChoice {
+    /// Decide from the responses (the first large phase is the negative peak).
+    #[default]
+    Auto,
+    /// Standard: the main (negative) phase is electrically negative in the file.
+    Negative,
+    /// Inverted file: the main phase is stored as positive values.
+    Positive,
+}
+
+impl PolarityChoice {
+    /// Parse `auto`, `negative` or `positive`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Some(Self::Auto),
+            "negative" | "neg" => Some(Self::Negative),
+            "positive" | "pos" | "inverted" => Some(Self::Positive),
+            _ => None,
+        }
+    }
+}
+
+/// Timing settings of the response measurement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasureSettings {
+    /// Shortest blanking after the stimulus before the response is searched.
+    pub min_blank: Ms,
+    /// Longest blanking: past it, an artifact still present overlaps the response.
+    pub max_blank: Ms,
+    /// Longest response window after the stimulus.
+    pub max_window: Ms,
+    /// Gap kept before the next stimulus (the window ends before it). Primer §2 [N5][N7][FC2].
+    pub guard_before_next: Ms,
+    /// Pre-stimulus span used for the fallback baseline.
+    pub pre_stimulus: Ms,
+}
+
+impl Default for MeasureSettings {
+    fn default() -> Self {
+        MeasureSettings {
+            min_blank: Ms(0.4),
+            max_blank: Ms(2.5),
+            max_window: Ms(40.0),
+            guard_before_next: Ms(0.5),
+            pre_stimulus: Ms(3.0),
+        }
+    }
+}
+
+/// Values given on the command line (or by a library caller); `None` = not given.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// EMG channel index.
+    pub channel: Option<usize>,
+    /// Trigger channel index.
+    pub trigger_channel: Option<usize>,
+    /// Millivolts for WAV full scale.
+    pub full_scale_mv: Option<f64>,
+    /// Sample rate for CSV without time.
+    pub sample_rate_hz: Option<f64>,
+    /// CSV layout: "sweeps" or "continuous".
+    pub layout: Option<String>,
+    /// Stimulation rate of sweeps.
+    pub rate_hz: Option<f64>,
+    /// Polarity choice: "auto", "negative", "positive".
+    pub polarity: Option<String>,
+    /// Muscle name.
+    pub muscle: Option<String>,
+}
+
+/// Everything the analysis core needs, validated.
+#[derive(Debug, Clone)]
+pub struct AnalysisConfig {
+    /// EMG channel (index into the file's channels).
+    pub channel: usize,
+    /// Trigger channel, if stimuli come from one.
+    pub trigger_channel: Option<usize>,
+    /// Polarity choice.
+    pub polarity: PolarityChoice,
+    /// Interpretation thresholds.
+    pub criteria: Criteria,
+    /// Measurement timing.
+    pub measure: MeasureSettings,
+    /// Muscle, for the normal-range check.
+    pub muscle: Option<String>,
+    /// Nerve (reported only).
+    pub nerve: Option<String>,
+    /// Skin temperature, °C.
+    pub temperature_c: Option<f64>,
+    /// Medications on record (reported only).
+    pub medications: Vec<String>,
+    /// Stimulation rate of epoched sweeps, when known.
+    pub sweep_rate: Option<Hz>,
+    /// Per-train statements of the protocol, in order.
+    pub trains: Vec<TrainSpec>,
+    /// Exercise period, if the protocol gives it.
+    pub exercise: Option<ExerciseSpec>,
+}
+
+impl Default for AnalysisConfig {
+    fn default() -> Self {
+        AnalysisConfig {
+            channel: 0,
+            trigger_channel: None,
+            polarity: PolarityChoice::Auto,
+            criteria: Criteria::default(),
+            measure: MeasureSettings::default(),
+            muscle: None,
+            nerve: None,
+            temperature_c: None,
+            medications: vec![],
+            sweep_rate: None,
+            trains: vec![],
+            exercise: None,
+        }
+    }
+}
+
+/// The merged, validated inputs of one file: how to read it and how to analyse it.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Reader options.
+    pub read: ReadOptions,
+    /// Analysis configuration.
+    pub analysis: AnalysisConfig,
+}
+
+impl Settings {
+    /// Merge flags over the protocol sidecar over defaults, and validate.
+    pub fn merge(ov: &Overrides, protocol: Option<&Protocol>, criteria: Criteria) -> Result<Self> {
+        let p = protocol.cloned().unwrap_or_default();
+        let full_scale_mv = ov.full_scale_mv.or(p.full_scale_mv).unwrap_or(1.0);
+        if !(full_scale_mv.is_finite() && full_scale_mv > 0.0) {
+            return Err(Error::Usage(format!(
+                "--full-scale-mv must be a positive number, got {full_scale_mv}"
+            )));
+        }
+        let sample_rate = match ov.sample_rate_hz.or(p.sample_rate_hz) {
+            None => None,
+            Some(hz) => Some(SampleRate::new(hz).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--sample-rate must be between {} and {} Hz, got {hz}",
+                    SampleRate::MIN_HZ,
+                    SampleRate::MAX_HZ
+                ))
+            })?),
+        };
+        let layout = match ov.layout.as_deref().or(p.layout.as_deref()) {
+            None | Some("auto") => CsvLayout::Auto,
+            Some("sweeps") => CsvLayout::Sweeps,
+            Some("continuous") => CsvLayout::Continuous,
+            Some(other) => {
+                return Err(Error::Usage(format!(
+                    "--layout must be sweeps, continuous or auto, got {other:?}"
+                )))
+            }
+        };
+        let polarity_text = ov
+            .polarity
+            .clone()
+            .or(p.polarity.clone())
+            .unwrap_or_else(|| "auto".into());
+        let polarity = PolarityChoice::parse(&polarity_text).ok_or_else(|| {
+            Error::Usage(format!(
+                "--polarity must be auto, negative or positive, got {polarity_text:?}"
+            ))
+        })?;
+        let sweep_rate = match ov.rate_hz.or(p.rate_hz) {
+            None => None,
+            Some(r) if r.is_finite() && r > 0.0 && r <= 1000.0 => Some(Hz(r)),
+            Some(r) => {
+                return Err(Error::Usage(format!(
+                    "--rate must be between 0 and 1000 Hz, got {r}"
+                )))
+            }
+        };
+        let channel = ov.channel.or(p.channel).unwrap_or(0);
+        let trigger_channel = ov.trigger_channel.or(p.trigger_channel);
+        if trigger_channel == Some(channel) {
+            return Err(Error::Usage(format!(
+                "the trigger channel ({channel}) cannot be the EMG channel"
+            )));
+        }
+        let mut wanted = vec![channel];
+        wanted.extend(trigger_channel);
+        let read = ReadOptions {
+            full_scale_mv,
+            sample_rate,
+            layout,
+            // CSV triggers are found by column name, so CSV readers decode all;
+            // WAV decodes only what is analysed (memory bound on long files).
+            channels: ChannelFilter::Only(wanted),
+        };
+        let analysis = AnalysisConfig {
+            channel,
+            trigger_channel,
+            polarity,
+            criteria,
+            measure: MeasureSettings::default(),
+            muscle: ov.muscle.clone().or(p.muscle),
+            nerve: p.nerve,
+            temperature_c: p.temperature_c,
+            medications: p.medications,
+            sweep_rate,
+            trains: p.trains,
+            exercise: p.exercise,
+        };
+        Ok(Settings { read, analysis })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_sidecar() {
+        let p = Protocol {
+            channel: Some(2),
+            full_scale_mv: Some(10.0),
+            muscle: Some("APB".into()),
+            ..Default::default()
+        };
+        let ov = Overrides {
+            channel: Some(1),
+            ..Default::default()
+        };
+        let s = Settings::merge(&ov, Some(&p), Criteria::default()).unwrap();
+        assert_eq!(s.analysis.channel, 1);
+        assert_eq!(s.read.full_scale_mv, 10.0);
+        assert_eq!(s.analysis.muscle.as_deref(), Some("APB"));
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        let bad = |ov: Overrides| Settings::merge(&ov, None, Criteria::default()).is_err();
+        assert!(bad(Overrides {
+            full_scale_mv: Some(0.0),
+            ..Default::default()
+        }));
+        assert!(bad(Overrides {
+            sample_rate_hz: Some(100.0),
+            ..Default::default()
+        }));
+        assert!(bad(Overrides {
+            polarity: Some("up".into()),
+            ..Default::default()
+        }));
+        assert!(bad(Overrides {
+            channel: Some(1),
+            trigger_channel: Some(1),
+            ..Default::default()
+        }));
+    }
+}

@@ -1,0 +1,119 @@
+//! The library's error type.
+//!
+//! Every variant carries enough context (file, channel, row) for a one-line
+//! message a technician can act on. [`Error::exit_code`] maps each variant to
+//! the documented exit code of the `rns` binary.
+
+use std::path::PathBuf;
+
+/// Exit code for a usage error (bad flag, bad option value, bad criteria file).
+pub const EXIT_USAGE: i32 = 2;
+/// Exit code for an input that cannot be read or decoded.
+pub const EXIT_UNREADABLE: i32 = 3;
+/// Exit code for an input that was read but holds nothing to analyse.
+pub const EXIT_NOTHING: i32 = 4;
+
+/// Everything that can go wrong in reading or analysing a recording.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The file could not be opened or read.
+    #[error("{path}: cannot read file: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The file's format is not one the analyzer reads.
+    #[error("{path}: unsupported format: {reason}")]
+    UnsupportedFormat {
+        /// The file.
+        path: PathBuf,
+        /// What was seen.
+        reason: String,
+    },
+
+    /// The file is of a known format but its content is malformed.
+    #[error("{path}: {reason}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and where (row, chunk, header field).
+        reason: String,
+    },
+
+    /// A declared size or count is beyond what the analyzer will allocate.
+    #[error("{path}: {what} ({value}) exceeds the limit of {limit}")]
+    Limit {
+        /// The file.
+        path: PathBuf,
+        /// What was declared.
+        what: String,
+        /// The declared value.
+        value: u64,
+        /// The largest accepted value.
+        limit: u64,
+    },
+
+    /// A requested channel does not exist.
+    #[error("{path}: channel {channel} does not exist (the file has {available} channel(s))")]
+    NoSuchChannel {
+        /// The file.
+        path: PathBuf,
+        /// The requested channel, as given.
+        channel: String,
+        /// How many channels the file has.
+        available: usize,
+    },
+
+    /// A protocol sidecar or criteria file is invalid.
+    #[error("{path}: invalid {kind}: {reason}")]
+    Config {
+        /// The TOML file.
+        path: PathBuf,
+        /// "protocol sidecar" or "criteria profile".
+        kind: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// An option value is invalid (not tied to a file).
+    #[error("{0}")]
+    Usage(String),
+
+    /// The recording was read but holds nothing the analyzer can measure.
+    #[error("{path}: nothing to analyse: {reason}")]
+    NothingToAnalyse {
+        /// The file.
+        path: PathBuf,
+        /// Why (no stimuli found, signal flat, ...).
+        reason: String,
+    },
+}
+
+impl Error {
+    /// The exit code the `rns` binary returns for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) | Error::Config { .. } | Error::NoSuchChannel { .. } => EXIT_USAGE,
+            Error::Io { .. }
+            | Error::UnsupportedFormat { .. }
+            | Error::Malformed { .. }
+            | Error::Limit { .. } => EXIT_UNREADABLE,
+            Error::NothingToAnalyse { .. } => EXIT_NOTHING,
+        }
+    }
+
+    /// Shorthand for a malformed-file error.
+    pub fn malformed(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
+        Error::Malformed {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,247 @@
+//! The protocol sidecar: `<recording>.rns.toml` (or `--protocol FILE`).
+//!
+//! It tells the analyzer what the file cannot: the muscle and nerve, the skin
+//! temperature, the full-scale voltage of an integer WAV, which channel is the
+//! EMG, the stimulation rate of epoched sweeps, and the role of each train. Every
+//! field is optional; command-line flags override the sidecar.
+//!
+//! ```toml
+//! muscle = "ADM"
+//! nerve = "ulnar"
+//! temperature_c = 33.5
+//! full_scale_mv = 20.0
+//! channel = 0
+//! trigger_channel = 1
+//! rate_hz = 3.0            # stimulation rate of epoched sweeps
+//! medications = ["pyridostigmine 60 mg, last dose 14 h before"]
+//!
+//! [exercise]               # when known: sets delay_after_exercise_s
+//! end_s = 42.0
+//! duration_s = 10.0
+//!
+//! [[trains]]
+//! role = "baseline"
+//! [[trains]]
+//! role = "post_exercise"
+//! delay_after_exercise_s = 2.0
+//! ```
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The role of a stimulus train in a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrainRole {
+    /// Low-rate train at rest, before any exercise.
+    Baseline,
+    /// Train recorded after a voluntary contraction.
+    PostExercise,
+    /// High-frequency stimulation (≥ 10 Hz).
+    Hfs,
+}
+
+impl TrainRole {
+    /// The name used in outputs.
+    pub fn name(self) -> &'static str {
+        match self {
+            TrainRole::Baseline => "baseline",
+            TrainRole::PostExercise => "post_exercise",
+            TrainRole::Hfs => "hfs",
+        }
+    }
+}
+
+/// What the sidecar says of one train, in train order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainSpec {
+    /// The train's role.
+    pub role: Option<TrainRole>,
+    /// Seconds from the end of the exercise to the first stimulus of the train.
+    pub delay_after_exercise_s: Option<f64>,
+    /// For epoched sweeps: how many consecutive sweeps make this train.
+    pub responses: Option<usize>,
+    /// For epoched sweeps: the stimulation rate of this train.
+    pub rate_hz: Option<f64>,
+}
+
+/// An exercise period, when the protocol records it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExerciseSpec {
+    /// Time the contraction ended, seconds from the start of the recording.
+    pub end_s: Option<f64>,
+    /// How long the contraction lasted.
+    pub duration_s: Option<f64>,
+}
+
+/// The parsed sidecar.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Protocol {
+    /// Muscle recorded (`ADM`, `APB`, `FDI`, `trapezius`, ...).
+    pub muscle: Option<String>,
+    /// Nerve stimulated.
+    pub nerve: Option<String>,
+    /// Skin temperature over the muscle, °C.
+    pub temperature_c: Option<f64>,
+    /// Millivolts that the full scale (±1.0) of an integer or float WAV stands for.
+    pub full_scale_mv: Option<f64>,
+    /// EMG channel index.
+    pub channel: Option<usize>,
+    /// Trigger channel index.
+    pub trigger_channel: Option<usize>,
+    /// Sample rate for a CSV without a time column.
+    pub sample_rate_hz: Option<f64>,
+    /// CSV layout: `"sweeps"` or `"continuous"`.
+    pub layout: Option<String>,
+    /// Stimulation rate of epoched sweeps (all trains unless a train says otherwise).
+    pub rate_hz: Option<f64>,
+    /// Which phase of the CMAP to measure: `"auto"`, `"negative"`, `"positive"`.
+    pub polarity: Option<String>,
+    /// Medications on record (listed in reports; never interpreted).
+    #[serde(default)]
+    pub medications: Vec<String>,
+    /// The exercise period, if known.
+    pub exercise: Option<ExerciseSpec>,
+    /// Train roles, in order.
+    #[serde(default)]
+    pub trains: Vec<TrainSpec>,
+}
+
+impl Protocol {
+    /// Parse a sidecar from TOML text; `path` is used in messages.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self> {
+        let p: Protocol = toml::from_str(text).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            kind: "protocol sidecar",
+            reason: one_line(&e.to_string()),
+        })?;
+        p.validate(path)?;
+        Ok(p)
+    }
+
+    /// Read and parse a sidecar file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        Self::from_toml(&text, path)
+    }
+
+    /// The sidecar path that goes with a recording: `<file>.rns.toml`.
+    pub fn sidecar_path(recording: &Path) -> PathBuf {
+        let mut s = recording.as_os_str().to_owned();
+        s.push(".rns.toml");
+        PathBuf::from(s)
+    }
+
+    fn validate(&self, path: &Path) -> Result<()> {
+        let bad = |reason: String| Error::Config {
+            path: path.to_path_buf(),
+            kind: "protocol sidecar",
+            reason,
+        };
+        let positive = |name: &str, v: Option<f64>| -> Result<()> {
+            match v {
+                Some(x) if !(x.is_finite() && x > 0.0) => {
+                    Err(bad(format!("{name} must be a positive number, got {x}")))
+                }
+                _ => Ok(()),
+            }
+        };
+        positive("full_scale_mv", self.full_scale_mv)?;
+        positive("sample_rate_hz", self.sample_rate_hz)?;
+        positive("rate_hz", self.rate_hz)?;
+        if let Some(t) = self.temperature_c {
+            if !(t.is_finite() && (10.0..=45.0).contains(&t)) {
+                return Err(bad(format!(
+                    "temperature_c must be between 10 and 45 °C, got {t}"
+                )));
+            }
+        }
+        if let Some(l) = &self.layout {
+            if l != "sweeps" && l != "continuous" {
+                return Err(bad(format!(
+                    "layout must be \"sweeps\" or \"continuous\", got {l:?}"
+                )));
+            }
+        }
+        if let Some(p) = &self.polarity {
+            if !matches!(p.as_str(), "auto" | "negative" | "positive") {
+                return Err(bad(format!(
+                    "polarity must be \"auto\", \"negative\" or \"positive\", got {p:?}"
+                )));
+            }
+        }
+        for (i, t) in self.trains.iter().enumerate() {
+            positive(&format!("trains[{i}].rate_hz"), t.rate_hz)?;
+            if let Some(d) = t.delay_after_exercise_s {
+                if !(d.is_finite() && d >= 0.0) {
+                    return Err(bad(format!(
+                        "trains[{i}].delay_after_exercise_s must be ≥ 0, got {d}"
+                    )));
+                }
+            }
+            if t.responses == Some(0) {
+                return Err(bad(format!("trains[{i}].responses must be ≥ 1")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Collapse a multi-line message (TOML errors carry a source excerpt) to one line.
+pub(crate) fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_full_sidecar() {
+        let text = r#"
+            muscle = "ADM"
+            temperature_c = 33.0
+            full_scale_mv = 20.0
+            rate_hz = 3.0
+            [exercise]
+            end_s = 40.0
+            [[trains]]
+            role = "baseline"
+            responses = 10
+            [[trains]]
+            role = "post_exercise"
+            delay_after_exercise_s = 2.0
+        "#;
+        let p = Protocol::from_toml(text, Path::new("a.rns.toml")).unwrap();
+        assert_eq!(p.muscle.as_deref(), Some("ADM"));
+        assert_eq!(p.trains.len(), 2);
+        assert_eq!(p.trains[1].role, Some(TrainRole::PostExercise));
+        assert_eq!(p.exercise.unwrap().end_s, Some(40.0));
+    }
+
+    #[test]
+    fn rejects_unknown_fields_and_bad_values() {
+        let e = Protocol::from_toml("muscel = \"ADM\"", Path::new("a.toml")).unwrap_err();
+        assert!(e.to_string().contains("a.toml"), "{e}");
+        let e = Protocol::from_toml("full_scale_mv = -1.0", Path::new("a.toml")).unwrap_err();
+        assert!(e.to_string().contains("full_scale_mv"), "{e}");
+        let e =
+            Protocol::from_toml("[[trains]]\nrole = \"warmup\"", Path::new("a.toml")).unwrap_err();
+        assert!(!e.to_string().contains('\n'));
+    }
+
+    #[test]
+    fn sidecar_path_appends_suffix() {
+        assert_eq!(
+            Protocol::sidecar_path(Path::new("d/rec.wav")),
+            PathBuf::from("d/rec.wav.rns.toml")
+        );
+    }
+}

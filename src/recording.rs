@@ -1,0 +1,252 @@
+//! The one in-memory form every reader produces.
+//!
+//! A [`Recording`] holds channels of samples at one sample rate, already in
+//! millivolts for signal channels, split into contiguous [`Segment`]s (one for a
+//! continuous file; one per sweep for epoched exports; one per run of records
+//! for discontinuous EDF+D). Stimulus times that the file itself knows (sweeps,
+//! annotations) travel in [`KnownStimuli`]; a trigger channel is a channel of
+//! kind [`ChannelKind::Trigger`].
+
+use crate::units::{SampleRate, Seconds};
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// The container format a recording was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceFormat {
+    /// RIFF WAVE.
+    Wav,
+    /// Delimited text, one sample per row.
+    CsvContinuous,
+    /// Delimited text, one column per response (time 0 = stimulus).
+    CsvSweeps,
+    /// European Data Format (16-bit).
+    Edf,
+    /// EDF+ (continuous or discontinuous).
+    EdfPlus,
+    /// BioSemi 24-bit EDF variant.
+    Bdf,
+    /// Generated in memory (simulator, tests).
+    Synthetic,
+}
+
+impl SourceFormat {
+    /// The name used in outputs (`"wav"`, `"csv_sweeps"`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceFormat::Wav => "wav",
+            SourceFormat::CsvContinuous => "csv_continuous",
+            SourceFormat::CsvSweeps => "csv_sweeps",
+            SourceFormat::Edf => "edf",
+            SourceFormat::EdfPlus => "edf_plus",
+            SourceFormat::Bdf => "bdf",
+            SourceFormat::Synthetic => "synthetic",
+        }
+    }
+}
+
+/// What a channel carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    /// A physiological signal, in millivolts.
+    Signal,
+    /// A stimulus trigger or marker line (raw values; rising edges are stimuli).
+    Trigger,
+}
+
+/// One channel of a recording.
+#[derive(Debug, Clone)]
+pub struct Channel {
+    /// Index of the channel in the file (stable even when only some channels are decoded).
+    pub index: usize,
+    /// Label as written in the file (column name, EDF label) or `"ch<N>"`.
+    pub label: String,
+    /// Unit of the values as stored in the file (`"mV"`, `"uV"`, `"V"`, `"FS"` for
+    /// WAV full scale, `""` for unitless trigger lines).
+    pub unit: String,
+    /// Signal or trigger.
+    pub kind: ChannelKind,
+    /// Number of samples in the file for this channel.
+    pub len: usize,
+    /// The samples: millivolts for [`ChannelKind::Signal`], raw values for
+    /// triggers. Empty when the reader was asked not to decode this channel.
+    pub samples: Vec<f32>,
+}
+
+impl Channel {
+    /// Whether the samples of this channel were decoded.
+    pub fn is_loaded(&self) -> bool {
+        self.samples.len() == self.len
+    }
+}
+
+/// A contiguous run of samples (no gap in time inside it).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Segment {
+    /// Index of the first sample of the segment in every channel.
+    pub start: usize,
+    /// Number of samples in the segment.
+    pub len: usize,
+    /// Time of the segment's first sample, from the start of the recording.
+    pub start_s: f64,
+}
+
+impl Segment {
+    /// One past the last sample index of the segment.
+    pub fn end(&self) -> usize {
+        self.start + self.len
+    }
+}
+
+/// Where stimulus times known to the file came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StimulusOrigin {
+    /// Epoched sweeps: the stimulus is at time 0 of each sweep.
+    Sweeps,
+    /// Annotations in the file (EDF+ TALs).
+    Annotations,
+}
+
+/// Stimulus times the file itself gives (no detection needed).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KnownStimuli {
+    /// Sample index of each stimulus, ascending.
+    pub samples: Vec<usize>,
+    /// Where they came from.
+    pub origin: StimulusOrigin,
+    /// Whether the real time between stimuli is known. For sweeps it is not:
+    /// sweeps are stored back to back, so the rate must come from the protocol.
+    pub timing_known: bool,
+}
+
+/// An annotation (EDF+ TAL, or a marker from another format).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Annotation {
+    /// Onset from the start of the recording.
+    pub onset_s: f64,
+    /// Duration, when given.
+    pub duration_s: Option<f64>,
+    /// The text.
+    pub text: String,
+}
+
+/// A decoded recording: the single type every reader produces.
+#[derive(Debug, Clone)]
+pub struct Recording {
+    /// The file it came from (for messages and outputs).
+    pub path: PathBuf,
+    /// The container format.
+    pub format: SourceFormat,
+    /// Sample rate shared by every decoded channel.
+    pub sample_rate: SampleRate,
+    /// The channels, in file order.
+    pub channels: Vec<Channel>,
+    /// Contiguous segments covering the samples, ascending and non-overlapping.
+    pub segments: Vec<Segment>,
+    /// Stimulus times the file gives, if any.
+    pub stimuli: Option<KnownStimuli>,
+    /// Annotations, if any.
+    pub annotations: Vec<Annotation>,
+}
+
+impl Recording {
+    /// Number of samples per channel.
+    pub fn len(&self) -> usize {
+        self.channels.first().map_or(0, |c| c.len)
+    }
+
+    /// Whether the recording holds no samples.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Total duration (sum of the segments).
+    pub fn duration(&self) -> Seconds {
+        self.sample_rate.to_seconds(self.len() as f64)
+    }
+
+    /// Indices (into `channels`) of the signal channels.
+    pub fn signal_channels(&self) -> impl Iterator<Item = usize> + '_ {
+        self.channels
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.kind == ChannelKind::Signal)
+            .map(|(i, _)| i)
+    }
+
+    /// The time of a sample, in seconds from the start of the recording,
+    /// honouring segment start times (gaps in discontinuous files).
+    pub fn time_of(&self, sample: f64) -> f64 {
+        let idx = if sample < 0.0 { 0 } else { sample as usize };
+        let seg = self.segment_of(idx);
+        match seg {
+            Some(s) => s.start_s + self.sample_rate.to_seconds(sample - s.start as f64).0,
+            None => self.sample_rate.to_seconds(sample).0,
+        }
+    }
+
+    /// The segment that contains sample `idx`, if any.
+    pub fn segment_of(&self, idx: usize) -> Option<&Segment> {
+        let pos = self.segments.partition_point(|s| s.end() <= idx);
+        self.segments.get(pos).filter(|s| s.start <= idx)
+    }
+
+    /// A single continuous segment covering `len` samples.
+    pub fn continuous_segments(len: usize) -> Vec<Segment> {
+        vec![Segment {
+            start: 0,
+            len,
+            start_s: 0.0,
+        }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec_with_segments(segments: Vec<Segment>, len: usize) -> Recording {
+        Recording {
+            path: PathBuf::from("x"),
+            format: SourceFormat::Synthetic,
+            sample_rate: SampleRate::new(10_000.0).unwrap(),
+            channels: vec![Channel {
+                index: 0,
+                label: "emg".into(),
+                unit: "mV".into(),
+                kind: ChannelKind::Signal,
+                len,
+                samples: vec![0.0; len],
+            }],
+            segments,
+            stimuli: None,
+            annotations: vec![],
+        }
+    }
+
+    #[test]
+    fn time_honours_segment_starts() {
+        let rec = rec_with_segments(
+            vec![
+                Segment {
+                    start: 0,
+                    len: 100,
+                    start_s: 0.0,
+                },
+                Segment {
+                    start: 100,
+                    len: 100,
+                    start_s: 5.0,
+                },
+            ],
+            200,
+        );
+        assert!((rec.time_of(50.0) - 0.005).abs() < 1e-12);
+        assert!((rec.time_of(150.0) - 5.005).abs() < 1e-12);
+        assert_eq!(rec.segment_of(100).unwrap().start, 100);
+        assert!(rec.segment_of(200).is_none());
+    }
+}
