@@ -82,8 +82,14 @@ pub struct QualityCriteria {
     /// (a U-shape has one). [N1]; project default 2.
     pub max_reversals: usize,
     /// Baseline level variation across a train above this % of the first
-    /// response's amplitude flags baseline instability. Project default.
+    /// response's amplitude flags baseline instability (movement, electrode
+    /// shift [N2][MK]). Each response has its own baseline, so slow wander
+    /// alone does not bias the numbers. Project default.
     pub baseline_variation_pct: f64,
+    /// Baseline under the response onset differing from the pre-stimulus
+    /// level by more than this % of the amplitude (drift or artifact tail
+    /// under the onset, primer §5.5) flags baseline instability. Project default.
+    pub baseline_drift_pct: f64,
     /// First responses of comparable trains that differ by more than this %
     /// suggest submaximal or varying stimulation. [MOR]; project default.
     pub first_response_variation_pct: f64,
@@ -109,7 +115,8 @@ impl Default for QualityCriteria {
             area_amplitude_disagreement_points: 5.0, // [BC]
             reversal_step_pct: 2.0,
             max_reversals: 2, // [N1]
-            baseline_variation_pct: 5.0,
+            baseline_variation_pct: 50.0,
+            baseline_drift_pct: 5.0,
             first_response_variation_pct: 15.0, // [MOR]
             latency_spread_ms: 0.3,
             pseudofacilitation_amplitude_pct: 20.0, // [N3][PAD]
@@ -296,6 +303,7 @@ impl Criteria {
         )?;
         pos("quality.reversal_step_pct", q.reversal_step_pct)?;
         pos("quality.baseline_variation_pct", q.baseline_variation_pct)?;
+        pos("quality.baseline_drift_pct", q.baseline_drift_pct)?;
         pos(
             "quality.first_response_variation_pct",
             q.first_response_variation_pct,

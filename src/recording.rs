@@ -63,8 +63,8 @@ pub struct Channel {
     pub index: usize,
     /// Label as written in the file (column name, EDF label) or `"ch<N>"`.
     pub label: String,
-    /// Unit of the values as stored in the file (`"mV"`, `"uV"`, `"V"`, `"FS"` for
-    /// WAV full scale, `""` for unitless trigger lines).
+    /// Unit of the values as stored in the file (`"mV"`, `"uV"`, `"V"`; `"mV"` for
+    /// WAV, whose full scale is converted to millivolts; `""` for trigger lines).
     pub unit: String,
     /// Signal or trigger.
     pub kind: ChannelKind,

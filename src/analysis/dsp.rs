@@ -300,7 +300,12 @@ fn detect_mains(
     let fft = planner.plan_fft_forward(nfft);
     let mut input = fft.make_input_vec();
     let mut spectrum = fft.make_output_vec();
-    let mut power = vec![0.0f64; nfft / 2 + 1];
+    let bin_hz = fs / nfft as f64;
+    let bin = |f: f64| (f / bin_hz).round() as usize;
+    // Only the 30–80 Hz band is needed; keep it per frame so that the median
+    // across frames ignores frames full of voluntary EMG.
+    let (band_lo, band_hi) = (bin(30.0), bin(80.0).min(nfft / 2));
+    let mut frames_power: Vec<Vec<f64>> = Vec::new();
     let window: Vec<f64> = (0..nfft)
         .map(|i| 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / nfft as f64).cos())
         .collect();
@@ -328,9 +333,7 @@ fn detect_mains(
                     };
                 }
                 if fft.process(&mut input, &mut spectrum).is_ok() {
-                    for (p, c) in power.iter_mut().zip(&spectrum) {
-                        *p += c.norm_sqr();
-                    }
+                    frames_power.push(spectrum[band_lo..=band_hi].iter().map(|c| c.norm_sqr()).collect());
                     frames += 1;
                 }
             }
@@ -341,8 +344,17 @@ fn detect_mains(
     if frames == 0 {
         return None;
     }
-    let bin_hz = fs / nfft as f64;
-    let bin = |f: f64| (f / bin_hz).round() as usize;
+    // `power[i]` is the lower quartile over frames of bin `i` (absolute index):
+    // mains hum is in every frame, voluntary EMG only in some, so the quartile
+    // stays on quiet frames while up to three quarters are contaminated.
+    let mut power = vec![0.0f64; band_hi + 2];
+    let mut col = Vec::with_capacity(frames);
+    for i in band_lo..=band_hi {
+        col.clear();
+        col.extend(frames_power.iter().map(|f| f[i - band_lo]));
+        col.sort_by(|a, b| a.total_cmp(b));
+        power[i] = col[(col.len() - 1) / 4];
+    }
     // Noise floor: median power in 35–75 Hz away from the two candidate lines.
     let mut floor: Vec<f64> = (bin(35.0)..=bin(75.0).min(power.len() - 1))
         .filter(|&i| {

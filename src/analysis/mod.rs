@@ -171,6 +171,7 @@ pub fn analyze(rec: &Recording, cfg: &AnalysisConfig) -> Result<Analysis> {
             .find(|c| c.kind == ChannelKind::Trigger && c.is_loaded()),
     };
     let noise_slope_sd = dsp::diff_noise_sd(x, 400_000);
+    let mut fracs: Vec<f64> = Vec::new();
     let (stims, source): (Vec<usize>, StimulusSource) = if let Some(tc) = trigger {
         if !tc.is_loaded() {
             return Err(Error::Usage(format!(
@@ -194,6 +195,7 @@ pub fn analyze(rec: &Recording, cfg: &AnalysisConfig) -> Result<Analysis> {
         )
     } else {
         let det = stimulus::detect_from_artifacts(x, rate, &segments);
+        fracs = det.stimuli.iter().map(|s| s.frac).collect();
         (
             det.stimuli.iter().map(|s| s.sample).collect(),
             StimulusSource::ArtifactSlope,
@@ -205,6 +207,7 @@ pub fn analyze(rec: &Recording, cfg: &AnalysisConfig) -> Result<Analysis> {
             _ => "no stimulus artifact found (no steep, isolated slopes in the signal)",
         }));
     }
+    fracs.resize(stims.len(), 0.0);
     let timing_known = rec.stimuli.as_ref().is_none_or(|k| k.timing_known) || trigger.is_some();
 
     // 2. Hum, fitted outside response windows.
@@ -255,10 +258,16 @@ pub fn analyze(rec: &Recording, cfg: &AnalysisConfig) -> Result<Analysis> {
         let (a, b, _) = windows[k];
         fill_window(x, a, b, sign, hum.as_ref(), &mut buf);
         let m = response::measure(&buf, s - a, rate, &cfg.measure, oriented_rails, steep_floor);
-        measured.push(m.map(|m| {
+        measured.push(m.map(|mut m| {
+            // Times are relative to the sub-sample stimulus time.
+            let f = fracs[k];
+            m.onset -= f;
+            m.peak -= f;
+            m.phase_end -= f;
+            m.latency_ms -= f * rate.dt_ms();
             let clipped = oriented_rails.is_some_and(|(lo, hi)| {
                 let from = (s - a + m.blank_end).min(buf.len());
-                let to = ((s - a) as f64 + m.phase_end).ceil().max(0.0) as usize;
+                let to = ((s - a) as f64 + f + m.phase_end).ceil().max(0.0) as usize;
                 buf[from..to.min(buf.len()).max(from)]
                     .iter()
                     .any(|&v| v <= lo + 1e-9 * lo.abs() || v >= hi - 1e-9 * hi.abs())
@@ -268,7 +277,11 @@ pub fn analyze(rec: &Recording, cfg: &AnalysisConfig) -> Result<Analysis> {
     }
 
     // 5. Trains.
-    let times: Vec<f64> = stims.iter().map(|&s| rec.time_of(s as f64)).collect();
+    let times: Vec<f64> = stims
+        .iter()
+        .zip(&fracs)
+        .map(|(&s, &f)| rec.time_of(s as f64 + f))
+        .collect();
     let groups = group_stimuli(&times, timing_known, cfg, stims.len());
     let mut ctx_trains: Vec<MeasuredTrain> = Vec::new();
     for (gi, g) in groups.iter().enumerate() {

@@ -96,35 +96,40 @@ pub fn check(
                 ));
             }
         }
-        // Baseline: spread of levels across the train, and drift under the onset.
+        // Baseline: drift under the onset (low-rate trains: at high rates the
+        // pre-stimulus span is the previous response's tail), and the spread of
+        // levels across the train.
         let a1 = amps[0].abs().max(1e-12);
         let levels: Vec<f64> = t.measurements.iter().map(|m| m.baseline).collect();
         let (lo, hi) = levels
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
-                (l.min(v), h.max(v))
-            });
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
         let spread_pct = (hi - lo) / a1 * 100.0;
-        let drift = t
+        let slow = t.rate_hz.is_none_or(|r| r < 10.0);
+        let drifting = t
             .measurements
             .iter()
-            .map(|m| (m.baseline - m.pre_baseline).abs() / a1 * 100.0)
-            .fold(0.0, f64::max);
+            .filter(|m| m.post_artifact_baseline && m.amplitude_mv > 0.0)
+            .map(|m| (m.baseline - m.pre_baseline).abs() / m.amplitude_mv * 100.0)
+            .filter(|&d| d > q.baseline_drift_pct)
+            .count();
         if levels.len() >= 2 && spread_pct > q.baseline_variation_pct {
             flags.push(flag(
                 "baseline_instability",
                 format!(
-                    "baseline level varies by {:.3} mV across the train ({spread_pct:.1} % of the first response)",
+                    "baseline level varies by {:.3} mV across the train ({spread_pct:.0} % of the first response): movement or electrode shift suspected",
                     hi - lo
                 ),
                 Some(n),
                 true,
             ));
-        } else if drift > 2.0 * q.baseline_variation_pct {
+        } else if slow && drifting > 0 {
             flags.push(flag(
                 "baseline_instability",
                 format!(
-                    "baseline under the response onset differs from the pre-stimulus level by up to {drift:.1} % of the first response (drift or artifact tail)"
+                    "in {drifting} of {} responses the baseline under the onset differs from the pre-stimulus level by more than {:.0} % of the amplitude (drift or artifact tail)",
+                    amps.len(),
+                    q.baseline_drift_pct
                 ),
                 Some(n),
                 true,

@@ -458,7 +458,9 @@ pub fn read_csv(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recordi
     }
     for (ch, (&col, c)) in chan_cols.iter().zip(&chan_specs).enumerate() {
         let decode = match plan {
-            Plan::Continuous => opts.channels.wants(ch),
+            // Trigger columns are always decoded: the analysis finds stimuli
+            // in them by name, whatever channel the EMG is.
+            Plan::Continuous => opts.channels.wants(ch) || c.spec.kind == ColumnKind::Trigger,
             Plan::Sweeps => opts.channels.wants(0),
             Plan::Undecided => true,
         };
@@ -864,16 +866,14 @@ fn cell_resolution(field: &[u8]) -> f64 {
 fn time_unit(col: &Column, step_raw: f64) -> ColumnUnit {
     match col.spec.unit {
         Some(u) => u,
-        None => {
-            if step_raw >= 1.0 / SampleRate::MAX_HZ * 0.999
-                && step_raw <= 1.0 / SampleRate::MIN_HZ * 1.001
-            {
-                ColumnUnit::Seconds
-            } else {
-                ColumnUnit::Milliseconds
-            }
-        }
+        None if accepted_hz(1.0 / step_raw) => ColumnUnit::Seconds,
+        None => ColumnUnit::Milliseconds,
     }
+}
+
+/// Whether a rate is within the range [`SampleRate::new`] accepts.
+fn accepted_hz(hz: f64) -> bool {
+    (SampleRate::MIN_HZ..=SampleRate::MAX_HZ).contains(&hz)
 }
 
 /// Check the time column and derive the sample rate (see the module doc).
@@ -917,21 +917,18 @@ fn timing(ctx: &Ctx<'_>, col: &Column, table: &Table) -> Result<Timing> {
 
     let unit = time_unit(col, median);
     let per_s = unit.seconds_per_unit().unwrap_or(1.0);
-    if col.spec.unit.is_none() {
-        let ok = |hz: f64| (SampleRate::MIN_HZ..=SampleRate::MAX_HZ).contains(&hz);
-        if !ok(1.0 / median) && !ok(1e3 / median) {
-            return Err(Error::malformed(
-                ctx.path,
-                format!(
-                    "time column \"{}\" has no unit and its step {median} gives an accepted \
-                     sample rate ({}–{} Hz) neither in seconds nor in milliseconds; name the \
-                     unit (e.g. time_ms)",
-                    col.name,
-                    SampleRate::MIN_HZ,
-                    SampleRate::MAX_HZ
-                ),
-            ));
-        }
+    if col.spec.unit.is_none() && !accepted_hz(1.0 / median) && !accepted_hz(1e3 / median) {
+        return Err(Error::malformed(
+            ctx.path,
+            format!(
+                "time column \"{}\" has no unit and its step {median} gives an accepted \
+                 sample rate ({}–{} Hz) neither in seconds nor in milliseconds; name the \
+                 unit (e.g. time_ms)",
+                col.name,
+                SampleRate::MIN_HZ,
+                SampleRate::MAX_HZ
+            ),
+        ));
     }
     let span_s = (t[n - 1] - t[0]) * per_s;
     let mut hz = (n - 1) as f64 / span_s;
@@ -995,7 +992,7 @@ fn build_continuous(
                 len: rows,
                 // Columns decoded only because the layout was undecided are dropped here.
                 samples: data
-                    .filter(|_| opts.channels.wants(index))
+                    .filter(|_| opts.channels.wants(index) || trigger)
                     .unwrap_or_default(),
             }
         })

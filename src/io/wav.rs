@@ -17,7 +17,8 @@
 //!
 //! Channel filter: only channels with [`ChannelFilter::wants`] are decoded and
 //! checked for non-finite values; the others keep their metadata and `len`
-//! with empty `samples`.
+//! with empty `samples`. Asking for a channel the file lacks is
+//! [`Error::NoSuchChannel`].
 //!
 //! Truncated files: when the data chunk declares more bytes than the file
 //! holds (a recorder that stopped writing, a cut-off copy), the whole frames
@@ -27,11 +28,9 @@
 //! with no complete frame is always an error. The recovery is silent in the
 //! [`Recording`] (it has no warning field), so the analysis simply sees a
 //! shorter recording.
-//!
-//! [`ChannelFilter::wants`]: crate::io::ChannelFilter::wants
 
 use crate::error::{Error, Result};
-use crate::io::{ReadOptions, MAX_SAMPLES_PER_CHANNEL};
+use crate::io::{ChannelFilter, ReadOptions, MAX_SAMPLES_PER_CHANNEL};
 use crate::recording::{Channel, ChannelKind, Recording, SourceFormat};
 use crate::units::SampleRate;
 use std::io::Cursor;
@@ -80,6 +79,15 @@ pub fn read_wav(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recordi
     // below can never be by zero whatever hound does.
     if n_channels == 0 {
         return Err(Error::malformed(path, "WAV header declares zero channels"));
+    }
+    if let ChannelFilter::Only(v) = &opts.channels {
+        if let Some(&bad) = v.iter().find(|&&i| i >= usize::from(n_channels)) {
+            return Err(Error::NoSuchChannel {
+                path: path.to_path_buf(),
+                channel: bad.to_string(),
+                available: usize::from(n_channels),
+            });
+        }
     }
     let rate = SampleRate::new(f64::from(spec.sample_rate)).ok_or_else(|| {
         Error::malformed(
@@ -429,7 +437,6 @@ pub fn encode_wav(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::ChannelFilter;
     use std::path::PathBuf;
 
     fn p() -> PathBuf {
@@ -546,6 +553,15 @@ mod tests {
         assert_eq!(rec.channels[0].len, 200);
         assert!(rec.channels[1].is_loaded());
         assert_eq!(rec.len(), 200);
+        let o = ReadOptions {
+            channels: ChannelFilter::Only(vec![3]),
+            ..ReadOptions::default()
+        };
+        let err = read_wav(&p(), &bytes, &o).unwrap_err();
+        assert!(
+            matches!(err, Error::NoSuchChannel { available: 3, .. }),
+            "{err}"
+        );
     }
 
     #[test]
