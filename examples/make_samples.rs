@@ -93,7 +93,13 @@ fn round(x: f64, d: i32) -> f64 {
 }
 
 fn expected_json(out: &SynthOutput, e: &Expect, file: &str) -> Value {
-    let ntrains = out.truth.responses.iter().map(|r| r.train).max().map_or(0, |m| m + 1);
+    let ntrains = out
+        .truth
+        .responses
+        .iter()
+        .map(|r| r.train)
+        .max()
+        .map_or(0, |m| m + 1);
     let trains: Vec<Value> = (0..ntrains)
         .map(|k| {
             let a = out.truth.amplitudes(k);
@@ -134,11 +140,21 @@ fn write_json(path: &Path, v: &Value) -> Res {
     Ok(())
 }
 
-fn write_all(dir: &Path, file: &str, data: &[u8], sidecar: &str, out: &SynthOutput, e: &Expect) -> Res {
+fn write_all(
+    dir: &Path,
+    file: &str,
+    data: &[u8],
+    sidecar: &str,
+    out: &SynthOutput,
+    e: &Expect,
+) -> Res {
     write_atomic(&dir.join(file), data)?;
     write_atomic(&dir.join(format!("{file}.rns.toml")), sidecar.as_bytes())?;
     write_json(&dir.join(format!("{file}.truth.json")), &truth_json(out))?;
-    write_json(&dir.join(format!("{file}.expected.json")), &expected_json(out, e, file))?;
+    write_json(
+        &dir.join(format!("{file}.expected.json")),
+        &expected_json(out, e, file),
+    )?;
     println!("wrote {}", dir.join(file).display());
     Ok(())
 }
@@ -149,7 +165,10 @@ fn normal_adm(dir: &Path) -> Res {
     let post: Vec<f64> = rest.iter().map(|g| g * 1.08).collect();
     let mut s = base_spec(
         10_000.0,
-        vec![TrainSpec::from_gains(1.0, 3.0, &rest), TrainSpec::from_gains(17.0, 3.0, &post)],
+        vec![
+            TrainSpec::from_gains(1.0, 3.0, &rest),
+            TrainSpec::from_gains(17.0, 3.0, &post),
+        ],
         10.5,
         11,
     );
@@ -206,7 +225,10 @@ fn mg_session(dir: &Path) -> Res {
 /// LEMS-like brief-exercise session: small CMAP with decrement, 10 s
 /// contraction, first response after it +160 %.
 fn lems_session(dir: &Path) -> Res {
-    let post: Vec<f64> = progressive_gains(10, 18.0).iter().map(|g| g * 2.6).collect();
+    let post: Vec<f64> = progressive_gains(10, 18.0)
+        .iter()
+        .map(|g| g * 2.6)
+        .collect();
     let mut s = base_spec(
         10_000.0,
         vec![
@@ -265,7 +287,10 @@ fn hfs_pseudofacilitation(dir: &Path) -> Res {
     let responses: Vec<Response> = (0..n)
         .map(|j| {
             let g = 1.0 + 0.45 * (1.0 - (-(j as f64) / 12.0).exp());
-            Response { gain: g, width: 1.0 / g }
+            Response {
+                gain: g,
+                width: 1.0 / g,
+            }
         })
         .collect();
     let s = base_spec(
@@ -335,7 +360,11 @@ fn mg_sweeps_csv(dir: &Path) -> Res {
 fn normal_trigger_csv(dir: &Path) -> Res {
     let mut s = base_spec(
         5_000.0,
-        vec![TrainSpec::from_gains(0.4, 3.0, &[1.0, 0.99, 0.985, 0.985, 0.99, 0.99])],
+        vec![TrainSpec::from_gains(
+            0.4,
+            3.0,
+            &[1.0, 0.99, 0.985, 0.985, 0.99, 0.99],
+        )],
         9.5,
         77,
     );
@@ -348,8 +377,13 @@ fn normal_trigger_csv(dir: &Path) -> Res {
             *v = 5.0;
         }
     }
-    let csv = encode_continuous_csv(true, 5_000.0, &[("emg_mV", &out.samples), ("trigger", &trig)]);
-    let side = "# Continuous export with a trigger column.\nmuscle = \"ADM\"\ntemperature_c = 32.5\n";
+    let csv = encode_continuous_csv(
+        true,
+        5_000.0,
+        &[("emg_mV", &out.samples), ("trigger", &trig)],
+    );
+    let side =
+        "# Continuous export with a trigger column.\nmuscle = \"ADM\"\ntemperature_c = 32.5\n";
     let e = Expect {
         pattern: "normal",
         roles: vec!["baseline"],

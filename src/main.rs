@@ -65,16 +65,16 @@ struct AnalyzeArgs {
     #[arg(long, value_name = "N")]
     trigger_channel: Option<usize>,
     /// Millivolts that WAV full scale (±1.0) stands for (default 1.0).
-    #[arg(long, value_name = "MV")]
+    #[arg(long, value_name = "MV", allow_negative_numbers = true)]
     full_scale_mv: Option<f64>,
     /// Sample rate of a CSV without a time column, Hz.
-    #[arg(long, value_name = "HZ")]
+    #[arg(long, value_name = "HZ", allow_negative_numbers = true)]
     sample_rate: Option<f64>,
     /// CSV layout: auto, sweeps or continuous.
     #[arg(long, value_name = "LAYOUT")]
     layout: Option<String>,
     /// Stimulation rate of epoched sweeps, Hz.
-    #[arg(long, value_name = "HZ")]
+    #[arg(long, value_name = "HZ", allow_negative_numbers = true)]
     rate: Option<f64>,
     /// Which way the CMAP's main phase points: auto, negative, positive.
     #[arg(long, value_name = "P")]

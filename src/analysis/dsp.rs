@@ -39,6 +39,20 @@ pub fn median(v: &[f64]) -> f64 {
     median_in_place(&mut c)
 }
 
+/// Mean of the central 60 % of the values (20 % trimmed from each end): as
+/// robust to a stray spike as the median, but close to the mean's efficiency
+/// on Gaussian noise (the median's is 64 %). Empty → 0.
+pub fn trimmed_mean(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    let mut c = v.to_vec();
+    c.sort_by(|a, b| a.total_cmp(b));
+    let cut = c.len() / 5;
+    let kept = &c[cut..c.len() - cut];
+    kept.iter().sum::<f64>() / kept.len() as f64
+}
+
 /// Robust standard deviation: 1.4826 × median absolute deviation.
 pub fn robust_sd(v: &[f64]) -> f64 {
     if v.len() < 2 {
@@ -154,15 +168,16 @@ fn solve_augmented<const M: usize>(a: &mut [[f64; M]]) -> Option<()> {
         }
         a.swap(col, piv);
         let p = a[col][col];
-        for k in col..M {
-            a[col][k] /= p;
+        for v in a[col][col..].iter_mut() {
+            *v /= p;
         }
-        for row in 0..n {
+        let pivot_row = a[col];
+        for (row, r) in a.iter_mut().enumerate() {
             if row != col {
-                let f = a[row][col];
+                let f = r[col];
                 if f != 0.0 {
-                    for k in col..M {
-                        a[row][k] -= f * a[col][k];
+                    for (v, pv) in r[col..].iter_mut().zip(&pivot_row[col..]) {
+                        *v -= f * pv;
                     }
                 }
             }
@@ -333,7 +348,12 @@ fn detect_mains(
                     };
                 }
                 if fft.process(&mut input, &mut spectrum).is_ok() {
-                    frames_power.push(spectrum[band_lo..=band_hi].iter().map(|c| c.norm_sqr()).collect());
+                    frames_power.push(
+                        spectrum[band_lo..=band_hi]
+                            .iter()
+                            .map(|c| c.norm_sqr())
+                            .collect(),
+                    );
                     frames += 1;
                 }
             }
@@ -508,9 +528,11 @@ fn fit_block(
     if used < 64 || (used * stride) as f64 / fs < (span_s * 0.3).max(3.0 / f0) {
         return None;
     }
-    for r in 0..UNKNOWNS {
-        for c in 0..r {
-            ata[r][c] = ata[c][r];
+    // Mirror the upper triangle accumulated above.
+    for r in 1..UNKNOWNS {
+        let (upper, lower) = ata.split_at_mut(r);
+        for (c, row) in upper.iter().enumerate() {
+            lower[0][c] = row[r];
         }
     }
     solve_augmented(&mut ata)?;
@@ -537,6 +559,13 @@ mod tests {
             1.4826,
             epsilon = 1e-12
         );
+    }
+
+    #[test]
+    fn trimmed_mean_ignores_spikes() {
+        assert_relative_eq!(trimmed_mean(&[1.0, 2.0, 3.0, 4.0, 100.0]), 3.0);
+        assert_relative_eq!(trimmed_mean(&[2.0, 4.0]), 3.0);
+        assert_eq!(trimmed_mean(&[]), 0.0);
     }
 
     #[test]

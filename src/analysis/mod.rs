@@ -257,7 +257,12 @@ pub fn analyze(rec: &Recording, cfg: &AnalysisConfig) -> Result<Analysis> {
     for (k, &s) in stims.iter().enumerate() {
         let (a, b, _) = windows[k];
         fill_window(x, a, b, sign, hum.as_ref(), &mut buf);
-        let m = response::measure(&buf, s - a, rate, &cfg.measure, oriented_rails, steep_floor);
+        let wctx = response::WindowContext {
+            rails: oriented_rails,
+            steep_floor,
+            pre_quiet: pre_quiet(&stims, k, rate, cfg),
+        };
+        let m = response::measure(&buf, s - a, rate, &cfg.measure, wctx);
         measured.push(m.map(|mut m| {
             // Times are relative to the sub-sample stimulus time.
             let f = fracs[k];
@@ -415,6 +420,13 @@ fn window_of(
     (a, b.max(s + 1), s)
 }
 
+/// Whether the pre-stimulus span of stimulus `k` is free of the previous response.
+fn pre_quiet(stims: &[usize], k: usize, rate: SampleRate, cfg: &AnalysisConfig) -> bool {
+    k == 0
+        || stims[k] - stims[k - 1]
+            >= rate.samples_in(cfg.measure.max_window) + rate.samples_in(cfg.measure.pre_stimulus)
+}
+
 /// Copy `x[a..b]` oriented and with hum removed into `buf`.
 fn fill_window(
     x: &[f32],
@@ -439,7 +451,7 @@ fn find_rails(x: &[f32]) -> Option<(f64, f64)> {
         .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
             (l.min(v), h.max(v))
         });
-    if !(hi > lo) {
+    if hi.is_nan() || lo.is_nan() || hi <= lo {
         return None;
     }
     let mut run_lo = 0;
@@ -473,14 +485,32 @@ fn vote_polarity(
     for (k, &s) in stims.iter().enumerate().take(60) {
         let (a, b, _) = windows[k];
         fill_window(x, a, b, 1.0, hum, &mut buf);
-        let Some(m) = response::measure(&buf, s - a, rate, &cfg.measure, rails, steep_floor) else {
+        let wctx = response::WindowContext {
+            rails,
+            steep_floor,
+            pre_quiet: pre_quiet(stims, k, rate, cfg),
+        };
+        let Some(m) = response::measure(&buf, s - a, rate, &cfg.measure, wctx) else {
             continue;
         };
         let from = s - a + m.blank_end;
         if from + 2 >= buf.len() {
             continue;
         }
-        let ys = dsp::moving_average(&buf[from..], w);
+        let ys_all = dsp::moving_average(&buf[from..], w);
+        // Skip a decaying artifact tail: while the signal keeps moving the same
+        // way from the window start towards the baseline, it is not the CMAP.
+        let mut skip = 0;
+        if ys_all.len() > 2 {
+            let dir = (ys_all[1] - ys_all[0]).signum();
+            let towards_base = (m.pre_baseline - ys_all[0]).signum() == dir;
+            if towards_base {
+                while skip + 1 < ys_all.len() && (ys_all[skip + 1] - ys_all[skip]).signum() == dir {
+                    skip += 1;
+                }
+            }
+        }
+        let ys = &ys_all[skip..];
         let (ip, p) = ys
             .iter()
             .enumerate()
@@ -523,7 +553,7 @@ fn group_stimuli(
     }
     let counts: Vec<usize> = cfg.trains.iter().filter_map(|t| t.responses).collect();
     if counts.is_empty() || counts.len() != cfg.trains.len() {
-        return vec![0..n];
+        return std::iter::once(0..n).collect();
     }
     let mut out = Vec::new();
     let mut start = 0;

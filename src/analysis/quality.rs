@@ -103,7 +103,9 @@ pub fn check(
         let levels: Vec<f64> = t.measurements.iter().map(|m| m.baseline).collect();
         let (lo, hi) = levels
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+                (l.min(v), h.max(v))
+            });
         let spread_pct = (hi - lo) / a1 * 100.0;
         let slow = t.rate_hz.is_none_or(|r| r < 10.0);
         let drifting = t

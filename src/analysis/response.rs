@@ -10,28 +10,31 @@
 //!    stimulus; it ends at the first pause of 0.3 ms. Measurement starts 0.15 ms
 //!    after it, and never before `min_blank`. If it would start after
 //!    `max_blank`, the artifact overlaps the response.
-//! 2. **Pre-stimulus baseline**: median of the `pre_stimulus` span before the
+//! 2. **Pre-stimulus baseline**: 20 %-trimmed mean of the `pre_stimulus` span before the
 //!    stimulus (fallback).
 //! 3. **Negative peak**: maximum of the signal smoothed over 0.3 ms, searched
 //!    from the artifact end to the window end; if the maximum sits at the very
 //!    start (a decaying artifact tail), the search restarts after the tail's
-//!    first trough. The peak value is refined by a least-squares parabola over
-//!    ±0.5 ms of the unsmoothed samples, which removes most of the noise bias of
+//!    first trough. The peak value is refined by a least-squares parabola
+//!    fitted to the unsmoothed samples over ±35 % of the rise time (0.5–1.5 ms), which removes most of the noise bias of
 //!    taking a maximum.
 //! 4. **Onset**: going back from the peak, the first point where the smoothed
 //!    signal is within `max(3 × noise SD, 2 % of the amplitude)` of the baseline
 //!    (linear interpolation between samples).
-//! 5. **Baseline**: median of the samples between the artifact end and 0.2 ms
-//!    before the onset (isoelectric, after the artifact, primer §3) when that
+//! 5. **Baseline**: 20 %-trimmed mean of the samples between the artifact end and 0.2 ms
+//!    before the onset, at most the last 1.5 ms of that span, where an
+//!    artifact tail has decayed (isoelectric, after the artifact, primer §3), when that
 //!    span holds at least 3 samples and 0.25 ms, else the pre-stimulus baseline.
-//!    Steps 3–4 are repeated once with it.
+//!    When both exist, the pre-stimulus span is quiet (no earlier response
+//!    reaches into it) and they agree within the noise, they are pooled
+//!    (weighted by their sample counts). Steps 3–4 are repeated once with it.
 //! 6. **Amplitude** = peak − baseline; **negative phase end** = first crossing of
 //!    the baseline after the peak; **duration** = onset to that crossing;
 //!    **area** = trapezoidal integral of (signal − baseline) from onset to the
 //!    crossing, mV·ms; **peak-to-peak** = peak − the following opposite extremum
 //!    (parabola-refined) before the window end.
 
-use crate::analysis::dsp::{median, moving_average, refine_extremum, robust_sd};
+use crate::analysis::dsp::{moving_average, refine_extremum, robust_sd, trimmed_mean};
 use crate::config::MeasureSettings;
 use crate::units::{Ms, SampleRate};
 
@@ -72,18 +75,34 @@ pub struct Measurement {
     pub post_artifact_baseline: bool,
 }
 
+/// What the measurement needs to know about the signal around a window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WindowContext {
+    /// Clipping levels in oriented units, if the signal clips.
+    pub rails: Option<(f64, f64)>,
+    /// A slope (mV/sample) that counts as steep regardless of the artifact
+    /// (20 × the noise slope SD).
+    pub steep_floor: f64,
+    /// The pre-stimulus span is quiet (no earlier response reaches into it),
+    /// so it may be pooled into the baseline. False inside high-rate trains,
+    /// where it holds the previous response's tail.
+    pub pre_quiet: bool,
+}
+
 /// Measure one response. `y` is the oriented window, `stim` the index of the
-/// stimulus in it, `rails` the clipping levels in oriented units (if the signal
-/// clips), `steep_floor` a slope (mV/sample) that counts as steep regardless of
-/// the artifact (20 × noise slope SD).
+/// stimulus in it.
 pub fn measure(
     y: &[f64],
     stim: usize,
     rate: SampleRate,
     settings: &MeasureSettings,
-    rails: Option<(f64, f64)>,
-    steep_floor: f64,
+    ctx: WindowContext,
 ) -> Option<Measurement> {
+    let WindowContext {
+        rails,
+        steep_floor,
+        pre_quiet,
+    } = ctx;
     let n = y.len();
     if stim + 4 >= n {
         return None;
@@ -127,7 +146,7 @@ pub fn measure(
     let pre_baseline = if pre.is_empty() {
         y[blank_end]
     } else {
-        median(pre)
+        trimmed_mean(pre)
     };
     let noise_sd = if pre.len() >= 5 { robust_sd(pre) } else { 0.0 };
 
@@ -136,9 +155,14 @@ pub fn measure(
     let ys = moving_average(y, w);
     let smooth_noise = noise_sd / (w as f64).sqrt();
 
-    // 3. Peak.
-    let peak_idx = find_peak(&ys, blank_end, n);
-    let h = rate.samples_in(Ms(0.5)).max(2);
+    // 3. Peak: located on a 1 ms smoothing (a location chosen on lightly
+    // smoothed noise would pick noise crests and bias the fit upwards), then
+    // refined on the raw samples.
+    // Only samples after the blanking are smoothed: the artifact must not leak in.
+    let yl = moving_average(&y[blank_end..], rate.samples_in(Ms(1.0)).max(3));
+    let peak_idx = blank_end + find_peak(&yl, 0, n - blank_end);
+    // First pass: ±1 ms (a CMAP's negative peak is broad, rise 2–5 ms).
+    let h = rate.samples_in(Ms(1.0)).max(3);
 
     let onset_for = |base: f64, peak_val: f64, peak_i: usize| -> (f64, bool) {
         let delta = (3.0 * smooth_noise).max(0.02 * (peak_val - base).abs());
@@ -167,11 +191,29 @@ pub fn measure(
     let min_span = rate.samples_in(Ms(0.25)).max(3);
     let (baseline, post_artifact_baseline) =
         if !onset_at_blank && gap_end > (blank_end + min_span) as f64 {
-            (median(&y[blank_end..gap_end as usize]), true)
+            // The last 1.5 ms before the onset: the artifact's tail has decayed there.
+            let from = blank_end.max((gap_end as usize).saturating_sub(rate.samples_in(Ms(1.5))));
+            let post = &y[from..gap_end as usize];
+            let post_level = trimmed_mean(post);
+            // Pool with the pre-stimulus level when the two agree within the
+            // noise: more samples, less noise in every amplitude.
+            let tol = 3.0
+                * noise_sd
+                * (1.0 / post.len() as f64 + 1.0 / pre.len().max(1) as f64).sqrt()
+                * 1.25;
+            if pre_quiet && !pre.is_empty() && (post_level - pre_baseline).abs() <= tol {
+                let (np, nq) = (pre.len() as f64, post.len() as f64);
+                ((pre_baseline * np + post_level * nq) / (np + nq), true)
+            } else {
+                (post_level, true)
+            }
         } else {
             (pre_baseline, false)
         };
-    let peak_idx = find_peak(&ys, blank_end, n);
+    // Final fit over 35 % of the rise time (0.5–1.5 ms): as wide as the
+    // peak's curvature allows, to average the most noise without flattening it.
+    let rise = (peak_idx as f64 - onset).max(0.0) * dt_ms;
+    let h = rate.samples_in(Ms((0.35 * rise).clamp(0.5, 1.5))).max(2);
     let (peak_pos, pv) = refine_extremum(y, peak_idx, h, true);
     peak_val = pv;
     if post_artifact_baseline {
@@ -287,6 +329,12 @@ mod tests {
     use super::*;
     use approx::assert_relative_eq;
 
+    const CTX: WindowContext = WindowContext {
+        rails: None,
+        steep_floor: 1e-6,
+        pre_quiet: true,
+    };
+
     /// Oriented window: 5 ms pre-stimulus at 0, spike artifact, then a
     /// raised-cosine negative phase (positive here) of amplitude `a`, from
     /// onset 3 ms, peak at 6.5 ms, back to 0 at 9.5 ms, then a positive phase.
@@ -313,7 +361,7 @@ mod tests {
         for fs in [5_000.0, 20_000.0, 50_000.0] {
             let (y, stim) = window(fs, 8.0);
             let rate = SampleRate::new(fs).unwrap();
-            let m = measure(&y, stim, rate, &MeasureSettings::default(), None, 1e-6).unwrap();
+            let m = measure(&y, stim, rate, &MeasureSettings::default(), CTX).unwrap();
             assert_relative_eq!(m.amplitude_mv, 8.0, max_relative = 0.005);
             // Area of a raised cosine over 6.5 ms: a/2 × 6.5.
             assert_relative_eq!(m.area_mv_ms, 8.0 / 2.0 * 6.5, max_relative = 0.01);
@@ -337,7 +385,7 @@ mod tests {
         let (mut y, stim) = window(20_000.0, 5.0);
         y.iter_mut().for_each(|v| *v += 3.0);
         let rate = SampleRate::new(20_000.0).unwrap();
-        let m = measure(&y, stim, rate, &MeasureSettings::default(), None, 1e-6).unwrap();
+        let m = measure(&y, stim, rate, &MeasureSettings::default(), CTX).unwrap();
         assert_relative_eq!(m.baseline, 3.0, epsilon = 1e-9);
         assert_relative_eq!(m.amplitude_mv, 5.0, max_relative = 0.005);
     }

@@ -19,7 +19,12 @@
 //! 4. Stimuli are the kept candidates whose slope is at least a fifth of the
 //!    90th percentile of the kept slopes. The sampled slope of one artifact
 //!    varies up to ~3× with its sub-sample phase at low sample rates, while a
-//!    CMAP edge that escaped its cluster is far below.
+//!    CMAP edge that escaped its cluster is far below. Two guards follow: a
+//!    candidate less than 15 ms after a stimulus more than twice as steep is
+//!    that response's own edge; and a candidate amid activity (median
+//!    surrounding slope > 6 σ_d: voluntary EMG) counts only if another artifact
+//!    of similar slope lies within a train's interval (1.1 s), since stimuli
+//!    come in trains or stand alone in quiet signal.
 //! 5. The stimulus time is the artifact's onset: the first moment (linear
 //!    interpolation between samples) the signal departs from its pre-artifact
 //!    level (median of 1.5–0.5 ms before the steepest sample) by a quarter of
@@ -115,11 +120,51 @@ pub fn detect_from_artifacts(
         cands.truncate(MAX_CANDIDATES);
         cands.sort_by_key(|c| c.sample);
     }
-    let threshold = select_threshold(x, rate, segments, &mut cands, sd);
-    let mut stimuli: Vec<Stimulus> = match threshold {
-        Some(t) => cands.iter().copied().filter(|c| c.slope >= t).collect(),
+    let mut bgs = Vec::new();
+    let threshold = select_threshold(x, rate, segments, &mut cands, &mut bgs, sd);
+    let kept: Vec<(Stimulus, f64)> = match threshold {
+        Some(t) => cands
+            .iter()
+            .copied()
+            .zip(bgs.iter().copied())
+            .filter(|(c, _)| c.slope >= t)
+            .collect(),
         None => vec![],
     };
+    // A response's own steep edge that escaped its cluster follows a much
+    // steeper artifact closely: it is not a stimulus.
+    let own_edge = rate.samples_in(OWN_EDGE);
+    let mut kept2: Vec<(Stimulus, f64)> = Vec::with_capacity(kept.len());
+    for (c, bg) in kept {
+        let follows_stronger = kept2
+            .iter()
+            .rev()
+            .take_while(|(p, _)| c.sample - p.sample < own_edge)
+            .any(|(p, _)| p.slope > 2.0 * c.slope);
+        if !follows_stronger {
+            kept2.push((c, bg));
+        }
+    }
+    // Stimuli come in trains or stand in quiet signal: a lone candidate amid
+    // activity (voluntary EMG) with no similar artifact within a train's
+    // interval is not a stimulus.
+    let near = rate.samples_in_s(crate::units::Seconds(crate::analysis::trains::MAX_ISI_S));
+    let mut stimuli: Vec<Stimulus> = kept2
+        .iter()
+        .enumerate()
+        .filter(|(i, (c, bg))| {
+            if *bg <= ACTIVE_BACKGROUND * sd {
+                return true;
+            }
+            kept2.iter().enumerate().any(|(j, (o, _))| {
+                j != *i
+                    && o.sample.abs_diff(c.sample) <= near
+                    && o.slope <= 3.0 * c.slope
+                    && c.slope <= 3.0 * o.slope
+            })
+        })
+        .map(|(_, (c, _))| *c)
+        .collect();
     // Merge stimuli closer than the minimum spacing, keeping the steeper.
     let spacing = rate.samples_in(MIN_SPACING).max(1);
     let mut merged: Vec<Stimulus> = Vec::with_capacity(stimuli.len());
@@ -190,6 +235,11 @@ const NEAR: Ms = Ms(10.0);
 const FAR: Ms = Ms(60.0);
 /// Prominence a stimulus artifact must have over its surroundings.
 const MIN_PROMINENCE: f64 = 10.0;
+/// Surroundings whose median slope exceeds this many noise SDs are active
+/// (voluntary EMG, or a high-rate train's CMAPs).
+const ACTIVE_BACKGROUND: f64 = 6.0;
+/// A candidate this soon after a much steeper stimulus is that response's edge.
+const OWN_EDGE: Ms = Ms(15.0);
 
 /// Median |first difference| around sample `c`, excluding ±`NEAR`, from at
 /// most ~200 points per side.
@@ -197,8 +247,14 @@ fn background(x: &[f32], rate: SampleRate, seg: (usize, usize), c: usize) -> f64
     let near = rate.samples_in(NEAR);
     let far = rate.samples_in(FAR);
     let sides = [
-        (c.saturating_sub(far).max(seg.0), c.saturating_sub(near).max(seg.0)),
-        ((c + near).min(seg.1.saturating_sub(1)), (c + far).min(seg.1.saturating_sub(1))),
+        (
+            c.saturating_sub(far).max(seg.0),
+            c.saturating_sub(near).max(seg.0),
+        ),
+        (
+            (c + near).min(seg.1.saturating_sub(1)),
+            (c + far).min(seg.1.saturating_sub(1)),
+        ),
     ];
     let mut v: Vec<f64> = Vec::with_capacity(400);
     for (a, b) in sides {
@@ -216,14 +272,17 @@ fn background(x: &[f32], rate: SampleRate, seg: (usize, usize), c: usize) -> f64
 }
 
 /// The slope at or above which candidates are stimuli, if any are; candidates
-/// that are not prominent are removed from `cands`.
+/// that are not prominent are removed from `cands`, and the background of each
+/// one kept is left in `bgs`.
 fn select_threshold(
     x: &[f32],
     rate: SampleRate,
     segments: &[(usize, usize)],
     cands: &mut Vec<Stimulus>,
+    bgs: &mut Vec<f64>,
     sd: f64,
 ) -> Option<f64> {
+    bgs.clear();
     cands.retain(|c| {
         if c.slope < 20.0 * sd {
             return false;
@@ -234,7 +293,11 @@ fn select_threshold(
             .find(|&(a, b)| a <= c.sample && c.sample < b)
             .unwrap_or((0, x.len()));
         let bg = background(x, rate, seg, c.sample);
-        c.slope >= MIN_PROMINENCE * bg
+        let keep = c.slope >= MIN_PROMINENCE * bg;
+        if keep {
+            bgs.push(bg);
+        }
+        keep
     });
     if cands.is_empty() {
         return None;

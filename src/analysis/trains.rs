@@ -8,8 +8,10 @@
 //! separate trains of any length from 1 up.
 //!
 //! **Exercise.** Between trains the signal is cut into 50 ms blocks and the RMS
-//! of its first difference measured (slope RMS: high-pass by nature, so hum and
-//! wander do not count). A block is active above 4 × the quiet level (the 25th
+//! of its difference over 1 ms measured (high-pass by nature, so hum and wander
+//! count little; over a fixed time rather than one sample, so that voluntary
+//! EMG, 20–450 Hz, keeps its weight against broadband noise at any sample
+//! rate). A block is active above 4 × the quiet level (the 25th
 //! percentile of all such blocks in the recording, so up to three quarters of a
 //! recording may be exercise) and above 4 × the noise slope. Active runs closer
 //! than 0.5 s merge; a run of at least 2 s is an exercise period.
@@ -80,23 +82,28 @@ pub struct ActivityMap {
 
 impl ActivityMap {
     /// Measure every block of `x`; `noise_slope_sd` is the robust SD of the
-    /// first difference (mV per sample).
+    /// first difference (mV per sample; for white noise it is also the SD of
+    /// the 1 ms difference).
     pub fn new(x: &[f32], rate: SampleRate, noise_slope_sd: f64) -> Self {
         let block = rate.samples_in(Ms(50.0)).max(8);
+        // A one-sample difference would weigh EMG by 1/rate against white
+        // noise: at 50 kHz a 1 mV rms contraction went unseen.
+        let lag = rate.samples_in(Ms(1.0)).clamp(1, block / 2);
         let rms: Vec<f64> = x
             .chunks(block)
             .map(|c| {
-                if c.len() < 2 {
+                if c.len() <= lag {
                     return 0.0;
                 }
                 let s: f64 = c
-                    .windows(2)
-                    .map(|w| {
-                        let d = w[1] as f64 - w[0] as f64;
+                    .iter()
+                    .zip(&c[lag..])
+                    .map(|(&a, &b)| {
+                        let d = b as f64 - a as f64;
                         d * d
                     })
                     .sum();
-                (s / (c.len() - 1) as f64).sqrt()
+                (s / (c.len() - lag) as f64).sqrt()
             })
             .collect();
         let mut sorted = rms.clone();
@@ -121,7 +128,7 @@ impl ActivityMap {
         min_len: Seconds,
     ) -> Option<Activity> {
         let thr = (4.0 * self.quiet).max(4.0 * self.noise_floor);
-        if !(thr > 0.0) {
+        if thr.is_nan() || thr <= 0.0 {
             return None;
         }
         let merge_gap = rate.samples_in(Ms(500.0));

@@ -215,7 +215,7 @@ pub fn parse_column_name(name: &str) -> ColumnSpec {
         key.as_str(),
         "time" | "t" | "latency" | "timestamp" | "elapsed" | "times"
     ) || (key.is_empty() && unit.is_some());
-    if time_stem && unit.map_or(true, ColumnUnit::is_time) {
+    if time_stem && unit.is_none_or(ColumnUnit::is_time) {
         return ColumnSpec {
             kind: ColumnKind::Time,
             unit,

@@ -56,7 +56,10 @@ fn check_sample(path: &Path) -> Vec<String> {
     };
     check(
         got["classification"]["pattern"] == exp["pattern"],
-        format!("pattern {} != {}", got["classification"]["pattern"], exp["pattern"]),
+        format!(
+            "pattern {} != {}",
+            got["classification"]["pattern"], exp["pattern"]
+        ),
     );
     check(
         got["source"]["stimulus_source"] == exp["stimulus_source"],
@@ -64,31 +67,73 @@ fn check_sample(path: &Path) -> Vec<String> {
     );
     let gt = got["trains"].as_array().unwrap();
     let et = exp["trains"].as_array().unwrap();
-    check(gt.len() == et.len(), format!("{} trains, expected {}", gt.len(), et.len()));
+    check(
+        gt.len() == et.len(),
+        format!("{} trains, expected {}", gt.len(), et.len()),
+    );
     for (k, (g, e)) in gt.iter().zip(et).enumerate() {
-        check(g["role"] == e["role"], format!("train {} role {} != {}", k + 1, g["role"], e["role"]));
+        check(
+            g["role"] == e["role"],
+            format!("train {} role {} != {}", k + 1, g["role"], e["role"]),
+        );
         let gr = g["responses"].as_array().unwrap();
         let ea = e["amplitudes_mv"].as_array().unwrap();
         let ear = e["areas_mv_ms"].as_array().unwrap();
-        check(gr.len() == ea.len(), format!("train {} has {} responses, expected {}", k + 1, gr.len(), ea.len()));
+        check(
+            gr.len() == ea.len(),
+            format!(
+                "train {} has {} responses, expected {}",
+                k + 1,
+                gr.len(),
+                ea.len()
+            ),
+        );
         for (j, r) in gr.iter().enumerate().take(ea.len()) {
             let (a, ta) = (f(&r["amplitude_mv"]).unwrap(), f(&ea[j]).unwrap());
             let err = (a - ta).abs() / ta * 100.0;
-            check(err <= f(&tol["amplitude_pct"]).unwrap(), format!("train {} resp {} amplitude {a} vs {ta} ({err:.2} %)", k + 1, j + 1));
+            check(
+                err <= f(&tol["amplitude_pct"]).unwrap(),
+                format!(
+                    "train {} resp {} amplitude {a} vs {ta} ({err:.2} %)",
+                    k + 1,
+                    j + 1
+                ),
+            );
             let (ar, tar) = (f(&r["area_mv_ms"]).unwrap(), f(&ear[j]).unwrap());
             let err = (ar - tar).abs() / tar * 100.0;
-            check(err <= f(&tol["area_pct"]).unwrap(), format!("train {} resp {} area {ar} vs {tar} ({err:.2} %)", k + 1, j + 1));
+            check(
+                err <= f(&tol["area_pct"]).unwrap(),
+                format!(
+                    "train {} resp {} area {ar} vs {tar} ({err:.2} %)",
+                    k + 1,
+                    j + 1
+                ),
+            );
         }
         if let (Some(d), Some(td)) = (f(&g["decrement_pct"]), f(&e["decrement_pct"])) {
-            check((d - td).abs() <= f(&tol["decrement_points"]).unwrap(), format!("train {} decrement {d} vs {td}", k + 1));
+            check(
+                (d - td).abs() <= f(&tol["decrement_points"]).unwrap(),
+                format!("train {} decrement {d} vs {td}", k + 1),
+            );
         }
         if let (Some(i), Some(ti)) = (f(&g["increment_pct"]), f(&e["max_increment_pct"])) {
-            check((i - ti).abs() <= f(&tol["increment_points"]).unwrap(), format!("train {} increment {i} vs {ti}", k + 1));
+            check(
+                (i - ti).abs() <= f(&tol["increment_points"]).unwrap(),
+                format!("train {} increment {i} vs {ti}", k + 1),
+            );
         }
     }
-    let codes: Vec<&str> = got["quality"].as_array().unwrap().iter().filter_map(|q| q["code"].as_str()).collect();
+    let codes: Vec<&str> = got["quality"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|q| q["code"].as_str())
+        .collect();
     for c in exp["quality_codes"].as_array().unwrap() {
-        check(codes.contains(&c.as_str().unwrap()), format!("missing quality code {c} (have {codes:?})"));
+        check(
+            codes.contains(&c.as_str().unwrap()),
+            format!("missing quality code {c} (have {codes:?})"),
+        );
     }
     let warnings: Vec<&str> = got["quality"]
         .as_array()
@@ -97,9 +142,15 @@ fn check_sample(path: &Path) -> Vec<String> {
         .filter(|q| q["severity"] == "warning")
         .filter_map(|q| q["code"].as_str())
         .collect();
-    check(warnings.is_empty(), format!("unexpected warnings {warnings:?}"));
+    check(
+        warnings.is_empty(),
+        format!("unexpected warnings {warnings:?}"),
+    );
     for (k, v) in exp["session"].as_object().unwrap() {
-        check(&got["session"][k] == v, format!("session.{k} {} != {v}", got["session"][k]));
+        check(
+            &got["session"][k] == v,
+            format!("session.{k} {} != {v}", got["session"][k]),
+        );
     }
     problems
 }
@@ -118,8 +169,10 @@ fn samples_cover_every_pattern_and_format() {
     let mut patterns = std::collections::BTreeSet::new();
     let mut exts = std::collections::BTreeSet::new();
     for p in &files {
-        let exp: Value =
-            serde_json::from_str(&std::fs::read_to_string(format!("{}.expected.json", p.display())).unwrap()).unwrap();
+        let exp: Value = serde_json::from_str(
+            &std::fs::read_to_string(format!("{}.expected.json", p.display())).unwrap(),
+        )
+        .unwrap();
         patterns.insert(exp["pattern"].as_str().unwrap().to_string());
         exts.insert(p.extension().unwrap().to_string_lossy().to_string());
     }
