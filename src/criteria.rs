@@ -249,9 +249,12 @@ impl Criteria {
 
     /// Read a criteria file.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+        // A settings file that cannot be read is a usage error (exit 2), not
+        // an unreadable recording.
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
             path: path.to_path_buf(),
-            source: e,
+            kind: "criteria profile",
+            reason: format!("cannot read: {e}"),
         })?;
         Self::from_toml(&text, path)
     }
@@ -302,6 +305,11 @@ impl Criteria {
             q.area_amplitude_disagreement_points,
         )?;
         pos("quality.reversal_step_pct", q.reversal_step_pct)?;
+        if q.max_reversals == 0 {
+            return Err(
+                "quality.max_reversals must be at least 1 (a U-shape reverses once)".into(),
+            );
+        }
         pos("quality.baseline_variation_pct", q.baseline_variation_pct)?;
         pos("quality.baseline_drift_pct", q.baseline_drift_pct)?;
         pos(

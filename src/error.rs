@@ -26,6 +26,16 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// An output file could not be written.
+    #[error("{path}: cannot write file: {source}")]
+    Write {
+        /// The output file.
+        path: PathBuf,
+        /// The operating system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// The file's format is not one the analyzer reads.
     #[error("{path}: unsupported format: {reason}")]
     UnsupportedFormat {
@@ -103,6 +113,7 @@ impl Error {
             | Error::Malformed { .. }
             | Error::Limit { .. } => EXIT_UNREADABLE,
             Error::NothingToAnalyse { .. } => EXIT_NOTHING,
+            Error::Write { .. } => 1,
         }
     }
 

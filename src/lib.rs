@@ -1,7 +1,7 @@
 //! # rns-analyzer
 //!
-//! Analysis of repetitive nerve stimulation (RNS) recordings. A recording (WAV,
-//! CSV, EDF) is read into one [`recording::Recording`]; the analysis core finds
+//! Analysis of repetitive nerve stimulation (RNS) recordings. A recording (WAV or
+//! CSV; EDF is planned) is read into one [`recording::Recording`]; the analysis core finds
 //! the stimuli, measures the compound muscle action potential (CMAP) after each,
 //! groups them into trains, computes decrement and increment, raises quality
 //! flags and reports the pattern (`normal`, `mg_like`, `lems_like`,

@@ -95,7 +95,7 @@ pub struct Protocol {
     pub trigger_channel: Option<usize>,
     /// Sample rate for a CSV without a time column.
     pub sample_rate_hz: Option<f64>,
-    /// CSV layout: `"sweeps"` or `"continuous"`.
+    /// CSV layout: `"sweeps"`, `"continuous"` or `"auto"`.
     pub layout: Option<String>,
     /// Stimulation rate of epoched sweeps (all trains unless a train says otherwise).
     pub rate_hz: Option<f64>,
@@ -125,9 +125,12 @@ impl Protocol {
 
     /// Read and parse a sidecar file.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+        // A settings file that cannot be read is a usage error (exit 2), not
+        // an unreadable recording.
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
             path: path.to_path_buf(),
-            source: e,
+            kind: "protocol sidecar",
+            reason: format!("cannot read: {e}"),
         })?;
         Self::from_toml(&text, path)
     }
@@ -164,14 +167,14 @@ impl Protocol {
             }
         }
         if let Some(l) = &self.layout {
-            if l != "sweeps" && l != "continuous" {
+            if !matches!(l.as_str(), "sweeps" | "continuous" | "auto") {
                 return Err(bad(format!(
-                    "layout must be \"sweeps\" or \"continuous\", got {l:?}"
+                    "layout must be \"sweeps\", \"continuous\" or \"auto\", got {l:?}"
                 )));
             }
         }
         if let Some(p) = &self.polarity {
-            if !matches!(p.as_str(), "auto" | "negative" | "positive") {
+            if crate::config::PolarityChoice::parse(p).is_none() {
                 return Err(bad(format!(
                     "polarity must be \"auto\", \"negative\" or \"positive\", got {p:?}"
                 )));

@@ -20,6 +20,10 @@
 //! 5. Decrement ≤ 10 %: an increment between `normal_max_pct` (40 %) and 60 %
 //!    → indeterminate; a low baseline CMAP → indeterminate; else **normal**
 //!    (a 5–10 % decrement is reported as equivocal [FC1]).
+//!
+//! A post-exercise increment between the brief-exercise triage limits
+//! (`triage_negative_pct` 24 % and 60 % [PEF11]) adds a `triage_inconclusive`
+//! finding: the triage neither clears nor confirms a pre-synaptic pattern.
 
 use crate::analysis::result::{round, Classification, Finding, QualityFlag, SessionOut, TrainOut};
 use crate::analysis::{
@@ -91,7 +95,7 @@ pub fn classify(
                 },
                 format!(
                     "baseline CMAP {a:.2} mV is {} the lower normal limit {lim:.2} mV for {}",
-                    if low { "below" } else { "within" },
+                    if low { "below" } else { "at or above" },
                     session
                         .normal_range_muscle
                         .as_deref()
@@ -180,6 +184,25 @@ pub fn classify(
                 train,
                 Some(*eff),
                 Some(c.increment.normal_max_pct),
+            ));
+        }
+    }
+    // Brief-exercise triage [PEF11]: ≤ 24 % negative, ≥ 60 % positive, in
+    // between a full RNS study decides.
+    if let Some((name, train, _, _, eff)) = &best {
+        if name == "post-exercise"
+            && *eff > c.increment.triage_negative_pct
+            && *eff < c.increment.lems_pct
+        {
+            f.push(finding(
+                "triage_inconclusive",
+                format!(
+                    "post-exercise increment {eff:.1} % lies between the brief-exercise triage limits ({:.0}–{:.0} %): a full RNS study with high-rate stimulation decides",
+                    c.increment.triage_negative_pct, c.increment.lems_pct
+                ),
+                train.map(|t| t + 1),
+                Some(*eff),
+                Some(c.increment.triage_negative_pct),
             ));
         }
     }

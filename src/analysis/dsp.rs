@@ -276,7 +276,7 @@ impl HumModel {
 /// Look for mains hum at 50 or 60 Hz and, if found, fit a [`HumModel`].
 ///
 /// `segments` are contiguous `[start, end)` runs (hum is only sought in runs
-/// of at least 1 s); `mask` holds the response windows to ignore.
+/// long enough for a ≥ 2.5 s spectrum frame); `mask` holds the response windows to ignore.
 pub fn fit_hum(
     x: &[f32],
     rate: SampleRate,

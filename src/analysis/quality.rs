@@ -365,8 +365,12 @@ pub fn post_increments(ctx: &Context<'_>) -> (Option<f64>, Option<f64>) {
         return (None, None);
     };
     let (bm, pm) = (&ctx.trains[b].measurements[0], &p.measurements[0]);
+    // Rounded as in the output, so messages and fields show the same figure.
     (
-        metrics::pct_change(bm.amplitude_mv, pm.amplitude_mv),
-        metrics::pct_change(bm.area_mv_ms, pm.area_mv_ms),
+        crate::analysis::result::round_opt(
+            metrics::pct_change(bm.amplitude_mv, pm.amplitude_mv),
+            2,
+        ),
+        crate::analysis::result::round_opt(metrics::pct_change(bm.area_mv_ms, pm.area_mv_ms), 2),
     )
 }

@@ -19,9 +19,9 @@ static SEQ: AtomicU64 = AtomicU64::new(0);
 /// Write `bytes` to `path` atomically (temporary file, fsync, rename).
 ///
 /// The temporary file is named `.<file>.<pid>.<n>.tmp` next to the target and
-/// is removed on any failure. Errors are [`Error::Io`] naming the target.
+/// is removed on any failure. Errors are [`Error::Write`] naming the target.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io_err = |source: io::Error| Error::Io {
+    let io_err = |source: io::Error| Error::Write {
         path: path.to_path_buf(),
         source,
     };
@@ -102,7 +102,7 @@ mod tests {
         let target = dir.path().join("no/such/dir/out.csv");
         let err = write_atomic(&target, b"x").unwrap_err();
         match &err {
-            Error::Io { path, .. } => assert_eq!(path, &target),
+            Error::Write { path, .. } => assert_eq!(path, &target),
             other => panic!("unexpected {other}"),
         }
     }
@@ -123,7 +123,7 @@ mod tests {
     fn path_without_file_name_is_rejected() {
         assert!(matches!(
             write_atomic(Path::new("/"), b"x"),
-            Err(Error::Io { .. })
+            Err(Error::Write { .. })
         ));
     }
 }
