@@ -313,7 +313,8 @@ pub fn classify(
         f.push(finding(
             "abnormal_decrement",
             format!(
-                "decrement {dec:.1} % (area {}) exceeds {:.0} %, {} shape",
+                "decrement {dec:.1} % in train {} (area {}) exceeds {:.0} %; the train is {}",
+                wi + 1,
                 area_dec.map_or("n/a".into(), |a| format!("{a:.1} %")),
                 c.decrement.abnormal_pct,
                 shape.replace('_', "-")

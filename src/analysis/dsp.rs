@@ -469,11 +469,14 @@ fn fit_hum_at(
         };
         filled.push(c);
     }
-    let ms: f64 = filled
+    // Median over blocks: blocks inside voluntary EMG give noisy fits (they
+    // hold no response, so they are never subtracted) and must not inflate
+    // the reported level.
+    let mut per_block: Vec<f64> = filled
         .iter()
         .map(|c| c.iter().map(|v| v * v).sum::<f64>() / 2.0)
-        .sum::<f64>()
-        / filled.len() as f64;
+        .collect();
+    let ms = median_in_place(&mut per_block);
     Some(HumModel {
         freq_hz: f0,
         rms_mv: ms.sqrt(),
