@@ -1,4 +1,7 @@
-//! Regenerates `samples/`: small synthetic RNS recordings with known answers.
+//! Regenerates `samples/`: small synthetic RNS recordings with known answers,
+//! from the template generator (`synth`: exact prescribed amplitudes) and from
+//! the physiological simulator (`sim`: `sim_*` files, what `rns simulate`
+//! writes, with the pattern the junction is meant to produce).
 //!
 //! Run through `scripts/make-samples.sh` (or `cargo run --release --example
 //! make_samples -- samples`). Every recording is written with its protocol
@@ -12,6 +15,7 @@
 use rns_analyzer::io::atomic::write_atomic;
 use rns_analyzer::io::csv::{encode_continuous_csv, encode_sweeps_csv};
 use rns_analyzer::io::wav::{encode_wav, WavSampleFormat};
+use rns_analyzer::sim::{self, Muscle, Preset, Protocol, ProtocolKind, SimSpec};
 use rns_analyzer::synth::{
     generate, incrementing_gains, progressive_gains, u_shaped_gains, CmapShape, HumSpec, Response,
     SynthOutput, SynthSpec, TrainSpec, VoluntarySpec, WanderSpec,
@@ -40,6 +44,101 @@ fn main() -> Res {
     mg_sweeps_csv(&dir)?;
     normal_trigger_csv(&dir)?;
     lems_brief_exercise_sweeps(&dir)?;
+    simulated(
+        &dir,
+        Preset::MgSevere,
+        ProtocolKind::Baseline,
+        "sim_mg_severe_baseline.wav",
+        10_000.0,
+    )?;
+    simulated(
+        &dir,
+        Preset::Lems,
+        ProtocolKind::Hfs,
+        "sim_lems_hfs.wav",
+        10_000.0,
+    )?;
+    simulated(
+        &dir,
+        Preset::Normal,
+        ProtocolKind::BriefExercise,
+        "sim_normal_brief_exercise.wav",
+        5_000.0,
+    )?;
+    Ok(())
+}
+
+/// A recording of the physiological simulator (`rns simulate`), with its
+/// expected results from the simulator's truth.
+fn simulated(dir: &Path, preset: Preset, kind: ProtocolKind, file: &str, rate: f64) -> Res {
+    let spec = SimSpec {
+        junction: preset.junction(),
+        muscle: Muscle::parse("ADM").ok_or("muscle")?,
+        protocol: Protocol::standard(kind, 10, 50.0, 1.0),
+        recording: sim::Recording {
+            sample_rate_hz: rate,
+            ..sim::Recording::default()
+        },
+        seed: 2026,
+    };
+    let out = sim::simulate(&spec);
+    let full_scale = 40.0;
+    let wav = encode_wav(
+        &[&out.samples],
+        rate as u32,
+        full_scale,
+        WavSampleFormat::Int16,
+    )?;
+    let side = format!(
+        "# Simulated: rns simulate --preset {} --protocol {} --seed 2026 --sample-rate {rate} --format wav16 --full-scale-mv {full_scale}\nmuscle = \"ADM\"\ntemperature_c = 33.0\nfull_scale_mv = {full_scale}\n",
+        preset.name(),
+        kind.name()
+    );
+    let mut truth = out.truth.clone();
+    truth.preset = Some(preset.name().to_string());
+    truth.intended_pattern = Some(preset.intended_pattern().to_string());
+    let trains: Vec<Value> = truth
+        .trains
+        .iter()
+        .map(|t| {
+            let rs: Vec<&sim::SimResponse> = truth
+                .responses
+                .iter()
+                .filter(|r| r.train == t.index)
+                .collect();
+            let amps: Vec<f64> = rs.iter().map(|r| r.amplitude_mv).collect();
+            let areas: Vec<f64> = rs.iter().map(|r| r.area_mv_ms).collect();
+            let inc = (amps.len() >= 2).then(|| {
+                let m = amps[1..].iter().copied().fold(f64::MIN, f64::max);
+                round((m - amps[0]) / amps[0] * 100.0, 2)
+            });
+            json!({
+                "role": t.role, "responses": amps.len(),
+                "amplitudes_mv": amps, "areas_mv_ms": areas,
+                "decrement_pct": t.decrement_pct,
+                "max_increment_pct": inc,
+            })
+        })
+        .collect();
+    let expected = json!({
+        "file": file,
+        "pattern": preset.intended_pattern(),
+        "stimulus_source": "artifact_slope",
+        "trains": trains,
+        "quality_codes": [],
+        "allowed_warnings": if preset == Preset::Normal { vec![] } else { vec!["possible_submaximal", "irregular_amplitudes"] },
+        "session": {},
+        // A simulated CMAP is a sum of dispersed unit potentials and small
+        // responses are a few fibres: 3 % or 50 µV, whichever is larger.
+        "tolerance": { "amplitude_pct": 3.0, "amplitude_floor_mv": 0.05, "area_pct": 6.0, "decrement_points": 1.5, "increment_points": 8.0 },
+    });
+    write_atomic(&dir.join(file), &wav)?;
+    write_atomic(&dir.join(format!("{file}.rns.toml")), side.as_bytes())?;
+    let mut t = serde_json::to_string_pretty(&truth)?;
+    t.push('\n');
+    write_atomic(&dir.join(format!("{file}.truth.json")), t.as_bytes())?;
+    write_json(&dir.join(format!("{file}.expected.json")), &expected)?;
+    println!("wrote {}", dir.join(file).display());
     Ok(())
 }
 

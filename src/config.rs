@@ -7,7 +7,7 @@
 
 use crate::criteria::Criteria;
 use crate::error::{Error, Result};
-use crate::io::{ChannelFilter, CsvLayout, ReadOptions};
+use crate::io::{ChannelFilter, ChannelSel, CsvLayout, ReadOptions};
 use crate::protocol::{ExerciseSpec, Protocol, TrainSpec};
 use crate::units::{Hz, Ms, SampleRate};
 
@@ -65,10 +65,10 @@ impl Default for MeasureSettings {
 /// Values given on the command line (or by a library caller); `None` = not given.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
-    /// EMG channel index.
-    pub channel: Option<usize>,
-    /// Trigger channel index.
-    pub trigger_channel: Option<usize>,
+    /// EMG channel, by index or label.
+    pub channel: Option<ChannelSel>,
+    /// Trigger channel, by index or label.
+    pub trigger_channel: Option<ChannelSel>,
     /// Millivolts for WAV full scale.
     pub full_scale_mv: Option<f64>,
     /// Sample rate for CSV without time.
@@ -86,10 +86,13 @@ pub struct Overrides {
 /// Everything the analysis core needs, validated.
 #[derive(Debug, Clone)]
 pub struct AnalysisConfig {
-    /// EMG channel (index into the file's channels).
-    pub channel: usize,
-    /// Trigger channel, if stimuli come from one.
-    pub trigger_channel: Option<usize>,
+    /// EMG channel, by index or label; `None`: the format's default (channel
+    /// 0, or the first signal of an EDF; see
+    /// [`Recording::default_emg_channel`](crate::recording::Recording::default_emg_channel)).
+    pub channel: Option<ChannelSel>,
+    /// Trigger channel, if stimuli come from one (otherwise the first
+    /// decoded channel of kind trigger, if any).
+    pub trigger_channel: Option<ChannelSel>,
     /// Polarity choice.
     pub polarity: PolarityChoice,
     /// Interpretation thresholds.
@@ -115,7 +118,7 @@ pub struct AnalysisConfig {
 impl Default for AnalysisConfig {
     fn default() -> Self {
         AnalysisConfig {
-            channel: 0,
+            channel: None,
             trigger_channel: None,
             polarity: PolarityChoice::Auto,
             criteria: Criteria::default(),
@@ -189,22 +192,27 @@ impl Settings {
                 )))
             }
         };
-        let channel = ov.channel.or(p.channel).unwrap_or(0);
-        let trigger_channel = ov.trigger_channel.or(p.trigger_channel);
-        if trigger_channel == Some(channel) {
-            return Err(Error::Usage(format!(
-                "the trigger channel ({channel}) cannot be the EMG channel"
-            )));
+        let channel = ov.channel.clone().or(p.channel.clone());
+        let trigger_channel = ov.trigger_channel.clone().or(p.trigger_channel.clone());
+        // Selectors that differ may still name one channel; the analysis
+        // checks again once the labels are known.
+        if let (Some(t), Some(c)) = (&trigger_channel, &channel) {
+            if t == c {
+                return Err(Error::Usage(format!(
+                    "the trigger channel ({t}) cannot be the EMG channel"
+                )));
+            }
         }
-        let mut wanted = vec![channel];
-        wanted.extend(trigger_channel);
         let read = ReadOptions {
             full_scale_mv,
             sample_rate,
             layout,
-            // CSV triggers are found by column name, so CSV readers decode all;
-            // WAV decodes only what is analysed (memory bound on long files).
-            channels: ChannelFilter::Only(wanted),
+            // Readers decode only what is analysed (memory bound on long
+            // files), plus the channels they know to be triggers.
+            channels: ChannelFilter::Select {
+                emg: channel.clone(),
+                others: trigger_channel.iter().cloned().collect(),
+            },
         };
         let analysis = AnalysisConfig {
             channel,
@@ -231,17 +239,27 @@ mod tests {
     #[test]
     fn flags_override_sidecar() {
         let p = Protocol {
-            channel: Some(2),
+            channel: Some(2.into()),
             full_scale_mv: Some(10.0),
             muscle: Some("APB".into()),
             ..Default::default()
         };
         let ov = Overrides {
-            channel: Some(1),
+            channel: Some("EMG ADM".into()),
             ..Default::default()
         };
         let s = Settings::merge(&ov, Some(&p), Criteria::default()).unwrap();
-        assert_eq!(s.analysis.channel, 1);
+        assert_eq!(
+            s.analysis.channel,
+            Some(ChannelSel::Label("EMG ADM".into()))
+        );
+        assert_eq!(
+            s.read.channels,
+            ChannelFilter::Select {
+                emg: Some(ChannelSel::Label("EMG ADM".into())),
+                others: vec![]
+            }
+        );
         assert_eq!(s.read.full_scale_mv, 10.0);
         assert_eq!(s.analysis.muscle.as_deref(), Some("APB"));
     }
@@ -262,8 +280,8 @@ mod tests {
             ..Default::default()
         }));
         assert!(bad(Overrides {
-            channel: Some(1),
-            trigger_channel: Some(1),
+            channel: Some(1.into()),
+            trigger_channel: Some(1.into()),
             ..Default::default()
         }));
     }

@@ -3,8 +3,15 @@
 //! `rns analyze FILE...` reads each recording, merges the command-line flags
 //! with the file's protocol sidecar (`<file>.rns.toml`, or `--protocol`) and the
 //! criteria profile (`--criteria`), analyses it and prints a summary, JSON or
-//! CSV. Exit codes: 0 success, 1 internal error, 2 usage, 3 unreadable input,
-//! 4 nothing to analyse; with several files, the highest code of any file.
+//! CSV. `rns inspect FILE...` reads each recording the same way and reports
+//! what is in it (format, channels, annotations) and what the analyzer would
+//! use, as text or JSON. `rns report FILE... --out DIR` writes a
+//! self-contained HTML report per recording with its plots (SVG, PNG) and
+//! JSON; `rns batch DIR --out DIR` analyses every supported file under a
+//! folder in parallel and writes `summary.csv`, `responses.csv`, one JSON per
+//! recording and, with `--report`, the reports. Exit codes: 0 success, 1 internal error, 2 usage,
+//! 3 unreadable input, 4 nothing to analyse; with several files, the highest
+//! code of any file.
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -12,10 +19,11 @@ use rns_analyzer::analysis::{self, Analysis};
 use rns_analyzer::config::{Overrides, Settings};
 use rns_analyzer::criteria::Criteria;
 use rns_analyzer::error::{Error, EXIT_USAGE};
-use rns_analyzer::io::{atomic::write_atomic, read_recording};
+use rns_analyzer::io::{atomic::write_atomic, read_recording, ChannelSel};
 use rns_analyzer::output;
 use rns_analyzer::protocol::Protocol;
-use std::io::Write;
+use rns_analyzer::{batch, report};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -35,6 +43,55 @@ enum Command {
     /// Measure every response, compute decrement and increment, flag technical
     /// problems and report the pattern (normal, MG-like, LEMS-like, indeterminate).
     Analyze(AnalyzeArgs),
+    /// Show what a recording holds (format, channels, annotations) and what
+    /// the analyzer would use, without analysing it.
+    Inspect(InspectArgs),
+    /// Write a self-contained HTML report per recording, with its plots (SVG
+    /// and PNG) and the analysis (JSON), into an output folder.
+    Report(ReportArgs),
+    /// Analyse every supported file under a folder (recursively) in
+    /// parallel: summary.csv, responses.csv, one JSON per recording and,
+    /// with --report, the HTML reports.
+    Batch(BatchArgs),
+    /// Simulate an RNS recording from a physiological model of the
+    /// neuromuscular junction, with its truth; or sweep a parameter.
+    Simulate(rns_analyzer::sim::cli::SimulateArgs),
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum InspectFormat {
+    /// Human-readable listing.
+    Text,
+    /// One JSON object per file (an array for several).
+    Json,
+}
+
+#[derive(Args, Debug)]
+struct InspectArgs {
+    /// Recordings to inspect (WAV, CSV, EDF, EDF+, BDF).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = InspectFormat::Text)]
+    format: InspectFormat,
+    /// EMG channel: index (from 0) or label, as for analyze.
+    #[arg(long, value_name = "N|LABEL", value_parser = ChannelSel::parse)]
+    channel: Option<ChannelSel>,
+    /// Trigger channel: index or label, as for analyze.
+    #[arg(long, value_name = "N|LABEL", value_parser = ChannelSel::parse)]
+    trigger_channel: Option<ChannelSel>,
+    /// Millivolts that WAV full scale (±1.0) stands for (default 1.0).
+    #[arg(long, value_name = "MV", allow_negative_numbers = true)]
+    full_scale_mv: Option<f64>,
+    /// Sample rate of a CSV without a time column, Hz.
+    #[arg(long, value_name = "HZ", allow_negative_numbers = true)]
+    sample_rate: Option<f64>,
+    /// CSV layout: auto, sweeps or continuous.
+    #[arg(long, value_name = "LAYOUT")]
+    layout: Option<String>,
+    /// Protocol sidecar to use for every file (default: <file>.rns.toml when present).
+    #[arg(long, value_name = "FILE")]
+    protocol: Option<PathBuf>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -49,7 +106,7 @@ enum Format {
 
 #[derive(Args, Debug)]
 struct AnalyzeArgs {
-    /// Recordings to analyse (WAV, CSV).
+    /// Recordings to analyse (WAV, CSV, EDF, EDF+, BDF).
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Output format.
@@ -58,12 +115,13 @@ struct AnalyzeArgs {
     /// Write the output to this file (atomically) instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
-    /// EMG channel index (default 0).
-    #[arg(long, value_name = "N")]
-    channel: Option<usize>,
-    /// Channel whose rising edges are the stimuli.
-    #[arg(long, value_name = "N")]
-    trigger_channel: Option<usize>,
+    /// EMG channel: index (from 0) or label, e.g. "EMG ADM" (default: 0; for
+    /// EDF the first signal that is not a trigger).
+    #[arg(long, value_name = "N|LABEL", value_parser = ChannelSel::parse)]
+    channel: Option<ChannelSel>,
+    /// Channel whose rising edges are the stimuli: index or label.
+    #[arg(long, value_name = "N|LABEL", value_parser = ChannelSel::parse)]
+    trigger_channel: Option<ChannelSel>,
     /// Millivolts that WAV full scale (±1.0) stands for (default 1.0).
     #[arg(long, value_name = "MV", allow_negative_numbers = true)]
     full_scale_mv: Option<f64>,
@@ -90,6 +148,78 @@ struct AnalyzeArgs {
     criteria: Option<PathBuf>,
 }
 
+/// The input flags `report` and `batch` share with `analyze`: how to read
+/// each file and which criteria to apply (flag > sidecar > default).
+#[derive(Args, Debug)]
+struct InputArgs {
+    /// EMG channel: index (from 0) or label, e.g. "EMG ADM" (default: 0; for
+    /// EDF the first signal that is not a trigger).
+    #[arg(long, value_name = "N|LABEL", value_parser = ChannelSel::parse)]
+    channel: Option<ChannelSel>,
+    /// Channel whose rising edges are the stimuli: index or label.
+    #[arg(long, value_name = "N|LABEL", value_parser = ChannelSel::parse)]
+    trigger_channel: Option<ChannelSel>,
+    /// Millivolts that WAV full scale (±1.0) stands for (default 1.0).
+    #[arg(long, value_name = "MV", allow_negative_numbers = true)]
+    full_scale_mv: Option<f64>,
+    /// Sample rate of a CSV without a time column, Hz.
+    #[arg(long, value_name = "HZ", allow_negative_numbers = true)]
+    sample_rate: Option<f64>,
+    /// CSV layout: auto, sweeps or continuous.
+    #[arg(long, value_name = "LAYOUT")]
+    layout: Option<String>,
+    /// Stimulation rate of epoched sweeps, Hz.
+    #[arg(long, value_name = "HZ", allow_negative_numbers = true)]
+    rate: Option<f64>,
+    /// Which way the CMAP's main phase points: auto, negative, positive.
+    #[arg(long, value_name = "P")]
+    polarity: Option<String>,
+    /// Muscle recorded (for the normal CMAP range), e.g. ADM, APB, FDI, trapezius.
+    #[arg(long, value_name = "NAME")]
+    muscle: Option<String>,
+    /// Protocol sidecar to use for every file (default: <file>.rns.toml when present).
+    #[arg(long, value_name = "FILE")]
+    protocol: Option<PathBuf>,
+    /// Criteria profile (TOML) overriding the default thresholds.
+    #[arg(long, value_name = "FILE")]
+    criteria: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct ReportArgs {
+    /// Recordings to report on (WAV, CSV, EDF, EDF+, BDF).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Output folder: <name>.html, <name>.json and <name>/ (plots) per recording.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Replace files in an existing, non-empty output folder.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+#[derive(Args, Debug)]
+struct BatchArgs {
+    /// Folder to analyse; every supported file under it, recursively.
+    dir: PathBuf,
+    /// Output folder: summary.csv, responses.csv, json/, and reports/ with --report.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Files analysed at once (default: the number of CPUs). The outputs do not depend on it.
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<std::num::NonZeroUsize>,
+    /// Also write an HTML report per recording under reports/.
+    #[arg(long)]
+    report: bool,
+    /// Replace files in an existing, non-empty output folder.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    input: InputArgs,
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -101,6 +231,13 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Inspect(args) => match run_inspect(&args) {
+            Ok(code) => ExitCode::from(code as u8),
+            Err(e) => {
+                eprintln!("rns: {e:#}");
+                ExitCode::from(1)
+            }
+        },
         Command::Analyze(args) => match run_analyze(&args) {
             Ok(code) => ExitCode::from(code as u8),
             Err(e) => {
@@ -108,25 +245,108 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
+        Command::Report(args) => ExitCode::from(run_report(&args) as u8),
+        Command::Batch(args) => ExitCode::from(run_batch(&args) as u8),
+        Command::Simulate(args) => match rns_analyzer::sim::cli::run(&args) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("rns: {e}");
+                ExitCode::from(e.exit_code() as u8)
+            }
+        },
     }
+}
+
+/// The sidecar of `path`: `explicit` for every file, else `<file>.rns.toml`
+/// when it exists.
+fn load_protocol(path: &Path, explicit: Option<&PathBuf>) -> Result<Option<Protocol>, Error> {
+    match explicit {
+        Some(p) => Ok(Some(Protocol::load(p)?)),
+        None => {
+            let side = Protocol::sidecar_path(path);
+            if side.is_file() {
+                Ok(Some(Protocol::load(&side)?))
+            } else {
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Inspect one file: read it as analyze would, then describe it.
+fn inspect_file(path: &Path, args: &InspectArgs) -> Result<output::inspect::Inspection, Error> {
+    let protocol = load_protocol(path, args.protocol.as_ref())?;
+    let ov = Overrides {
+        channel: args.channel.clone(),
+        trigger_channel: args.trigger_channel.clone(),
+        full_scale_mv: args.full_scale_mv,
+        sample_rate_hz: args.sample_rate,
+        layout: args.layout.clone(),
+        ..Overrides::default()
+    };
+    let settings = Settings::merge(&ov, protocol.as_ref(), Criteria::default())?;
+    let rec = read_recording(path, &settings.read)?;
+    let plan = analysis::plan_channels(&rec, &settings.analysis)?;
+    Ok(output::inspect::inspect(&rec, &plan))
+}
+
+fn run_inspect(args: &InspectArgs) -> anyhow::Result<i32> {
+    let mut results = Vec::new();
+    for f in &args.files {
+        let r = inspect_file(f, args);
+        if let Err(e) = &r {
+            eprintln!("rns: {e}");
+        }
+        results.push((f.clone(), r));
+    }
+    let worst = results
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().err().map(Error::exit_code))
+        .max()
+        .unwrap_or(0);
+    let text = match args.format {
+        InspectFormat::Json if args.files.len() > 1 => {
+            let entries: Vec<output::inspect::Entry<'_>> = results
+                .iter()
+                .map(|(p, r)| match r {
+                    Ok(i) => output::inspect::Entry::Ok(i),
+                    Err(e) => output::inspect::Entry::err(p, e),
+                })
+                .collect();
+            output::inspect::render_json_many(&entries)
+        }
+        InspectFormat::Json => match results.first() {
+            Some((_, Ok(i))) => output::inspect::render_json(i),
+            _ => return Ok(worst),
+        },
+        InspectFormat::Text => {
+            let ok: Vec<String> = results
+                .iter()
+                .filter_map(|(_, r)| r.as_ref().ok())
+                .map(output::inspect::render_text)
+                .collect();
+            if ok.is_empty() {
+                return Ok(worst);
+            }
+            ok.join("\n")
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .context("writing to standard output")?;
+    Ok(worst)
 }
 
 /// Analyse one file: read its sidecar, merge, read, analyse.
 fn analyze_file(path: &Path, args: &AnalyzeArgs, criteria: &Criteria) -> Result<Analysis, Error> {
-    let protocol = match &args.protocol {
-        Some(p) => Some(Protocol::load(p)?),
-        None => {
-            let side = Protocol::sidecar_path(path);
-            if side.is_file() {
-                Some(Protocol::load(&side)?)
-            } else {
-                None
-            }
-        }
-    };
+    let protocol = load_protocol(path, args.protocol.as_ref())?;
     let ov = Overrides {
-        channel: args.channel,
-        trigger_channel: args.trigger_channel,
+        channel: args.channel.clone(),
+        trigger_channel: args.trigger_channel.clone(),
         full_scale_mv: args.full_scale_mv,
         sample_rate_hz: args.sample_rate,
         layout: args.layout.clone(),
@@ -225,4 +445,141 @@ fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<i32> {
         }
     }
     Ok(worst)
+}
+
+/// The criteria profile of `report` and `batch`, or the exit code of its error
+/// (printed): it is loaded once, before any file.
+fn load_criteria(path: Option<&Path>) -> Result<Criteria, i32> {
+    match path {
+        Some(p) => Criteria::load(p).map_err(|e| {
+            eprintln!("rns: {e}");
+            e.exit_code()
+        }),
+        None => Ok(Criteria::default()),
+    }
+}
+
+/// Read and analyse one file with the shared input flags; with `traces`, also
+/// keep the response waveforms for the report's plots.
+fn analyze_input(
+    path: &Path,
+    input: &InputArgs,
+    criteria: &Criteria,
+    traces: bool,
+) -> Result<(Analysis, Vec<analysis::TrainTraces>), Error> {
+    let protocol = load_protocol(path, input.protocol.as_ref())?;
+    let ov = Overrides {
+        channel: input.channel.clone(),
+        trigger_channel: input.trigger_channel.clone(),
+        full_scale_mv: input.full_scale_mv,
+        sample_rate_hz: input.sample_rate,
+        layout: input.layout.clone(),
+        rate_hz: input.rate,
+        polarity: input.polarity.clone(),
+        muscle: input.muscle.clone(),
+    };
+    let settings = Settings::merge(&ov, protocol.as_ref(), criteria.clone())?;
+    let rec = read_recording(path, &settings.read)?;
+    if traces {
+        analysis::analyze_with_traces(&rec, &settings.analysis)
+    } else {
+        analysis::analyze(&rec, &settings.analysis).map(|a| (a, Vec::new()))
+    }
+}
+
+/// `rns report`: per file `<name>.json`, `<name>.html` and `<name>/` (plots).
+/// A failed file is reported on standard error and the others go on; the
+/// exit code is the highest of any file.
+fn run_report(args: &ReportArgs) -> i32 {
+    let criteria = match load_criteria(args.input.criteria.as_deref()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if let Err(e) = report::prepare_out_dir(&args.out, args.force) {
+        eprintln!("rns: {e}");
+        return e.exit_code();
+    }
+    let stems = report::unique_stems(&args.files);
+    let mut worst = 0;
+    for (path, stem) in args.files.iter().zip(&stems) {
+        let done = analyze_input(path, &args.input, &criteria, true)
+            .map_err(|e| (e.to_string(), e.exit_code()))
+            .and_then(|(a, traces)| {
+                let json = args.out.join(format!("{stem}.json"));
+                write_atomic(&json, output::json::render_one(&a).as_bytes())
+                    .map_err(|e| (e.to_string(), e.exit_code()))?;
+                report::write_for_file(path, &a, &traces, &criteria, &args.out, stem).map_err(|e| {
+                    match e {
+                        // Drawing errors do not name the input; I/O errors do.
+                        report::ReportError::Render(r) => (format!("{}: {r}", path.display()), 1),
+                        report::ReportError::Io(e) => (e.to_string(), e.exit_code()),
+                    }
+                })
+            });
+        match done {
+            Ok(written) => {
+                if let Some(html) = written.last() {
+                    println!("{}", html.display());
+                }
+            }
+            Err((message, code)) => {
+                eprintln!("rns: {message}");
+                worst = worst.max(code);
+            }
+        }
+    }
+    worst
+}
+
+/// `rns batch`: see [`batch::run`]. Failed files are listed on standard error
+/// (in path order) and in summary.csv; the exit code is the highest of any file.
+fn run_batch(args: &BatchArgs) -> i32 {
+    let criteria = match load_criteria(args.input.criteria.as_deref()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let opts = batch::BatchOptions {
+        dir: args.dir.clone(),
+        out: args.out.clone(),
+        force: args.force,
+        jobs: args.jobs.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            |n| n.get(),
+        ),
+        report: args.report,
+        progress: std::io::stderr().is_terminal(),
+    };
+    let analyse = |path: &Path, traces: bool| analyze_input(path, &args.input, &criteria, traces);
+    let summary = match batch::run(&opts, &criteria, &analyse) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("rns: {e}");
+            return e.exit_code();
+        }
+    };
+    let failed: Vec<&batch::Outcome> = summary
+        .outcomes
+        .iter()
+        .filter(|o| o.error.is_some())
+        .collect();
+    for o in &failed {
+        if let Some(e) = &o.error {
+            eprintln!("rns: {}: {}", o.path.display(), e.message);
+        }
+    }
+    println!(
+        "{} recording(s): {} analysed, {} failed; summary in {}",
+        summary.outcomes.len(),
+        summary.outcomes.len() - failed.len(),
+        failed.len(),
+        args.out.join("summary.csv").display()
+    );
+    if summary.outcomes.is_empty() {
+        eprintln!(
+            "rns: {}: no supported recording found (wav, csv, tsv, txt, edf, bdf)",
+            args.dir.display()
+        );
+        return rns_analyzer::error::EXIT_NOTHING;
+    }
+    summary.exit_code
 }

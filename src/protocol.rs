@@ -10,7 +10,7 @@
 //! nerve = "ulnar"
 //! temperature_c = 33.5
 //! full_scale_mv = 20.0
-//! channel = 0
+//! channel = 0            # or a label: channel = "EMG ADM"
 //! trigger_channel = 1
 //! rate_hz = 3.0            # stimulation rate of epoched sweeps
 //! medications = ["pyridostigmine 60 mg, last dose 14 h before"]
@@ -27,6 +27,7 @@
 //! ```
 
 use crate::error::{Error, Result};
+use crate::io::ChannelSel;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -89,10 +90,10 @@ pub struct Protocol {
     pub temperature_c: Option<f64>,
     /// Millivolts that the full scale (±1.0) of an integer or float WAV stands for.
     pub full_scale_mv: Option<f64>,
-    /// EMG channel index.
-    pub channel: Option<usize>,
-    /// Trigger channel index.
-    pub trigger_channel: Option<usize>,
+    /// EMG channel: an index (integer) or a label (string).
+    pub channel: Option<ChannelSel>,
+    /// Trigger channel: an index (integer) or a label (string).
+    pub trigger_channel: Option<ChannelSel>,
     /// Sample rate for a CSV without a time column.
     pub sample_rate_hz: Option<f64>,
     /// CSV layout: `"sweeps"`, `"continuous"` or `"auto"`.
@@ -238,6 +239,23 @@ mod tests {
         let e =
             Protocol::from_toml("[[trains]]\nrole = \"warmup\"", Path::new("a.toml")).unwrap_err();
         assert!(!e.to_string().contains('\n'));
+    }
+
+    #[test]
+    fn channel_is_an_index_or_a_label() {
+        let p = Protocol::from_toml(
+            "channel = \"EMG ADM\"\ntrigger_channel = 2",
+            Path::new("a.toml"),
+        )
+        .unwrap();
+        assert_eq!(p.channel, Some(ChannelSel::Label("EMG ADM".into())));
+        assert_eq!(p.trigger_channel, Some(ChannelSel::Index(2)));
+        let p = Protocol::from_toml("channel = \"3\"", Path::new("a.toml")).unwrap();
+        assert_eq!(p.channel, Some(ChannelSel::Index(3)));
+        let e = Protocol::from_toml("channel = -1", Path::new("a.toml")).unwrap_err();
+        assert!(e.to_string().contains("≥ 0"), "{e}");
+        let e = Protocol::from_toml("channel = 1.5", Path::new("a.toml")).unwrap_err();
+        assert!(e.to_string().contains("channel index"), "{e}");
     }
 
     #[test]

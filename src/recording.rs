@@ -27,6 +27,8 @@ pub enum SourceFormat {
     EdfPlus,
     /// BioSemi 24-bit EDF variant.
     Bdf,
+    /// BDF+ (24-bit EDF+, continuous or discontinuous).
+    BdfPlus,
     /// Generated in memory (simulator, tests).
     Synthetic,
 }
@@ -41,7 +43,30 @@ impl SourceFormat {
             SourceFormat::Edf => "edf",
             SourceFormat::EdfPlus => "edf_plus",
             SourceFormat::Bdf => "bdf",
+            SourceFormat::BdfPlus => "bdf_plus",
             SourceFormat::Synthetic => "synthetic",
+        }
+    }
+
+    /// Whether this is one of the EDF family (EDF, EDF+, BDF, BDF+).
+    pub fn is_edf_family(self) -> bool {
+        matches!(
+            self,
+            SourceFormat::Edf | SourceFormat::EdfPlus | SourceFormat::Bdf | SourceFormat::BdfPlus
+        )
+    }
+
+    /// The EMG channel used when none is named: for the EDF family the first
+    /// channel of kind [`ChannelKind::Signal`] (annotation signals are never
+    /// channels), for every other format channel 0.
+    pub fn default_emg_channel(self, kinds: impl IntoIterator<Item = ChannelKind>) -> usize {
+        if self.is_edf_family() {
+            kinds
+                .into_iter()
+                .position(|k| k == ChannelKind::Signal)
+                .unwrap_or(0)
+        } else {
+            0
         }
     }
 }
@@ -70,6 +95,10 @@ pub struct Channel {
     pub kind: ChannelKind,
     /// Number of samples in the file for this channel.
     pub len: usize,
+    /// This channel's own sample rate when it differs from the recording's
+    /// (EDF signals may each have their own); such a channel is never
+    /// decoded. `None`: the recording's rate.
+    pub sample_rate_hz: Option<f64>,
     /// The samples: millivolts for [`ChannelKind::Signal`], raw values for
     /// triggers. Empty when the reader was asked not to decode this channel.
     pub samples: Vec<f32>,
@@ -140,7 +169,8 @@ pub struct Recording {
     pub path: PathBuf,
     /// The container format.
     pub format: SourceFormat,
-    /// Sample rate shared by every decoded channel.
+    /// Sample rate shared by every decoded channel (and every channel whose
+    /// [`Channel::sample_rate_hz`] is `None`).
     pub sample_rate: SampleRate,
     /// The channels, in file order.
     pub channels: Vec<Channel>,
@@ -153,9 +183,27 @@ pub struct Recording {
 }
 
 impl Recording {
-    /// Number of samples per channel.
+    /// Number of samples per channel (of the channels at the recording's rate).
     pub fn len(&self) -> usize {
-        self.channels.first().map_or(0, |c| c.len)
+        self.channels
+            .iter()
+            .find(|c| c.sample_rate_hz.is_none())
+            .map_or(0, |c| c.len)
+    }
+
+    /// The EMG channel used when none is named (see
+    /// [`SourceFormat::default_emg_channel`]).
+    pub fn default_emg_channel(&self) -> usize {
+        self.format
+            .default_emg_channel(self.channels.iter().map(|c| c.kind))
+    }
+
+    /// The sample rate of channel `i` in Hz (its own, or the recording's).
+    pub fn channel_rate_hz(&self, i: usize) -> f64 {
+        self.channels
+            .get(i)
+            .and_then(|c| c.sample_rate_hz)
+            .unwrap_or(self.sample_rate.hz())
     }
 
     /// Whether the recording holds no samples.
@@ -219,6 +267,7 @@ mod tests {
                 unit: "mV".into(),
                 kind: ChannelKind::Signal,
                 len,
+                sample_rate_hz: None,
                 samples: vec![0.0; len],
             }],
             segments,

@@ -395,6 +395,7 @@ impl SynthOutput {
                 unit: "mV".into(),
                 kind: ChannelKind::Signal,
                 len,
+                sample_rate_hz: None,
                 samples: self.samples.clone(),
             }],
             segments: Recording::continuous_segments(len),
@@ -406,6 +407,17 @@ impl SynthOutput {
 
 // ---------------------------------------------------------------------------
 // Gains of the usual train shapes.
+
+/// Value (mV) of the template `shape` at `tau_ms` after onset (0 outside its
+/// support). The physiological simulator builds motor-unit potentials from it.
+pub fn template_value(shape: &CmapShape, tau_ms: f64) -> f64 {
+    Template::new(shape).value(tau_ms)
+}
+
+/// Onset-to-end duration (ms) of the template `shape`.
+pub fn template_support_ms(shape: &CmapShape) -> f64 {
+    Template::new(shape).support()
+}
 
 /// Gains of an MG-like (U-shaped) train: largest drop from response 1 to 2,
 /// nadir of exactly `1 − decrement/100` at responses 4 and 5 (so the 4th, the

@@ -7,12 +7,17 @@
 //!    rest; or an `hfs` train's largest vs first) is the *smaller* of its
 //!    amplitude and area increments: a rise in amplitude without a rise in area
 //!    is pseudofacilitation, never facilitation [N3][PAD]. Sources flagged as
-//!    technically unreliable do not count.
+//!    technically unreliable do not count: for a post-exercise comparison, the
+//!    flags that corrupt a first response (artifact overlap, clipping, absent
+//!    response, baseline instability, unmeasurable); for a high-rate train,
+//!    any reliability flag (a zig-zag inflates its largest response).
 //! 2. Effective increment ≥ `lems_pct` (60 %) [O5][L20] → **lems_like**.
 //! 3. Otherwise the decrement decides. It is the largest 4th/5th-response
 //!    decrement among low-rate trains that carry no technical warning (rest
 //!    or after exercise, [A1]). No such train → **indeterminate**.
-//! 4. Decrement > `abnormal_pct` (10 %) [A1][N1][N4]: U-shaped → **mg_like**,
+//! 4. Decrement > `abnormal_pct` (10 %) [A1][N1][N4]. The shape is judged on
+//!    the rest train when it is itself abnormal (the criterion [S14] concerns
+//!    it), else on the train with the largest decrement. U-shaped → **mg_like**,
 //!    unless the baseline CMAP is low and facilitation was not tested (a
 //!    pre-synaptic disorder is not excluded) → indeterminate. Progressive
 //!    (late > 102 % of early [S14]) → indeterminate: LEMS, MuSK-MG, ALS or
@@ -30,6 +35,16 @@ use crate::analysis::{
     quality, reference_baseline, train_area_decrement, train_decrement, Context,
 };
 use crate::protocol::TrainRole;
+
+/// Quality codes that corrupt a train's first response, and so any
+/// increment computed from it.
+const FIRST_RESPONSE_UNRELIABLE: &[&str] = &[
+    "artifact_overlap",
+    "clipped_signal",
+    "response_absent",
+    "baseline_instability",
+    "unmeasurable_response",
+];
 
 /// Quality codes that make a train's numbers untrustworthy for interpretation.
 const UNRELIABLE: &[&str] = &[
@@ -73,6 +88,13 @@ pub fn classify(
             .filter(|q| q.train == Some(train + 1) && UNRELIABLE.contains(&q.code.as_str()))
             .map(|q| q.code.as_str())
             .collect()
+    };
+    // Zig-zag and amplitude/area disagreement describe a train's pattern; an
+    // increment compares first responses, which only these flags corrupt.
+    let first_unreliable = |train: usize| -> bool {
+        flags.iter().any(|q| {
+            q.train == Some(train + 1) && FIRST_RESPONSE_UNRELIABLE.contains(&q.code.as_str())
+        })
     };
     let recording_wide_warnings: Vec<&str> = flags
         .iter()
@@ -118,12 +140,14 @@ pub fn classify(
         .position(|t| t.role == TrainRole::PostExercise && !t.measurements.is_empty());
     if let (Some(p), (Some(a), Some(ar))) = (post_idx, quality::post_increments(ctx)) {
         let base = reference_baseline(&ctx.trains);
-        let bad = unreliable(p).len() + base.map_or(0, |b| unreliable(b).len());
-        if bad == 0 {
+        let bad = first_unreliable(p) || base.is_some_and(first_unreliable);
+        if !bad {
             sources.push(("post-exercise".into(), Some(p), a, ar));
         }
     }
     for (i, t) in ctx.trains.iter().enumerate() {
+        // A high-rate increment is the largest response of the train: a
+        // zig-zag inflates it, so every reliability flag counts here.
         if t.role == TrainRole::Hfs && unreliable(i).is_empty() {
             if let (Some(a), Some(ar)) = (out[i].increment_pct, out[i].area_increment_pct) {
                 sources.push((
@@ -308,15 +332,25 @@ pub fn classify(
         return done(pattern("indeterminate"), f);
     };
     let area_dec = train_area_decrement(&out[wi]);
-    let shape = out[wi].shape.clone().unwrap_or_default();
+    // The shape criterion [S14] concerns the rest train: judge it there when
+    // that train is itself abnormal and reliable (an exhaustion train after
+    // exercise may decline differently).
+    let shape_train = reference_baseline(&ctx.trains)
+        .filter(|&b| {
+            unreliable(b).is_empty()
+                && train_decrement(&out[b]).is_some_and(|d| d > c.decrement.abnormal_pct)
+        })
+        .unwrap_or(wi);
+    let shape = out[shape_train].shape.clone().unwrap_or_default();
     if dec > c.decrement.abnormal_pct {
         f.push(finding(
             "abnormal_decrement",
             format!(
-                "decrement {dec:.1} % in train {} (area {}) exceeds {:.0} %; the train is {}",
+                "decrement {dec:.1} % in train {} (area {}) exceeds {:.0} %; train {} is {}",
                 wi + 1,
                 area_dec.map_or("n/a".into(), |a| format!("{a:.1} %")),
                 c.decrement.abnormal_pct,
+                shape_train + 1,
                 shape.replace('_', "-")
             ),
             Some(wi + 1),
@@ -328,11 +362,11 @@ pub fn classify(
                 "progressive_decrement",
                 format!(
                     "the decrement keeps growing to the end of the train (late/early ratio {} > {:.2}): seen in LEMS, MuSK-MG, ALS or fatigue, not typical of AChR-MG",
-                    out[wi].late_early_ratio.map_or("n/a".into(), |r| format!("{r:.2}")),
+                    out[shape_train].late_early_ratio.map_or("n/a".into(), |r| format!("{r:.2}")),
                     c.decrement.late_early_ratio
                 ),
-                Some(wi + 1),
-                out[wi].late_early_ratio,
+                Some(shape_train + 1),
+                out[shape_train].late_early_ratio,
                 Some(c.decrement.late_early_ratio),
             ));
             return done(pattern("indeterminate"), f);

@@ -16,6 +16,7 @@
 //! 6. **Metrics** per train and for the session ([`metrics`]), **quality**
 //!    flags ([`quality`]), and the **classification** ([`classify`]).
 
+pub mod annotations;
 pub mod classify;
 pub mod dsp;
 pub mod metrics;
@@ -23,6 +24,7 @@ pub mod quality;
 pub mod response;
 pub mod result;
 pub mod stimulus;
+pub mod traces;
 pub mod trains;
 
 use crate::config::{AnalysisConfig, PolarityChoice};
@@ -35,6 +37,7 @@ use metrics::ShapeParams;
 use response::Measurement;
 pub use result::Analysis;
 use result::{round, round_opt, ResponseOut, SessionOut, Source, TrainOut};
+pub use traces::{ResponseTrace, TrainTraces};
 
 /// How the stimuli were found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +53,8 @@ pub enum StimulusSource {
 }
 
 impl StimulusSource {
-    fn name(self) -> &'static str {
+    /// The name used in outputs (`source.stimulus_source`).
+    pub fn name(self) -> &'static str {
         match self {
             StimulusSource::ArtifactSlope => "artifact_slope",
             StimulusSource::TriggerChannel => "trigger_channel",
@@ -118,36 +122,127 @@ pub struct Context<'a> {
     pub protocol_mismatch: Option<(usize, usize)>,
 }
 
-/// Analyse a recording.
-pub fn analyze(rec: &Recording, cfg: &AnalysisConfig) -> Result<Analysis> {
+/// Which channels the analysis uses and where its stimuli will come from,
+/// decided from the recording's metadata alone (`rns inspect` reports it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelPlan {
+    /// Index of the EMG channel.
+    pub channel: usize,
+    /// Index of the trigger channel, when stimuli come from one.
+    pub trigger_channel: Option<usize>,
+    /// Where the stimuli will come from.
+    pub stimulus_source: StimulusSource,
+}
+
+/// Resolve the EMG and trigger channels of `cfg` against `rec` and decide the
+/// stimulus source: a trigger channel (named, or the first decoded channel of
+/// kind trigger), else stimulus times the file knows (sweeps, annotations),
+/// else the artifacts.
+///
+/// Errors (all exit 2): a channel that does not exist or an ambiguous label,
+/// an EMG channel that is a trigger, the same channel for both, or a channel
+/// that was not decoded (for EDF: sampled at another rate than the EMG).
+pub fn plan_channels(rec: &Recording, cfg: &AnalysisConfig) -> Result<ChannelPlan> {
     let path = &rec.path;
-    let nothing = |reason: &str| Error::NothingToAnalyse {
-        path: path.clone(),
-        reason: reason.to_string(),
+    let labels: Vec<&str> = rec.channels.iter().map(|c| c.label.as_str()).collect();
+    let channel = match &cfg.channel {
+        Some(sel) => sel.resolve(path, &labels)?,
+        None => rec.default_emg_channel(),
+    };
+    let not_decoded = |what: &str, i: usize| {
+        let c = &rec.channels[i];
+        let why = match c.sample_rate_hz {
+            Some(hz) => format!(
+                "it is sampled at {hz} Hz, not at the recording's {} Hz",
+                rec.sample_rate.hz()
+            ),
+            None => "it was not decoded".to_string(),
+        };
+        Error::Usage(format!(
+            "{}: {what} {i} ({:?}) cannot be used: {why}",
+            path.display(),
+            c.label
+        ))
     };
     let ch = rec
         .channels
-        .get(cfg.channel)
+        .get(channel)
         .ok_or_else(|| Error::NoSuchChannel {
             path: path.clone(),
-            channel: cfg.channel.to_string(),
+            channel: channel.to_string(),
             available: rec.channels.len(),
         })?;
     if ch.kind != ChannelKind::Signal {
         return Err(Error::Usage(format!(
             "{}: channel {} ({}) is a trigger channel, not an EMG signal",
             path.display(),
-            cfg.channel,
+            channel,
             ch.label
         )));
     }
     if !ch.is_loaded() {
-        return Err(Error::Usage(format!(
-            "{}: channel {} was not decoded",
-            path.display(),
-            cfg.channel
-        )));
+        return Err(not_decoded("channel", channel));
     }
+    let trigger_channel = match &cfg.trigger_channel {
+        Some(sel) => {
+            let t = sel.resolve(path, &labels)?;
+            if t == channel {
+                return Err(Error::Usage(format!(
+                    "{}: the trigger channel ({sel}) cannot be the EMG channel",
+                    path.display()
+                )));
+            }
+            if !rec.channels[t].is_loaded() {
+                return Err(not_decoded("trigger channel", t));
+            }
+            Some(t)
+        }
+        None => rec
+            .channels
+            .iter()
+            .position(|c| c.kind == ChannelKind::Trigger && c.is_loaded() && c.len > 0),
+    };
+    let stimulus_source = match (&trigger_channel, &rec.stimuli) {
+        (Some(_), _) => StimulusSource::TriggerChannel,
+        (None, Some(k)) => match k.origin {
+            StimulusOrigin::Sweeps => StimulusSource::Sweeps,
+            StimulusOrigin::Annotations => StimulusSource::Annotations,
+        },
+        (None, None) => StimulusSource::ArtifactSlope,
+    };
+    Ok(ChannelPlan {
+        channel,
+        trigger_channel,
+        stimulus_source,
+    })
+}
+
+/// Analyse a recording.
+pub fn analyze(rec: &Recording, cfg: &AnalysisConfig) -> Result<Analysis> {
+    analyze_impl(rec, cfg, false).map(|(a, _)| a)
+}
+
+/// Analyse a recording and keep each measured response's waveform (for the
+/// report's plots).
+pub fn analyze_with_traces(
+    rec: &Recording,
+    cfg: &AnalysisConfig,
+) -> Result<(Analysis, Vec<TrainTraces>)> {
+    analyze_impl(rec, cfg, true)
+}
+
+fn analyze_impl(
+    rec: &Recording,
+    cfg: &AnalysisConfig,
+    collect: bool,
+) -> Result<(Analysis, Vec<TrainTraces>)> {
+    let path = &rec.path;
+    let nothing = |reason: &str| Error::NothingToAnalyse {
+        path: path.clone(),
+        reason: reason.to_string(),
+    };
+    let plan = plan_channels(rec, cfg)?;
+    let ch = &rec.channels[plan.channel];
     let x: &[f32] = &ch.samples;
     let rate = rec.sample_rate;
     if x.len() < rate.samples_in(Ms(20.0)) {
@@ -156,30 +251,10 @@ pub fn analyze(rec: &Recording, cfg: &AnalysisConfig) -> Result<Analysis> {
     let segments: Vec<(usize, usize)> = rec.segments.iter().map(|s| (s.start, s.end())).collect();
 
     // 1. Stimuli.
-    let trigger = match cfg.trigger_channel {
-        Some(t) => {
-            let tc = rec.channels.get(t).ok_or_else(|| Error::NoSuchChannel {
-                path: path.clone(),
-                channel: t.to_string(),
-                available: rec.channels.len(),
-            })?;
-            Some(tc)
-        }
-        None => rec
-            .channels
-            .iter()
-            .find(|c| c.kind == ChannelKind::Trigger && c.is_loaded()),
-    };
+    let trigger = plan.trigger_channel.map(|t| &rec.channels[t]);
     let noise_slope_sd = dsp::diff_noise_sd(x, 400_000);
     let mut fracs: Vec<f64> = Vec::new();
     let (stims, source): (Vec<usize>, StimulusSource) = if let Some(tc) = trigger {
-        if !tc.is_loaded() {
-            return Err(Error::Usage(format!(
-                "{}: trigger channel {} was not decoded",
-                path.display(),
-                tc.index
-            )));
-        }
         (
             stimulus::detect_from_trigger(&tc.samples, rate),
             StimulusSource::TriggerChannel,
@@ -253,6 +328,7 @@ pub fn analyze(rec: &Recording, cfg: &AnalysisConfig) -> Result<Analysis> {
     };
     let oriented_rails = rails.map(|(lo, hi)| if sign > 0.0 { (lo, hi) } else { (-hi, -lo) });
     let mut measured: Vec<Option<(Measurement, bool)>> = Vec::with_capacity(stims.len());
+    let mut window_traces: Vec<Option<ResponseTrace>> = Vec::new();
     let mut buf = Vec::new();
     for (k, &s) in stims.iter().enumerate() {
         let (a, b, _) = windows[k];
@@ -279,6 +355,11 @@ pub fn analyze(rec: &Recording, cfg: &AnalysisConfig) -> Result<Analysis> {
             });
             (m, clipped)
         }));
+        if collect {
+            let m = measured.last().and_then(|o| o.as_ref()).map(|(m, _)| m);
+            window_traces
+                .push(m.map(|m| ResponseTrace::new(&buf, s - a, fracs[k], rate.dt_ms(), m)));
+        }
     }
 
     // 5. Trains.
@@ -288,6 +369,19 @@ pub fn analyze(rec: &Recording, cfg: &AnalysisConfig) -> Result<Analysis> {
         .map(|(&s, &f)| rec.time_of(s as f64 + f))
         .collect();
     let groups = group_stimuli(&times, timing_known, cfg, stims.len());
+    // Traces follow the measured responses of each train, as `TrainOut::responses` does.
+    let train_traces: Vec<TrainTraces> = if collect {
+        groups
+            .iter()
+            .enumerate()
+            .map(|(gi, g)| TrainTraces {
+                index: gi + 1,
+                responses: window_traces[g.clone()].iter().flatten().cloned().collect(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut ctx_trains: Vec<MeasuredTrain> = Vec::new();
     for (gi, g) in groups.iter().enumerate() {
         let spec = cfg.trains.get(gi);
@@ -362,7 +456,7 @@ pub fn analyze(rec: &Recording, cfg: &AnalysisConfig) -> Result<Analysis> {
     let classification = classify::classify(&ctx, &trains_out, &session, &quality);
     let (pei, peai) = quality::post_increments(&ctx);
 
-    Ok(Analysis {
+    let analysis = Analysis {
         schema_version: result::SCHEMA_VERSION,
         tool: result::Tool {
             name: "rns-analyzer",
@@ -372,7 +466,7 @@ pub fn analyze(rec: &Recording, cfg: &AnalysisConfig) -> Result<Analysis> {
             path: path.display().to_string(),
             format: rec.format.name().to_string(),
             sample_rate_hz: rate.hz(),
-            channel: cfg.channel,
+            channel: plan.channel,
             polarity: if sign < 0.0 { "negative" } else { "positive" }.to_string(),
             polarity_source: polarity_source.to_string(),
             channel_label: ch.label.clone(),
@@ -393,7 +487,8 @@ pub fn analyze(rec: &Recording, cfg: &AnalysisConfig) -> Result<Analysis> {
         session,
         classification,
         quality,
-    })
+    };
+    Ok((analysis, train_traces))
 }
 
 /// The window `[a, b)` around stimulus `s`, and the end of the pre-stimulus part.
@@ -603,11 +698,41 @@ fn assign_roles(
             t.role_source = "rate";
         }
     }
-    // Exercise: from the protocol, else voluntary activity between trains.
-    let mut exercise: Option<(f64, f64, &'static str)> = cfg.exercise.as_ref().and_then(|e| {
-        e.end_s
-            .map(|end| (end - e.duration_s.unwrap_or(0.0), end, "protocol"))
-    });
+    // Annotations (EDF+): below the protocol, above the rate for `hfs` marks
+    // (baseline and post-exercise marks leave a high-rate train `hfs`).
+    let marks = if timing_known {
+        let starts: Vec<f64> = ctx.trains.iter().filter_map(|t| t.times[0]).collect();
+        annotations::RoleMarks::from_annotations(&rec.annotations, &starts)
+    } else {
+        annotations::RoleMarks::default()
+    };
+    let protocol_exercise = cfg.exercise.as_ref().is_some_and(|e| e.end_s.is_some());
+    if !marks.is_empty() {
+        for t in ctx.trains.iter_mut() {
+            let Some(start) = t.times[0] else { continue };
+            if t.role_source == "protocol" {
+                continue;
+            }
+            if let Some((role, delay)) = marks.role_of(start, t.role_source == "rate") {
+                t.role = role;
+                t.role_source = "annotation";
+                // A protocol exercise sets the delays below.
+                if t.delay_s.is_none() && !protocol_exercise {
+                    t.delay_s = delay;
+                }
+            }
+        }
+    }
+    // Exercise: from the protocol, else the annotations, else voluntary
+    // activity between trains.
+    let mut exercise: Option<(f64, f64, &'static str)> = cfg
+        .exercise
+        .as_ref()
+        .and_then(|e| {
+            e.end_s
+                .map(|end| (end - e.duration_s.unwrap_or(0.0), end, "protocol"))
+        })
+        .or_else(|| marks.last_exercise().map(|(a, b)| (a, b, "annotation")));
     if exercise.is_none() && timing_known {
         let map = trains::ActivityMap::new(x, ctx.rate, noise_slope_sd);
         let excluded: Vec<(usize, usize)> = windows.iter().map(|&(a, b, _)| (a, b)).collect();
@@ -645,30 +770,36 @@ fn assign_roles(
                     .filter(|(_, a)| a.end <= t.stimuli[0])
                     .map(|(_, a)| rec.time_of(a.end as f64))
                     .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+                // Roles from the protocol or annotations stand.
+                let free = !matches!(t.role_source, "protocol" | "annotation");
                 if let Some(end) = latest {
                     if t.delay_s.is_none() {
                         t.delay_s = Some(start - end);
                     }
-                    if t.role_source != "protocol" && t.role != TrainRole::Hfs {
+                    if free && t.role != TrainRole::Hfs {
                         t.role = TrainRole::PostExercise;
                         t.role_source = "voluntary_activity";
                     }
-                } else if t.role_source != "protocol" && t.role != TrainRole::Hfs {
+                } else if free && t.role != TrainRole::Hfs {
                     t.role = TrainRole::Baseline;
                     t.role_source = "voluntary_activity";
                 }
             }
         }
-    } else if let Some((_, end, _)) = exercise {
+    } else if let Some((_, end, src)) = exercise {
         for t in ctx.trains.iter_mut() {
             let Some(start) = t.times[0] else { continue };
-            if t.role_source != "protocol" && t.role != TrainRole::Hfs {
+            // A protocol exercise decides over annotation roles; an annotated
+            // one only places the trains no annotation placed.
+            let decided = t.role_source == "protocol"
+                || (src == "annotation" && t.role_source == "annotation");
+            if !decided && t.role != TrainRole::Hfs {
                 t.role = if start >= end {
                     TrainRole::PostExercise
                 } else {
                     TrainRole::Baseline
                 };
-                t.role_source = "protocol";
+                t.role_source = src;
             }
             if start >= end && t.delay_s.is_none() {
                 t.delay_s = Some(start - end);

@@ -139,7 +139,7 @@ pub struct SessionOut {
     pub exercise_start_s: Option<f64>,
     /// End of exercise, s.
     pub exercise_end_s: Option<f64>,
-    /// `protocol`, `voluntary_activity`, or `null`.
+    /// `protocol`, `annotation`, `voluntary_activity`, or `null`.
     pub exercise_source: Option<String>,
     /// First amplitude of the reference (last baseline) train, mV.
     pub baseline_cmap_mv: Option<f64>,

@@ -75,7 +75,9 @@
 //! # Channel filter
 //!
 //! [`ReadOptions::channels`] selects continuous channels by index (value and
-//! trigger columns alike); a sweeps file has the single channel 0. Unwanted
+//! trigger columns alike) or by column name (see
+//! [`ChannelSel::resolve`](crate::io::ChannelSel::resolve)); a sweeps file has
+//! the single channel 0, `sweeps`. The default EMG channel is 0. Unwanted
 //! channels keep their metadata with empty samples and their cells are not
 //! checked. An index beyond the file's channels is [`Error::NoSuchChannel`].
 //! While the layout is still undecided (rule b), every value column is
@@ -444,7 +446,15 @@ pub fn read_csv(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recordi
     } else {
         chan_cols.len()
     };
-    check_filter(path, &opts.channels, n_channels_out)?;
+    // Selectors name continuous channels by column name; a sweeps file has
+    // the single channel "sweeps". The default EMG channel is 0.
+    let labels: Vec<&str> = if plan == Plan::Sweeps {
+        vec!["sweeps"]
+    } else {
+        chan_specs.iter().map(|c| c.name.as_str()).collect()
+    };
+    let (filter, _) = opts.channels.resolve(path, &labels, 0)?;
+    check_filter(path, &filter, n_channels_out)?;
 
     // Decide which cells to decode and how to scale them.
     let mut sinks = vec![Sink::Skip; columns.len()];
@@ -460,8 +470,8 @@ pub fn read_csv(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recordi
         let decode = match plan {
             // Trigger columns are always decoded: the analysis finds stimuli
             // in them by name, whatever channel the EMG is.
-            Plan::Continuous => opts.channels.wants(ch) || c.spec.kind == ColumnKind::Trigger,
-            Plan::Sweeps => opts.channels.wants(0),
+            Plan::Continuous => filter.wants(ch) || c.spec.kind == ColumnKind::Trigger,
+            Plan::Sweeps => filter.wants(0),
             Plan::Undecided => true,
         };
         // Triggers keep raw values, except as sweeps (`stim1`, `stim2`, …).
@@ -498,7 +508,7 @@ pub fn read_csv(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recordi
                 _ => f64::INFINITY,
             };
             if span_s < 1.0 {
-                check_filter(path, &opts.channels, 1)?;
+                check_filter(path, &filter, 1)?;
                 Plan::Sweeps
             } else {
                 Plan::Continuous
@@ -507,8 +517,16 @@ pub fn read_csv(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recordi
     };
 
     match layout {
-        Plan::Sweeps => build_sweeps(&ctx, opts, &columns, time_col, &chan_specs, table, timing),
-        _ => build_continuous(path, opts, &chan_specs, table, timing),
+        Plan::Sweeps => build_sweeps(
+            &ctx,
+            &filter,
+            &columns,
+            time_col,
+            &chan_specs,
+            table,
+            timing,
+        ),
+        _ => build_continuous(path, opts, &filter, &chan_specs, table, timing),
     }
 }
 
@@ -959,6 +977,7 @@ fn timing(ctx: &Ctx<'_>, col: &Column, table: &Table) -> Result<Timing> {
 fn build_continuous(
     path: &Path,
     opts: &ReadOptions,
+    filter: &ChannelFilter,
     chans: &[&Column],
     table: Table,
     timing: Option<Timing>,
@@ -991,8 +1010,9 @@ fn build_continuous(
                 },
                 len: rows,
                 // Columns decoded only because the layout was undecided are dropped here.
+                sample_rate_hz: None,
                 samples: data
-                    .filter(|_| opts.channels.wants(index) || trigger)
+                    .filter(|_| filter.wants(index) || trigger)
                     .unwrap_or_default(),
             }
         })
@@ -1010,7 +1030,7 @@ fn build_continuous(
 
 fn build_sweeps(
     ctx: &Ctx<'_>,
-    opts: &ReadOptions,
+    filter: &ChannelFilter,
     columns: &[Column],
     time_col: Option<usize>,
     chans: &[&Column],
@@ -1066,7 +1086,7 @@ fn build_sweeps(
             )
         })?;
 
-    let samples = if opts.channels.wants(0) {
+    let samples = if filter.wants(0) {
         let mut all = Vec::with_capacity(l * k);
         for d in table.data.into_iter().flatten() {
             all.extend_from_slice(&d);
@@ -1093,6 +1113,7 @@ fn build_sweeps(
             unit: unit.to_string(),
             kind: ChannelKind::Signal,
             len: l * k,
+            sample_rate_hz: None,
             samples,
         }],
         segments,

@@ -1,21 +1,32 @@
 //! Readers: every supported file becomes a [`Recording`].
 //!
 //! The reader is chosen by magic bytes first (`RIFF…WAVE`, EDF's `0       `
-//! header) and by extension otherwise, as Symphonia's probe does, so a
-//! misnamed file is still read correctly. Readers never modify their input.
+//! header, BDF's `0xFF BIOSEMI`) and by extension otherwise, as Symphonia's
+//! probe does, so a misnamed file is still read correctly. Readers never
+//! modify their input.
 //!
 //! Units: signal channels come out in millivolts. WAV integer samples are
 //! scaled to ±1.0 full scale and float samples taken as they are, then
 //! multiplied by [`ReadOptions::full_scale_mv`]. CSV values are converted from
 //! the unit in their column name (`emg_mV`, `EMG (uV)`, `[µV]`, default mV).
+//! EDF/BDF values are scaled from digital to physical by the signal header and
+//! converted from its physical dimension (`uV`, `mV`, `V`).
+//!
+//! Channels are named by a [`ChannelSel`]: an index counting from 0, or a
+//! label matched against the file's channel labels (see
+//! [`ChannelSel::resolve`]). Readers resolve the selectors of a
+//! [`ChannelFilter::Select`] once they know the labels.
 
 pub mod atomic;
 pub mod csv;
+pub mod edf;
 pub mod wav;
 
 use crate::error::{Error, Result};
 use crate::recording::Recording;
 use crate::units::SampleRate;
+use serde::{Deserialize, Serialize};
+use std::fmt;
 use std::path::Path;
 
 /// The largest number of samples per channel a reader will decode
@@ -36,6 +47,145 @@ pub enum CsvLayout {
     Sweeps,
 }
 
+/// A channel as the user names it: by index or by label.
+///
+/// On the command line and in the sidecar, a value made only of ASCII digits
+/// is an index; anything else is a label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelSel {
+    /// Position among the file's channels, counting from 0.
+    Index(usize),
+    /// A label (`"EMG ADM"`), matched as [`ChannelSel::resolve`] describes.
+    Label(String),
+}
+
+impl ChannelSel {
+    /// Parse a flag value: digits are an index, other text a label. An empty
+    /// (or all-blank) value is an error message.
+    pub fn parse(s: &str) -> std::result::Result<Self, String> {
+        let t = s.trim();
+        if t.is_empty() {
+            return Err("a channel must be an index or a label, got an empty value".into());
+        }
+        if t.bytes().all(|b| b.is_ascii_digit()) {
+            return t
+                .parse::<usize>()
+                .map(ChannelSel::Index)
+                .map_err(|_| format!("channel index {t} is too large"));
+        }
+        Ok(ChannelSel::Label(t.to_string()))
+    }
+
+    /// Find the channel among `labels` (the file's channel labels, in index
+    /// order).
+    ///
+    /// An index must be below `labels.len()`. A label is compared without
+    /// regard to case and surrounding blanks: an exact match wins; otherwise
+    /// the one label that starts with it; otherwise the one label that
+    /// contains it. Several equally good matches are a usage error naming
+    /// them; no match is [`Error::NoSuchChannel`].
+    pub fn resolve(&self, path: &Path, labels: &[&str]) -> Result<usize> {
+        let missing = || Error::NoSuchChannel {
+            path: path.to_path_buf(),
+            channel: self.to_string(),
+            available: labels.len(),
+        };
+        match self {
+            ChannelSel::Index(i) if *i < labels.len() => Ok(*i),
+            ChannelSel::Index(_) => Err(missing()),
+            ChannelSel::Label(want) => {
+                let want = want.trim().to_lowercase();
+                let norm: Vec<String> = labels.iter().map(|l| l.trim().to_lowercase()).collect();
+                let rules: [&dyn Fn(&str) -> bool; 3] =
+                    [&|l| l == want, &|l| l.starts_with(&want), &|l| {
+                        l.contains(&want)
+                    }];
+                for rule in rules {
+                    let hits: Vec<usize> = (0..norm.len()).filter(|&i| rule(&norm[i])).collect();
+                    match hits.as_slice() {
+                        [] => continue,
+                        [one] => return Ok(*one),
+                        many => {
+                            // Name a few candidates; a file can have hundreds of channels.
+                            let names: Vec<String> = many
+                                .iter()
+                                .take(5)
+                                .map(|&i| format!("{i} {:?}", labels[i].trim()))
+                                .collect();
+                            let more = if many.len() > 5 { ", …" } else { "" };
+                            return Err(Error::Usage(format!(
+                                "{}: channel {self} matches {} channels ({}{more}); give the index or the full label",
+                                path.display(),
+                                many.len(),
+                                names.join(", ")
+                            )));
+                        }
+                    }
+                }
+                Err(missing())
+            }
+        }
+    }
+}
+
+impl fmt::Display for ChannelSel {
+    /// An index as a number, a label quoted (`2`, `"EMG ADM"`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChannelSel::Index(i) => write!(f, "{i}"),
+            ChannelSel::Label(l) => write!(f, "{l:?}"),
+        }
+    }
+}
+
+impl From<usize> for ChannelSel {
+    fn from(i: usize) -> Self {
+        ChannelSel::Index(i)
+    }
+}
+
+impl From<&str> for ChannelSel {
+    fn from(s: &str) -> Self {
+        ChannelSel::Label(s.to_string())
+    }
+}
+
+impl Serialize for ChannelSel {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            ChannelSel::Index(i) => s.serialize_u64(*i as u64),
+            ChannelSel::Label(l) => s.serialize_str(l),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ChannelSel {
+    /// A non-negative integer (index) or a string (label, or digits = index).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = ChannelSel;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a channel index (integer ≥ 0) or a channel label (string)")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<ChannelSel, E> {
+                usize::try_from(v)
+                    .map(ChannelSel::Index)
+                    .map_err(|_| E::custom(format!("channel index {v} is too large")))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<ChannelSel, E> {
+                u64::try_from(v)
+                    .map_err(|_| E::custom(format!("channel index must be ≥ 0, got {v}")))
+                    .and_then(|u| self.visit_u64(u))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<ChannelSel, E> {
+                ChannelSel::parse(v).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// Which channels to decode.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum ChannelFilter {
@@ -45,14 +195,63 @@ pub enum ChannelFilter {
     /// Decode only these channel indices (others keep their metadata with
     /// empty samples), to bound memory on long multi-channel files.
     Only(Vec<usize>),
+    /// Decode the EMG channel the analysis will use (`emg`, or the format's
+    /// default EMG channel when `None`) and the `others` named (a trigger
+    /// channel). Readers turn this into [`ChannelFilter::Only`] with
+    /// [`ChannelFilter::resolve`] once they know the channel labels.
+    Select {
+        /// The EMG channel, when named.
+        emg: Option<ChannelSel>,
+        /// Further channels to decode.
+        others: Vec<ChannelSel>,
+    },
 }
 
 impl ChannelFilter {
-    /// Whether channel `i` is to be decoded.
+    /// Whether channel `i` is to be decoded. A [`ChannelFilter::Select`] that
+    /// was not resolved wants every channel.
     pub fn wants(&self, i: usize) -> bool {
         match self {
-            ChannelFilter::All => true,
+            ChannelFilter::All | ChannelFilter::Select { .. } => true,
             ChannelFilter::Only(v) => v.contains(&i),
+        }
+    }
+
+    /// Resolve against the file's channel `labels`: an index filter (or
+    /// [`ChannelFilter::All`]), and the EMG channel when the filter names one
+    /// (a `Select`; `default_emg` stands in for an unnamed EMG channel).
+    ///
+    /// Errors: an index beyond the channels or a label that matches none is
+    /// [`Error::NoSuchChannel`]; an ambiguous label is [`Error::Usage`].
+    pub fn resolve(
+        &self,
+        path: &Path,
+        labels: &[&str],
+        default_emg: usize,
+    ) -> Result<(ChannelFilter, Option<usize>)> {
+        match self {
+            ChannelFilter::All => Ok((ChannelFilter::All, None)),
+            ChannelFilter::Only(v) => {
+                if let Some(&bad) = v.iter().find(|&&i| i >= labels.len()) {
+                    return Err(Error::NoSuchChannel {
+                        path: path.to_path_buf(),
+                        channel: bad.to_string(),
+                        available: labels.len(),
+                    });
+                }
+                Ok((self.clone(), None))
+            }
+            ChannelFilter::Select { emg, others } => {
+                let e = match emg {
+                    Some(sel) => sel.resolve(path, labels)?,
+                    None => default_emg,
+                };
+                let mut idx = vec![e];
+                for sel in others {
+                    idx.push(sel.resolve(path, labels)?);
+                }
+                Ok((ChannelFilter::Only(idx), Some(e)))
+            }
         }
     }
 }
@@ -117,6 +316,20 @@ pub fn probe(path: &Path, head: &[u8]) -> Result<Probed> {
     }
 }
 
+/// File extensions the readers accept (lowercase), as [`probe`] knows them.
+pub const SUPPORTED_EXTENSIONS: &[&str] = &["wav", "wave", "csv", "tsv", "txt", "edf", "bdf"];
+
+/// Whether a path has a supported extension (case-insensitive). A folder walk
+/// (`rns batch`) picks files by this; [`probe`] still decides the format of
+/// each by its content.
+pub fn is_supported_path(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        SUPPORTED_EXTENSIONS
+            .iter()
+            .any(|s| e.eq_ignore_ascii_case(s))
+    })
+}
+
 /// Read a recording from a file, choosing the reader by content and extension.
 pub fn read_recording(path: &Path, opts: &ReadOptions) -> Result<Recording> {
     let bytes = std::fs::read(path).map_err(|e| Error::Io {
@@ -129,9 +342,6 @@ pub fn read_recording(path: &Path, opts: &ReadOptions) -> Result<Recording> {
     match probe(path, &bytes[..bytes.len().min(16)])? {
         Probed::Wav => wav::read_wav(path, &bytes, opts),
         Probed::Csv => csv::read_csv(path, &bytes, opts),
-        Probed::Edf => Err(Error::UnsupportedFormat {
-            path: path.to_path_buf(),
-            reason: "EDF/BDF input is not supported yet".into(),
-        }),
+        Probed::Edf => edf::read_edf(path, &bytes, opts),
     }
 }

@@ -15,7 +15,9 @@
 //! unit `"mV"` and kind [`ChannelKind::Signal`]: which one carries the trigger
 //! is decided later by the analysis configuration, not here.
 //!
-//! Channel filter: only channels with [`ChannelFilter::wants`] are decoded and
+//! Channel filter: only channels the filter wants (after
+//! [`ChannelFilter::resolve`](crate::io::ChannelFilter::resolve) against the
+//! labels `ch0`, `ch1`, …; the default EMG channel is 0) are decoded and
 //! checked for non-finite values; the others keep their metadata and `len`
 //! with empty `samples`. Asking for a channel the file lacks is
 //! [`Error::NoSuchChannel`].
@@ -30,7 +32,7 @@
 //! shorter recording.
 
 use crate::error::{Error, Result};
-use crate::io::{ChannelFilter, ReadOptions, MAX_SAMPLES_PER_CHANNEL};
+use crate::io::{ReadOptions, MAX_SAMPLES_PER_CHANNEL};
 use crate::recording::{Channel, ChannelKind, Recording, SourceFormat};
 use crate::units::SampleRate;
 use std::io::Cursor;
@@ -80,15 +82,10 @@ pub fn read_wav(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recordi
     if n_channels == 0 {
         return Err(Error::malformed(path, "WAV header declares zero channels"));
     }
-    if let ChannelFilter::Only(v) = &opts.channels {
-        if let Some(&bad) = v.iter().find(|&&i| i >= usize::from(n_channels)) {
-            return Err(Error::NoSuchChannel {
-                path: path.to_path_buf(),
-                channel: bad.to_string(),
-                available: usize::from(n_channels),
-            });
-        }
-    }
+    let labels: Vec<String> = (0..n_channels).map(|i| format!("ch{i}")).collect();
+    let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+    // The default EMG channel of a WAV is channel 0.
+    let (filter, _) = opts.channels.resolve(path, &label_refs, 0)?;
     let rate = SampleRate::new(f64::from(spec.sample_rate)).ok_or_else(|| {
         Error::malformed(
             path,
@@ -159,7 +156,7 @@ pub fn read_wav(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recordi
     })?;
 
     let nch = usize::from(n_channels);
-    let wanted: Vec<bool> = (0..nch).map(|c| opts.channels.wants(c)).collect();
+    let wanted: Vec<bool> = (0..nch).map(|c| filter.wants(c)).collect();
     let mut data: Vec<Vec<f32>> = wanted
         .iter()
         .map(|&w| {
@@ -201,13 +198,15 @@ pub fn read_wav(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recordi
 
     let channels = data
         .into_iter()
+        .zip(labels)
         .enumerate()
-        .map(|(index, samples)| Channel {
+        .map(|(index, (samples, label))| Channel {
             index,
-            label: format!("ch{index}"),
+            label,
             unit: "mV".into(),
             kind: ChannelKind::Signal,
             len: frames,
+            sample_rate_hz: None,
             samples,
         })
         .collect();
@@ -437,6 +436,7 @@ pub fn encode_wav(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::io::{ChannelFilter, ChannelSel};
     use std::path::PathBuf;
 
     fn p() -> PathBuf {
@@ -562,6 +562,33 @@ mod tests {
             matches!(err, Error::NoSuchChannel { available: 3, .. }),
             "{err}"
         );
+    }
+
+    #[test]
+    fn select_filter_resolves_labels_and_default() {
+        let sigs: Vec<Vec<f32>> = (0..3).map(|c| signal(50, c, 1.0)).collect();
+        let refs: Vec<&[f32]> = sigs.iter().map(|s| s.as_slice()).collect();
+        let bytes = encode_wav(&refs, 10_000, 1.0, WavSampleFormat::Int16).unwrap();
+        let sel = |emg: Option<ChannelSel>, others: Vec<ChannelSel>| ReadOptions {
+            channels: ChannelFilter::Select { emg, others },
+            ..ReadOptions::default()
+        };
+        // Default EMG channel 0, trigger by label.
+        let rec = read_wav(&p(), &bytes, &sel(None, vec!["CH2".into()])).unwrap();
+        let loaded: Vec<bool> = rec.channels.iter().map(|c| c.is_loaded()).collect();
+        assert_eq!(loaded, vec![true, false, true]);
+        let rec = read_wav(&p(), &bytes, &sel(Some("ch1".into()), vec![])).unwrap();
+        let loaded: Vec<bool> = rec.channels.iter().map(|c| c.is_loaded()).collect();
+        assert_eq!(loaded, vec![false, true, false]);
+        let err = read_wav(&p(), &bytes, &sel(Some("emg".into()), vec![])).unwrap_err();
+        assert!(
+            matches!(err, Error::NoSuchChannel { available: 3, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("channel \"emg\""), "{err}");
+        // "ch" is a prefix of every label.
+        let err = read_wav(&p(), &bytes, &sel(Some("ch".into()), vec![])).unwrap_err();
+        assert!(matches!(err, Error::Usage(_)), "{err}");
     }
 
     #[test]

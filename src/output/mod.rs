@@ -1,6 +1,8 @@
 //! Renderings of an [`Analysis`](crate::analysis::Analysis): JSON (the
-//! contract), CSV (one row per response) and a human-readable text summary.
+//! contract), CSV (one row per response) and a human-readable text summary;
+//! and of an inspection (`rns inspect`: what a file holds).
 
 pub mod csv;
+pub mod inspect;
 pub mod json;
 pub mod text;

@@ -108,8 +108,8 @@ fn every_layout_gives_the_same_responses() {
         &p,
         Overrides {
             full_scale_mv: Some(20.0),
-            channel: Some(2),
-            trigger_channel: Some(0),
+            channel: Some(2.into()),
+            trigger_channel: Some(0.into()),
             ..Default::default()
         },
         None,

@@ -1,10 +1,14 @@
 //! Integration tests, compiled as one test binary (ripgrep's layout).
 
 mod accuracy;
+mod batch;
 mod classify;
 mod cli;
+mod edf;
 mod formats;
 mod properties;
 mod quality;
+mod report;
 mod samples;
+mod simulate;
 mod util;

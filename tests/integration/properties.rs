@@ -362,6 +362,7 @@ fn recording(samples: Vec<f32>, fs: f64) -> Recording {
             unit: "mV".into(),
             kind: ChannelKind::Signal,
             len,
+            sample_rate_hz: None,
             samples,
         }],
         segments: Recording::continuous_segments(len),

@@ -501,6 +501,7 @@ fn sweeps_recording(spec: &SynthSpec, pre_ms: f64, post_ms: f64) -> Recording {
             unit: "mV".into(),
             kind: ChannelKind::Signal,
             len: n,
+            sample_rate_hz: None,
             samples,
         }],
         segments,

@@ -91,8 +91,10 @@ fn check_sample(path: &Path) -> Vec<String> {
         for (j, r) in gr.iter().enumerate().take(ea.len()) {
             let (a, ta) = (f(&r["amplitude_mv"]).unwrap(), f(&ea[j]).unwrap());
             let err = (a - ta).abs() / ta * 100.0;
+            // Tiny simulated responses (a few fibres) get an absolute floor.
+            let floor = f(&tol["amplitude_floor_mv"]).unwrap_or(0.0);
             check(
-                err <= f(&tol["amplitude_pct"]).unwrap(),
+                err <= f(&tol["amplitude_pct"]).unwrap() || (a - ta).abs() <= floor,
                 format!(
                     "train {} resp {} amplitude {a} vs {ta} ({err:.2} %)",
                     k + 1,
@@ -101,8 +103,9 @@ fn check_sample(path: &Path) -> Vec<String> {
             );
             let (ar, tar) = (f(&r["area_mv_ms"]).unwrap(), f(&ear[j]).unwrap());
             let err = (ar - tar).abs() / tar * 100.0;
+            let floor = floor * 4.0; // mV·ms: the floor over a ~4 ms phase
             check(
-                err <= f(&tol["area_pct"]).unwrap(),
+                err <= f(&tol["area_pct"]).unwrap() || (ar - tar).abs() <= floor,
                 format!(
                     "train {} resp {} area {ar} vs {tar} ({err:.2} %)",
                     k + 1,
@@ -142,9 +145,17 @@ fn check_sample(path: &Path) -> Vec<String> {
         .filter(|q| q["severity"] == "warning")
         .filter_map(|q| q["code"].as_str())
         .collect();
+    // Simulated small CMAPs are built from a changing subset of fibres, so
+    // their latency and amplitude vary physiologically: such samples list the
+    // warnings that may fire.
+    let allowed: Vec<&str> = exp["allowed_warnings"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    let unexpected: Vec<&&str> = warnings.iter().filter(|w| !allowed.contains(w)).collect();
     check(
-        warnings.is_empty(),
-        format!("unexpected warnings {warnings:?}"),
+        unexpected.is_empty(),
+        format!("unexpected warnings {unexpected:?}"),
     );
     for (k, v) in exp["session"].as_object().unwrap() {
         check(

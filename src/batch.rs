@@ -1,0 +1,513 @@
+//! Batch analysis of a folder, for research.
+//!
+//! Overview: [`find_inputs`] walks a folder recursively and picks every file
+//! with a supported extension ([`is_supported_path`]), skipping hidden
+//! entries and the output folder, in a fixed (sorted) order. [`run`] analyses
+//! them in parallel on a `rayon` pool of `jobs` threads, writes one JSON (and,
+//! when asked, one HTML report) per recording as each finishes, then writes two
+//! tables in input order:
+//!
+//! - `summary.csv`: one row per recording: status, exit code and error, the
+//!   pattern and key figures, and the quality-flag codes ([`SUMMARY_HEADER`]);
+//! - `responses.csv`: one row per response, the columns of
+//!   `rns analyze --format csv` ([`crate::output::csv::HEADER`]).
+//!
+//! A file that fails is a row with its error and never stops the others. Every
+//! output is written atomically and depends only on the inputs, so the output
+//! folder is byte-for-byte the same whatever the number of threads. Inputs are
+//! only read.
+
+use crate::analysis::{Analysis, TrainTraces};
+use crate::criteria::Criteria;
+use crate::error::{Error, Result};
+use crate::io::atomic::write_atomic;
+use crate::io::is_supported_path;
+use crate::output;
+use crate::report;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use std::path::{Component, Path, PathBuf};
+
+/// Column names of `summary.csv`, in order.
+pub const SUMMARY_HEADER: &[&str] = &[
+    "path",
+    "status",
+    "exit_code",
+    "error",
+    "sha256",
+    "format",
+    "pattern",
+    "trains",
+    "responses",
+    "baseline_cmap_mv",
+    "baseline_decrement_pct",
+    "post_exercise_increment_pct",
+    "post_exercise_area_increment_pct",
+    "max_hfs_increment_pct",
+    "repair",
+    "exhaustion",
+    "warnings",
+    "notes",
+];
+
+/// What a batch run is asked to do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchOptions {
+    /// Folder to walk.
+    pub dir: PathBuf,
+    /// Output folder; created when missing (see [`report::prepare_out_dir`]).
+    pub out: PathBuf,
+    /// Replace files in an existing, non-empty output folder.
+    pub force: bool,
+    /// Worker threads (at least 1).
+    pub jobs: usize,
+    /// Also write an HTML report per recording under `reports/`.
+    pub report: bool,
+    /// Show a progress bar on standard error.
+    pub progress: bool,
+}
+
+/// A failure for one file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileError {
+    /// One-line message (the error's text, without the path it starts with).
+    pub message: String,
+    /// The exit code this failure maps to.
+    pub exit_code: i32,
+}
+
+/// What became of one input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// Path relative to the walked folder, `/`-separated.
+    pub rel: String,
+    /// Path as read (the folder joined with `rel`).
+    pub path: PathBuf,
+    /// SHA-256 of the file, when it could be read.
+    pub sha256: Option<String>,
+    /// The analysis, when it succeeded.
+    pub analysis: Option<Analysis>,
+    /// The failure, if any: of the analysis, or of writing its outputs.
+    pub error: Option<FileError>,
+}
+
+impl Outcome {
+    /// The exit code of this file: 0 when it succeeded.
+    pub fn exit_code(&self) -> i32 {
+        self.error.as_ref().map_or(0, |e| e.exit_code)
+    }
+}
+
+/// The result of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchSummary {
+    /// One outcome per input, in input order.
+    pub outcomes: Vec<Outcome>,
+    /// The highest per-file exit code (0 when every file succeeded).
+    pub exit_code: i32,
+}
+
+/// The analysis a batch runs on each file: given the path and whether traces
+/// are wanted (for reports), the analysis and the traces (empty when not
+/// wanted). The caller binds the settings (flags, sidecars).
+pub type AnalyseFn<'a> = dyn Fn(&Path, bool) -> Result<(Analysis, Vec<TrainTraces>)> + Sync + 'a;
+
+/// Path of `p` relative to `base`, `/`-separated.
+fn rel_string(p: &Path) -> String {
+    p.components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A directory entry that could not be read becomes an outcome of its own.
+pub struct WalkProblem {
+    /// Path relative to the walked folder.
+    pub rel: PathBuf,
+    /// What went wrong.
+    pub error: Error,
+}
+
+/// Every file with a supported extension under `dir`, recursively, as paths
+/// relative to `dir` in sorted order; hidden entries (names starting with `.`)
+/// and the folder `exclude` (the output folder) are skipped. Entries that
+/// cannot be read are returned as problems. A `dir` that cannot be read at
+/// all is an error.
+pub fn find_inputs(dir: &Path, exclude: Option<&Path>) -> Result<(Vec<PathBuf>, Vec<WalkProblem>)> {
+    let meta = std::fs::metadata(dir).map_err(|e| Error::Io {
+        path: dir.to_path_buf(),
+        source: e,
+    })?;
+    if !meta.is_dir() {
+        return Err(Error::Usage(format!("{}: not a directory", dir.display())));
+    }
+    let exclude = exclude.and_then(|p| p.canonicalize().ok());
+    let walker = walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            if e.depth() == 0 {
+                return true;
+            }
+            if e.file_name().to_string_lossy().starts_with('.') {
+                return false;
+            }
+            // Never read our own outputs back in.
+            !(e.file_type().is_dir()
+                && exclude
+                    .as_ref()
+                    .is_some_and(|x| e.path().canonicalize().ok().as_ref() == Some(x)))
+        });
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    for entry in walker {
+        match entry {
+            Ok(e) => {
+                if e.file_type().is_file() && is_supported_path(e.path()) {
+                    if let Ok(rel) = e.path().strip_prefix(dir) {
+                        files.push(rel.to_path_buf());
+                    }
+                }
+            }
+            Err(err) => {
+                let path = err
+                    .path()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| dir.to_path_buf());
+                let rel = path
+                    .strip_prefix(dir)
+                    .map(Path::to_path_buf)
+                    .unwrap_or(path.clone());
+                let source = err
+                    .into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("filesystem loop (symbolic link)"));
+                problems.push(WalkProblem {
+                    rel,
+                    error: Error::Io { path, source },
+                });
+            }
+        }
+    }
+    files.sort();
+    problems.sort_by(|a, b| a.rel.cmp(&b.rel));
+    Ok((files, problems))
+}
+
+/// The message of an error without the leading `<path>: ` (the path is in its own column).
+fn message_without_path(e: &dyn std::fmt::Display, path: &Path) -> String {
+    let m = e.to_string();
+    let prefix = format!("{}: ", path.display());
+    m.strip_prefix(&prefix).map_or(m.clone(), str::to_string)
+}
+
+fn file_error(e: &Error, path: &Path) -> FileError {
+    FileError {
+        message: message_without_path(e, path),
+        exit_code: e.exit_code(),
+    }
+}
+
+/// Analyse one file and write its outputs.
+fn process(
+    rel: &Path,
+    opts: &BatchOptions,
+    criteria: &Criteria,
+    analyse: &AnalyseFn<'_>,
+) -> Outcome {
+    let path = opts.dir.join(rel);
+    let rel_s = rel_string(rel);
+    let mut out = Outcome {
+        rel: rel_s.clone(),
+        path: path.clone(),
+        sha256: None,
+        analysis: None,
+        error: None,
+    };
+    match report::sha256_file(&path) {
+        Ok(s) => out.sha256 = Some(s),
+        Err(e) => {
+            out.error = Some(file_error(&e, &path));
+            return out;
+        }
+    }
+    let (analysis, traces) = match analyse(&path, opts.report) {
+        Ok(x) => x,
+        Err(e) => {
+            out.error = Some(file_error(&e, &path));
+            return out;
+        }
+    };
+    let json_path = opts.out.join("json").join(format!("{rel_s}.json"));
+    let written = json_path
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .map_err(|e| Error::Write {
+            path: json_path.clone(),
+            source: e,
+        })
+        .and_then(|()| write_atomic(&json_path, output::json::render_one(&analysis).as_bytes()));
+    if let Err(e) = written {
+        out.error = Some(FileError {
+            message: e.to_string(),
+            exit_code: e.exit_code(),
+        });
+    } else if opts.report {
+        let report_path = opts.out.join("reports").join(rel);
+        let dir = report_path
+            .parent()
+            .map_or(opts.out.join("reports"), Path::to_path_buf);
+        let stem = rel
+            .file_name()
+            .map_or_else(|| rel_s.clone(), |n| n.to_string_lossy().into_owned());
+        if let Err(e) = report::write_for_file(&path, &analysis, &traces, criteria, &dir, &stem) {
+            out.error = Some(FileError {
+                message: message_without_path(&e, &path),
+                exit_code: e.exit_code(),
+            });
+        }
+    }
+    out.analysis = Some(analysis);
+    out
+}
+
+fn progress_bar(n: usize, show: bool) -> ProgressBar {
+    let target = if show {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let pb = ProgressBar::with_draw_target(Some(n as u64), target);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} recordings {wide_msg}",
+    ) {
+        pb.set_style(style);
+    }
+    pb
+}
+
+/// Analyse every supported file under `opts.dir` and write the outputs into
+/// `opts.out`: `json/<path>.json`, with
+/// `opts.report` `reports/<path>.html` and `reports/<path>/` (plots), then
+/// `summary.csv` and `responses.csv`. `<path>` is the file's path relative to
+/// `opts.dir`, extension included.
+///
+/// Errors are only those that stop the whole run, before any output: `opts.dir`
+/// cannot be read (exit 3) or is the output folder, the output folder exists
+/// and is not empty without `opts.force` (both usage errors, exit 2); or a
+/// summary table cannot be written (exit 1). A file's failure is in its outcome.
+pub fn run(
+    opts: &BatchOptions,
+    criteria: &Criteria,
+    analyse: &AnalyseFn<'_>,
+) -> Result<BatchSummary> {
+    // Walk first: a bad input folder must not leave an output folder behind.
+    let (files, problems) = find_inputs(&opts.dir, Some(&opts.out))?;
+    if let (Ok(a), Ok(b)) = (opts.dir.canonicalize(), opts.out.canonicalize()) {
+        if a == b {
+            return Err(Error::Usage(format!(
+                "{}: the output folder must not be the input folder",
+                opts.out.display()
+            )));
+        }
+    }
+    report::prepare_out_dir(&opts.out, opts.force)?;
+    let pb = progress_bar(files.len(), opts.progress);
+    let work = || -> Vec<Outcome> {
+        files
+            .par_iter()
+            .map(|rel| {
+                let o = process(rel, opts, criteria, analyse);
+                pb.set_message(o.rel.clone());
+                pb.inc(1);
+                o
+            })
+            .collect()
+    };
+    // Without a pool of the requested size the work runs on the calling
+    // thread; the outputs are the same either way.
+    let mut outcomes = match rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs.max(1))
+        .build()
+    {
+        Ok(pool) => pool.install(work),
+        Err(_) => files
+            .iter()
+            .map(|rel| process(rel, opts, criteria, analyse))
+            .collect(),
+    };
+    pb.finish_and_clear();
+    for p in problems {
+        let path = opts.dir.join(&p.rel);
+        outcomes.push(Outcome {
+            rel: rel_string(&p.rel),
+            path: path.clone(),
+            sha256: None,
+            analysis: None,
+            error: Some(file_error(&p.error, &path)),
+        });
+    }
+    outcomes.sort_by(|a, b| a.rel.cmp(&b.rel));
+    write_atomic(
+        &opts.out.join("summary.csv"),
+        summary_csv(&outcomes).as_bytes(),
+    )?;
+    write_atomic(
+        &opts.out.join("responses.csv"),
+        responses_csv(&outcomes).as_bytes(),
+    )?;
+    let exit_code = outcomes.iter().map(Outcome::exit_code).max().unwrap_or(0);
+    Ok(BatchSummary {
+        outcomes,
+        exit_code,
+    })
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or(String::new(), |x| x.to_string())
+}
+
+fn opt_bool(v: Option<bool>) -> String {
+    v.map_or(String::new(), |b| b.to_string())
+}
+
+/// `summary.csv`: one row per outcome ([`SUMMARY_HEADER`]). Empty cells for
+/// what does not apply; flags as their codes joined by `;` (warnings and
+/// notes apart), with the train in brackets (`irregular_amplitudes[2]`).
+pub fn summary_csv(outcomes: &[Outcome]) -> String {
+    let mut w = ::csv::WriterBuilder::new().from_writer(Vec::new());
+    // Writing to a Vec cannot fail.
+    let _ = w.write_record(SUMMARY_HEADER);
+    for o in outcomes {
+        let a = o.analysis.as_ref();
+        let flags = |sev: &str| {
+            a.map_or(String::new(), |a| {
+                a.quality
+                    .iter()
+                    .filter(|q| q.severity == sev)
+                    .map(|q| match q.train {
+                        Some(t) => format!("{}[{t}]", q.code),
+                        None => q.code.clone(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(";")
+            })
+        };
+        let max_hfs = a.and_then(|a| {
+            a.trains
+                .iter()
+                .filter(|t| t.role == "hfs")
+                .filter_map(|t| t.increment_pct)
+                .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
+        });
+        let row = [
+            o.rel.clone(),
+            if o.error.is_some() { "error" } else { "ok" }.to_string(),
+            o.exit_code().to_string(),
+            o.error
+                .as_ref()
+                .map_or(String::new(), |e| e.message.clone()),
+            o.sha256.clone().unwrap_or_default(),
+            a.map_or(String::new(), |a| a.source.format.clone()),
+            a.map_or(String::new(), |a| a.classification.pattern.clone()),
+            a.map_or(String::new(), |a| a.trains.len().to_string()),
+            a.map_or(String::new(), |a| {
+                a.trains
+                    .iter()
+                    .map(|t| t.responses.len())
+                    .sum::<usize>()
+                    .to_string()
+            }),
+            opt(a.and_then(|a| a.session.baseline_cmap_mv)),
+            opt(a.and_then(|a| a.session.baseline_decrement_pct)),
+            opt(a.and_then(|a| a.post_exercise_increment_pct)),
+            opt(a.and_then(|a| a.post_exercise_area_increment_pct)),
+            opt(max_hfs),
+            opt_bool(a.and_then(|a| a.session.repair)),
+            opt_bool(a.and_then(|a| a.session.exhaustion)),
+            flags("warning"),
+            flags("info"),
+        ];
+        let _ = w.write_record(&row);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// `responses.csv`: the response rows of every analysed file, with the path
+/// relative to the walked folder.
+pub fn responses_csv(outcomes: &[Outcome]) -> String {
+    let relabelled: Vec<Analysis> = outcomes
+        .iter()
+        .filter_map(|o| {
+            o.analysis.as_ref().map(|a| {
+                let mut a = a.clone();
+                a.source.path = o.rel.clone();
+                a
+            })
+        })
+        .collect();
+    let refs: Vec<&Analysis> = relabelled.iter().collect();
+    output::csv::render(&refs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walk_picks_supported_files_sorted_and_skips_hidden_and_output() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        std::fs::create_dir_all(root.join("b/sub")).unwrap();
+        std::fs::create_dir_all(root.join(".hidden")).unwrap();
+        std::fs::create_dir_all(root.join("out")).unwrap();
+        for f in [
+            "z.wav",
+            "a.CSV",
+            "b/sub/x.edf",
+            "b/notes.md",
+            "b/x.wav.rns.toml",
+            ".hidden/h.wav",
+            ".dot.wav",
+            "out/summary.csv",
+        ] {
+            std::fs::write(root.join(f), b"x").unwrap();
+        }
+        let (files, problems) = find_inputs(root, Some(&root.join("out"))).unwrap();
+        assert!(problems.is_empty());
+        let got: Vec<String> = files.iter().map(|p| rel_string(p)).collect();
+        assert_eq!(got, vec!["a.CSV", "b/sub/x.edf", "z.wav"]);
+    }
+
+    #[test]
+    fn missing_folder_is_an_io_error() {
+        let e = find_inputs(Path::new("/no/such/folder"), None)
+            .err()
+            .unwrap();
+        assert_eq!(e.exit_code(), 3);
+    }
+
+    #[test]
+    fn error_rows_carry_the_message_and_code() {
+        let o = Outcome {
+            rel: "x.wav".into(),
+            path: PathBuf::from("d/x.wav"),
+            sha256: None,
+            analysis: None,
+            error: Some(FileError {
+                message: "malformed, \"quoted\"".into(),
+                exit_code: 3,
+            }),
+        };
+        let csv = summary_csv(&[o]);
+        let mut lines = csv.lines();
+        assert_eq!(lines.next().unwrap(), SUMMARY_HEADER.join(","));
+        assert!(lines
+            .next()
+            .unwrap()
+            .starts_with("x.wav,error,3,\"malformed, \"\"quoted\"\"\","));
+    }
+}

@@ -1,0 +1,1542 @@
+//! EDF, EDF+ and BDF(+) reader.
+//!
+//! Overview: [`read_edf`] turns the bytes of a European Data Format file
+//! (16-bit EDF and EDF+, BioSemi's 24-bit BDF and BDF+) into a [`Recording`]:
+//! the signals at the EMG channel's sample rate in millivolts, the
+//! discontinuous parts as [`Segment`]s, every annotation, and the stimulus
+//! times that annotations give. [`parse_header`] and [`parse_tals`] are the
+//! two halves of the format, public so tests and tools can use them alone.
+//! The reader is written here because the available crates reject plain EDF
+//! or EDF+D.
+//!
+//! # Header
+//!
+//! A 256-byte fixed header (version `0       ` for EDF, `0xFF BIOSEMI` for
+//! BDF; the 44-byte reserved field says `EDF+C`/`EDF+D`, `BDF+C`/`BDF+D` for
+//! the "plus" variants) is followed by 256 bytes per signal, field by field
+//! (all labels, then all transducers, …). Numbers are ASCII fields, trimmed of
+//! blanks. Text fields should be ASCII; UTF-8 is accepted (a sequence cut by
+//! the field's end is dropped), and anything else is read as Latin-1.
+//!
+//! Checks, each a one-line [`Error::Malformed`] or [`Error::Limit`] before any
+//! large allocation:
+//! - at most [`MAX_EDF_SIGNALS`] signals, at least one;
+//! - the header-size field equals 256 × (signals + 1), and the file holds it;
+//! - digital and physical minimum and maximum differ (checked for every signal
+//!   that is decoded, naming it); samples per record ≥ 1; record duration > 0;
+//! - the declared samples per channel (records × samples per record) stay
+//!   within [`MAX_SAMPLES_PER_CHANNEL`], computed without overflow, so an
+//!   absurd record count is refused even when the file is small.
+//!
+//! Recovery (documented, silent in the [`Recording`]): a record count of −1
+//! (a recorder that never closed the file) is taken from the file size; a
+//! declared count beyond the records the file holds is cut to the whole
+//! records present (a partial last record is dropped). A file without one
+//! whole record is an error.
+//!
+//! # Samples
+//!
+//! Digital values (16-bit little-endian for EDF, 24-bit for BDF) become
+//! physical ones by the header's line:
+//! `phys = (dig − dmin) × (pmax − pmin) / (dmax − dmin) + pmin`.
+//! The physical dimension sets the unit: `uV`/`µV` × 0.001, `mV` × 1, `V` ×
+//! 1000, `nV` × 10⁻⁶ (case-insensitive), so signals come out in millivolts.
+//! Any other dimension (`%`, empty) keeps the physical values as they are;
+//! the channel's [`Channel::unit`] is always the dimension as written.
+//!
+//! A signal whose label contains `trig`, `stim`, `marker` or `status`
+//! (case-insensitive) is a [`ChannelKind::Trigger`] with raw physical values.
+//! In a BDF, the `Status` channel keeps only the low 16 bits of its digital
+//! value: those are BioSemi's trigger inputs, the high byte carries system
+//! flags (CMS in range, battery) that would hide the edges.
+//!
+//! # Channels and rates
+//!
+//! Annotation signals (`EDF Annotations`, `BDF Annotations`) are not
+//! channels; the channels are the other signals, indexed from 0 in file order.
+//! The default EMG channel is the first that is not a trigger. Signals may each
+//! have their own rate, but a [`Recording`] has one: it is the EMG channel's
+//! (the one named by a [`ChannelFilter::Select`], else the first wanted
+//! signal). Only signals at that rate are decoded (those the filter wants, plus
+//! every trigger); the others keep their metadata, with their own rate in
+//! [`Channel::sample_rate_hz`] and no samples.
+//!
+//! # Time, segments and annotations
+//!
+//! In EDF+ and BDF+ each data record starts with a time-keeping annotation
+//! (`+start␔␔␀`): the record's start in seconds after the file's start time,
+//! with any sub-second part. Both EDF+C and EDF+D records are placed by it.
+//! Consecutive records whose starts are contiguous (within half a sample) form
+//! one [`Segment`]; a gap starts a new one. A record that starts before the
+//! previous one ends is an error, as is an EDF+D without annotation signal.
+//! Plain EDF/BDF records are back to back. All times — segment starts,
+//! annotation onsets — are seconds from the first data record's start (the
+//! header's start time plus the first record's time-keeping offset, usually
+//! its sub-second part): the first sample is at time 0, as in every other
+//! format and as EDFlib and edfio count annotation onsets.
+//!
+//! Every time-stamped annotation list (TAL: `±onset[␕duration]␔text␔…␀`) of
+//! every annotation signal is read ([`parse_tals`]); each non-blank text is an
+//! [`Annotation`] (UTF-8, trimmed), sorted by onset. The empty texts of the
+//! time-keeping annotations are not.
+//!
+//! Stimulus annotations — a text that is, ignoring case, `stim`, `stimulus`,
+//! `trigger` or `trig` (optionally followed by a number), or `S` with or
+//! without a number (`S1`, `S  1`) — give
+//! [`Recording::stimuli`] ([`StimulusOrigin::Annotations`], timing known): each
+//! onset maps to the nearest sample of the segment that holds it; onsets in a
+//! gap or outside the data are skipped. See [`is_stimulus_text`].
+
+use crate::error::{Error, Result};
+use crate::io::{ChannelFilter, ReadOptions, MAX_SAMPLES_PER_CHANNEL};
+use crate::recording::{
+    Annotation, Channel, ChannelKind, KnownStimuli, Recording, Segment, SourceFormat,
+    StimulusOrigin,
+};
+use crate::units::SampleRate;
+use std::path::Path;
+
+/// The largest number of signals a header may declare (EDF files rarely have
+/// more than a few dozen; a larger count is far more likely a corrupt header).
+pub const MAX_EDF_SIGNALS: u64 = 512;
+
+/// Size of the fixed header and of each signal's header, bytes.
+const BLOCK: usize = 256;
+
+/// The two sample encodings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// EDF / EDF+: 16-bit little-endian two's complement.
+    Edf,
+    /// BDF / BDF+: 24-bit little-endian two's complement.
+    Bdf,
+}
+
+impl Variant {
+    /// Bytes per stored sample.
+    pub fn bytes_per_sample(self) -> usize {
+        match self {
+            Variant::Edf => 2,
+            Variant::Bdf => 3,
+        }
+    }
+}
+
+/// One signal's header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignalHeader {
+    /// Label, trimmed (`"EMG ADM"`, `"EDF Annotations"`).
+    pub label: String,
+    /// Transducer type, trimmed.
+    pub transducer: String,
+    /// Physical dimension as written, trimmed (`"uV"`, `"mV"`, `""`).
+    pub dimension: String,
+    /// Physical minimum.
+    pub physical_min: f64,
+    /// Physical maximum.
+    pub physical_max: f64,
+    /// Digital minimum.
+    pub digital_min: i64,
+    /// Digital maximum.
+    pub digital_max: i64,
+    /// Prefiltering, trimmed.
+    pub prefilter: String,
+    /// Samples in each data record.
+    pub samples_per_record: usize,
+    /// Whether this is an annotation signal (`EDF Annotations`).
+    pub is_annotations: bool,
+}
+
+impl SignalHeader {
+    /// Gain and offset that turn a digital value into a physical one
+    /// (`phys = dig × gain + offset`), or why they cannot.
+    fn line(&self) -> std::result::Result<(f64, f64), String> {
+        if self.digital_max == self.digital_min {
+            return Err(format!(
+                "digital minimum and maximum are both {}",
+                self.digital_min
+            ));
+        }
+        if self.physical_max == self.physical_min {
+            return Err(format!(
+                "physical minimum and maximum are both {}",
+                self.physical_min
+            ));
+        }
+        let gain =
+            (self.physical_max - self.physical_min) / (self.digital_max - self.digital_min) as f64;
+        let offset = self.physical_min - self.digital_min as f64 * gain;
+        if gain.is_finite() && offset.is_finite() {
+            Ok((gain, offset))
+        } else {
+            Err("physical range too large".into())
+        }
+    }
+}
+
+/// The parsed and checked header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EdfHeader {
+    /// Sample encoding.
+    pub variant: Variant,
+    /// EDF+ / BDF+ (reserved field `EDF+C`, `EDF+D`, `BDF+C`, `BDF+D`).
+    pub plus: bool,
+    /// EDF+D / BDF+D (discontinuous).
+    pub discontinuous: bool,
+    /// Start date as written (`dd.mm.yy`).
+    pub start_date: String,
+    /// Start time as written (`hh.mm.ss`).
+    pub start_time: String,
+    /// Header size, bytes (256 × (signals + 1)).
+    pub header_bytes: usize,
+    /// Number of data records as declared (−1: unknown).
+    pub declared_records: i64,
+    /// Duration of a data record, s.
+    pub record_duration_s: f64,
+    /// The signals, in file order (annotation signals included).
+    pub signals: Vec<SignalHeader>,
+}
+
+impl EdfHeader {
+    /// The [`SourceFormat`] this header stands for.
+    pub fn format(&self) -> SourceFormat {
+        match (self.variant, self.plus) {
+            (Variant::Edf, false) => SourceFormat::Edf,
+            (Variant::Edf, true) => SourceFormat::EdfPlus,
+            (Variant::Bdf, false) => SourceFormat::Bdf,
+            (Variant::Bdf, true) => SourceFormat::BdfPlus,
+        }
+    }
+
+    /// Bytes of one data record (all signals), or `None` on overflow.
+    pub fn record_bytes(&self) -> Option<u64> {
+        let bps = self.variant.bytes_per_sample() as u64;
+        self.signals.iter().try_fold(0u64, |acc, s| {
+            (s.samples_per_record as u64)
+                .checked_mul(bps)
+                .and_then(|b| acc.checked_add(b))
+        })
+    }
+}
+
+/// A header field's bytes as text: UTF-8 when valid (an incomplete sequence
+/// at the end, cut by the field's width, is dropped), Latin-1 otherwise;
+/// trimmed of blanks and NULs.
+fn field_text(b: &[u8]) -> String {
+    let s = match std::str::from_utf8(b) {
+        Ok(s) => s.to_string(),
+        Err(e) if e.error_len().is_none() => {
+            String::from_utf8_lossy(&b[..e.valid_up_to()]).into_owned()
+        }
+        Err(_) => b.iter().map(|&c| char::from(c)).collect(),
+    };
+    s.trim_matches(|c: char| c.is_whitespace() || c == '\0')
+        .to_string()
+}
+
+/// An ASCII number field, trimmed; `what` names it in the error.
+fn number_text<'a>(path: &Path, b: &'a [u8], what: &str) -> Result<&'a str> {
+    let s = std::str::from_utf8(b)
+        .ok()
+        .map(|s| s.trim_matches(|c: char| c == ' ' || c == '\0'))
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            Error::malformed(
+                path,
+                format!(
+                    "header field {what} is not a number: {:?}",
+                    String::from_utf8_lossy(b)
+                ),
+            )
+        })?;
+    Ok(s)
+}
+
+fn int_field(path: &Path, b: &[u8], what: &str) -> Result<i64> {
+    let s = number_text(path, b, what)?;
+    s.parse::<i64>().map_err(|_| {
+        Error::malformed(
+            path,
+            format!("header field {what} is not an integer: {s:?}"),
+        )
+    })
+}
+
+fn float_field(path: &Path, b: &[u8], what: &str) -> Result<f64> {
+    let s = number_text(path, b, what)?;
+    // Rust also parses "inf" and "NaN"; a header never means those.
+    s.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| {
+            Error::malformed(path, format!("header field {what} is not a number: {s:?}"))
+        })
+}
+
+/// Parse and check the header (see the module doc for the rules).
+///
+/// `bytes` is the whole file; only the header is read, but its declared size
+/// is checked against the file length.
+pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<EdfHeader> {
+    if bytes.len() < BLOCK {
+        return Err(Error::malformed(
+            path,
+            format!(
+                "file too short for an EDF header ({} bytes, the fixed header alone is 256)",
+                bytes.len()
+            ),
+        ));
+    }
+    let variant = if &bytes[0..8] == b"0       " {
+        Variant::Edf
+    } else if bytes[0] == 0xFF && &bytes[1..8] == b"BIOSEMI" {
+        Variant::Bdf
+    } else {
+        return Err(Error::malformed(
+            path,
+            format!(
+                "not an EDF or BDF header (version field {:?})",
+                String::from_utf8_lossy(&bytes[0..8])
+            ),
+        ));
+    };
+    let ns = int_field(path, &bytes[252..256], "\"number of signals\"")?;
+    if ns < 1 {
+        return Err(Error::malformed(
+            path,
+            format!("header declares {ns} signals (at least 1 needed)"),
+        ));
+    }
+    let ns_u = ns as u64;
+    if ns_u > MAX_EDF_SIGNALS {
+        return Err(Error::Limit {
+            path: path.to_path_buf(),
+            what: "number of signals".into(),
+            value: ns_u,
+            limit: MAX_EDF_SIGNALS,
+        });
+    }
+    let ns = ns_u as usize;
+    let expected = BLOCK * (ns + 1);
+    let declared_hb = int_field(path, &bytes[184..192], "\"header bytes\"")?;
+    if declared_hb != expected as i64 {
+        return Err(Error::malformed(
+            path,
+            format!(
+                "header length field says {declared_hb} bytes, but {ns} signal(s) need 256 × ({ns} + 1) = {expected}"
+            ),
+        ));
+    }
+    if bytes.len() < expected {
+        return Err(Error::malformed(
+            path,
+            format!(
+                "header cut short: {ns} signal(s) need {expected} header bytes, the file holds {}",
+                bytes.len()
+            ),
+        ));
+    }
+    let reserved = field_text(&bytes[192..236]);
+    let plus = reserved.starts_with("EDF+") || reserved.starts_with("BDF+");
+    let discontinuous = plus && reserved[4..].starts_with('D');
+    let declared_records = int_field(path, &bytes[236..244], "\"number of data records\"")?;
+    let record_duration_s = float_field(path, &bytes[244..252], "\"duration of a data record\"")?;
+
+    // Per-signal fields are stored field by field: ns labels, then ns
+    // transducers, and so on. `at(offset, width)` gives signal i's slice.
+    let sig = &bytes[BLOCK..expected];
+    let field = |start: usize, width: usize, i: usize| -> &[u8] {
+        let o = start * ns + i * width;
+        &sig[o..o + width]
+    };
+    let mut signals = Vec::with_capacity(ns);
+    for i in 0..ns {
+        let label = field_text(field(0, 16, i));
+        let name = |what: &str| format!("{what} of signal {i} ({label:?})");
+        let spr = int_field(path, field(216, 8, i), &name("samples per record"))?;
+        if spr < 1 {
+            return Err(Error::malformed(
+                path,
+                format!(
+                    "{} is {spr} (at least 1 needed)",
+                    name("samples per record")
+                ),
+            ));
+        }
+        let is_annotations = label == "EDF Annotations" || label == "BDF Annotations";
+        signals.push(SignalHeader {
+            transducer: field_text(field(16, 80, i)),
+            dimension: field_text(field(96, 8, i)),
+            physical_min: float_field(path, field(104, 8, i), &name("physical minimum"))?,
+            physical_max: float_field(path, field(112, 8, i), &name("physical maximum"))?,
+            digital_min: int_field(path, field(120, 8, i), &name("digital minimum"))?,
+            digital_max: int_field(path, field(128, 8, i), &name("digital maximum"))?,
+            prefilter: field_text(field(136, 80, i)),
+            samples_per_record: usize::try_from(spr).unwrap_or(usize::MAX),
+            is_annotations,
+            label,
+        });
+    }
+    // float_field already refused NaN and infinities.
+    if record_duration_s <= 0.0 {
+        return Err(Error::malformed(
+            path,
+            format!("data record duration must be positive, got {record_duration_s} s"),
+        ));
+    }
+    Ok(EdfHeader {
+        variant,
+        plus,
+        discontinuous,
+        start_date: field_text(&bytes[168..176]),
+        start_time: field_text(&bytes[176..184]),
+        header_bytes: expected,
+        declared_records,
+        record_duration_s,
+        signals,
+    })
+}
+
+/// How many whole data records to read (see the module doc: −1 and
+/// truncation recovery, limits).
+fn records_to_read(path: &Path, h: &EdfHeader, file_len: usize) -> Result<usize> {
+    let record_bytes = h.record_bytes().ok_or_else(|| Error::Limit {
+        path: path.to_path_buf(),
+        what: "bytes per data record".into(),
+        value: u64::MAX,
+        limit: file_len as u64,
+    })?;
+    let data_bytes = (file_len - h.header_bytes) as u64;
+    let present = data_bytes / record_bytes;
+    let max_spr = h
+        .signals
+        .iter()
+        .filter(|s| !s.is_annotations)
+        .map(|s| s.samples_per_record as u64)
+        .max()
+        .unwrap_or(0);
+    let check_limit = |records: u64, declared: bool| -> Result<()> {
+        let per_channel = records.saturating_mul(max_spr);
+        if per_channel > MAX_SAMPLES_PER_CHANNEL {
+            return Err(Error::Limit {
+                path: path.to_path_buf(),
+                what: format!(
+                    "data records{} ({records}) × samples per record ({max_spr}) = samples per channel",
+                    if declared { " declared" } else { "" }
+                ),
+                value: per_channel,
+                limit: MAX_SAMPLES_PER_CHANNEL,
+            });
+        }
+        Ok(())
+    };
+    let n = match h.declared_records {
+        -1 => present,
+        d if d < 0 => {
+            return Err(Error::malformed(
+                path,
+                format!("header declares {d} data records"),
+            ))
+        }
+        0 => return Err(Error::malformed(path, "header declares no data records")),
+        d => {
+            let d = d as u64;
+            // An absurd count is refused before it can be mistaken for a
+            // cut-off file.
+            check_limit(d, true)?;
+            d.min(present)
+        }
+    };
+    if n == 0 {
+        let declared = match h.declared_records {
+            -1 => "an unknown number of".to_string(),
+            d => d.to_string(),
+        };
+        return Err(Error::malformed(
+            path,
+            format!(
+                "truncated data: header declares {declared} data record(s) of {record_bytes} bytes, \
+                 the file holds {data_bytes} data bytes (not one whole record)"
+            ),
+        ));
+    }
+    check_limit(n, false)?;
+    usize::try_from(n).map_err(|_| Error::Limit {
+        path: path.to_path_buf(),
+        what: "data records".into(),
+        value: n,
+        limit: usize::MAX as u64,
+    })
+}
+
+/// One time-stamped annotation list (TAL).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tal {
+    /// Onset, s from the file's start time (may be negative).
+    pub onset_s: f64,
+    /// Duration, s, when given.
+    pub duration_s: Option<f64>,
+    /// The annotation texts (UTF-8, lossily decoded, as written); the
+    /// time-keeping annotation has one empty text.
+    pub texts: Vec<String>,
+}
+
+/// `[+-]digits[.digits]` (`signed`) or `digits[.digits]`, as EDF+ writes times.
+fn parse_time(b: &[u8], signed: bool) -> Option<f64> {
+    let body = if signed {
+        match b.first() {
+            Some(b'+') | Some(b'-') => &b[1..],
+            _ => return None,
+        }
+    } else {
+        b
+    };
+    let mut parts = body.splitn(2, |&c| c == b'.');
+    let int = parts.next()?;
+    let frac = parts.next().unwrap_or(b"");
+    if int.is_empty() || !int.iter().chain(frac).all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(b).ok()?.parse::<f64>().ok()
+}
+
+/// Parse the TALs of one annotation signal's bytes in one data record.
+///
+/// Grammar (EDF+ §2.2.2): `±onset[0x15 duration]0x14[text 0x14]…0x00`,
+/// repeated, then NUL padding. Texts end at 0x14 (a text ended by NUL also
+/// ends its TAL, and a TAL cut by the end of the bytes is accepted: writers
+/// that fill the signal exactly omit the last NUL). Errors name the byte
+/// offset.
+pub fn parse_tals(block: &[u8]) -> std::result::Result<Vec<Tal>, String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < block.len() {
+        if block[i] == 0 {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let end = block[i..]
+            .iter()
+            .position(|&b| b == 0x14 || b == 0x15 || b == 0)
+            .map(|p| i + p)
+            .filter(|&e| block[e] != 0)
+            .ok_or_else(|| {
+                format!("annotation at byte {start} has an onset but no 0x14 after it")
+            })?;
+        let onset_s = parse_time(&block[i..end], true).ok_or_else(|| {
+            format!(
+                "annotation at byte {start} has a malformed onset {:?} (expected +seconds or -seconds)",
+                String::from_utf8_lossy(&block[i..end])
+            )
+        })?;
+        i = end;
+        let mut duration_s = None;
+        if block[i] == 0x15 {
+            let ds = i + 1;
+            let de = block[ds..]
+                .iter()
+                .position(|&b| b == 0x14 || b == 0)
+                .map(|p| ds + p)
+                .filter(|&e| block[e] == 0x14)
+                .ok_or_else(|| {
+                    format!("annotation at byte {start} has a duration but no 0x14 after it")
+                })?;
+            duration_s = Some(parse_time(&block[ds..de], false).ok_or_else(|| {
+                format!(
+                    "annotation at byte {start} has a malformed duration {:?}",
+                    String::from_utf8_lossy(&block[ds..de])
+                )
+            })?);
+            i = de;
+        }
+        // block[i] is the 0x14 that ends the time stamp.
+        i += 1;
+        let mut texts = Vec::new();
+        while i < block.len() {
+            if block[i] == 0 {
+                i += 1;
+                break;
+            }
+            let te = block[i..]
+                .iter()
+                .position(|&b| b == 0x14 || b == 0)
+                .map_or(block.len(), |p| i + p);
+            texts.push(String::from_utf8_lossy(&block[i..te]).into_owned());
+            if te < block.len() && block[te] == 0 {
+                i = te + 1;
+                break;
+            }
+            i = te + 1;
+        }
+        out.push(Tal {
+            onset_s,
+            duration_s,
+            texts,
+        });
+    }
+    Ok(out)
+}
+
+/// Whether an annotation text marks a stimulus: ignoring case and
+/// surrounding blanks, `stim`, `stimulus`, `trigger` or `trig`, each
+/// optionally followed by blanks, `_`, `-` or `#` and a number, or `S` with
+/// or without a number (`S`, `S1`, `S  1`, as BrainVision writes markers).
+pub fn is_stimulus_text(text: &str) -> bool {
+    let t = text.trim().to_lowercase();
+    // After the word: nothing, or separators and then a number.
+    let number_tail = |rest: &str| {
+        let digits = rest.trim_start_matches([' ', '_', '-', '#']);
+        digits.bytes().all(|b| b.is_ascii_digit()) && (rest.is_empty() || !digits.is_empty())
+    };
+    ["stimulus", "stim", "trigger", "trig", "s"]
+        .iter()
+        .any(|w| t.strip_prefix(w).is_some_and(number_tail))
+}
+
+/// The unit factor to millivolts of a physical dimension, if it is a voltage.
+fn millivolts_per_unit(dimension: &str) -> Option<f64> {
+    match dimension.to_lowercase().as_str() {
+        "uv" | "µv" | "μv" => Some(1e-3),
+        "mv" => Some(1.0),
+        "v" => Some(1e3),
+        "nv" => Some(1e-6),
+        _ => None,
+    }
+}
+
+/// Whether a signal label names a trigger or marker line.
+fn is_trigger_label(label: &str) -> bool {
+    let l = label.to_lowercase();
+    ["trig", "stim", "marker", "status"]
+        .iter()
+        .any(|w| l.contains(w))
+}
+
+/// A sample rate from samples per record and record duration, snapped to a
+/// whole hertz when the division is off only by rounding (0.1-s records).
+fn rate_of(spr: usize, duration_s: f64) -> f64 {
+    let r = spr as f64 / duration_s;
+    let whole = r.round();
+    if (r - whole).abs() <= 1e-9 * r {
+        whole
+    } else {
+        r
+    }
+}
+
+/// Read an EDF, EDF+, BDF or BDF+ file from its bytes (see the module doc).
+///
+/// `path` is used only in error messages and copied into the recording.
+/// Errors: [`Error::Malformed`] for a bad header, truncated data, malformed
+/// annotations, out-of-order records, or an EMG sample rate outside
+/// [`SampleRate::MIN_HZ`]..=[`SampleRate::MAX_HZ`]; [`Error::Limit`] for too
+/// many signals or samples; [`Error::NoSuchChannel`] / [`Error::Usage`] for a
+/// channel selector that matches none / several.
+pub fn read_edf(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recording> {
+    let h = parse_header(path, bytes)?;
+    let n_records = records_to_read(path, &h, bytes.len())?;
+    let bps = h.variant.bytes_per_sample();
+    // Validated by records_to_read (it would have failed on overflow).
+    let record_bytes = h.record_bytes().unwrap_or(0) as usize;
+
+    // Signals that are channels (not annotations), with their byte offset in
+    // a record.
+    let mut offsets = Vec::with_capacity(h.signals.len());
+    let mut acc = 0usize;
+    for s in &h.signals {
+        offsets.push(acc);
+        acc += s.samples_per_record * bps;
+    }
+    let data: Vec<usize> = (0..h.signals.len())
+        .filter(|&i| !h.signals[i].is_annotations)
+        .collect();
+    let annot: Vec<usize> = (0..h.signals.len())
+        .filter(|&i| h.signals[i].is_annotations)
+        .collect();
+    if data.is_empty() {
+        return Err(Error::malformed(
+            path,
+            "no signal besides annotations: nothing to analyse",
+        ));
+    }
+    if h.discontinuous && annot.is_empty() {
+        return Err(Error::malformed(
+            path,
+            "EDF+D file without an \"EDF Annotations\" signal: the record times are unknown",
+        ));
+    }
+
+    let labels: Vec<&str> = data.iter().map(|&i| h.signals[i].label.as_str()).collect();
+    let kinds: Vec<ChannelKind> = labels
+        .iter()
+        .map(|l| {
+            if is_trigger_label(l) {
+                ChannelKind::Trigger
+            } else {
+                ChannelKind::Signal
+            }
+        })
+        .collect();
+    let format = h.format();
+    let default_emg = format.default_emg_channel(kinds.iter().copied());
+    let (filter, emg) = opts.channels.resolve(path, &labels, default_emg)?;
+    let rate_channel = emg
+        .or(match &filter {
+            ChannelFilter::Only(v) => v.first().copied(),
+            _ => None,
+        })
+        .unwrap_or(default_emg);
+    let emg_sig = &h.signals[data[rate_channel]];
+    let spr = emg_sig.samples_per_record;
+    let rate_hz = rate_of(spr, h.record_duration_s);
+    let rate = SampleRate::new(rate_hz).ok_or_else(|| {
+        Error::malformed(
+            path,
+            format!(
+                "channel {rate_channel} ({:?}) is sampled at {rate_hz} Hz ({spr} samples per {} s record), \
+                 outside the accepted range {}–{} Hz",
+                emg_sig.label,
+                h.record_duration_s,
+                SampleRate::MIN_HZ,
+                SampleRate::MAX_HZ
+            ),
+        )
+    })?;
+
+    // Record start times, then segments.
+    let header_end = h.header_bytes;
+    let record =
+        |r: usize| &bytes[header_end + r * record_bytes..header_end + (r + 1) * record_bytes];
+    let mut starts = Vec::with_capacity(n_records);
+    let mut annotations = Vec::new();
+    for r in 0..n_records {
+        let rb = record(r);
+        let mut start = None;
+        for (k, &a) in annot.iter().enumerate() {
+            let s = &h.signals[a];
+            let block = &rb[offsets[a]..offsets[a] + s.samples_per_record * bps];
+            let tals = parse_tals(block).map_err(|e| {
+                Error::malformed(
+                    path,
+                    format!("data record {r}, signal {a} ({:?}): {e}", s.label),
+                )
+            })?;
+            for (t, tal) in tals.iter().enumerate() {
+                if k == 0 && t == 0 && h.plus {
+                    // The time-keeping TAL: its first text is empty.
+                    if tal.texts.first().is_some_and(|x| x.is_empty()) {
+                        start = Some(tal.onset_s);
+                    }
+                }
+                for text in &tal.texts {
+                    let text = text.trim();
+                    if !text.is_empty() {
+                        annotations.push(Annotation {
+                            onset_s: tal.onset_s,
+                            duration_s: tal.duration_s,
+                            text: text.to_string(),
+                        });
+                    }
+                }
+            }
+        }
+        let start = match start {
+            Some(s) => s,
+            None if h.plus && !annot.is_empty() => {
+                return Err(Error::malformed(
+                    path,
+                    format!("data record {r} has no time-keeping annotation (+start␔␔) first"),
+                ))
+            }
+            None => r as f64 * h.record_duration_s,
+        };
+        starts.push(start);
+    }
+    // Time 0 is the first record's start (see the module doc).
+    let t0 = starts.first().copied().unwrap_or(0.0);
+    for s in &mut starts {
+        *s -= t0;
+    }
+    for a in &mut annotations {
+        a.onset_s -= t0;
+    }
+    annotations.sort_by(|a, b| a.onset_s.total_cmp(&b.onset_s));
+
+    let half = 0.5 / rate.hz();
+    let mut segments: Vec<Segment> = Vec::new();
+    for (r, &s) in starts.iter().enumerate() {
+        if r > 0 {
+            let prev_end = starts[r - 1] + h.record_duration_s;
+            if s < prev_end - half {
+                return Err(Error::malformed(
+                    path,
+                    format!(
+                        "data record {r} starts at {s} s, before the previous record ends ({prev_end} s)"
+                    ),
+                ));
+            }
+            if s <= prev_end + half {
+                if let Some(last) = segments.last_mut() {
+                    last.len += spr;
+                    continue;
+                }
+            }
+        }
+        segments.push(Segment {
+            start: r * spr,
+            len: spr,
+            start_s: s,
+        });
+    }
+
+    // Channels.
+    let mut channels = Vec::with_capacity(data.len());
+    for (ci, &si) in data.iter().enumerate() {
+        let s = &h.signals[si];
+        let kind = kinds[ci];
+        let same_rate = s.samples_per_record == spr;
+        let decode =
+            same_rate && (filter.wants(ci) || kind == ChannelKind::Trigger || ci == rate_channel);
+        let samples = if decode {
+            decode_signal(path, &h, si, ci, kind, n_records, |r| {
+                let rb = record(r);
+                &rb[offsets[si]..offsets[si] + s.samples_per_record * bps]
+            })?
+        } else {
+            Vec::new()
+        };
+        channels.push(Channel {
+            index: ci,
+            label: s.label.clone(),
+            unit: s.dimension.clone(),
+            kind,
+            len: n_records * s.samples_per_record,
+            sample_rate_hz: (!same_rate)
+                .then(|| rate_of(s.samples_per_record, h.record_duration_s)),
+            samples,
+        });
+    }
+
+    let stimuli = stimulus_samples(&annotations, &segments, rate.hz());
+    Ok(Recording {
+        path: path.to_path_buf(),
+        format,
+        sample_rate: rate,
+        channels,
+        segments,
+        stimuli: (!stimuli.is_empty()).then_some(KnownStimuli {
+            samples: stimuli,
+            origin: StimulusOrigin::Annotations,
+            timing_known: true,
+        }),
+        annotations,
+    })
+}
+
+/// Decode signal `si` (channel `ci`) over all records, scaled as the module
+/// doc says.
+fn decode_signal<'a>(
+    path: &Path,
+    h: &EdfHeader,
+    si: usize,
+    ci: usize,
+    kind: ChannelKind,
+    n_records: usize,
+    block_of: impl Fn(usize) -> &'a [u8],
+) -> Result<Vec<f32>> {
+    let s = &h.signals[si];
+    let status = h.variant == Variant::Bdf && s.label.eq_ignore_ascii_case("status");
+    let (gain, offset) = if status {
+        (1.0, 0.0)
+    } else {
+        let (g, o) = s.line().map_err(|e| {
+            Error::malformed(
+                path,
+                format!(
+                    "channel {ci} ({:?}): {e}, so its values cannot be scaled",
+                    s.label
+                ),
+            )
+        })?;
+        let unit = match kind {
+            ChannelKind::Signal => millivolts_per_unit(&s.dimension).unwrap_or(1.0),
+            ChannelKind::Trigger => 1.0,
+        };
+        (g * unit, o * unit)
+    };
+    let mut out = Vec::with_capacity(n_records * s.samples_per_record);
+    for r in 0..n_records {
+        let b = block_of(r);
+        match h.variant {
+            Variant::Edf => out.extend(b.chunks_exact(2).map(|c| {
+                let d = i16::from_le_bytes([c[0], c[1]]);
+                (f64::from(d) * gain + offset) as f32
+            })),
+            Variant::Bdf => out.extend(b.chunks_exact(3).map(|c| {
+                let sign = if c[2] & 0x80 != 0 { 0xFF } else { 0 };
+                let d = i32::from_le_bytes([c[0], c[1], c[2], sign]);
+                if status {
+                    (d & 0xFFFF) as f32
+                } else {
+                    (f64::from(d) * gain + offset) as f32
+                }
+            })),
+        }
+    }
+    Ok(out)
+}
+
+/// Sample indices of the stimulus annotations: each onset to the nearest
+/// sample of the segment holding it; onsets in gaps or outside are skipped.
+fn stimulus_samples(annotations: &[Annotation], segments: &[Segment], rate_hz: f64) -> Vec<usize> {
+    let mut out: Vec<usize> = annotations
+        .iter()
+        .filter(|a| is_stimulus_text(&a.text))
+        .filter_map(|a| {
+            segments.iter().find_map(|s| {
+                let pos = ((a.onset_s - s.start_s) * rate_hz).round();
+                (pos >= 0.0 && pos < s.len as f64).then(|| s.start + pos as usize)
+            })
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::ChannelSel;
+    use std::path::PathBuf;
+
+    fn p() -> PathBuf {
+        PathBuf::from("t.edf")
+    }
+
+    /// A signal of a test file.
+    #[derive(Clone)]
+    struct Sig {
+        label: &'static str,
+        dim: &'static str,
+        pmin: &'static str,
+        pmax: &'static str,
+        dmin: &'static str,
+        dmax: &'static str,
+        spr: usize,
+    }
+
+    fn emg(spr: usize) -> Sig {
+        Sig {
+            label: "EMG",
+            dim: "uV",
+            pmin: "-3276.8",
+            pmax: "3276.7",
+            dmin: "-32768",
+            dmax: "32767",
+            spr,
+        }
+    }
+
+    fn annot(spr: usize) -> Sig {
+        Sig {
+            label: "EDF Annotations",
+            dim: "",
+            pmin: "-1",
+            pmax: "1",
+            dmin: "-32768",
+            dmax: "32767",
+            spr,
+        }
+    }
+
+    fn pad(s: &str, w: usize) -> Vec<u8> {
+        let mut b = s.as_bytes().to_vec();
+        assert!(b.len() <= w, "{s:?} wider than {w}");
+        b.resize(w, b' ');
+        b
+    }
+
+    /// Header + records; each record holds one byte block per signal.
+    fn build(
+        bdf: bool,
+        reserved: &str,
+        n_records: &str,
+        dur: &str,
+        sigs: &[Sig],
+        records: &[Vec<Vec<u8>>],
+    ) -> Vec<u8> {
+        let ns = sigs.len();
+        let mut h = if bdf {
+            let mut v = vec![0xFF];
+            v.extend_from_slice(b"BIOSEMI");
+            v
+        } else {
+            pad("0", 8)
+        };
+        h.extend(pad("X X X X", 80));
+        h.extend(pad("Startdate X X X X", 80));
+        h.extend(pad("01.01.24", 8));
+        h.extend(pad("10.00.00", 8));
+        h.extend(pad(&(256 * (ns + 1)).to_string(), 8));
+        h.extend(pad(reserved, 44));
+        h.extend(pad(n_records, 8));
+        h.extend(pad(dur, 8));
+        h.extend(pad(&ns.to_string(), 4));
+        for s in sigs {
+            h.extend(pad(s.label, 16));
+        }
+        for _ in sigs {
+            h.extend(pad("", 80));
+        }
+        for s in sigs {
+            h.extend(pad(s.dim, 8));
+        }
+        for s in sigs {
+            h.extend(pad(s.pmin, 8));
+        }
+        for s in sigs {
+            h.extend(pad(s.pmax, 8));
+        }
+        for s in sigs {
+            h.extend(pad(s.dmin, 8));
+        }
+        for s in sigs {
+            h.extend(pad(s.dmax, 8));
+        }
+        for _ in sigs {
+            h.extend(pad("", 80));
+        }
+        for s in sigs {
+            h.extend(pad(&s.spr.to_string(), 8));
+        }
+        for _ in sigs {
+            h.extend(pad("", 32));
+        }
+        assert_eq!(h.len(), 256 * (ns + 1));
+        let bps = if bdf { 3 } else { 2 };
+        for r in records {
+            for (s, block) in sigs.iter().zip(r) {
+                assert_eq!(block.len(), s.spr * bps, "{}", s.label);
+                h.extend_from_slice(block);
+            }
+        }
+        h
+    }
+
+    fn i16s(v: &[i16]) -> Vec<u8> {
+        v.iter().flat_map(|x| x.to_le_bytes()).collect()
+    }
+
+    fn i24s(v: &[i32]) -> Vec<u8> {
+        v.iter()
+            .flat_map(|x| x.to_le_bytes()[..3].to_vec())
+            .collect()
+    }
+
+    /// TAL bytes padded with NULs to `n`.
+    fn tals(parts: &[&str], n: usize) -> Vec<u8> {
+        let mut b: Vec<u8> = parts.concat().into_bytes();
+        assert!(b.len() <= n);
+        b.resize(n, 0);
+        b
+    }
+
+    fn read(bytes: &[u8]) -> Result<Recording> {
+        read_edf(&p(), bytes, &ReadOptions::default())
+    }
+
+    fn err(bytes: &[u8]) -> String {
+        read(bytes).unwrap_err().to_string()
+    }
+
+    /// A plain EDF: one EMG signal, `n` records of 4 samples at 4 kHz (1 ms records).
+    fn plain(n: usize) -> Vec<u8> {
+        let recs: Vec<Vec<Vec<u8>>> = (0..n).map(|r| vec![i16s(&[r as i16, 1, 2, 3])]).collect();
+        build(false, "", &n.to_string(), "0.001", &[emg(4)], &recs)
+    }
+
+    #[test]
+    fn header_fields_are_parsed_and_trimmed() {
+        let sigs = [emg(4), annot(6)];
+        let rec = vec![i16s(&[0; 4]), tals(&["+0\x14\x14\0"], 12)];
+        let b = build(false, "EDF+D", "1", "0.001", &sigs, &[rec]);
+        let h = parse_header(&p(), &b).unwrap();
+        assert_eq!(h.variant, Variant::Edf);
+        assert!(h.plus && h.discontinuous);
+        assert_eq!(h.format(), SourceFormat::EdfPlus);
+        assert_eq!(h.header_bytes, 768);
+        assert_eq!(h.declared_records, 1);
+        assert_eq!(h.record_duration_s, 0.001);
+        assert_eq!(h.start_date, "01.01.24");
+        assert_eq!(h.signals[0].label, "EMG");
+        assert_eq!(h.signals[0].dimension, "uV");
+        assert_eq!(h.signals[0].physical_min, -3276.8);
+        assert_eq!(h.signals[0].digital_max, 32767);
+        assert_eq!(h.signals[0].samples_per_record, 4);
+        assert!(!h.signals[0].is_annotations && h.signals[1].is_annotations);
+        assert_eq!(h.record_bytes(), Some(20));
+        let rec = read(&b).unwrap();
+        // Annotation signals are not channels.
+        assert_eq!(rec.channels.len(), 1);
+        assert_eq!(rec.sample_rate.hz(), 4000.0);
+    }
+
+    #[test]
+    fn digital_to_physical_by_hand() {
+        // 12-bit range, ±100 µV: phys = (d + 2048) × 200 / 4095 − 100.
+        let s = |dim| Sig {
+            label: "EMG",
+            dim,
+            pmin: "-100",
+            pmax: "100",
+            dmin: "-2048",
+            dmax: "2047",
+            spr: 4,
+        };
+        let digital = [-2048i16, 0, 2047, 1000];
+        let by_hand = [-100.0, 0.02442002442002442, 100.0, 48.86446886446886];
+        for (dim, to_mv) in [
+            ("uV", 1e-3),
+            ("µV", 1e-3),
+            ("mV", 1.0),
+            ("V", 1e3),
+            ("%", 1.0),
+        ] {
+            let b = build(false, "", "1", "0.001", &[s(dim)], &[vec![i16s(&digital)]]);
+            let rec = read(&b).unwrap();
+            let ch = &rec.channels[0];
+            assert_eq!(ch.unit, dim);
+            for (got, want) in ch.samples.iter().zip(by_hand) {
+                let want = want * to_mv;
+                assert!(
+                    (f64::from(*got) - want).abs() <= 1e-6 * want.abs().max(1e-3),
+                    "{dim}: {got} vs {want}"
+                );
+            }
+        }
+        // An inverted physical range is legal and flips the sign.
+        let mut inv = s("mV");
+        inv.pmin = "100";
+        inv.pmax = "-100";
+        let b = build(false, "", "1", "0.001", &[inv], &[vec![i16s(&digital)]]);
+        assert!((read(&b).unwrap().channels[0].samples[0] - 100.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn bdf_is_24_bit_and_status_keeps_low_16_bits() {
+        let exg = Sig {
+            label: "EXG1",
+            dim: "uV",
+            pmin: "-262144",
+            pmax: "262143",
+            dmin: "-8388608",
+            dmax: "8388607",
+            spr: 4,
+        };
+        let status = Sig {
+            label: "Status",
+            dim: "Boolean",
+            pmin: "-8388608",
+            pmax: "8388607",
+            dmin: "-8388608",
+            dmax: "8388607",
+            spr: 4,
+        };
+        let rec = vec![
+            i24s(&[-8388608, -1, 0, 8388607]),
+            i24s(&[
+                1 << 20,
+                (1 << 20) | 1,
+                (1 << 20) | (1 << 16) | 1,
+                -8388608 + 3,
+            ]),
+        ];
+        let b = build(true, "24BIT", "1", "0.001", &[exg, status], &[rec]);
+        let r = read(&b).unwrap();
+        assert_eq!(r.format, SourceFormat::Bdf);
+        let x = &r.channels[0].samples;
+        // phys = (d + 8388608) × 524287 / 16777215 − 262144 µV, in mV.
+        let by_hand = |d: f64| ((d + 8388608.0) * 524287.0 / 16777215.0 - 262144.0) * 1e-3;
+        for (got, d) in x.iter().zip([-8388608.0, -1.0, 0.0, 8388607.0]) {
+            // f32 keeps ~7 digits of the ±262 mV range.
+            assert!((f64::from(*got) - by_hand(d)).abs() < 1e-4, "{got} vs {d}");
+        }
+        assert_eq!(r.channels[1].kind, ChannelKind::Trigger);
+        assert_eq!(r.channels[1].samples, vec![0.0, 1.0, 1.0, 3.0]);
+    }
+
+    #[test]
+    fn tals_with_texts_durations_and_negative_onsets() {
+        let block = b"+0\x14\x14\0+1.5\x152.25\x14exercise\x14\0-0.5\x14a\x14b\x14\0+3\x14\0\0\0";
+        let t = parse_tals(block).unwrap();
+        assert_eq!(t.len(), 4);
+        assert_eq!(t[0].onset_s, 0.0);
+        assert_eq!(t[0].texts, vec![""]);
+        assert_eq!((t[1].onset_s, t[1].duration_s), (1.5, Some(2.25)));
+        assert_eq!(t[1].texts, vec!["exercise"]);
+        assert_eq!(t[2].onset_s, -0.5);
+        assert_eq!(t[2].texts, vec!["a", "b"]);
+        assert!(t[3].texts.is_empty());
+        // UTF-8 texts; a TAL that fills the block without its closing NUL.
+        let t = parse_tals("+0.25\x14Übung\x14".as_bytes()).unwrap();
+        assert_eq!(t[0].texts, vec!["Übung"]);
+        // Errors name the problem and the byte.
+        let e = parse_tals(b"+0\x14\x14\0x1\x14a\x14\0").unwrap_err();
+        assert!(e.contains("byte 5") && e.contains("malformed onset"), "{e}");
+        assert!(parse_tals(b"1\x14a\x14\0").is_err(), "onset needs a sign");
+        assert!(parse_tals(b"+1.2.3\x14a\x14\0").is_err());
+        assert!(parse_tals(b"+1e3\x14a\x14\0").is_err());
+        let e = parse_tals(b"+1\x15x\x14a\x14\0").unwrap_err();
+        assert!(e.contains("duration"), "{e}");
+        assert!(parse_tals(b"+1\x152\0").is_err());
+        assert!(parse_tals(b"+1").is_err());
+        assert!(parse_tals(b"\0\0\0").unwrap().is_empty());
+    }
+
+    #[test]
+    fn stimulus_texts() {
+        for yes in [
+            "stim",
+            "Stim",
+            " STIMULUS ",
+            "stim 3",
+            "stim_12",
+            "trigger",
+            "Trig#2",
+            "S",
+            "s1",
+            "S  1",
+            "S12",
+        ] {
+            assert!(is_stimulus_text(yes), "{yes:?}");
+        }
+        for no in [
+            "stimulator",
+            "start",
+            "baseline",
+            "S1 left",
+            "stim_",
+            "trigger a",
+            "",
+            "post exercise",
+        ] {
+            assert!(!is_stimulus_text(no), "{no:?}");
+        }
+    }
+
+    #[test]
+    fn limits_and_malformed_headers() {
+        let good = plain(2);
+        let patch = |at: usize, text: &str, w: usize| {
+            let mut b = good.clone();
+            b[at..at + w].copy_from_slice(&pad(text, w));
+            b
+        };
+        let e = read(&patch(252, "513", 4)).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Limit {
+                    value: 513,
+                    limit: 512,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(err(&patch(252, "0", 4)).contains("0 signals"));
+        assert!(err(&patch(252, "abc", 4)).contains("\"number of signals\" is not"));
+        // A count within the per-channel limit is a cut-off file: the records
+        // present are read. One beyond it is refused.
+        assert_eq!(read(&patch(236, "99999999", 8)).unwrap().len(), 8);
+        let big = build(
+            false,
+            "",
+            "99999999",
+            "0.005",
+            &[emg(20)],
+            &[vec![i16s(&[0; 20])]],
+        );
+        let e = read(&big).unwrap_err();
+        assert!(matches!(e, Error::Limit { .. }), "{e}");
+        assert!(
+            e.to_string().contains(
+                "data records declared (99999999) × samples per record (20) = samples per channel (1999999980)"
+            ),
+            "{e}"
+        );
+        assert!(err(&patch(184, "1000", 8)).contains("header length field says 1000 bytes"));
+        assert!(err(&patch(236, "-5", 8)).contains("-5 data records"));
+        assert!(err(&patch(236, "0", 8)).contains("no data records"));
+        assert!(err(&patch(244, "0", 8)).contains("duration must be positive"));
+        assert!(err(&patch(244, "nan", 8)).contains("not a number"));
+        // Samples per record (signal 0) at 256 + 216.
+        assert!(err(&patch(256 + 216, "0", 8)).contains("samples per record of signal 0"));
+        // Digital min = max, at 256 + 128 (dmax of signal 0).
+        let e = err(&patch(256 + 128, "-32768", 8));
+        assert!(
+            e.contains("channel 0 (\"EMG\"): digital minimum and maximum are both -32768"),
+            "{e}"
+        );
+        let e = err(&patch(256 + 112, "-3276.8", 8));
+        assert!(e.contains("physical minimum and maximum"), "{e}");
+        assert!(err(&good[..100]).contains("too short"));
+        assert!(err(&good[..300]).contains("header cut short"));
+        assert!(
+            err(b"1       not an edf header at all, but long enough? no").contains("too short")
+        );
+        let mut bad = good.clone();
+        bad[0] = b'9';
+        assert!(err(&bad).contains("not an EDF or BDF header"));
+    }
+
+    #[test]
+    fn truncation_recovers_whole_records() {
+        let b = plain(3);
+        // Half of the last record missing: two records are read.
+        let rec = read(&b[..b.len() - 4]).unwrap();
+        assert_eq!(rec.len(), 8);
+        // 0.1 µV per digital step: record 1 starts with digital 1.
+        assert!((rec.channels[0].samples[4] - 1e-4).abs() < 1e-9);
+        // −1: count from the file size, a partial record dropped.
+        let mut unknown = b.clone();
+        unknown[236..244].copy_from_slice(&pad("-1", 8));
+        assert_eq!(read(&unknown).unwrap().len(), 12);
+        assert_eq!(read(&unknown[..unknown.len() - 2]).unwrap().len(), 8);
+        // No whole record: an error naming the sizes.
+        let e = err(&b[..256 * 2 + 5]);
+        assert!(
+            e.contains(
+                "truncated data: header declares 3 data record(s) of 8 bytes, the file holds 5"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn discontinuous_records_make_segments_from_time_zero() {
+        // 4 kHz, 1 ms records at 0.25, 0.251 (contiguous), 0.5 (gap), 0.5015 (gap).
+        let sigs = [emg(4), annot(20)];
+        let starts = ["+0.25", "+0.251", "+0.5", "+0.5015"];
+        let extra = [
+            "+0.2505\x14stim\x14\0",
+            "-0.1\x14before\x14\0",
+            "+0.3\x14stim\x14\0+0.5017\x14S1\x14\0",
+            "+0.9\x14stim\x14\0",
+        ];
+        let recs: Vec<Vec<Vec<u8>>> = starts
+            .iter()
+            .zip(extra)
+            .map(|(s, x)| {
+                let tk = format!("{s}\x14\x14\0");
+                vec![i16s(&[0, 1, 2, 3]), tals(&[&tk, x], 40)]
+            })
+            .collect();
+        let b = build(false, "EDF+D", "4", "0.001", &sigs, &recs);
+        let rec = read(&b).unwrap();
+        let segs: Vec<(usize, usize, f64)> = rec
+            .segments
+            .iter()
+            .map(|s| (s.start, s.len, (s.start_s * 1e6).round() / 1e6))
+            .collect();
+        assert_eq!(segs, vec![(0, 8, 0.0), (8, 4, 0.25), (12, 4, 0.2515)]);
+        let texts: Vec<(f64, &str)> = rec
+            .annotations
+            .iter()
+            .map(|a| ((a.onset_s * 1e6).round() / 1e6, a.text.as_str()))
+            .collect();
+        assert_eq!(
+            texts,
+            vec![
+                (-0.35, "before"),
+                (0.0005, "stim"),
+                (0.05, "stim"),
+                (0.2517, "S1"),
+                (0.65, "stim")
+            ]
+        );
+        // Stimuli: 0.0005 s → sample 2; 0.05 s falls in the gap; 0.2517 s → 12 + 1 (rounded
+        // from 0.8); 0.65 s lies beyond the data.
+        let k = rec.stimuli.as_ref().unwrap();
+        assert_eq!(k.samples, vec![2, 13]);
+        assert_eq!(k.origin, StimulusOrigin::Annotations);
+        assert!(k.timing_known);
+        assert!((rec.time_of(13.0) - 0.25175).abs() < 1e-9);
+    }
+
+    #[test]
+    fn record_order_and_time_keeping_are_checked() {
+        let sigs = [emg(4), annot(10)];
+        let rec = |tk: &str| vec![i16s(&[0; 4]), tals(&[tk], 20)];
+        let b = build(
+            false,
+            "EDF+D",
+            "2",
+            "0.001",
+            &sigs,
+            &[rec("+1\x14\x14\0"), rec("+0.5\x14\x14\0")],
+        );
+        assert!(err(&b).contains("data record 1 starts at -0.5 s, before the previous record ends"));
+        let b = build(
+            false,
+            "EDF+C",
+            "1",
+            "0.001",
+            &sigs,
+            &[rec("+1\x14stim\x14\0")],
+        );
+        assert!(err(&b).contains("no time-keeping annotation"));
+        let b = build(
+            false,
+            "EDF+D",
+            "1",
+            "0.001",
+            &[emg(4)],
+            &[vec![i16s(&[0; 4])]],
+        );
+        assert!(err(&b).contains("EDF+D file without"));
+        let b = build(
+            false,
+            "EDF+C",
+            "1",
+            "0.001",
+            &sigs,
+            &[rec("+0\x14\x14\0+x\x14a\x14\0")],
+        );
+        let e = err(&b);
+        assert!(
+            e.contains("data record 0, signal 1 (\"EDF Annotations\")"),
+            "{e}"
+        );
+        let b = build(
+            false,
+            "EDF+C",
+            "1",
+            "0.001",
+            &[annot(10)],
+            &[vec![tals(&[], 20)]],
+        );
+        assert!(err(&b).contains("no signal besides annotations"));
+    }
+
+    #[test]
+    fn rates_kinds_and_channel_selection() {
+        // EMG at 4 kHz, Trig at 2 kHz, EMG 2 at 4 kHz; 1 ms records.
+        let trig = Sig {
+            label: "Trig",
+            dim: "V",
+            pmin: "-5",
+            pmax: "5",
+            dmin: "-32768",
+            dmax: "32767",
+            spr: 1,
+        };
+        let mut emg2 = emg(4);
+        emg2.label = "EMG ADM";
+        let recs = vec![vec![i16s(&[0; 4]), i16s(&[1]), i16s(&[5; 4])]];
+        let b = build(
+            false,
+            "",
+            "1",
+            "0.001",
+            &[emg(4), trig.clone(), emg2],
+            &recs,
+        );
+        let rec = read(&b).unwrap();
+        assert_eq!(rec.sample_rate.hz(), 4000.0);
+        assert_eq!(rec.channels[1].kind, ChannelKind::Trigger);
+        assert_eq!(rec.channels[1].sample_rate_hz, Some(1000.0));
+        assert!(rec.channels[1].samples.is_empty());
+        assert_eq!(rec.channels[1].len, 1);
+        assert_eq!(rec.len(), 4);
+        assert_eq!(rec.channel_rate_hz(1), 1000.0);
+        // Only the EMG channel named (by label) and triggers at its rate are decoded.
+        let sel = |emg: Option<ChannelSel>| ReadOptions {
+            channels: ChannelFilter::Select {
+                emg,
+                others: vec![],
+            },
+            ..ReadOptions::default()
+        };
+        let r = read_edf(&p(), &b, &sel(Some("emg adm".into()))).unwrap();
+        let loaded: Vec<bool> = r.channels.iter().map(|c| c.is_loaded()).collect();
+        assert_eq!(loaded, vec![false, false, true]);
+        // The trigger's own rate becomes the recording's when it is named.
+        let r = read_edf(&p(), &b, &sel(Some("Trig".into()))).unwrap_err();
+        assert!(r.to_string().contains("1000 Hz"), "{r}");
+        let e = read_edf(&p(), &b, &sel(Some("ECG".into()))).unwrap_err();
+        assert!(
+            matches!(e, Error::NoSuchChannel { available: 3, .. }),
+            "{e}"
+        );
+        // A trigger first: the default EMG channel is the first signal.
+        let b = build(
+            false,
+            "",
+            "1",
+            "0.001",
+            &[
+                Sig {
+                    spr: 4,
+                    ..trig.clone()
+                },
+                emg(4),
+            ],
+            &[vec![i16s(&[0, 1, 0, 0]), i16s(&[0; 4])]],
+        );
+        let rec = read_edf(&p(), &b, &sel(None)).unwrap();
+        assert_eq!(rec.default_emg_channel(), 1);
+        assert!(rec.channels.iter().all(|c| c.is_loaded()));
+        // Trigger values stay raw physical values (volts here): one digital step apart.
+        let t = &rec.channels[0].samples;
+        assert!(
+            (f64::from(t[1] - t[0]) - 10.0 / 65535.0).abs() < 1e-6,
+            "{t:?}"
+        );
+    }
+
+    #[test]
+    fn text_fields_utf8_or_latin1() {
+        assert_eq!(field_text("EMG Abductor µ  ".as_bytes()), "EMG Abductor µ");
+        assert_eq!(field_text(b"EMG \xB5V   "), "EMG µV");
+        // A UTF-8 sequence cut by the field's end is dropped.
+        let cut = &"abcdefghijklmnoµ".as_bytes()[..16];
+        assert_eq!(field_text(cut), "abcdefghijklmno");
+        assert_eq!(field_text(b"  \0\0"), "");
+    }
+
+    #[test]
+    fn mutated_files_never_panic() {
+        let sigs = [emg(4), annot(10)];
+        let recs: Vec<Vec<Vec<u8>>> = ["+0\x14\x14\0+0.0005\x14stim\x14\0", "+0.001\x14\x14\0"]
+            .iter()
+            .map(|t| vec![i16s(&[1, -2, 3, -4]), tals(&[t], 20)])
+            .collect();
+        let seed = build(false, "EDF+C", "2", "0.001", &sigs, &recs);
+        assert!(read(&seed).is_ok());
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..4000 {
+            let mut b = seed.clone();
+            for _ in 0..(next() % 4 + 1) {
+                let i = (next() as usize) % b.len();
+                b[i] = match next() % 4 {
+                    0 => b'0' + (next() % 10) as u8,
+                    1 => b' ',
+                    2 => 0x14,
+                    _ => next() as u8,
+                };
+            }
+            let cut = (next() as usize) % (b.len() + 1);
+            let _ = read(&b[..cut.max(b.len() / 2)]);
+            let _ = read(&b);
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! `rns inspect`: what a recording holds and what the analyzer would use.
+//!
+//! Overview: [`inspect`] turns a [`Recording`]'s metadata and a
+//! [`ChannelPlan`] into an [`Inspection`]; [`render_json`],
+//! [`render_json_many`] and [`render_text`] print it. Pure: no file access,
+//! and no samples are looked at, so the same metadata gives the same bytes.
+//!
+//! JSON per file (fields are only ever added):
+//!
+//! ```json
+//! { "path": "rec.edf", "format": "edf_plus",
+//!   "sample_rate_hz": 10000.0, "duration_s": 13.0,
+//!   "channels": [ { "index": 0, "label": "EMG ADM", "unit": "uV",
+//!                   "sample_rate_hz": 10000.0, "samples": 130000,
+//!                   "kind": "signal", "duration_s": 13.0 } ],
+//!   "annotations": [ { "onset_s": 3.0, "duration_s": 5.0, "text": "exercise" } ],
+//!   "segments": [ { "start_s": 0.0, "duration_s": 13.0 } ],
+//!   "analyzer_would_use": { "channel": 0, "channel_label": "EMG ADM",
+//!                           "trigger_channel": null, "stimulus_source": "artifact_slope",
+//!                           "known_stimuli": null } }
+//! ```
+//!
+//! `sample_rate_hz` and `duration_s` at the top are the recording's (the EMG
+//! channel's); each channel gives its own. `known_stimuli` counts the stimulus
+//! times the file itself gives (sweeps, stimulus annotations), `null` when
+//! none. Times are rounded to 7 decimals (100 ns, EDF+'s finest), durations to
+//! 6.
+
+use crate::analysis::result::round;
+use crate::analysis::ChannelPlan;
+use crate::error::Error;
+use crate::recording::{ChannelKind, Recording};
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Everything `rns inspect` reports about one file.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Inspection {
+    /// Input path as given.
+    pub path: String,
+    /// `wav`, `csv_continuous`, `csv_sweeps`, `edf`, `edf_plus`, `bdf`, `bdf_plus`.
+    pub format: String,
+    /// The recording's sample rate (the EMG channel's), Hz.
+    pub sample_rate_hz: f64,
+    /// The recording's length (samples of the EMG channel / rate), s.
+    pub duration_s: f64,
+    /// Every channel, in index order (EDF annotation signals are not channels).
+    pub channels: Vec<ChannelInfo>,
+    /// Every annotation, by onset.
+    pub annotations: Vec<AnnotationInfo>,
+    /// Contiguous parts of the recording.
+    pub segments: Vec<SegmentInfo>,
+    /// What `rns analyze` would use with the same flags and sidecar.
+    pub analyzer_would_use: WouldUse,
+}
+
+/// One channel.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ChannelInfo {
+    /// Index, from 0 (what `--channel N` takes).
+    pub index: usize,
+    /// Label as in the file (what `--channel LABEL` matches).
+    pub label: String,
+    /// Unit as stored in the file (`uV`, `mV`, …; `""` when none).
+    pub unit: String,
+    /// This channel's sample rate, Hz.
+    pub sample_rate_hz: f64,
+    /// Samples in the file.
+    pub samples: usize,
+    /// `signal` or `trigger`.
+    pub kind: String,
+    /// `samples / sample_rate_hz`, s.
+    pub duration_s: f64,
+}
+
+/// One annotation.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AnnotationInfo {
+    /// Onset, s from the start of the recording.
+    pub onset_s: f64,
+    /// Duration, s; `null` when not given.
+    pub duration_s: Option<f64>,
+    /// The text.
+    pub text: String,
+}
+
+/// One contiguous segment.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SegmentInfo {
+    /// Time of the segment's first sample, s.
+    pub start_s: f64,
+    /// Length, s.
+    pub duration_s: f64,
+}
+
+/// The analyzer's choices.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct WouldUse {
+    /// EMG channel index.
+    pub channel: usize,
+    /// Its label.
+    pub channel_label: String,
+    /// Trigger channel index, when stimuli come from one.
+    pub trigger_channel: Option<usize>,
+    /// `trigger_channel`, `annotations`, `sweeps` or `artifact_slope`.
+    pub stimulus_source: String,
+    /// Stimulus times the file gives (sweeps, stimulus annotations); `null`
+    /// when none.
+    pub known_stimuli: Option<usize>,
+}
+
+/// Describe a recording (metadata only) and the plan the analyzer would follow.
+pub fn inspect(rec: &Recording, plan: &ChannelPlan) -> Inspection {
+    let channels = rec
+        .channels
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let hz = rec.channel_rate_hz(i);
+            ChannelInfo {
+                index: c.index,
+                label: c.label.clone(),
+                unit: c.unit.clone(),
+                sample_rate_hz: hz,
+                samples: c.len,
+                kind: match c.kind {
+                    ChannelKind::Signal => "signal",
+                    ChannelKind::Trigger => "trigger",
+                }
+                .to_string(),
+                duration_s: round(c.len as f64 / hz, 6),
+            }
+        })
+        .collect();
+    let annotations = rec
+        .annotations
+        .iter()
+        .map(|a| AnnotationInfo {
+            onset_s: round(a.onset_s, 7),
+            duration_s: a.duration_s.map(|d| round(d, 7)),
+            text: a.text.clone(),
+        })
+        .collect();
+    let segments = rec
+        .segments
+        .iter()
+        .map(|s| SegmentInfo {
+            start_s: round(s.start_s, 7),
+            duration_s: round(rec.sample_rate.to_seconds(s.len as f64).0, 6),
+        })
+        .collect();
+    Inspection {
+        path: rec.path.display().to_string(),
+        format: rec.format.name().to_string(),
+        sample_rate_hz: rec.sample_rate.hz(),
+        duration_s: round(rec.duration().0, 6),
+        channels,
+        annotations,
+        segments,
+        analyzer_would_use: WouldUse {
+            channel: plan.channel,
+            channel_label: rec
+                .channels
+                .get(plan.channel)
+                .map(|c| c.label.clone())
+                .unwrap_or_default(),
+            trigger_channel: plan.trigger_channel,
+            stimulus_source: plan.stimulus_source.name().to_string(),
+            known_stimuli: rec.stimuli.as_ref().map(|k| k.samples.len()),
+        },
+    }
+}
+
+/// One entry of a multi-file JSON array: an inspection, or the error for a file.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Entry<'a> {
+    /// A file that was read.
+    Ok(&'a Inspection),
+    /// A file that could not be read: `{ "path", "error": { "message", "exit_code" } }`.
+    Err {
+        /// Input path as given.
+        path: String,
+        /// What went wrong.
+        error: crate::output::json::ErrorBody,
+    },
+}
+
+impl Entry<'_> {
+    /// The entry for a file that failed.
+    pub fn err(path: &Path, e: &Error) -> Self {
+        Entry::Err {
+            path: path.display().to_string(),
+            error: crate::output::json::ErrorBody {
+                message: e.to_string(),
+                exit_code: e.exit_code(),
+            },
+        }
+    }
+}
+
+/// Pretty JSON of one inspection, newline-terminated.
+pub fn render_json(i: &Inspection) -> String {
+    let mut s =
+        serde_json::to_string_pretty(i).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+/// Pretty JSON array of entries, newline-terminated.
+pub fn render_json_many(entries: &[Entry<'_>]) -> String {
+    let mut s =
+        serde_json::to_string_pretty(entries).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+/// A readable listing of one inspection (for people; its layout may change).
+pub fn render_text(i: &Inspection) -> String {
+    let mut o = String::new();
+    let segs = i.segments.len();
+    let _ = writeln!(o, "{}", i.path);
+    let _ = writeln!(
+        o,
+        "  {} · {} Hz · {:.3} s · {} channel(s) · {} segment(s)",
+        i.format,
+        i.sample_rate_hz,
+        i.duration_s,
+        i.channels.len(),
+        segs
+    );
+    let _ = writeln!(o, "  channels:");
+    let _ = writeln!(
+        o,
+        "    {:>3}  {:<20} {:<8} {:>10} {:>11} {:>10}  kind",
+        "#", "label", "unit", "rate (Hz)", "samples", "dur (s)"
+    );
+    for c in &i.channels {
+        let _ = writeln!(
+            o,
+            "    {:>3}  {:<20} {:<8} {:>10} {:>11} {:>10.3}  {}",
+            c.index, c.label, c.unit, c.sample_rate_hz, c.samples, c.duration_s, c.kind
+        );
+    }
+    if segs > 1 || i.segments.first().is_some_and(|s| s.start_s != 0.0) {
+        let list: Vec<String> = i
+            .segments
+            .iter()
+            .map(|s| format!("{:.4}–{:.4} s", s.start_s, s.start_s + s.duration_s))
+            .collect();
+        let _ = writeln!(o, "  segments: {}", list.join(", "));
+    }
+    if i.annotations.is_empty() {
+        let _ = writeln!(o, "  annotations: none");
+    } else {
+        let _ = writeln!(o, "  annotations ({}):", i.annotations.len());
+        for a in &i.annotations {
+            let dur = a.duration_s.map_or(String::new(), |d| format!("{d:.4} s"));
+            let _ = writeln!(o, "    {:>12.4} s  {:>10}  {}", a.onset_s, dur, a.text);
+        }
+    }
+    let w = &i.analyzer_would_use;
+    let source = match w.stimulus_source.as_str() {
+        "trigger_channel" => match w.trigger_channel {
+            Some(t) => format!("trigger channel {t}"),
+            None => "a trigger channel".to_string(),
+        },
+        "annotations" => format!(
+            "{} stimulus annotation(s)",
+            w.known_stimuli.unwrap_or_default()
+        ),
+        "sweeps" => format!("{} sweep(s)", w.known_stimuli.unwrap_or_default()),
+        _ => "artifact slope".to_string(),
+    };
+    let _ = writeln!(
+        o,
+        "  analyzer would use: channel {} ({}), stimuli from {source}",
+        w.channel, w.channel_label
+    );
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::StimulusSource;
+    use crate::recording::{Annotation, Channel, Segment, SourceFormat};
+    use crate::units::SampleRate;
+    use std::path::PathBuf;
+
+    fn rec() -> Recording {
+        let ch = |index: usize, label: &str, kind, rate: Option<f64>, len: usize| Channel {
+            index,
+            label: label.into(),
+            unit: "uV".into(),
+            kind,
+            len,
+            sample_rate_hz: rate,
+            samples: vec![],
+        };
+        Recording {
+            path: PathBuf::from("a.edf"),
+            format: SourceFormat::EdfPlus,
+            sample_rate: SampleRate::new(5000.0).unwrap(),
+            channels: vec![
+                ch(0, "EMG ADM", ChannelKind::Signal, None, 10_000),
+                ch(1, "Trig", ChannelKind::Trigger, Some(1000.0), 2000),
+            ],
+            segments: vec![
+                Segment {
+                    start: 0,
+                    len: 5000,
+                    start_s: 0.25,
+                },
+                Segment {
+                    start: 5000,
+                    len: 5000,
+                    start_s: 3.4,
+                },
+            ],
+            stimuli: None,
+            annotations: vec![Annotation {
+                onset_s: 3.0,
+                duration_s: Some(5.0),
+                text: "Übung".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn json_has_the_contract_fields() {
+        let r = rec();
+        let plan = ChannelPlan {
+            channel: 0,
+            trigger_channel: None,
+            stimulus_source: StimulusSource::ArtifactSlope,
+        };
+        let v: serde_json::Value = serde_json::from_str(&render_json(&inspect(&r, &plan))).unwrap();
+        assert_eq!(v["format"], "edf_plus");
+        let c = &v["channels"][1];
+        assert_eq!(c["index"], 1);
+        assert_eq!(c["label"], "Trig");
+        assert_eq!(c["unit"], "uV");
+        assert_eq!(c["sample_rate_hz"], 1000.0);
+        assert_eq!(c["samples"], 2000);
+        assert_eq!(c["kind"], "trigger");
+        assert_eq!(c["duration_s"], 2.0);
+        assert_eq!(v["annotations"][0]["onset_s"], 3.0);
+        assert_eq!(v["annotations"][0]["duration_s"], 5.0);
+        assert_eq!(v["annotations"][0]["text"], "Übung");
+        assert_eq!(v["segments"][1]["start_s"], 3.4);
+        assert_eq!(v["segments"][1]["duration_s"], 1.0);
+        assert_eq!(v["analyzer_would_use"]["stimulus_source"], "artifact_slope");
+        assert_eq!(v["analyzer_would_use"]["channel_label"], "EMG ADM");
+        assert!(v["analyzer_would_use"]["trigger_channel"].is_null());
+        let text = render_text(&inspect(&r, &plan));
+        assert!(text.contains("Übung"), "{text}");
+        assert!(text.contains("0.2500–1.2500 s"), "{text}");
+        assert!(text.contains("stimuli from artifact slope"), "{text}");
+    }
+
+    #[test]
+    fn error_entries_name_path_and_code() {
+        let e = Error::malformed("b.edf", "broken");
+        let s = render_json_many(&[Entry::err(Path::new("b.edf"), &e)]);
+        let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(v[0]["path"], "b.edf");
+        assert_eq!(v[0]["error"]["exit_code"], 3);
+        assert_eq!(v[0]["error"]["message"], "b.edf: broken");
+    }
+}

@@ -1,0 +1,267 @@
+//! Reports people read: one self-contained HTML file per recording, plus its
+//! plots as SVG and PNG files.
+//!
+//! Overview:
+//! - [`plots`] draws the figures with `plotters` (bundled font, no system
+//!   fonts): per train the stacked ("waterfall") and superimposed responses
+//!   with onset, peak, phase-end and baseline markers; the amplitude and area
+//!   trends as % of each train's first response; the post-exercise comparison.
+//! - [`html`] lays out the report: header (file name, SHA-256 of the input,
+//!   tool version; no date, so the same input gives the same bytes), the
+//!   pattern and its findings, study facts, session figures, the plots, one
+//!   table per train, the quality flags in words, the criteria used with
+//!   their sources, and the "Patterns, not diagnoses" footer. The plots are
+//!   inline SVG and the stylesheet is inline, so the file needs nothing else.
+//! - [`words`] holds the plain-language wording.
+//!
+//! [`build`] makes a [`Report`] in memory; [`write`] puts it on disk
+//! atomically (each file written to a temporary and renamed).
+
+pub mod html;
+pub mod plots;
+pub mod words;
+
+use crate::analysis::{Analysis, TrainTraces};
+use crate::criteria::Criteria;
+use crate::error::{Error, Result};
+use crate::io::atomic::write_atomic;
+use plots::{Plot, RenderError};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// Everything a report shows.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportInput<'a> {
+    /// The analysis.
+    pub analysis: &'a Analysis,
+    /// The response waveforms, from [`analyze_with_traces`](crate::analysis::analyze_with_traces).
+    pub traces: &'a [TrainTraces],
+    /// The criteria the analysis used (listed in the report).
+    pub criteria: &'a Criteria,
+    /// The input's file name as shown (no directory: folders often carry names).
+    pub file_name: &'a str,
+    /// SHA-256 of the input file, lowercase hex.
+    pub sha256: &'a str,
+}
+
+/// A rendered report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// The HTML document.
+    pub html: String,
+    /// The plots, also inlined in the HTML.
+    pub plots: Vec<Plot>,
+}
+
+/// Draw the plots and lay out the HTML.
+pub fn build(input: &ReportInput<'_>) -> std::result::Result<Report, RenderError> {
+    let a = input.analysis;
+    let mut made: Vec<Option<std::result::Result<Plot, RenderError>>> = Vec::new();
+    for t in &a.trains {
+        if let Some(tr) = input.traces.iter().find(|x| x.index == t.index) {
+            made.push(plots::waterfall(t, tr));
+            made.push(plots::superimposed(t, tr));
+        }
+    }
+    made.push(plots::trends(a, input.criteria));
+    made.push(plots::post_exercise(a, input.criteria));
+    let plots: Vec<Plot> = made
+        .into_iter()
+        .flatten()
+        .collect::<std::result::Result<_, _>>()?;
+    let html = html::render(input, &plots);
+    Ok(Report { html, plots })
+}
+
+/// Write `report` as `dir/<stem>.html` with its plots in `dir/<stem>/`
+/// (`<plot>.svg` and `<plot>.png`). Every file is written atomically; the
+/// HTML comes last. Returns the paths written, in that order.
+pub fn write(report: &Report, dir: &Path, stem: &str) -> Result<Vec<PathBuf>> {
+    let plot_dir = dir.join(stem);
+    std::fs::create_dir_all(&plot_dir).map_err(|e| Error::Write {
+        path: plot_dir.clone(),
+        source: e,
+    })?;
+    let mut written = Vec::with_capacity(2 * report.plots.len() + 1);
+    for p in &report.plots {
+        let svg = plot_dir.join(format!("{}.svg", p.name));
+        write_atomic(&svg, p.svg.as_bytes())?;
+        written.push(svg);
+        let png = plot_dir.join(format!("{}.png", p.name));
+        write_atomic(&png, &p.png)?;
+        written.push(png);
+    }
+    let html = dir.join(format!("{stem}.html"));
+    write_atomic(&html, report.html.as_bytes())?;
+    written.push(html);
+    Ok(written)
+}
+
+/// A report that could not be made: drawing failed, or a file could not be
+/// read (the input, for its checksum) or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A plot could not be drawn.
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    /// Reading the input or writing an output failed.
+    #[error(transparent)]
+    Io(#[from] Error),
+}
+
+impl ReportError {
+    /// The `rns` exit code: 1 for drawing and writing, the error's own
+    /// code for an input that cannot be read.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ReportError::Render(_) => 1,
+            ReportError::Io(e) => e.exit_code(),
+        }
+    }
+}
+
+/// Make the report of one recording and write it as `dir/<stem>.html` with
+/// its plots in `dir/<stem>/` (see [`write`]). `path` is the input file, read
+/// again for its SHA-256; the report shows only its file name.
+pub fn write_for_file(
+    path: &Path,
+    analysis: &Analysis,
+    traces: &[TrainTraces],
+    criteria: &Criteria,
+    dir: &Path,
+    stem: &str,
+) -> std::result::Result<Vec<PathBuf>, ReportError> {
+    let sha = sha256_file(path)?;
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let report = build(&ReportInput {
+        analysis,
+        traces,
+        criteria,
+        file_name: &name,
+        sha256: &sha,
+    })?;
+    Ok(write(&report, dir, stem)?)
+}
+
+/// Make sure `dir` can take the outputs: create it when missing; an existing
+/// non-empty directory is refused unless `force` (then files are replaced one
+/// by one, atomically, and other files are left alone). A path that exists
+/// but is not a directory is always refused. Refusals are usage errors.
+pub fn prepare_out_dir(dir: &Path, force: bool) -> Result<()> {
+    if dir.exists() {
+        if !dir.is_dir() {
+            return Err(Error::Usage(format!(
+                "{}: output path exists and is not a directory",
+                dir.display()
+            )));
+        }
+        let mut entries = std::fs::read_dir(dir).map_err(|e| Error::Write {
+            path: dir.to_path_buf(),
+            source: e,
+        })?;
+        if !force && entries.next().is_some() {
+            return Err(Error::Usage(format!(
+                "{}: output directory exists and is not empty; use --force to replace its files",
+                dir.display()
+            )));
+        }
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::Write {
+        path: dir.to_path_buf(),
+        source: e,
+    })
+}
+
+/// Output names for the given inputs, one each, in order: the file stem
+/// (`rec.wav` → `rec`); when two inputs share a stem, their file names
+/// (`rec.wav`, `rec.csv`); when those clash too, a `-2`, `-3`… suffix.
+pub fn unique_stems(paths: &[PathBuf]) -> Vec<String> {
+    let stem = |p: &PathBuf| {
+        p.file_stem().map_or_else(
+            || "recording".to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        )
+    };
+    let name = |p: &PathBuf| {
+        p.file_name().map_or_else(
+            || "recording".to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        )
+    };
+    let stems: Vec<String> = paths.iter().map(stem).collect();
+    let first: Vec<String> = paths
+        .iter()
+        .zip(&stems)
+        .map(|(p, s)| {
+            if stems.iter().filter(|x| *x == s).count() > 1 {
+                name(p)
+            } else {
+                s.clone()
+            }
+        })
+        .collect();
+    let mut seen: std::collections::BTreeMap<String, usize> = Default::default();
+    first
+        .into_iter()
+        .map(|s| {
+            let n = seen.entry(s.clone()).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                s
+            } else {
+                format!("{s}-{n}")
+            }
+        })
+        .collect()
+}
+
+/// SHA-256 of a file's bytes, lowercase hex. The file is only read.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut f = std::fs::File::open(path).map_err(|e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut f, &mut hasher).map_err(|e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    Ok(hex(&hasher.finalize()))
+}
+
+/// SHA-256 of bytes, lowercase hex.
+pub fn sha256_bytes(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stems_are_unique_and_stable() {
+        let p = |s: &str| PathBuf::from(s);
+        let got = unique_stems(&[p("a/rec.wav"), p("b/rec.csv"), p("c/rec.wav"), p("x.wav")]);
+        assert_eq!(got, vec!["rec.wav", "rec.csv", "rec.wav-2", "x"]);
+    }
+
+    #[test]
+    fn sha256_of_known_bytes() {
+        assert_eq!(
+            sha256_bytes(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

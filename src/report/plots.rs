@@ -1,0 +1,1268 @@
+//! The report's plots, drawn with `plotters` to SVG (inlined in the HTML and
+//! written as files) and PNG (written as files).
+//!
+//! - [`waterfall`]: the responses of one train stacked top to bottom, each on
+//!   its own baseline, with the measurement markers (onset, negative peak, end
+//!   of the negative phase, baseline) and a calibration bar.
+//! - [`superimposed`]: the same responses drawn over one another on a common
+//!   baseline, so the decrement or increment shows as a fan of curves.
+//! - [`trends`]: amplitude and area of every response as % of the train's
+//!   first response, one line per train (low-rate trains and high-rate trains
+//!   in separate panels, their scales differ).
+//! - [`post_exercise`]: each low-rate train's first response as % of the
+//!   reference baseline train's, and each train's decrement, with the criteria.
+//!
+//! Text is drawn with DejaVu Sans compiled into the binary (plotters'
+//! `ab_glyph` feature), so no system font is needed and the PNGs are the same on
+//! every machine. SVG text names the `sans-serif` family and is set by the
+//! viewer. Waveforms are oriented with the main (negative) phase **up**, as EMG
+//! displays draw it. Every figure is drawn twice from the same description:
+//! once at 1× for SVG, once at 2× for PNG (sharper in print); nothing in it
+//! depends on time or chance, so the same input gives the same bytes.
+
+use crate::analysis::result::TrainOut;
+use crate::analysis::traces::{decimate, ResponseTrace, TrainTraces};
+use crate::analysis::Analysis;
+use crate::criteria::Criteria;
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::sync::OnceLock;
+
+/// The font compiled into the binary (DejaVu Sans; licence in `assets/fonts/`).
+static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+
+/// Most responses a waterfall stacks; longer trains show an even selection.
+pub const MAX_WATERFALL: usize = 20;
+/// Most responses superimposed; longer trains show an even selection.
+pub const MAX_SUPERIMPOSED: usize = 40;
+/// Most points drawn per response curve (the plot is about 600 px wide).
+const MAX_DRAWN_POINTS: usize = 600;
+
+/// Font sizes at 1× (SVG pixels). The SVG is shown about 0.9× in the report.
+const FS_TITLE: u32 = 17;
+const FS_TICK: u32 = 14;
+const FS_DESC: u32 = 14;
+const FS_LEGEND: u32 = 13;
+const FS_NOTE: u32 = 12;
+/// Right margin that holds the labels of criterion lines.
+const REF_MARGIN: u32 = 124;
+
+const INK: RGBColor = RGBColor(0x1a, 0x1a, 0x1a);
+const MUTED: RGBColor = RGBColor(0x6b, 0x6b, 0x6b);
+const GRID: RGBColor = RGBColor(0xe4, 0xe4, 0xe4);
+const TRACE: RGBColor = RGBColor(0x1d, 0x3f, 0x6e);
+const BASELINE: RGBColor = RGBColor(0x8a, 0x8a, 0x8a);
+const ONSET: RGBColor = RGBColor(0x1a, 0x8a, 0x3c);
+const PEAK: RGBColor = RGBColor(0xc0, 0x27, 0x2d);
+const PHASE_END: RGBColor = RGBColor(0xd9, 0x7a, 0x00);
+const CRITERION: RGBColor = RGBColor(0xc0, 0x27, 0x2d);
+const CRITERION_SOFT: RGBColor = RGBColor(0xd9, 0x7a, 0x00);
+
+/// Train colours (Okabe–Ito, distinguishable with colour-vision deficiency).
+const TRAIN_COLOURS: [RGBColor; 7] = [
+    RGBColor(0x00, 0x72, 0xb2),
+    RGBColor(0xd5, 0x5e, 0x00),
+    RGBColor(0x00, 0x9e, 0x73),
+    RGBColor(0xcc, 0x79, 0xa7),
+    RGBColor(0xe6, 0x9f, 0x00),
+    RGBColor(0x56, 0xb4, 0xe9),
+    RGBColor(0x00, 0x00, 0x00),
+];
+
+/// Colour of train `index` (1-based), stable across plots.
+pub fn train_colour(index: usize) -> RGBColor {
+    TRAIN_COLOURS[index.saturating_sub(1) % TRAIN_COLOURS.len()]
+}
+
+/// A figure rendered both ways.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plot {
+    /// File name without extension, e.g. `train1_waterfall`.
+    pub name: String,
+    /// One-line description (figure caption).
+    pub caption: String,
+    /// SVG document.
+    pub svg: String,
+    /// PNG file bytes (2× the SVG's pixel size).
+    pub png: Vec<u8>,
+}
+
+/// A plot could not be drawn or encoded.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot draw plot {name}: {reason}")]
+pub struct RenderError {
+    /// Plot name.
+    pub name: String,
+    /// What failed.
+    pub reason: String,
+}
+
+type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// A figure that can be drawn on any backend at scale `k` (1 for SVG, 2 for PNG).
+trait Figure {
+    fn size(&self) -> (u32, u32);
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, k: u32) -> DrawResult<DB>;
+}
+
+/// Register the bundled font once; plotters looks fonts up by family name.
+fn ensure_font() -> bool {
+    static OK: OnceLock<bool> = OnceLock::new();
+    *OK.get_or_init(|| {
+        plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_ok()
+    })
+}
+
+fn render<F: Figure>(name: &str, caption: String, fig: &F) -> Result<Plot, RenderError> {
+    let fail = |reason: String| RenderError {
+        name: name.to_string(),
+        reason,
+    };
+    if !ensure_font() {
+        return Err(fail("the bundled font could not be loaded".into()));
+    }
+    let (w, h) = fig.size();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        fig.draw(&root, 1).map_err(|e| fail(e.to_string()))?;
+        root.present().map_err(|e| fail(e.to_string()))?;
+    }
+    let (pw, ph) = (2 * w, 2 * h);
+    let mut rgb = vec![0u8; pw as usize * ph as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (pw, ph)).into_drawing_area();
+        fig.draw(&root, 2).map_err(|e| fail(e.to_string()))?;
+        root.present().map_err(|e| fail(e.to_string()))?;
+    }
+    let png = encode_png(&rgb, pw, ph).map_err(|e| fail(e.to_string()))?;
+    Ok(Plot {
+        name: name.to_string(),
+        caption,
+        svg,
+        png,
+    })
+}
+
+/// Encode an RGB buffer as PNG (no timestamp or other varying chunk).
+fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, png::EncodingError> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc.write_header()?;
+        writer.write_image_data(rgb)?;
+        writer.finish()?;
+    }
+    Ok(out)
+}
+
+fn text_style<'a>(k: u32, size: u32, colour: RGBColor) -> TextStyle<'a> {
+    TextStyle {
+        font: ("sans-serif", f64::from(size * k)).into_font(),
+        color: colour.to_backend_color(),
+        pos: Pos::new(HPos::Left, VPos::Top),
+    }
+}
+
+/// Draw `text` at absolute backend pixel `at` on `area` (which may be offset).
+fn text_at<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: String,
+    at: (i32, i32),
+    style: TextStyle<'_>,
+) -> DrawResult<DB> {
+    let (bx, by) = area.get_base_pixel();
+    area.draw(&Text::new(text, (at.0 - bx, at.1 - by), style))
+}
+
+fn title_style<'a>(k: u32) -> TextStyle<'a> {
+    TextStyle::from(("sans-serif", f64::from(FS_TITLE * k), FontStyle::Bold).into_font())
+        .color(&INK)
+}
+
+/// `n` indices spread evenly over `0..total` (all of them when they fit),
+/// always including the first and the last.
+pub fn pick_even(total: usize, n: usize) -> Vec<usize> {
+    if total <= n {
+        return (0..total).collect();
+    }
+    if n < 2 {
+        return (0..n).collect();
+    }
+    let mut v: Vec<usize> = (0..n)
+        .map(|i| (i * (total - 1) + (n - 1) / 2) / (n - 1))
+        .collect();
+    v.dedup();
+    v
+}
+
+/// The points of a trace to draw, fewer when the trace is long.
+fn drawn_points(r: &ResponseTrace) -> Vec<(f64, f64)> {
+    let ys: Vec<f64> = r.points.iter().map(|p| p.1).collect();
+    decimate(&ys, MAX_DRAWN_POINTS)
+        .into_iter()
+        .map(|i| r.points[i])
+        .collect()
+}
+
+/// Extent of a response after the artifact, relative to its baseline.
+fn response_extent(r: &ResponseTrace) -> (f64, f64) {
+    let mut lo: f64 = 0.0;
+    let mut hi: f64 = r.peak_mv - r.baseline_mv;
+    for &(t, v) in &r.points {
+        if t >= r.blank_end_ms {
+            lo = lo.min(v - r.baseline_mv);
+            hi = hi.max(v - r.baseline_mv);
+        }
+    }
+    (lo, hi)
+}
+
+/// A round calibration value at most `max` (1, 2, 5 × 10ⁿ).
+fn nice_below(max: f64) -> f64 {
+    if !(max.is_finite() && max > 0.0) {
+        return 1.0;
+    }
+    let p = 10f64.powf(max.log10().floor());
+    [5.0, 2.0, 1.0]
+        .iter()
+        .map(|m| m * p)
+        .find(|&v| v <= max)
+        .unwrap_or(p)
+}
+
+/// Format a millivolt value for a label (no trailing zeros).
+fn mv_label(v: f64) -> String {
+    if v >= 1.0 {
+        format!("{v:.0} mV")
+    } else if v >= 0.1 {
+        format!("{v:.1} mV")
+    } else {
+        format!("{:.0} µV", v * 1000.0)
+    }
+}
+
+/// The x range of a set of traces: from 2 ms before the stimulus to the end
+/// of the longest window.
+fn time_range(traces: &[&ResponseTrace]) -> (f64, f64) {
+    // Past about 2.5 × the negative phase the window holds only the tail.
+    let phase_end = traces.iter().map(|r| r.phase_end_ms).fold(0.0, f64::max);
+    let tail_end = (2.5 * phase_end).max(20.0);
+    let first = traces
+        .iter()
+        .filter_map(|r| r.points.first().map(|p| p.0))
+        .fold(f64::INFINITY, f64::min);
+    let last = traces
+        .iter()
+        .filter_map(|r| r.points.last().map(|p| p.0))
+        .fold(f64::NEG_INFINITY, f64::max);
+    let x0 = if first.is_finite() {
+        first.max(-2.0)
+    } else {
+        -2.0
+    };
+    let x1 = if last.is_finite() && last > x0 + 1.0 {
+        last.min(tail_end)
+    } else {
+        x0 + 20.0
+    };
+    (x0, x1)
+}
+
+/// Criterion lines (`level`, label, colour) across a chart from `xa` to `xb`,
+/// labelled in the right margin; labels closer than a text line are pushed
+/// apart downwards, so none hides another or the data.
+fn reference_lines<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    area: &DrawingArea<DB, Shift>,
+    refs: &[RefLine],
+    (xa, xb): (f64, f64),
+    k: u32,
+) -> DrawResult<DB> {
+    for (level, _, colour) in refs {
+        chart.draw_series(DashedLineSeries::new(
+            vec![(xa, *level), (xb, *level)],
+            6 * k,
+            4 * k,
+            colour.stroke_width(k),
+        ))?;
+    }
+    let mut at: Vec<(i32, &str, RGBColor)> = refs
+        .iter()
+        .map(|(level, label, colour)| {
+            (
+                chart.backend_coord(&(xb, *level)).1,
+                label.as_str(),
+                *colour,
+            )
+        })
+        .collect();
+    at.sort_by_key(|a| a.0);
+    let gap = ((FS_NOTE + 2) * k) as i32;
+    for i in 1..at.len() {
+        if at[i].0 - at[i - 1].0 < gap {
+            at[i].0 = at[i - 1].0 + gap;
+        }
+    }
+    let x = chart.backend_coord(&(xb, 0.0)).0 + (6 * k) as i32;
+    for (y, label, colour) in at {
+        text_at(
+            area,
+            label.to_string(),
+            (x, y),
+            text_style(k, FS_NOTE, colour).pos(Pos::new(HPos::Left, VPos::Center)),
+        )?;
+    }
+    Ok(())
+}
+
+/// A legend entry's symbol.
+#[derive(Clone, Copy)]
+enum Mark {
+    Line(RGBColor, u32),
+    Dashed(RGBColor),
+    Triangle(RGBColor),
+    Dot(RGBColor),
+    Cross(RGBColor),
+    Square(RGBColor),
+}
+
+/// Draw a one-row legend centred in `area`.
+fn legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    items: &[(Mark, String)],
+    k: u32,
+) -> DrawResult<DB> {
+    let style = text_style(k, FS_LEGEND, INK);
+    let sym = 22 * k as i32;
+    let gap = 16 * k as i32;
+    let widths: Vec<i32> = items
+        .iter()
+        .map(|(_, t)| {
+            area.estimate_text_size(t, &style)
+                .map(|(w, _)| w as i32)
+                .unwrap_or(0)
+        })
+        .collect();
+    let total: i32 = widths.iter().map(|w| w + sym + 4 * k as i32).sum::<i32>()
+        + gap * (items.len() as i32 - 1).max(0);
+    let (w, h) = area.dim_in_pixel();
+    let mut x = ((w as i32 - total) / 2).max(4 * k as i32);
+    let cy = h as i32 / 2;
+    for ((mark, text), tw) in items.iter().zip(widths) {
+        let cx = x + sym / 2;
+        let half = sym / 2 - 2 * k as i32;
+        let s = 4 * k as i32;
+        match *mark {
+            Mark::Line(c, wd) => area.draw(&PathElement::new(
+                vec![(cx - half, cy), (cx + half, cy)],
+                c.stroke_width(wd * k),
+            ))?,
+            Mark::Dashed(c) => {
+                for i in 0..3 {
+                    let a = cx - half + i * (2 * half / 3) + k as i32;
+                    area.draw(&PathElement::new(
+                        vec![(a, cy), (a + half / 2, cy)],
+                        c.stroke_width(2 * k),
+                    ))?;
+                }
+            }
+            Mark::Triangle(c) => {
+                area.draw(&TriangleMarker::new((cx, cy), s + k as i32, c.filled()))?
+            }
+            Mark::Dot(c) => area.draw(&Circle::new((cx, cy), s, c.filled()))?,
+            Mark::Cross(c) => area.draw(&Cross::new((cx, cy), s, c.stroke_width(2 * k)))?,
+            Mark::Square(c) => area.draw(&Rectangle::new(
+                [(cx - s, cy - s), (cx + s, cy + s)],
+                c.filled(),
+            ))?,
+        }
+        area.draw(&Text::new(
+            text.clone(),
+            (x + sym + 4 * k as i32, cy),
+            style.pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+        x += sym + 4 * k as i32 + tw + gap;
+    }
+    Ok(())
+}
+
+fn marker_legend(with_calibration: Option<&str>) -> Vec<(Mark, String)> {
+    let mut v = vec![
+        (Mark::Line(BASELINE, 1), "stimulus".to_string()),
+        (Mark::Dashed(BASELINE), "baseline".to_string()),
+        (Mark::Triangle(ONSET), "onset".to_string()),
+        (Mark::Dot(PEAK), "negative peak".to_string()),
+        (Mark::Cross(PHASE_END), "end of negative phase".to_string()),
+    ];
+    if let Some(c) = with_calibration {
+        v.push((Mark::Line(INK, 2), format!("calibration {c}")));
+    }
+    v
+}
+
+/// Describe which responses a plot shows.
+fn shown_note(total: usize, shown: &[usize]) -> String {
+    if shown.len() == total {
+        format!("all {total} responses")
+    } else {
+        format!("{} of {total} responses, evenly spaced", shown.len())
+    }
+}
+
+fn train_label(t: &TrainOut) -> String {
+    let rate = t
+        .rate_hz
+        .map_or(String::new(), |r| format!(" · {} Hz", trim_num(r, 1)));
+    format!("Train {} · {}{}", t.index, role_words(&t.role), rate)
+}
+
+/// A role in words.
+pub fn role_words(role: &str) -> &'static str {
+    match role {
+        "baseline" => "baseline (rest)",
+        "post_exercise" => "after exercise",
+        "hfs" => "high-rate",
+        _ => "train",
+    }
+}
+
+/// A number with at most `d` decimals and no trailing zeros.
+pub fn trim_num(v: f64, d: usize) -> String {
+    let s = format!("{v:.d$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+// ---------------------------------------------------------------- waterfall
+
+struct Waterfall<'a> {
+    train: &'a TrainOut,
+    shown: Vec<(usize, &'a ResponseTrace)>,
+    total: usize,
+}
+
+impl Figure for Waterfall<'_> {
+    fn size(&self) -> (u32, u32) {
+        (760, 116 + 28 * self.shown.len().max(4) as u32)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, k: u32) -> DrawResult<DB> {
+        root.fill(&WHITE)?;
+        let (_, h) = root.dim_in_pixel();
+        let (main, foot) = root.split_vertically(h - 30 * k);
+        let traces: Vec<&ResponseTrace> = self.shown.iter().map(|(_, r)| *r).collect();
+        let (x0, x1) = time_range(&traces);
+        let (mut lo, mut hi) = (0.0f64, 0.0f64);
+        for r in &traces {
+            let (l, h) = response_extent(r);
+            lo = lo.min(l);
+            hi = hi.max(h);
+        }
+        let span = (hi - lo).max(1e-3);
+        let spacing = span * 1.04;
+        let n = traces.len().max(1);
+        let y1 = hi + 0.08 * span;
+        let y0 = -((n - 1) as f64) * spacing + lo - 0.06 * span;
+        let offsets: Vec<f64> = (0..n).map(|i| -(i as f64) * spacing).collect();
+        let labels: Vec<(f64, String)> = self
+            .shown
+            .iter()
+            .zip(&offsets)
+            .map(|((j, _), &o)| (o, (j + 1).to_string()))
+            .collect();
+        let mut chart = ChartBuilder::on(&main)
+            .margin_top(8 * k)
+            .margin_left(6 * k)
+            .margin_right(16 * k)
+            .caption(
+                format!(
+                    "{} — stacked responses ({})",
+                    train_label(self.train),
+                    shown_note(
+                        self.total,
+                        &self.shown.iter().map(|s| s.0).collect::<Vec<_>>()
+                    )
+                ),
+                title_style(k),
+            )
+            .x_label_area_size(48 * k)
+            .y_label_area_size(68 * k)
+            .build_cartesian_2d(x0..x1, y0..y1)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .max_light_lines(0)
+            .bold_line_style(GRID.stroke_width(k))
+            .axis_style(MUTED.stroke_width(k))
+            .x_labels(10)
+            .y_labels(0)
+            .x_label_formatter(&|v| trim_num(*v, 1))
+            .label_style(text_style(k, FS_TICK, INK))
+            .axis_desc_style(text_style(k, FS_DESC, INK))
+            .x_desc("time after stimulus (ms)")
+            .y_desc("response (main phase up)")
+            .set_all_tick_mark_size(4 * k)
+            .draw()?;
+        // Response numbers beside their lanes (the y axis has no scale).
+        for (o, l) in &labels {
+            let (px, py) = chart.backend_coord(&(x0, *o));
+            text_at(
+                &main,
+                l.clone(),
+                (px - 8 * k as i32, py),
+                text_style(k, FS_TICK, INK).pos(Pos::new(HPos::Right, VPos::Center)),
+            )?;
+        }
+        // Stimulus.
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(0.0, y0), (0.0, y1)],
+            BASELINE.stroke_width(k),
+        )))?;
+        let clamp_lo = lo - 0.03 * span;
+        let clamp_hi = hi + 0.03 * span;
+        for (r, &o) in traces.iter().zip(&offsets) {
+            let b = r.baseline_mv;
+            // Baseline (dashed), then the curve: the artifact is clipped to the lane.
+            chart.draw_series(DashedLineSeries::new(
+                vec![(x0, o), (x1, o)],
+                4 * k,
+                4 * k,
+                BASELINE.stroke_width(k),
+            ))?;
+            chart.draw_series(LineSeries::new(
+                drawn_points(r)
+                    .into_iter()
+                    .filter(|p| p.0 >= x0)
+                    .map(|(t, v)| (t, (v - b).clamp(clamp_lo, clamp_hi) + o)),
+                TRACE.stroke_width(k),
+            ))?;
+            let s = 4 * k;
+            chart.draw_series(std::iter::once(TriangleMarker::new(
+                (r.onset_ms, o),
+                s + k,
+                ONSET.filled(),
+            )))?;
+            chart.draw_series(std::iter::once(Circle::new(
+                (r.peak_ms, r.peak_mv - b + o),
+                s,
+                PEAK.filled(),
+            )))?;
+            chart.draw_series(std::iter::once(Cross::new(
+                (r.phase_end_ms, o),
+                s,
+                PHASE_END.stroke_width(2 * k),
+            )))?;
+        }
+        // Calibration bar in the first lane's quiet tail.
+        let cal = nice_below(0.5 * span);
+        let xc = x1 - 0.02 * (x1 - x0);
+        let top = hi;
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(xc, top), (xc, top - cal)],
+            INK.stroke_width(2 * k),
+        )))?;
+        chart.draw_series(std::iter::once(Text::new(
+            mv_label(cal),
+            (xc - 0.01 * (x1 - x0), top - cal / 2.0),
+            text_style(k, FS_TICK, INK).pos(Pos::new(HPos::Right, VPos::Center)),
+        )))?;
+        legend(&foot, &marker_legend(Some(&mv_label(cal))), k)
+    }
+}
+
+/// Stacked responses of one train with markers. `None` when the train has no
+/// measured response.
+pub fn waterfall(train: &TrainOut, traces: &TrainTraces) -> Option<Result<Plot, RenderError>> {
+    let total = traces.responses.len();
+    if total == 0 {
+        return None;
+    }
+    let shown: Vec<(usize, &ResponseTrace)> = pick_even(total, MAX_WATERFALL)
+        .into_iter()
+        .map(|i| (i, &traces.responses[i]))
+        .collect();
+    let fig = Waterfall {
+        train,
+        shown,
+        total,
+    };
+    let caption = format!(
+        "Train {}: stacked responses, first at the top, each drawn from its own baseline (main phase up).",
+        train.index
+    );
+    Some(render(
+        &format!("train{}_waterfall", train.index),
+        caption,
+        &fig,
+    ))
+}
+
+// ------------------------------------------------------------- superimposed
+
+struct Superimposed<'a> {
+    train: &'a TrainOut,
+    shown: Vec<(usize, &'a ResponseTrace)>,
+    total: usize,
+}
+
+/// Blend from `a` (t = 0) to `b` (t = 1).
+fn blend(a: RGBColor, b: RGBColor, t: f64) -> RGBColor {
+    let m = |x: u8, y: u8| (f64::from(x) + (f64::from(y) - f64::from(x)) * t).round() as u8;
+    RGBColor(m(a.0, b.0), m(a.1, b.1), m(a.2, b.2))
+}
+
+impl Figure for Superimposed<'_> {
+    fn size(&self) -> (u32, u32) {
+        (760, 380)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, k: u32) -> DrawResult<DB> {
+        root.fill(&WHITE)?;
+        let (_, h) = root.dim_in_pixel();
+        let (main, foot) = root.split_vertically(h - 30 * k);
+        let traces: Vec<&ResponseTrace> = self.shown.iter().map(|(_, r)| *r).collect();
+        let (x0, x1) = time_range(&traces);
+        let (mut lo, mut hi) = (0.0f64, 0.0f64);
+        for r in &traces {
+            let (l, h) = response_extent(r);
+            lo = lo.min(l);
+            hi = hi.max(h);
+        }
+        let span = (hi - lo).max(1e-3);
+        let (y0, y1) = (lo - 0.08 * span, hi + 0.08 * span);
+        let mut chart = ChartBuilder::on(&main)
+            .margin_top(8 * k)
+            .margin_left(6 * k)
+            .margin_right(16 * k)
+            .caption(
+                format!(
+                    "{} — superimposed ({})",
+                    train_label(self.train),
+                    shown_note(
+                        self.total,
+                        &self.shown.iter().map(|s| s.0).collect::<Vec<_>>()
+                    )
+                ),
+                title_style(k),
+            )
+            .x_label_area_size(48 * k)
+            .y_label_area_size(68 * k)
+            .build_cartesian_2d(x0..x1, y0..y1)?;
+        chart
+            .configure_mesh()
+            .max_light_lines(0)
+            .bold_line_style(GRID.stroke_width(k))
+            .axis_style(MUTED.stroke_width(k))
+            .x_labels(10)
+            .y_labels(8)
+            .x_label_formatter(&|v| trim_num(*v, 1))
+            .y_label_formatter(&|v| trim_num(*v, 2))
+            .label_style(text_style(k, FS_TICK, INK))
+            .axis_desc_style(text_style(k, FS_DESC, INK))
+            .x_desc("time after stimulus (ms)")
+            .y_desc("mV from baseline (main phase up)")
+            .set_all_tick_mark_size(4 * k)
+            .draw()?;
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(0.0, y0), (0.0, y1)],
+            BASELINE.stroke_width(k),
+        )))?;
+        chart.draw_series(DashedLineSeries::new(
+            vec![(x0, 0.0), (x1, 0.0)],
+            4 * k,
+            4 * k,
+            BASELINE.stroke_width(k),
+        ))?;
+        let (clo, chi) = (lo - 0.05 * span, hi + 0.05 * span);
+        let n = traces.len();
+        let later_from = RGBColor(0x4f, 0x86, 0xc6);
+        let later_to = RGBColor(0xb8, 0xcf, 0xea);
+        // Later responses first, so the first response is drawn on top.
+        for (i, r) in traces.iter().enumerate().skip(1).rev() {
+            let t = if n > 2 {
+                (i - 1) as f64 / (n - 2) as f64
+            } else {
+                0.0
+            };
+            let c = blend(later_from, later_to, t);
+            let b = r.baseline_mv;
+            chart.draw_series(LineSeries::new(
+                drawn_points(r)
+                    .into_iter()
+                    .filter(|p| p.0 >= x0)
+                    .map(|(t, v)| (t, (v - b).clamp(clo, chi))),
+                c.stroke_width(k),
+            ))?;
+        }
+        if let Some(r) = traces.first() {
+            let b = r.baseline_mv;
+            chart.draw_series(LineSeries::new(
+                drawn_points(r)
+                    .into_iter()
+                    .filter(|p| p.0 >= x0)
+                    .map(|(t, v)| (t, (v - b).clamp(clo, chi))),
+                TRACE.stroke_width(2 * k),
+            ))?;
+        }
+        // Peaks of every response: the decrement reads as a column of dots.
+        for r in &traces {
+            chart.draw_series(std::iter::once(Circle::new(
+                (r.peak_ms, r.peak_mv - r.baseline_mv),
+                3 * k,
+                PEAK.filled(),
+            )))?;
+        }
+        if let Some(r) = traces.first() {
+            chart.draw_series(std::iter::once(TriangleMarker::new(
+                (r.onset_ms, 0.0),
+                5 * k,
+                ONSET.filled(),
+            )))?;
+            chart.draw_series(std::iter::once(Cross::new(
+                (r.phase_end_ms, 0.0),
+                4 * k,
+                PHASE_END.stroke_width(2 * k),
+            )))?;
+        }
+        let mut items = vec![(Mark::Line(TRACE, 2), "response 1".to_string())];
+        if n > 1 {
+            items.push((
+                Mark::Line(later_from, 1),
+                "later responses (lighter = later)".to_string(),
+            ));
+        }
+        items.push((Mark::Dot(PEAK), "negative peaks".into()));
+        items.push((Mark::Triangle(ONSET), "onset (response 1)".into()));
+        items.push((Mark::Cross(PHASE_END), "end of negative phase".into()));
+        legend(&foot, &items, k)
+    }
+}
+
+/// All responses of one train on a common baseline. `None` when the train has
+/// no measured response.
+pub fn superimposed(train: &TrainOut, traces: &TrainTraces) -> Option<Result<Plot, RenderError>> {
+    let total = traces.responses.len();
+    if total == 0 {
+        return None;
+    }
+    let shown: Vec<(usize, &ResponseTrace)> = pick_even(total, MAX_SUPERIMPOSED)
+        .into_iter()
+        .map(|i| (i, &traces.responses[i]))
+        .collect();
+    let fig = Superimposed {
+        train,
+        shown,
+        total,
+    };
+    let caption = format!(
+        "Train {}: responses superimposed on a common baseline; the first is drawn dark.",
+        train.index
+    );
+    Some(render(
+        &format!("train{}_superimposed", train.index),
+        caption,
+        &fig,
+    ))
+}
+
+// ------------------------------------------------------------------- trends
+
+struct Trends<'a> {
+    low: Vec<&'a TrainOut>,
+    high: Vec<&'a TrainOut>,
+    criteria: &'a Criteria,
+}
+
+/// Points `(x, y)` of a line.
+type Series = Vec<(f64, f64)>;
+/// A criterion line: level, label, colour.
+type RefLine = (f64, String, RGBColor);
+
+fn rel_series(t: &TrainOut) -> (Series, Series) {
+    let amp = t
+        .responses
+        .iter()
+        .filter_map(|r| r.amplitude_rel_pct.map(|v| (r.index as f64, v)))
+        .collect();
+    let area = t
+        .responses
+        .iter()
+        .filter_map(|r| r.area_rel_pct.map(|v| (r.index as f64, v)))
+        .collect();
+    (amp, area)
+}
+
+/// One trend panel: `refs` are (level %, label, colour) reference lines.
+fn trend_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    trains: &[&TrainOut],
+    refs: &[RefLine],
+    k: u32,
+) -> DrawResult<DB> {
+    let n_max = trains
+        .iter()
+        .map(|t| t.responses.len())
+        .max()
+        .unwrap_or(1)
+        .max(2);
+    let mut vmin: f64 = refs.iter().map(|r| r.0).fold(100.0, f64::min);
+    let mut vmax: f64 = refs.iter().map(|r| r.0).fold(100.0, f64::max);
+    for t in trains {
+        let (a, b) = rel_series(t);
+        for (_, v) in a.iter().chain(&b) {
+            vmin = vmin.min(*v);
+            vmax = vmax.max(*v);
+        }
+    }
+    let pad = ((vmax - vmin) * 0.08).max(2.0);
+    let (y0, y1) = (vmin - pad, vmax + pad);
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(8 * k)
+        .margin_left(6 * k)
+        .margin_right(REF_MARGIN * k)
+        .caption(title, title_style(k))
+        .x_label_area_size(48 * k)
+        .y_label_area_size(68 * k)
+        .build_cartesian_2d(0.5..(n_max as f64 + 0.5), y0..y1)?;
+    let xl = n_max.min(12);
+    chart
+        .configure_mesh()
+        .max_light_lines(0)
+        .bold_line_style(GRID.stroke_width(k))
+        .axis_style(MUTED.stroke_width(k))
+        .x_labels(xl)
+        .y_labels(8)
+        .x_label_formatter(&|v| {
+            if (v - v.round()).abs() < 1e-6 && *v >= 1.0 {
+                format!("{}", v.round() as i64)
+            } else {
+                String::new()
+            }
+        })
+        .y_label_formatter(&|v| format!("{} %", trim_num(*v, 0)))
+        .label_style(text_style(k, FS_TICK, INK))
+        .axis_desc_style(text_style(k, FS_DESC, INK))
+        .x_desc("response number")
+        .y_desc("% of the train's first response")
+        .set_all_tick_mark_size(4 * k)
+        .draw()?;
+    reference_lines(&mut chart, area, refs, (0.5, n_max as f64 + 0.5), k)?;
+    for t in trains {
+        let c = train_colour(t.index);
+        let (amp, area_pts) = rel_series(t);
+        chart.draw_series(DashedLineSeries::new(
+            area_pts.clone(),
+            5 * k,
+            3 * k,
+            c.stroke_width(k),
+        ))?;
+        chart.draw_series(
+            area_pts
+                .iter()
+                .map(|&p| Rectangle::new([(p.0, p.1), (p.0, p.1)], c.stroke_width(k))),
+        )?;
+        chart.draw_series(LineSeries::new(amp.clone(), c.stroke_width(2 * k)))?;
+        let dot = if n_max > 40 { 2 * k } else { 3 * k };
+        chart.draw_series(amp.iter().map(|&p| Circle::new(p, dot, c.filled())))?;
+    }
+    Ok(())
+}
+
+impl Figure for Trends<'_> {
+    fn size(&self) -> (u32, u32) {
+        let panels = u32::from(!self.low.is_empty()) + u32::from(!self.high.is_empty());
+        (760, 40 + 340 * panels.max(1))
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, k: u32) -> DrawResult<DB> {
+        root.fill(&WHITE)?;
+        let (_, h) = root.dim_in_pixel();
+        let (main, foot) = root.split_vertically(h - 40 * k);
+        let c = self.criteria;
+        let mut panels: Vec<(String, Vec<&TrainOut>, Vec<RefLine>)> = Vec::new();
+        if !self.low.is_empty() {
+            panels.push((
+                "Low-rate trains: amplitude and area".into(),
+                self.low.clone(),
+                vec![
+                    (
+                        100.0 - c.decrement.equivocal_pct,
+                        format!("−{} % equivocal", trim_num(c.decrement.equivocal_pct, 1)),
+                        CRITERION_SOFT,
+                    ),
+                    (
+                        100.0 - c.decrement.abnormal_pct,
+                        format!("−{} % abnormal", trim_num(c.decrement.abnormal_pct, 1)),
+                        CRITERION,
+                    ),
+                ],
+            ));
+        }
+        if !self.high.is_empty() {
+            panels.push((
+                "High-rate trains: amplitude and area".into(),
+                self.high.clone(),
+                vec![
+                    (
+                        100.0 + c.increment.normal_max_pct,
+                        format!(
+                            "+{} % normal limit",
+                            trim_num(c.increment.normal_max_pct, 1)
+                        ),
+                        CRITERION_SOFT,
+                    ),
+                    (
+                        100.0 + c.increment.lems_pct,
+                        format!("+{} % LEMS level", trim_num(c.increment.lems_pct, 1)),
+                        CRITERION,
+                    ),
+                ],
+            ));
+        }
+        let areas = main.split_evenly((panels.len().max(1), 1));
+        for ((title, trains, refs), area) in panels.iter().zip(&areas) {
+            trend_panel(area, title, trains, refs, k)?;
+        }
+        let mut items: Vec<(Mark, String)> = self
+            .low
+            .iter()
+            .chain(&self.high)
+            .map(|t| {
+                (
+                    Mark::Square(train_colour(t.index)),
+                    format!("train {} ({})", t.index, role_words(&t.role)),
+                )
+            })
+            .collect();
+        items.push((Mark::Line(MUTED, 2), "amplitude".into()));
+        items.push((Mark::Dashed(MUTED), "area".into()));
+        legend(&foot, &items, k)
+    }
+}
+
+/// Amplitude and area of each response as % of its train's first, for every
+/// train with at least two responses. `None` when there is no such train.
+pub fn trends(a: &Analysis, criteria: &Criteria) -> Option<Result<Plot, RenderError>> {
+    let usable = |t: &&TrainOut| t.responses.len() >= 2;
+    let low: Vec<&TrainOut> = a
+        .trains
+        .iter()
+        .filter(usable)
+        .filter(|t| t.role != "hfs")
+        .collect();
+    let high: Vec<&TrainOut> = a
+        .trains
+        .iter()
+        .filter(usable)
+        .filter(|t| t.role == "hfs")
+        .collect();
+    if low.is_empty() && high.is_empty() {
+        return None;
+    }
+    let fig = Trends {
+        low,
+        high,
+        criteria,
+    };
+    let caption = "Amplitude (solid) and area (dashed) of each response as % of the first response of its train, with the decrement and increment criteria.".to_string();
+    Some(render("trends", caption, &fig))
+}
+
+// ------------------------------------------------------------ post-exercise
+
+/// One bar group of the post-exercise comparison.
+struct Group {
+    label: String,
+    colour: RGBColor,
+    first_amp_pct: Option<f64>,
+    first_area_pct: Option<f64>,
+    decrement: Option<f64>,
+}
+
+struct PostExercise<'a> {
+    groups: Vec<Group>,
+    criteria: &'a Criteria,
+}
+
+/// The solid and the light bar of a group, when there is a value.
+type BarPair = (Option<f64>, Option<f64>);
+
+/// What one bar panel shows.
+struct BarPanel<'a> {
+    title: &'a str,
+    y_desc: &'a str,
+    /// The solid and the light bar of a group.
+    values: fn(&Group) -> BarPair,
+    /// Decimals of the value labels.
+    decimals: usize,
+    refs: Vec<RefLine>,
+}
+
+/// Bars in one panel: each group has up to two bars (solid, light).
+fn bar_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    panel: &BarPanel<'_>,
+    groups: &[Group],
+    k: u32,
+) -> DrawResult<DB> {
+    let BarPanel {
+        title,
+        y_desc,
+        values,
+        decimals,
+        ref refs,
+    } = *panel;
+    let n = groups.len().max(1);
+    let mut vmax: f64 = refs.iter().map(|r| r.0).fold(0.0, f64::max);
+    for g in groups {
+        let (a, b) = values(g);
+        vmax = vmax.max(a.unwrap_or(0.0)).max(b.unwrap_or(0.0));
+    }
+    let mut vmin: f64 = 0.0;
+    for g in groups {
+        let (a, b) = values(g);
+        vmin = vmin.min(a.unwrap_or(0.0)).min(b.unwrap_or(0.0));
+    }
+    let y1 = vmax * 1.12 + 1.0;
+    let y0 = if vmin < 0.0 { vmin * 1.15 - 1.0 } else { 0.0 };
+    let labels: Vec<String> = groups.iter().map(|g| g.label.clone()).collect();
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(8 * k)
+        .margin_left(6 * k)
+        .margin_right(REF_MARGIN * k)
+        .caption(title, title_style(k))
+        .x_label_area_size(48 * k)
+        .y_label_area_size(68 * k)
+        .build_cartesian_2d(-0.6..(n as f64 - 0.4), y0..y1)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .max_light_lines(0)
+        .bold_line_style(GRID.stroke_width(k))
+        .axis_style(MUTED.stroke_width(k))
+        .x_labels(0)
+        .y_labels(7)
+        .y_label_formatter(&|v| format!("{} %", trim_num(*v, 0)))
+        .label_style(text_style(k, FS_TICK, INK))
+        .axis_desc_style(text_style(k, FS_DESC, INK))
+        .y_desc(y_desc)
+        .set_all_tick_mark_size(4 * k)
+        .draw()?;
+    // Group names under the axis (the x axis is categorical).
+    for (i, l) in labels.iter().enumerate() {
+        let (px, py) = chart.backend_coord(&(i as f64, y0));
+        text_at(
+            area,
+            l.clone(),
+            (px, py + 8 * k as i32),
+            text_style(k, FS_TICK, INK).pos(Pos::new(HPos::Center, VPos::Top)),
+        )?;
+    }
+    for (i, g) in groups.iter().enumerate() {
+        let x = i as f64;
+        let (a, b) = values(g);
+        let light = blend(g.colour, WHITE, 0.55);
+        if let Some(v) = a {
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(x - 0.34, 0.0), (x - 0.01, v)],
+                g.colour.filled(),
+            )))?;
+            chart.draw_series(std::iter::once(Text::new(
+                format!("{v:.decimals$}"),
+                (x - 0.175, v),
+                text_style(k, FS_NOTE, INK).pos(Pos::new(HPos::Center, VPos::Bottom)),
+            )))?;
+        }
+        if let Some(v) = b {
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(x + 0.01, 0.0), (x + 0.34, v)],
+                light.filled(),
+            )))?;
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(x + 0.01, 0.0), (x + 0.34, v)],
+                g.colour.stroke_width(k),
+            )))?;
+            chart.draw_series(std::iter::once(Text::new(
+                format!("{v:.decimals$}"),
+                (x + 0.175, v),
+                text_style(k, FS_NOTE, INK).pos(Pos::new(HPos::Center, VPos::Bottom)),
+            )))?;
+        }
+        if a.is_none() && b.is_none() {
+            chart.draw_series(std::iter::once(Text::new(
+                "n/a".to_string(),
+                (x, y0 + 0.04 * (y1 - y0)),
+                text_style(k, FS_NOTE, MUTED).pos(Pos::new(HPos::Center, VPos::Bottom)),
+            )))?;
+        }
+    }
+    reference_lines(&mut chart, area, refs, (-0.6, n as f64 - 0.4), k)
+}
+
+impl Figure for PostExercise<'_> {
+    fn size(&self) -> (u32, u32) {
+        (760, 420)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, k: u32) -> DrawResult<DB> {
+        root.fill(&WHITE)?;
+        let (w, h) = root.dim_in_pixel();
+        let (main, foot) = root.split_vertically(h - 34 * k);
+        // Without any decrement (single responses) the right panel would be empty.
+        let any_decrement = self.groups.iter().any(|g| g.decrement.is_some());
+        let split = if any_decrement {
+            w * 11 / 20
+        } else {
+            w * 7 / 10
+        };
+        let (left, right) = main.split_horizontally(split);
+        let c = self.criteria;
+        let first = BarPanel {
+            title: "First response vs rest",
+            y_desc: "% of the reference rest train",
+            values: |g| (g.first_amp_pct, g.first_area_pct),
+            decimals: 0,
+            refs: vec![
+                (100.0, "rest".into(), MUTED),
+                (
+                    100.0 + c.increment.normal_max_pct,
+                    format!(
+                        "+{} % normal limit",
+                        trim_num(c.increment.normal_max_pct, 1)
+                    ),
+                    CRITERION_SOFT,
+                ),
+                (
+                    100.0 + c.increment.lems_pct,
+                    format!("+{} % LEMS level", trim_num(c.increment.lems_pct, 1)),
+                    CRITERION,
+                ),
+            ],
+        };
+        bar_panel(&left, &first, &self.groups, k)?;
+        let decrement = BarPanel {
+            title: "Decrement per train",
+            y_desc: "decrement (larger of 4th/5th), %",
+            values: |g| (g.decrement, None),
+            decimals: 1,
+            refs: vec![(
+                c.decrement.abnormal_pct,
+                format!("{} % abnormal", trim_num(c.decrement.abnormal_pct, 1)),
+                CRITERION,
+            )],
+        };
+        if any_decrement {
+            bar_panel(&right, &decrement, &self.groups, k)?;
+        }
+        legend(
+            &foot,
+            &[
+                (Mark::Square(MUTED), "amplitude".into()),
+                (Mark::Square(blend(MUTED, WHITE, 0.55)), "area".into()),
+            ],
+            k,
+        )
+    }
+}
+
+/// The reference baseline train of a rendered analysis: the last baseline
+/// train before the first post-exercise train, else the first baseline train
+/// (the rule of `analysis::reference_baseline`).
+pub fn reference_train(a: &Analysis) -> Option<&TrainOut> {
+    let first_post = a
+        .trains
+        .iter()
+        .position(|t| t.role == "post_exercise")
+        .unwrap_or(a.trains.len());
+    let ok = |t: &&TrainOut| t.role == "baseline" && !t.responses.is_empty();
+    a.trains[..first_post]
+        .iter()
+        .rev()
+        .find(ok)
+        .or_else(|| a.trains.iter().find(ok))
+}
+
+/// Larger of the 4th and 5th decrement.
+fn decrement_of(t: &TrainOut) -> Option<f64> {
+    match (t.decrement_pct, t.decrement_5th_pct) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Rest against after-exercise trains. `None` without a post-exercise train
+/// and a reference rest train.
+pub fn post_exercise(a: &Analysis, criteria: &Criteria) -> Option<Result<Plot, RenderError>> {
+    let reference = reference_train(a)?;
+    if !a.trains.iter().any(|t| t.role == "post_exercise") {
+        return None;
+    }
+    let ref_amp = reference.responses.first().map(|r| r.amplitude_mv)?;
+    let ref_area = reference.responses.first().map(|r| r.area_mv_ms)?;
+    let pct = |v: f64, r: f64| (r > 0.0).then(|| v / r * 100.0);
+    let groups: Vec<Group> = a
+        .trains
+        .iter()
+        .filter(|t| t.role != "hfs" && !t.responses.is_empty())
+        .map(|t| {
+            let when = match (t.role.as_str(), t.delay_after_exercise_s) {
+                ("post_exercise", Some(d)) => format!("+{} s", trim_num(d, 0)),
+                ("post_exercise", None) => "after".into(),
+                _ => "rest".into(),
+            };
+            Group {
+                label: format!("T{} {when}", t.index),
+                colour: train_colour(t.index),
+                first_amp_pct: t
+                    .responses
+                    .first()
+                    .and_then(|r| pct(r.amplitude_mv, ref_amp)),
+                first_area_pct: t
+                    .responses
+                    .first()
+                    .and_then(|r| pct(r.area_mv_ms, ref_area)),
+                decrement: decrement_of(t),
+            }
+        })
+        .collect();
+    let fig = PostExercise { groups, criteria };
+    let caption = format!(
+        "Left: first response of each low-rate train as % of the first response of the reference rest train (train {}), amplitude and area. Right: each train's decrement. Dashed lines: criteria.",
+        reference.index
+    );
+    Some(render("post_exercise", caption, &fig))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn even_picks_keep_ends() {
+        assert_eq!(pick_even(5, 20), vec![0, 1, 2, 3, 4]);
+        let p = pick_even(200, 20);
+        assert_eq!(p.len(), 20);
+        assert_eq!(p[0], 0);
+        assert_eq!(p[19], 199);
+        assert!(p.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn calibration_values_are_round() {
+        assert_eq!(nice_below(4.3), 2.0);
+        assert_eq!(nice_below(7.0), 5.0);
+        assert_eq!(nice_below(0.3), 0.2);
+        assert_eq!(mv_label(0.05), "50 µV");
+        assert_eq!(trim_num(3.0, 1), "3");
+        assert_eq!(trim_num(2.25, 1), "2.2");
+    }
+}

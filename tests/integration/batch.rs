@@ -1,0 +1,267 @@
+//! `rns batch`: a folder with a broken file, the summary and response tables,
+//! identical outputs whatever `--jobs` is, the output-folder rules, and inputs
+//! left untouched.
+
+use super::report::{assert_well_formed, tree};
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn rns() -> Command {
+    Command::cargo_bin("rns").unwrap()
+}
+
+fn samples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
+}
+
+/// A data folder: three samples (with their sidecars and companions), one in a
+/// subfolder, a broken WAV, a file of another kind and a hidden file.
+fn data_folder(root: &Path) -> PathBuf {
+    let data = root.join("data");
+    std::fs::create_dir_all(data.join("session 2")).unwrap();
+    for (name, to) in [
+        ("mg_session.wav", "mg_session.wav"),
+        (
+            "hfs_pseudofacilitation.wav",
+            "session 2/hfs_pseudofacilitation.wav",
+        ),
+        ("mg_sweeps.csv", "mg_sweeps.csv"),
+    ] {
+        for suffix in ["", ".rns.toml", ".expected.json", ".truth.json"] {
+            let from = samples_dir().join(format!("{name}{suffix}"));
+            if from.is_file() {
+                std::fs::copy(&from, data.join(format!("{to}{suffix}"))).unwrap();
+            }
+        }
+    }
+    std::fs::write(
+        data.join("session 2/broken.wav"),
+        b"RIFF\x10\x00\x00\x00WAVEjunk",
+    )
+    .unwrap();
+    std::fs::write(data.join("notes.md"), b"# not a recording").unwrap();
+    std::fs::write(data.join(".hidden.wav"), b"not read").unwrap();
+    data
+}
+
+fn run_batch(data: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    rns()
+        .arg("batch")
+        .arg(data)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header = r.headers().unwrap().iter().map(str::to_string).collect();
+    let rows = r
+        .records()
+        .map(|x| x.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn batch_lists_the_broken_file_and_analyses_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_folder(dir.path());
+    let before = tree(&data);
+    let out = dir.path().join("out");
+    let o = run_batch(&data, &out, &["--jobs", "2"]);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("broken.wav"), "{err}");
+    assert_eq!(tree(&data), before, "inputs modified");
+
+    let (header, rows) = read_csv(&out.join("summary.csv"));
+    assert_eq!(header, rns_analyzer::batch::SUMMARY_HEADER);
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let paths: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(
+        paths,
+        vec![
+            "mg_session.wav",
+            "mg_sweeps.csv",
+            "session 2/broken.wav",
+            "session 2/hfs_pseudofacilitation.wav"
+        ]
+    );
+    let by = |p: &str| rows.iter().find(|r| r[0] == p).unwrap();
+    let broken = by("session 2/broken.wav");
+    assert_eq!(broken[col("status")], "error");
+    assert_eq!(broken[col("exit_code")], "3");
+    assert!(!broken[col("error")].is_empty());
+    assert!(
+        !broken[col("error")].contains("session 2/broken.wav"),
+        "path is its own column"
+    );
+    assert_eq!(broken[col("pattern")], "");
+    for (p, pattern) in [
+        ("mg_session.wav", "mg_like"),
+        ("mg_sweeps.csv", "mg_like"),
+        ("session 2/hfs_pseudofacilitation.wav", "normal"),
+    ] {
+        let r = by(p);
+        assert_eq!(r[col("status")], "ok", "{p}");
+        assert_eq!(r[col("exit_code")], "0");
+        assert_eq!(r[col("pattern")], pattern, "{p}");
+        assert_eq!(r[col("sha256")].len(), 64);
+        // Each JSON is the analysis of that file.
+        let json: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(out.join("json").join(format!("{p}.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(json["classification"]["pattern"], pattern);
+        assert_eq!(
+            r[col("trains")],
+            json["trains"].as_array().unwrap().len().to_string()
+        );
+    }
+    let mg = by("mg_session.wav");
+    assert_eq!(mg[col("repair")], "true");
+    assert_eq!(mg[col("exhaustion")], "true");
+    assert!(mg[col("notes")].contains("mains_hum_removed"));
+    let hfs = by("session 2/hfs_pseudofacilitation.wav");
+    assert!(!hfs[col("max_hfs_increment_pct")].is_empty());
+    assert!(!out.join("json/session 2/broken.wav.json").exists());
+
+    // responses.csv: the analyze CSV columns, one row per response.
+    let (rheader, rrows) = read_csv(&out.join("responses.csv"));
+    assert_eq!(rheader, rns_analyzer::output::csv::HEADER);
+    let total: usize = [
+        "mg_session.wav",
+        "mg_sweeps.csv",
+        "session 2/hfs_pseudofacilitation.wav",
+    ]
+    .iter()
+    .map(|p| by(p)[col("responses")].parse::<usize>().unwrap())
+    .sum();
+    assert_eq!(rrows.len(), total);
+    assert!(rrows.iter().all(|r| r[0] != "session 2/broken.wav"));
+    assert!(rrows
+        .iter()
+        .any(|r| r[0] == "session 2/hfs_pseudofacilitation.wav"));
+    // No report without --report.
+    assert!(!out.join("reports").exists());
+}
+
+#[test]
+fn batch_output_is_identical_whatever_jobs_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_folder(dir.path());
+    let one = dir.path().join("one");
+    let two = dir.path().join("two");
+    let o1 = run_batch(&data, &one, &["--jobs", "1", "--report"]);
+    let o2 = run_batch(&data, &two, &["--jobs", "2", "--report"]);
+    assert_eq!(o1.status.code(), Some(3));
+    assert_eq!(o2.status.code(), Some(3));
+    assert_eq!(o1.stdout, o2.stdout.replace_path("two", "one"));
+    let (t1, t2) = (tree(&one), tree(&two));
+    assert_eq!(t1.keys().collect::<Vec<_>>(), t2.keys().collect::<Vec<_>>());
+    for (k, v) in &t1 {
+        assert!(v == &t2[k], "{k} differs between --jobs 1 and --jobs 2");
+    }
+    // Reports for the recordings that were analysed, none for the broken one.
+    for p in [
+        "mg_session.wav",
+        "session 2/hfs_pseudofacilitation.wav",
+        "mg_sweeps.csv",
+    ] {
+        let html = String::from_utf8(t1[&format!("reports/{p}.html")].clone()).unwrap();
+        assert_well_formed(&html);
+        assert!(t1.contains_key(&format!("reports/{p}/trends.svg")), "{p}");
+        assert!(
+            t1.contains_key(&format!("reports/{p}/train1_waterfall.png")),
+            "{p}"
+        );
+    }
+    assert!(!t1.keys().any(|k| k.contains("broken.wav.html")));
+    assert!(
+        !t1.keys().any(|k| k.ends_with(".tmp")),
+        "temporary files left"
+    );
+}
+
+/// Replace one output-folder name by another in captured output.
+trait ReplacePath {
+    fn replace_path(&self, from: &str, to: &str) -> Vec<u8>;
+}
+
+impl ReplacePath for Vec<u8> {
+    fn replace_path(&self, from: &str, to: &str) -> Vec<u8> {
+        String::from_utf8_lossy(self)
+            .replace(&format!("/{from}/"), &format!("/{to}/"))
+            .into_bytes()
+    }
+}
+
+#[test]
+fn batch_refuses_an_existing_output_folder_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::copy(
+        samples_dir().join("normal_trigger.csv"),
+        data.join("normal_trigger.csv"),
+    )
+    .unwrap();
+    std::fs::copy(
+        samples_dir().join("normal_trigger.csv.rns.toml"),
+        data.join("normal_trigger.csv.rns.toml"),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("summary.csv"), b"old").unwrap();
+    let o = run_batch(&data, &out, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("--force"));
+    assert_eq!(std::fs::read(out.join("summary.csv")).unwrap(), b"old");
+
+    let o = run_batch(&data, &out, &["--force"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(summary.contains("normal_trigger.csv,ok,0,"));
+
+    // The output folder inside the input folder is not read back in.
+    let inner = data.join("results");
+    let o = run_batch(&data, &inner, &[]);
+    assert_eq!(o.status.code(), Some(0));
+    let o = run_batch(&data, &inner, &["--force"]);
+    assert_eq!(o.status.code(), Some(0));
+    let (_, rows) = read_csv(&inner.join("summary.csv"));
+    assert_eq!(rows.len(), 1);
+}
+
+#[test]
+fn batch_of_a_missing_or_empty_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = run_batch(&dir.path().join("nope"), &out, &[]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(!out.exists(), "no output folder for a missing input folder");
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let o = run_batch(&empty, &out, &[]);
+    assert_eq!(o.status.code(), Some(4));
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 1, "header only");
+    let o = run_batch(&empty, &dir.path().join("out2"), &["--jobs", "0"]);
+    assert_eq!(o.status.code(), Some(2), "--jobs 0 is a usage error");
+}

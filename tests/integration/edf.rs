@@ -1,0 +1,509 @@
+//! EDF, EDF+ and BDF input, against files written by independent writers.
+//!
+//! The fixtures in `tests/fixtures/edf/` come from `scripts/make-edf-fixtures.py`:
+//! pyedflib (EDFlib) wrote the EDF+C session, the plain EDF with two rates, the
+//! BDF and the UTF-8 file; the script's own packer wrote the EDF+D. Each has a
+//! `<file>.meta.json` from an independent reader (pyedflib, or edfio for the
+//! EDF+D that EDFlib refuses), which `rns inspect` must agree with. The session
+//! has a WAV twin holding the same samples; both must give the same analysis.
+
+use assert_cmd::Command;
+use rns_analyzer::io::{read_recording, ReadOptions};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/edf")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    dir().join(name)
+}
+
+fn meta(name: &str) -> Value {
+    let text = std::fs::read_to_string(fixture(&format!("{name}.meta.json"))).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn rns() -> Command {
+    Command::cargo_bin("rns").unwrap()
+}
+
+/// Run `rns` and parse its JSON output; panics with stderr on failure.
+fn json(args: &[&str], file: &Path) -> Value {
+    let out = rns().args(args).arg(file).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?} {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn inspect(file: &Path) -> Value {
+    json(&["inspect", "--format", "json"], file)
+}
+
+fn analyze(file: &Path) -> Value {
+    json(&["analyze", "--format", "json"], file)
+}
+
+/// The fixtures that are recordings (not the hostile ones), by name.
+fn readable_fixtures() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| (n.ends_with(".edf") || n.ends_with(".bdf")) && !n.starts_with("hostile_"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+/// Annotations as sortable (onset in µs, text, duration in µs) triples.
+fn annotation_set(v: &Value) -> Vec<(i64, String, Option<i64>)> {
+    let mut out: Vec<(i64, String, Option<i64>)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                (f(&a["onset_s"]) * 1e6).round() as i64,
+                a["text"].as_str().unwrap().trim().to_string(),
+                a["duration_s"].as_f64().map(|d| (d * 1e6).round() as i64),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn trains(a: &Value) -> &Vec<Value> {
+    a["trains"].as_array().unwrap()
+}
+
+fn stimulus_times(a: &Value) -> Vec<f64> {
+    trains(a)
+        .iter()
+        .flat_map(|t| t["responses"].as_array().unwrap().iter())
+        .map(|r| f(&r["stimulus_s"]))
+        .collect()
+}
+
+#[test]
+fn inspect_agrees_with_the_independent_readers() {
+    let names = readable_fixtures();
+    assert!(names.len() >= 6, "{names:?}");
+    for name in names {
+        let m = meta(&name);
+        let v = inspect(&fixture(&name));
+        assert_eq!(v["format"], m["expect"]["format"], "{name}");
+        let got = v["channels"].as_array().unwrap();
+        let want = m["channels"].as_array().unwrap();
+        assert_eq!(got.len(), want.len(), "{name}: channel count");
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            // EDFlib cannot read UTF-8 labels: the script patched them in after reading.
+            let label = m["label_patches"][i.to_string()]
+                .as_str()
+                .unwrap_or_else(|| w["label"].as_str().unwrap());
+            assert_eq!(g["index"], i, "{name}");
+            assert_eq!(g["label"], label, "{name}: label {i}");
+            assert_eq!(
+                f(&g["sample_rate_hz"]),
+                f(&w["sample_rate_hz"]),
+                "{name}: rate {i}"
+            );
+            assert_eq!(g["samples"], w["samples"], "{name}: samples {i}");
+            assert_eq!(g["unit"], w["physical_dimension"], "{name}: unit {i}");
+        }
+        assert_eq!(
+            annotation_set(&v["annotations"]),
+            annotation_set(&m["annotations"]),
+            "{name}: annotations"
+        );
+    }
+}
+
+#[test]
+fn decoded_samples_agree_with_the_independent_reader() {
+    // The first 32 physical values of each decoded channel, as pyedflib/edfio read them.
+    for name in readable_fixtures() {
+        let m = meta(&name);
+        let rec = read_recording(&fixture(&name), &ReadOptions::default()).unwrap();
+        for (i, head) in m["samples_head"].as_array().unwrap().iter().enumerate() {
+            let ch = &rec.channels[i];
+            if !ch.is_loaded() || name == "status.bdf" && ch.label == "Status" {
+                // Another rate, or BioSemi's status word (kept as its low 16 bits).
+                continue;
+            }
+            let to_mv = match ch.unit.as_str() {
+                "uV" => 1e-3,
+                _ => 1.0,
+            };
+            let w = &m["channels"][i];
+            let step = (f(&w["physical_max"]) - f(&w["physical_min"]))
+                / (f(&w["digital_max"]) - f(&w["digital_min"]));
+            for (j, want) in head.as_array().unwrap().iter().enumerate() {
+                let want = f(want) * to_mv;
+                let got = f64::from(ch.samples[j]);
+                assert!(
+                    (got - want).abs() <= 1e-3 * step * to_mv + 1e-6 * want.abs(),
+                    "{name} channel {i} sample {j}: {got} vs {want}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn physical_values_round_trip_within_one_digital_step() {
+    // two_rates.edf: pyedflib wrote 1000 sin(2π·37 t) + 200 sin(2π·3 t) µV at 5 kHz.
+    let m = meta("two_rates.edf");
+    let step_mv = f(&m["expect"]["digital_step"]["EMG APB"]) * 1e-3;
+    let rec = read_recording(&fixture("two_rates.edf"), &ReadOptions::default()).unwrap();
+    let x = &rec.channels[0].samples;
+    assert_eq!(x.len(), 10_000);
+    let mut worst: f64 = 0.0;
+    for (i, &v) in x.iter().enumerate() {
+        let t = i as f64 / 5000.0;
+        let want = (1000.0 * (2.0 * std::f64::consts::PI * 37.0 * t).sin()
+            + 200.0 * (2.0 * std::f64::consts::PI * 3.0 * t).sin())
+            * 1e-3;
+        worst = worst.max((f64::from(v) - want).abs());
+    }
+    // f32 adds ~1e-7 mV at 1.2 mV.
+    assert!(
+        worst <= step_mv + 2e-7,
+        "worst {worst} mV, step {step_mv} mV"
+    );
+    // The 500 Hz force channel keeps its metadata but is not decoded.
+    let force = &rec.channels[1];
+    assert_eq!((force.len, force.sample_rate_hz), (1000, Some(500.0)));
+    assert!(force.samples.is_empty());
+}
+
+#[test]
+fn wav_twin_holds_the_same_samples_within_one_step() {
+    let edf = read_recording(&fixture("session.edf"), &ReadOptions::default()).unwrap();
+    let wav = read_recording(
+        &fixture("session.wav"),
+        &ReadOptions {
+            full_scale_mv: f(&meta("session.edf")["expect"]["twin_full_scale_mv"]),
+            ..ReadOptions::default()
+        },
+    )
+    .unwrap();
+    let (a, b) = (&edf.channels[0].samples, &wav.channels[0].samples);
+    assert_eq!(a.len(), b.len());
+    assert_eq!(edf.sample_rate.hz(), wav.sample_rate.hz());
+    // Both grids are 1 µV; pyedflib truncates where the WAV encoder rounds.
+    let worst = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| f64::from((x - y).abs()))
+        .fold(0.0, f64::max);
+    assert!(worst <= 1e-3 + 1e-6, "largest difference {worst} mV");
+}
+
+#[test]
+fn session_edf_gives_the_same_analysis_as_its_wav_twin() {
+    // The WAV's sidecar (session.wav.rns.toml) gives its full scale.
+    let wav = analyze(&fixture("session.wav"));
+    let m = meta("session.edf");
+    for name in ["session.edf", "session_stim.edf"] {
+        let edf = analyze(&fixture(name));
+        assert_eq!(
+            edf["classification"]["pattern"], wav["classification"]["pattern"],
+            "{name}"
+        );
+        assert_eq!(edf["classification"]["pattern"], "mg_like");
+        assert_eq!(trains(&edf).len(), trains(&wav).len(), "{name}");
+        for (k, (te, tw)) in trains(&edf).iter().zip(trains(&wav)).enumerate() {
+            assert_eq!(te["role"], tw["role"], "{name} train {k}");
+            assert_eq!(te["role"], m["expect"]["roles"][k], "{name} train {k}");
+            // Roles come from the annotations in the EDF, from the contraction in the WAV.
+            assert_eq!(te["role_source"], "annotation", "{name} train {k}");
+            assert_eq!(tw["role_source"], "voluntary_activity");
+            let (re, rw) = (
+                te["responses"].as_array().unwrap(),
+                tw["responses"].as_array().unwrap(),
+            );
+            assert_eq!(re.len(), rw.len(), "{name} train {k}");
+            for (a, b) in re.iter().zip(rw) {
+                let (x, y) = (f(&a["amplitude_mv"]), f(&b["amplitude_mv"]));
+                assert!(((x - y) / y).abs() <= 0.005, "{name} train {k}: {x} vs {y}");
+            }
+            for key in ["decrement_pct", "decrement_5th_pct", "area_decrement_pct"] {
+                if let (Some(x), Some(y)) = (te[key].as_f64(), tw[key].as_f64()) {
+                    assert!((x - y).abs() <= 0.3, "{name} train {k} {key}: {x} vs {y}");
+                }
+            }
+        }
+        let s = &edf["session"];
+        assert_eq!(s["exercise_source"], "annotation");
+        assert_eq!(
+            (f(&s["exercise_start_s"]), f(&s["exercise_end_s"])),
+            (3.0, 8.0)
+        );
+        assert_eq!(s["repair"], wav["session"]["repair"]);
+        assert_eq!(trains(&edf)[1]["delay_after_exercise_s"], 1.0);
+    }
+}
+
+#[test]
+fn stimuli_come_from_stimulus_annotations() {
+    let m = meta("session_stim.edf");
+    let a = analyze(&fixture("session_stim.edf"));
+    assert_eq!(a["source"]["stimulus_source"], "annotations");
+    let want: Vec<f64> = m["expect"]["stimuli_s"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(f)
+        .collect();
+    let got = stimulus_times(&a);
+    assert_eq!(got.len(), want.len());
+    // Half a sample at 10 kHz, plus EDFlib's 0.1 ms resolution of onsets.
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() <= 0.5e-4 + 1e-4, "{g} vs {w}");
+    }
+    let i = inspect(&fixture("session_stim.edf"));
+    assert_eq!(i["analyzer_would_use"]["stimulus_source"], "annotations");
+    assert_eq!(i["analyzer_would_use"]["known_stimuli"], want.len());
+    // Without stimulus annotations, the artifacts give them.
+    let i = inspect(&fixture("session.edf"));
+    assert_eq!(i["analyzer_would_use"]["stimulus_source"], "artifact_slope");
+}
+
+#[test]
+fn edf_plus_d_gaps_and_sub_second_starts_are_honoured() {
+    let m = meta("gaps.edf");
+    let i = inspect(&fixture("gaps.edf"));
+    let segs: Vec<(f64, f64)> = i["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (f(&s["start_s"]), f(&s["duration_s"])))
+        .collect();
+    let want: Vec<(f64, f64)> = m["expect"]["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (f(&s["start_s"]), f(&s["duration_s"])))
+        .collect();
+    assert_eq!(segs.len(), want.len());
+    for (g, w) in segs.iter().zip(&want) {
+        assert!(
+            (g.0 - w.0).abs() < 1e-9 && (g.1 - w.1).abs() < 1e-9,
+            "{g:?} vs {w:?}"
+        );
+    }
+    let a = analyze(&fixture("gaps.edf"));
+    assert_eq!(a["source"]["stimulus_source"], "annotations");
+    assert_eq!(trains(&a).len(), 3);
+    let got = stimulus_times(&a);
+    let want: Vec<f64> = m["expect"]["stimuli_s"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(f)
+        .collect();
+    // Every annotated stimulus across the gaps, at its annotated time (within
+    // half a sample at 5 kHz); the one annotated in a gap is not used.
+    assert_eq!(got.len(), want.len(), "{got:?}");
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() <= 1e-4 + 1e-9, "{g} vs {w}");
+    }
+    let gap = f(&m["expect"]["stimulus_in_gap_s"]);
+    assert!(got.iter().all(|g| (g - gap).abs() > 0.1));
+}
+
+#[test]
+fn bdf_status_channel_is_the_trigger() {
+    let i = inspect(&fixture("status.bdf"));
+    assert_eq!(i["format"], "bdf");
+    assert_eq!(i["channels"][1]["kind"], "trigger");
+    assert_eq!(i["analyzer_would_use"]["trigger_channel"], 1);
+    assert_eq!(
+        i["analyzer_would_use"]["stimulus_source"],
+        "trigger_channel"
+    );
+    let a = analyze(&fixture("status.bdf"));
+    assert_eq!(a["source"]["stimulus_source"], "trigger_channel");
+    assert_eq!(a["source"]["channel_label"], "EXG1");
+    let want: Vec<f64> = meta("status.bdf")["expect"]["stimuli_s"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(f)
+        .collect();
+    let got = stimulus_times(&a);
+    assert_eq!(got.len(), want.len(), "{got:?}");
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() <= 1.0 / 4096.0, "{g} vs {w}");
+    }
+}
+
+#[test]
+fn channel_by_label() {
+    let session = fixture("session.edf");
+    for sel in ["EMG ADM", "emg adm", "ADM", "0"] {
+        let a = json(&["analyze", "--format", "json", "--channel", sel], &session);
+        assert_eq!(a["source"]["channel"], 0, "{sel}");
+        assert_eq!(a["source"]["channel_label"], "EMG ADM", "{sel}");
+    }
+    let out = rns()
+        .args(["analyze", "--channel", "EMG APB"])
+        .arg(&session)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("channel \"EMG APB\" does not exist (the file has 1 channel(s))"),
+        "{err}"
+    );
+    let out = rns()
+        .args(["inspect", "--channel", "EMG APB"])
+        .arg(&session)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // UTF-8 label, by part of it.
+    let i = json(
+        &["inspect", "--format", "json", "--channel", "abductor µ"],
+        &fixture("utf8.edf"),
+    );
+    assert_eq!(i["analyzer_would_use"]["channel_label"], "EMG Abductor µ");
+    // The sidecar takes a label too.
+    let tmp = tempfile::tempdir().unwrap();
+    let side = tmp.path().join("p.rns.toml");
+    std::fs::write(&side, "channel = \"EMG ADM\"\n").unwrap();
+    let a = json(
+        &[
+            "analyze",
+            "--format",
+            "json",
+            "--protocol",
+            side.to_str().unwrap(),
+        ],
+        &session,
+    );
+    assert_eq!(a["source"]["channel_label"], "EMG ADM");
+}
+
+#[test]
+fn sidecar_roles_win_over_annotations() {
+    let tmp = tempfile::tempdir().unwrap();
+    let side = tmp.path().join("p.rns.toml");
+    std::fs::write(
+        &side,
+        "[[trains]]\nrole = \"baseline\"\n[[trains]]\nrole = \"baseline\"\n",
+    )
+    .unwrap();
+    let a = json(
+        &[
+            "analyze",
+            "--format",
+            "json",
+            "--protocol",
+            side.to_str().unwrap(),
+        ],
+        &fixture("session.edf"),
+    );
+    let t = trains(&a);
+    assert_eq!(
+        (&t[0]["role_source"], &t[1]["role_source"]),
+        (&"protocol".into(), &"protocol".into())
+    );
+    assert_eq!(t[1]["role"], "baseline");
+    // The third train, which the sidecar does not name, keeps its annotation role.
+    assert_eq!(
+        (&t[2]["role"], &t[2]["role_source"]),
+        (&"post_exercise".into(), &"annotation".into())
+    );
+}
+
+#[test]
+fn hostile_files_exit_3_with_one_line() {
+    let mut seen = 0;
+    for e in std::fs::read_dir(dir()).unwrap().filter_map(|e| e.ok()) {
+        let name = e.file_name().to_string_lossy().to_string();
+        if !(name.starts_with("hostile_") && name.ends_with(".edf")) {
+            continue;
+        }
+        seen += 1;
+        let m = meta(&name);
+        let expected = m["expected_error"].as_str().unwrap();
+        for cmd in ["analyze", "inspect"] {
+            let out = rns().arg(cmd).arg(fixture(&name)).output().unwrap();
+            assert_eq!(out.status.code(), Some(3), "{cmd} {name}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(err.trim_end().lines().count(), 1, "{cmd} {name}: {err}");
+            assert!(err.contains(expected), "{cmd} {name}: {err}");
+            assert!(err.contains(&name), "{cmd} {name}: {err}");
+            assert!(out.stdout.is_empty());
+        }
+    }
+    assert!(seen >= 5);
+}
+
+#[test]
+fn inspect_reads_every_format_and_several_files() {
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let out = rns()
+        .args(["inspect", "--format", "json"])
+        .arg(samples.join("normal_trigger.csv"))
+        .arg(samples.join("mg_sweeps.csv"))
+        .arg(samples.join("mg_session.wav"))
+        .arg(fixture("hostile_ns.edf"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = v.as_array().unwrap();
+    assert_eq!(v.len(), 4);
+    assert_eq!(v[0]["format"], "csv_continuous");
+    assert_eq!(v[0]["channels"][1]["kind"], "trigger");
+    assert_eq!(v[0]["analyzer_would_use"]["trigger_channel"], 1);
+    assert_eq!(
+        v[0]["analyzer_would_use"]["stimulus_source"],
+        "trigger_channel"
+    );
+    assert_eq!(v[1]["format"], "csv_sweeps");
+    assert_eq!(v[1]["analyzer_would_use"]["stimulus_source"], "sweeps");
+    assert_eq!(v[1]["analyzer_would_use"]["known_stimuli"], 10);
+    assert_eq!(v[2]["format"], "wav");
+    assert_eq!(v[2]["channels"][0]["label"], "ch0");
+    assert_eq!(v[2]["channels"][0]["sample_rate_hz"], 5000.0);
+    assert_eq!(v[2]["channels"][0]["samples"], 500_000);
+    assert_eq!(v[2]["annotations"], Value::Array(vec![]));
+    assert_eq!(
+        v[2]["analyzer_would_use"]["stimulus_source"],
+        "artifact_slope"
+    );
+    assert_eq!(v[3]["error"]["exit_code"], 3);
+    assert!(v[3]["path"].as_str().unwrap().ends_with("hostile_ns.edf"));
+    // Text output names the channels and annotations.
+    let out = rns()
+        .arg("inspect")
+        .arg(fixture("utf8.edf"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "edf_plus",
+        "EMG Abductor µ",
+        "Übung",
+        "Ruhe – Pause",
+        "analyzer would use",
+    ] {
+        assert!(text.contains(want), "{want}: {text}");
+    }
+}

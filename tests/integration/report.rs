@@ -1,0 +1,408 @@
+//! `rns report`: the files it writes, well-formed self-contained HTML with one
+//! table per train, determinism, the output-folder rules, the response traces
+//! behind the plots, and a rendering check in headless Chromium.
+
+use assert_cmd::Command;
+use quick_xml::events::Event;
+use quick_xml::reader::Reader;
+use rns_analyzer::analysis::{analyze, analyze_with_traces};
+use rns_analyzer::config::{Overrides, Settings};
+use rns_analyzer::criteria::Criteria;
+use rns_analyzer::io::read_recording;
+use rns_analyzer::protocol::Protocol;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+fn rns() -> Command {
+    Command::cargo_bin("rns").unwrap()
+}
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(name)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    rns_analyzer::report::sha256_bytes(bytes)
+}
+
+/// Every file under `dir`, relative path → bytes.
+pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Parse the document as XML: every element closed in order, attributes and
+/// text well-formed, nothing left open at the end. Returns the element count.
+pub fn assert_well_formed(doc: &str) -> usize {
+    let mut r = Reader::from_str(doc);
+    r.config_mut().check_end_names = true;
+    let mut stack: Vec<String> = Vec::new();
+    let mut elements = 0;
+    loop {
+        match r.read_event() {
+            Ok(Event::Start(e)) => {
+                for a in e.attributes() {
+                    let a = a.unwrap_or_else(|err| panic!("bad attribute: {err}"));
+                    a.unescape_value().expect("attribute value unescapes");
+                }
+                stack.push(String::from_utf8_lossy(e.name().as_ref()).into_owned());
+                elements += 1;
+            }
+            Ok(Event::Empty(e)) => {
+                for a in e.attributes() {
+                    let a = a.unwrap_or_else(|err| panic!("bad attribute: {err}"));
+                    a.unescape_value().expect("attribute value unescapes");
+                }
+                elements += 1;
+            }
+            Ok(Event::End(e)) => {
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                assert_eq!(
+                    stack.pop().as_deref(),
+                    Some(name.as_str()),
+                    "mismatched </{name}>"
+                );
+            }
+            Ok(Event::Text(t)) => {
+                t.unescape().unwrap_or_else(|err| {
+                    panic!("bad text near byte {}: {err}", r.buffer_position())
+                });
+            }
+            Ok(Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("not well-formed at byte {}: {e}", r.buffer_position()),
+        }
+    }
+    assert!(stack.is_empty(), "unclosed elements: {stack:?}");
+    elements
+}
+
+fn run_report(files: &[PathBuf], out: &Path, extra: &[&str]) -> std::process::Output {
+    rns()
+        .arg("report")
+        .args(files)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn report_writes_html_plots_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let input = sample("mg_session.wav");
+    let before = std::fs::read(&input).unwrap();
+    let o = run_report(std::slice::from_ref(&input), &out, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read(&input).unwrap(), before, "input modified");
+
+    // JSON: the same as `rns analyze --format json`.
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(out.join("mg_session.json")).unwrap()).unwrap();
+    let analyzed = rns()
+        .args(["analyze", "--format", "json"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(
+        json,
+        serde_json::from_slice::<Value>(&analyzed.stdout).unwrap()
+    );
+    let trains = json["trains"].as_array().unwrap();
+    assert_eq!(trains.len(), 3);
+
+    // Plots as SVG and PNG.
+    let mut names = vec!["trends".to_string(), "post_exercise".to_string()];
+    for i in 1..=3 {
+        names.push(format!("train{i}_waterfall"));
+        names.push(format!("train{i}_superimposed"));
+    }
+    for n in &names {
+        let svg = std::fs::read_to_string(out.join("mg_session").join(format!("{n}.svg"))).unwrap();
+        assert!(svg.starts_with("<svg"), "{n}.svg");
+        assert_well_formed(&svg);
+        let png = std::fs::read(out.join("mg_session").join(format!("{n}.png"))).unwrap();
+        let decoder = png::Decoder::new(std::io::Cursor::new(png));
+        let reader = decoder.read_info().expect("PNG decodes");
+        assert!(reader.info().width >= 1000, "{n}.png is drawn at 2×");
+    }
+
+    // HTML: well-formed, self-contained, one table per train with every response.
+    let html = std::fs::read_to_string(out.join("mg_session.html")).unwrap();
+    assert!(assert_well_formed(&html) > 100);
+    assert!(html.contains(&sha256_hex(&before)), "input checksum shown");
+    assert!(
+        html.contains(env!("CARGO_PKG_VERSION")),
+        "tool version shown"
+    );
+    assert!(html.contains("Patterns, not diagnoses"));
+    assert!(html.contains("MG-like"));
+    for bad in ["src=", "href=", "url(", "@import", "<script", "<link"] {
+        assert!(!html.contains(bad), "external resource or script: {bad}");
+    }
+    for t in trains {
+        let i = t["index"].as_u64().unwrap();
+        let start = html
+            .find(&format!("id=\"responses-train-{i}\""))
+            .unwrap_or_else(|| panic!("table of train {i}"));
+        let table = &html[start..start + html[start..].find("</table>").unwrap()];
+        let rows = table.matches("<tr>").count() - 1;
+        assert_eq!(
+            rows,
+            t["responses"].as_array().unwrap().len(),
+            "rows of train {i}"
+        );
+        let first_amp = t["responses"][0]["amplitude_mv"].as_f64().unwrap();
+        assert!(
+            table.contains(&format!("{first_amp:.3}")),
+            "amplitude in table {i}"
+        );
+        assert!(html.contains(&format!("id=\"fig-train{i}_waterfall\"")));
+        assert!(html.contains(&format!("id=\"fig-train{i}_superimposed\"")));
+    }
+    // Quality flags in words, criteria with sources.
+    assert!(html.contains("Mains hum was found and subtracted"));
+    assert!(html.contains("[A1][N1][N4]"));
+    // The plots are inline.
+    assert_eq!(html.matches("<svg").count(), names.len());
+}
+
+#[test]
+fn report_is_byte_for_byte_reproducible() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [sample("hfs_lems.wav"), sample("lems_brief_exercise.csv")];
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    assert!(run_report(&files, &a, &[]).status.success());
+    assert!(run_report(&files, &b, &[]).status.success());
+    let (ta, tb) = (tree(&a), tree(&b));
+    assert!(ta.contains_key("hfs_lems.html"));
+    // Single-response trains: no trend, but the post-exercise comparison.
+    assert!(ta.contains_key("lems_brief_exercise/post_exercise.png"));
+    assert!(!ta.contains_key("lems_brief_exercise/trends.png"));
+    assert_eq!(ta.keys().collect::<Vec<_>>(), tb.keys().collect::<Vec<_>>());
+    for (k, v) in &ta {
+        assert!(v == &tb[k], "{k} differs between runs");
+    }
+}
+
+#[test]
+fn existing_output_folder_needs_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("normal_trigger.html"), b"old").unwrap();
+    let files = [sample("normal_trigger.csv")];
+    let o = run_report(&files, &out, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(
+        std::fs::read(out.join("normal_trigger.html")).unwrap(),
+        b"old"
+    );
+
+    let o = run_report(&files, &out, &["--force"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(out.join("normal_trigger.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    // An existing empty folder is fine without --force.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    assert!(run_report(&files, &empty, &[]).status.success());
+}
+
+#[test]
+fn a_broken_file_does_not_stop_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.wav");
+    std::fs::write(&broken, b"RIFF\x10\x00\x00\x00WAVEjunk").unwrap();
+    let out = dir.path().join("out");
+    let o = run_report(&[broken, sample("normal_trigger.csv")], &out, &[]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("broken.wav"), "{err}");
+    assert!(out.join("normal_trigger.html").is_file());
+    assert!(!out.join("broken.html").exists());
+}
+
+/// Read and analyse a sample the way the CLI does (its sidecar applies).
+fn load(name: &str) -> (rns_analyzer::recording::Recording, Settings) {
+    let path = sample(name);
+    let side = Protocol::sidecar_path(&path);
+    let protocol = side.is_file().then(|| Protocol::load(&side).unwrap());
+    let settings = Settings::merge(
+        &Overrides::default(),
+        protocol.as_ref(),
+        Criteria::default(),
+    )
+    .unwrap();
+    let rec = read_recording(&path, &settings.read).unwrap();
+    (rec, settings)
+}
+
+#[test]
+fn traces_match_the_analysis() {
+    for name in [
+        "mg_session.wav",
+        "hfs_pseudofacilitation.wav",
+        "mg_sweeps.csv",
+    ] {
+        let (rec, settings) = load(name);
+        let plain = analyze(&rec, &settings.analysis).unwrap();
+        let (with, traces) = analyze_with_traces(&rec, &settings.analysis).unwrap();
+        assert_eq!(plain, with, "{name}: same analysis either way");
+        assert_eq!(traces.len(), with.trains.len(), "{name}");
+        for (t, tr) in with.trains.iter().zip(&traces) {
+            assert_eq!(t.index, tr.index);
+            assert_eq!(
+                t.responses.len(),
+                tr.responses.len(),
+                "{name} train {}",
+                t.index
+            );
+            for (r, x) in t.responses.iter().zip(&tr.responses) {
+                assert!(!x.points.is_empty() && x.points.len() <= 1000);
+                assert!(x.points.windows(2).all(|w| w[0].0 < w[1].0), "time order");
+                // Markers are where the figures say.
+                assert!((x.onset_ms - r.latency_ms).abs() < 1e-3, "{name}: onset");
+                assert!((x.peak_ms - r.peak_latency_ms).abs() < 1e-3, "{name}: peak");
+                assert!((x.peak_mv - x.baseline_mv - r.amplitude_mv).abs() < 1e-3);
+                assert!(
+                    (x.phase_end_ms - x.onset_ms - r.duration_ms).abs() < 2e-3,
+                    "{name}: duration"
+                );
+                // The main phase is drawn up: the peak is above the baseline.
+                assert!(x.peak_mv > x.baseline_mv);
+                let at_peak = x
+                    .points
+                    .iter()
+                    .min_by(|a, b| (a.0 - x.peak_ms).abs().total_cmp(&(b.0 - x.peak_ms).abs()))
+                    .unwrap();
+                assert!(
+                    at_peak.1 - x.baseline_mv > 0.8 * r.amplitude_mv,
+                    "{name}: waveform"
+                );
+            }
+        }
+    }
+}
+
+/// The chromium binary, if one is installed.
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    for dir in std::env::split_paths(&path) {
+        for name in ["chromium", "chromium-browser", "google-chrome"] {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// Render the report in headless Chromium and check the page is not blank:
+/// enough non-white pixels, and dark ones (text).
+#[test]
+fn report_renders_in_headless_chromium() {
+    let Some(chrome) = chromium() else {
+        // Straight to the stderr handle: the harness captures only print macros,
+        // so the line shows in every `cargo test` run.
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: chromium not found (install Debian's `chromium`; .ci/run does)"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = run_report(&[sample("mg_session.wav")], &out, &[]);
+    assert!(o.status.success());
+    let html = out.join("mg_session.html").canonicalize().unwrap();
+    let shot = dir.path().join("shot.png");
+    let profile = dir.path().join("profile");
+    let mut child = std::process::Command::new(&chrome)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg("--window-size=1200,1600")
+        .arg(format!("file://{}", html.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromium starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium did not finish within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let bytes = std::fs::read(&shot).expect("chromium wrote a screenshot");
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    assert!(channels >= 3, "colour screenshot");
+    let px = &buf[..info.buffer_size()];
+    let n = px.len() / channels;
+    let (mut non_white, mut dark) = (0usize, 0usize);
+    for p in px.chunks(channels) {
+        let (r, g, b) = (u32::from(p[0]), u32::from(p[1]), u32::from(p[2]));
+        if r < 245 || g < 245 || b < 245 {
+            non_white += 1;
+        }
+        if r + g + b < 3 * 90 {
+            dark += 1;
+        }
+    }
+    let non_white_pct = non_white as f64 / n as f64 * 100.0;
+    let dark_pct = dark as f64 / n as f64 * 100.0;
+    assert!(
+        non_white_pct > 2.0,
+        "page looks blank: {non_white_pct:.2} % non-white"
+    );
+    assert!(dark_pct > 0.2, "no text-like dark pixels: {dark_pct:.3} %");
+}
