@@ -346,11 +346,15 @@ pub fn classify(
         f.push(finding(
             "abnormal_decrement",
             format!(
-                "decrement {dec:.1} % in train {} (area {}) exceeds {:.0} %; train {} is {}",
+                "decrement {dec:.1} % in train {} (area {}) exceeds {:.0} %; {} is {}",
                 wi + 1,
                 area_dec.map_or("n/a".into(), |a| format!("{a:.1} %")),
                 c.decrement.abnormal_pct,
-                shape_train + 1,
+                if shape_train == wi {
+                    "the train".to_string()
+                } else {
+                    format!("the rest train ({})", shape_train + 1)
+                },
                 shape.replace('_', "-")
             ),
             Some(wi + 1),
