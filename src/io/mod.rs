@@ -20,6 +20,7 @@
 pub mod atomic;
 pub mod csv;
 pub mod edf;
+pub mod edf_write;
 pub mod wav;
 
 use crate::error::{Error, Result};

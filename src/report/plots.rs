@@ -1266,3 +1266,137 @@ mod tests {
         assert_eq!(trim_num(2.25, 1), "2.2");
     }
 }
+
+/// One point of a simulator parameter sweep: the value and the noiseless
+/// figures at it (3 Hz decrement, post-exercise and high-rate increment, %).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SweepPoint {
+    /// Parameter value.
+    pub value: f64,
+    /// 3 Hz decrement, 1st vs 4th, %.
+    pub decrement_pct: f64,
+    /// Post-exercise increment, %.
+    pub post_exercise_increment_pct: f64,
+    /// High-rate increment, %.
+    pub hfs_increment_pct: f64,
+}
+
+/// Which figure of a sweep point a series draws.
+type SweepField = fn(&SweepPoint) -> f64;
+
+struct Sweep<'a> {
+    param: &'a str,
+    points: &'a [SweepPoint],
+    criteria: &'a Criteria,
+}
+
+impl Figure for Sweep<'_> {
+    fn size(&self) -> (u32, u32) {
+        (760, 420)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, k: u32) -> DrawResult<DB> {
+        root.fill(&WHITE)?;
+        let (_, h) = root.dim_in_pixel();
+        let (main, foot) = root.split_vertically(h - 40 * k);
+        let xs = self.points.iter().map(|p| p.value);
+        let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+        let (x0, x1) = if x1 > x0 {
+            (x0, x1)
+        } else {
+            (x0 - 0.5, x0 + 0.5)
+        };
+        let c = self.criteria;
+        let refs: Vec<RefLine> = vec![
+            (
+                c.decrement.abnormal_pct,
+                format!("{} % abnormal decr.", trim_num(c.decrement.abnormal_pct, 1)),
+                CRITERION_SOFT,
+            ),
+            (
+                c.increment.lems_pct,
+                format!("{} % LEMS-level incr.", trim_num(c.increment.lems_pct, 1)),
+                CRITERION,
+            ),
+        ];
+        let vals = self.points.iter().flat_map(|p| {
+            [
+                p.decrement_pct,
+                p.post_exercise_increment_pct,
+                p.hfs_increment_pct,
+            ]
+        });
+        let (vmin, vmax) = vals
+            .chain(refs.iter().map(|r| r.0))
+            .fold((0.0f64, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
+        let pad = ((vmax - vmin) * 0.08).max(2.0);
+        let title = format!("Decrement and increment against {}", self.param);
+        let mut chart = ChartBuilder::on(&main)
+            .margin_top(8 * k)
+            .margin_left(6 * k)
+            .margin_right(REF_MARGIN * k)
+            .caption(title.as_str(), title_style(k))
+            .x_label_area_size(48 * k)
+            .y_label_area_size(68 * k)
+            .build_cartesian_2d(x0..x1, (vmin - pad)..(vmax + pad))?;
+        let param = self.param.to_string();
+        chart
+            .configure_mesh()
+            .max_light_lines(0)
+            .bold_line_style(GRID.stroke_width(k))
+            .axis_style(MUTED.stroke_width(k))
+            .x_labels(8)
+            .y_labels(8)
+            .x_label_formatter(&|v| trim_num(*v, 2))
+            .y_label_formatter(&|v| format!("{} %", trim_num(*v, 0)))
+            .label_style(text_style(k, FS_TICK, INK))
+            .axis_desc_style(text_style(k, FS_DESC, INK))
+            .x_desc(param.as_str())
+            .y_desc("% (noiseless truth)")
+            .set_all_tick_mark_size(4 * k)
+            .draw()?;
+        reference_lines(&mut chart, &main, &refs, (x0, x1), k)?;
+        let series: [(RGBColor, SweepField); 3] = [
+            (TRAIN_COLOURS[0], |p| p.decrement_pct),
+            (TRAIN_COLOURS[1], |p| p.post_exercise_increment_pct),
+            (TRAIN_COLOURS[2], |p| p.hfs_increment_pct),
+        ];
+        for (colour, get) in series {
+            let pts: Vec<(f64, f64)> = self.points.iter().map(|p| (p.value, get(p))).collect();
+            chart.draw_series(LineSeries::new(pts.clone(), colour.stroke_width(2 * k)))?;
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3 * k, colour.filled())))?;
+        }
+        let items = vec![
+            (
+                Mark::Line(TRAIN_COLOURS[0], 2),
+                "3 Hz decrement".to_string(),
+            ),
+            (
+                Mark::Line(TRAIN_COLOURS[1], 2),
+                "post-exercise increment".to_string(),
+            ),
+            (
+                Mark::Line(TRAIN_COLOURS[2], 2),
+                "50 Hz increment".to_string(),
+            ),
+        ];
+        legend(&foot, &items, k)
+    }
+}
+
+/// The curve a teacher would show: decrement and increments against a swept
+/// simulator parameter.
+pub fn sweep(param: &str, points: &[SweepPoint], criteria: &Criteria) -> Result<Plot, RenderError> {
+    let fig = Sweep {
+        param,
+        points,
+        criteria,
+    };
+    render(
+        "sweep",
+        format!("Decrement and increment against {param} (simulated, noiseless)"),
+        &fig,
+    )
+}

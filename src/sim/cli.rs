@@ -1,7 +1,7 @@
 //! `rns simulate`: arguments, output files, and parameter sweeps.
 //!
 //! ```text
-//! rns simulate --preset mg-mild --protocol exhaustion --out rec.wav [--format wav|csv] [--seed N]
+//! rns simulate --preset mg-mild --protocol exhaustion --out rec.wav [--format wav|wav16|csv|edf] [--seed N]
 //! rns simulate --preset lems --sweep release=1.0:0.5:0.05
 //! ```
 //!
@@ -15,7 +15,9 @@ use super::{simulate, Junction, Muscle, Preset, Protocol, ProtocolKind, Recordin
 use crate::error::{Error, Result};
 use crate::io::atomic::write_atomic;
 use crate::io::csv::encode_continuous_csv;
+use crate::io::edf_write::encode_edf_plus;
 use crate::io::wav::{encode_wav, WavSampleFormat};
+use crate::recording::Annotation;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -28,6 +30,9 @@ pub enum SimFormat {
     Wav16,
     /// Continuous CSV (`time_s,emg_mV`).
     Csv,
+    /// EDF+ with annotations: a `stim` per stimulus, `exercise` with its
+    /// duration, and `baseline` / `post exercise` / `hfs` at each train.
+    Edf,
 }
 
 /// Arguments of `rns simulate`.
@@ -109,6 +114,9 @@ pub struct SimulateArgs {
     /// release, block, temperature, inhibitor, dap. Prints a table.
     #[arg(long, value_name = "NAME=A:B:STEP")]
     pub sweep: Option<String>,
+    /// With --sweep: also draw the curve, as SVG (`.svg`) or PNG (`.png`).
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
 }
 
 fn usage(msg: impl Into<String>) -> Error {
@@ -228,7 +236,10 @@ impl SimulateArgs {
 pub fn run(args: &SimulateArgs) -> Result<String> {
     let (spec, preset) = args.spec()?;
     if let Some(sweep) = &args.sweep {
-        return run_sweep(&spec, sweep);
+        return run_sweep(&spec, sweep, args.plot.as_deref());
+    }
+    if args.plot.is_some() {
+        return Err(usage("--plot goes with --sweep"));
     }
     let out = args
         .out
@@ -277,6 +288,10 @@ fn write_recording(
             encode_continuous_csv(true, rate, &[("emg_mV", &sim.samples)]),
             1.0,
         ),
+        SimFormat::Edf => (
+            encode_edf_plus(&sim.samples, rate, "EMG", &annotations(spec, &truth))?,
+            1.0,
+        ),
     };
     let mut side = format!(
         "# Simulated by rns simulate: preset {}, protocol {}, seed {}.\nmuscle = \"{}\"\ntemperature_c = {:.1}\n",
@@ -286,7 +301,7 @@ fn write_recording(
         spec.muscle.name,
         spec.junction.temperature_c.clamp(10.0, 45.0)
     );
-    if args.format != SimFormat::Csv {
+    if matches!(args.format, SimFormat::Wav | SimFormat::Wav16) {
         let _ = writeln!(side, "full_scale_mv = {full_scale}");
     }
     let mut truth_json = serde_json::to_string_pretty(&truth)
@@ -304,6 +319,39 @@ fn write_recording(
         suffixed(out, ".truth.json").display(),
         suffixed(out, ".rns.toml").display()
     ))
+}
+
+/// The annotations an EDF+ recording of the simulation carries.
+fn annotations(spec: &SimSpec, truth: &super::SimTruth) -> Vec<Annotation> {
+    let mut out = Vec::new();
+    for &(a, b) in &truth.exercise_s {
+        out.push(Annotation {
+            onset_s: a,
+            duration_s: Some(b - a),
+            text: "exercise".into(),
+        });
+    }
+    for st in spec.protocol.trains() {
+        let text = match st.role {
+            "post_exercise" => "post exercise",
+            "hfs" => "hfs",
+            _ => "baseline",
+        };
+        out.push(Annotation {
+            onset_s: st.start_s,
+            duration_s: None,
+            text: text.into(),
+        });
+    }
+    for &t in &truth.stimuli_s {
+        out.push(Annotation {
+            onset_s: t,
+            duration_s: None,
+            text: "stim".into(),
+        });
+    }
+    out.sort_by(|x, y| x.onset_s.total_cmp(&y.onset_s));
+    out
 }
 
 fn suffixed(p: &Path, suffix: &str) -> PathBuf {
@@ -419,8 +467,17 @@ pub fn sweep_rows(spec: &SimSpec, name: &str, values: &[f64]) -> Vec<SweepRow> {
         .collect()
 }
 
-fn run_sweep(spec: &SimSpec, sweep: &str) -> Result<String> {
+fn run_sweep(spec: &SimSpec, sweep: &str, plot: Option<&Path>) -> Result<String> {
     let (name, values) = parse_sweep(sweep)?;
+    let ext = plot.map(|p| {
+        p.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default()
+    });
+    if ext.as_deref().is_some_and(|e| e != "svg" && e != "png") {
+        return Err(usage("--plot must end in .svg or .png"));
+    }
     let rows = sweep_rows(spec, &name, &values);
     let mut s = String::new();
     let _ = writeln!(
@@ -443,6 +500,27 @@ fn run_sweep(spec: &SimSpec, sweep: &str) -> Result<String> {
             r.post_exercise_increment_pct,
             r.hfs_increment_pct
         );
+    }
+    if let (Some(path), Some(ext)) = (plot, ext) {
+        let points: Vec<crate::report::plots::SweepPoint> = rows
+            .iter()
+            .map(|r| crate::report::plots::SweepPoint {
+                value: r.value,
+                decrement_pct: r.decrement_pct,
+                post_exercise_increment_pct: r.post_exercise_increment_pct,
+                hfs_increment_pct: r.hfs_increment_pct,
+            })
+            .collect();
+        let fig =
+            crate::report::plots::sweep(&name, &points, &crate::criteria::Criteria::default())
+                .map_err(|e| usage(e.to_string()))?;
+        let bytes = if ext == "svg" {
+            fig.svg.into_bytes()
+        } else {
+            fig.png
+        };
+        write_atomic(path, &bytes)?;
+        let _ = writeln!(s, "# plot written to {}", path.display());
     }
     Ok(s)
 }

@@ -178,6 +178,23 @@ fn simulate_command_writes_recording_truth_and_sidecar_deterministically() {
         .unwrap()
         .starts_with("time_s,emg_mV"));
     run("d.wav", &["--format", "wav16"]);
+    // EDF+: stimuli and roles come from its annotations, and the pattern holds.
+    let e = run("e.edf", &["--format", "edf"]);
+    let out = Command::cargo_bin("rns")
+        .unwrap()
+        .args(["analyze", "--format", "json"])
+        .arg(&e)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["source"]["stimulus_source"], "annotations");
+    assert_eq!(v["trains"][0]["role_source"], "annotation");
+    assert_eq!(v["classification"]["pattern"], "mg_like");
 }
 
 #[test]
@@ -195,6 +212,17 @@ fn sweep_prints_the_teaching_curve() {
         .map(|l| l.split_whitespace().map(|x| x.parse().unwrap()).collect())
         .collect();
     assert_eq!(rows.len(), 4, "{text}");
+    // With --plot the curve is drawn too (SVG here).
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("curve.svg");
+    Command::cargo_bin("rns")
+        .unwrap()
+        .args(["simulate", "--sweep", "release=1.0:0.6:0.2", "--plot"])
+        .arg(&svg)
+        .assert()
+        .success();
+    let doc = std::fs::read_to_string(&svg).unwrap();
+    assert!(doc.contains("<svg") && doc.contains("release"));
     // Decrement grows as receptors are lost.
     assert!(
         rows[3][2] > rows[1][2] && rows[1][2] >= rows[0][2] - 1.0,
