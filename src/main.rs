@@ -115,41 +115,12 @@ struct AnalyzeArgs {
     /// Write the output to this file (atomically) instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
-    /// EMG channel: index (from 0) or label, e.g. "EMG ADM" (default: 0; for
-    /// EDF the first signal that is not a trigger).
-    #[arg(long, value_name = "N|LABEL", value_parser = ChannelSel::parse)]
-    channel: Option<ChannelSel>,
-    /// Channel whose rising edges are the stimuli: index or label.
-    #[arg(long, value_name = "N|LABEL", value_parser = ChannelSel::parse)]
-    trigger_channel: Option<ChannelSel>,
-    /// Millivolts that WAV full scale (±1.0) stands for (default 1.0).
-    #[arg(long, value_name = "MV", allow_negative_numbers = true)]
-    full_scale_mv: Option<f64>,
-    /// Sample rate of a CSV without a time column, Hz.
-    #[arg(long, value_name = "HZ", allow_negative_numbers = true)]
-    sample_rate: Option<f64>,
-    /// CSV layout: auto, sweeps or continuous.
-    #[arg(long, value_name = "LAYOUT")]
-    layout: Option<String>,
-    /// Stimulation rate of epoched sweeps, Hz.
-    #[arg(long, value_name = "HZ", allow_negative_numbers = true)]
-    rate: Option<f64>,
-    /// Which way the CMAP's main phase points: auto, negative, positive.
-    #[arg(long, value_name = "P")]
-    polarity: Option<String>,
-    /// Muscle recorded (for the normal CMAP range), e.g. ADM, APB, FDI, trapezius.
-    #[arg(long, value_name = "NAME")]
-    muscle: Option<String>,
-    /// Protocol sidecar to use for every file (default: <file>.rns.toml when present).
-    #[arg(long, value_name = "FILE")]
-    protocol: Option<PathBuf>,
-    /// Criteria profile (TOML) overriding the default thresholds.
-    #[arg(long, value_name = "FILE")]
-    criteria: Option<PathBuf>,
+    #[command(flatten)]
+    input: InputArgs,
 }
 
-/// The input flags `report` and `batch` share with `analyze`: how to read
-/// each file and which criteria to apply (flag > sidecar > default).
+/// The input flags `analyze`, `report` and `batch` share: how to read each
+/// file and which criteria to apply (flag > sidecar > default).
 #[derive(Args, Debug)]
 struct InputArgs {
     /// EMG channel: index (from 0) or label, e.g. "EMG ADM" (default: 0; for
@@ -341,38 +312,14 @@ fn run_inspect(args: &InspectArgs) -> anyhow::Result<i32> {
     Ok(worst)
 }
 
-/// Analyse one file: read its sidecar, merge, read, analyse.
-fn analyze_file(path: &Path, args: &AnalyzeArgs, criteria: &Criteria) -> Result<Analysis, Error> {
-    let protocol = load_protocol(path, args.protocol.as_ref())?;
-    let ov = Overrides {
-        channel: args.channel.clone(),
-        trigger_channel: args.trigger_channel.clone(),
-        full_scale_mv: args.full_scale_mv,
-        sample_rate_hz: args.sample_rate,
-        layout: args.layout.clone(),
-        rate_hz: args.rate,
-        polarity: args.polarity.clone(),
-        muscle: args.muscle.clone(),
-    };
-    let settings = Settings::merge(&ov, protocol.as_ref(), criteria.clone())?;
-    let rec = read_recording(path, &settings.read)?;
-    analysis::analyze(&rec, &settings.analysis)
-}
-
 fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<i32> {
-    let criteria = match &args.criteria {
-        Some(p) => match Criteria::load(p) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("rns: {e}");
-                return Ok(e.exit_code());
-            }
-        },
-        None => Criteria::default(),
+    let criteria = match load_criteria(args.input.criteria.as_deref()) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
     };
     let mut results: Vec<(PathBuf, Result<Analysis, Error>)> = Vec::new();
     for f in &args.files {
-        let r = analyze_file(f, args, &criteria);
+        let r = analyze_input(f, &args.input, &criteria, false).map(|(a, _)| a);
         if let Err(e) = &r {
             eprintln!("rns: {e}");
         }
