@@ -5,7 +5,8 @@
 //! continuous file; one per sweep for epoched exports; one per run of records
 //! for discontinuous EDF+D). Stimulus times that the file itself knows (sweeps,
 //! annotations) travel in [`KnownStimuli`]; a trigger channel is a channel of
-//! kind [`ChannelKind::Trigger`].
+//! kind [`ChannelKind::Trigger`]. What a reader recovered from (a file cut
+//! short) travels in [`ReadNote`]s, which the analysis reports as quality flags.
 
 use crate::units::{SampleRate, Seconds};
 use serde::Serialize;
@@ -162,6 +163,17 @@ pub struct Annotation {
     pub text: String,
 }
 
+/// Something a reader recovered from instead of refusing the file, such as a
+/// truncated file read to its last whole frame or record. The analysis turns
+/// each note into a `warning` quality flag with the same code and message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReadNote {
+    /// Stable code, used as the quality flag's code (`truncated_file`).
+    pub code: &'static str,
+    /// One-line statement of what was wrong and what was read.
+    pub message: String,
+}
+
 /// A decoded recording: the single type every reader produces.
 #[derive(Debug, Clone)]
 pub struct Recording {
@@ -180,6 +192,8 @@ pub struct Recording {
     pub stimuli: Option<KnownStimuli>,
     /// Annotations, if any.
     pub annotations: Vec<Annotation>,
+    /// What the reader recovered from, if anything (see [`ReadNote`]).
+    pub notes: Vec<ReadNote>,
 }
 
 impl Recording {
@@ -273,6 +287,7 @@ mod tests {
             segments,
             stimuli: None,
             annotations: vec![],
+            notes: Vec::new(),
         }
     }
 

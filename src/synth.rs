@@ -401,6 +401,7 @@ impl SynthOutput {
             segments: Recording::continuous_segments(len),
             stimuli: None,
             annotations: Vec::new(),
+            notes: Vec::new(),
         })
     }
 }
@@ -692,6 +693,42 @@ fn sample_range(fs: f64, from_s: f64, to_s: f64, n: usize) -> std::ops::Range<us
     let start = ((from_s * fs).ceil().max(0.0) as usize).min(n);
     let end = (((to_s * fs).floor() + 1.0).max(0.0) as usize).min(n);
     start..end.max(start)
+}
+
+/// The benchmark session (`benches/`, `scripts/bench.sh`): 5 minutes at
+/// 20 kHz as a technician records it. A rest train, a 30 s contraction
+/// (1 mV rms voluntary EMG), a train right after it and trains 1–4 min later
+/// (3 Hz × 10, MG-like U-shaped 25 % decrement), then a 50 Hz train for 1 s;
+/// 10 µV noise, 30 µV 50 Hz hum, 100 µV baseline wander; seed 7.
+pub fn benchmark_session() -> SynthSpec {
+    let gains = u_shaped_gains(10, 25.0);
+    let mut trains: Vec<TrainSpec> = [2.0, 40.0, 100.0, 160.0, 220.0, 280.0]
+        .iter()
+        .map(|&t| TrainSpec::from_gains(t, 3.0, &gains))
+        .collect();
+    trains.push(TrainSpec::from_gains(290.0, 50.0, &[1.0; 50]));
+    SynthSpec {
+        sample_rate_hz: 20_000.0,
+        duration_s: 300.0,
+        trains,
+        noise_uv_rms: 10.0,
+        hum: Some(HumSpec {
+            freq_hz: 50.0,
+            amplitude_uv: 30.0,
+            harmonic3_ratio: 0.2,
+        }),
+        wander: Some(WanderSpec {
+            amplitude_uv: 100.0,
+            freq_hz: 0.2,
+        }),
+        voluntary: vec![VoluntarySpec {
+            start_s: 8.0,
+            end_s: 38.0,
+            rms_mv: 1.0,
+        }],
+        seed: 7,
+        ..SynthSpec::default()
+    }
 }
 
 /// Generates the recording and its truth. Deterministic in `spec` (the seed

@@ -9,8 +9,9 @@
 //!    is pseudofacilitation, never facilitation [N3][PAD]. Sources flagged as
 //!    technically unreliable do not count: for a post-exercise comparison, the
 //!    flags that corrupt a first response (artifact overlap, clipping, absent
-//!    response, baseline instability, unmeasurable); for a high-rate train,
-//!    any reliability flag (a zig-zag inflates its largest response).
+//!    or implausible response, baseline instability, unmeasurable); for a
+//!    high-rate train, any reliability flag (a zig-zag inflates its largest
+//!    response), and fewer than 5 responses.
 //! 2. Effective increment ≥ `lems_pct` (60 %) [O5][L20] → **lems_like**.
 //! 3. Otherwise the decrement decides. It is the largest 4th/5th-response
 //!    decrement among low-rate trains that carry no technical warning (rest
@@ -42,6 +43,7 @@ const FIRST_RESPONSE_UNRELIABLE: &[&str] = &[
     "artifact_overlap",
     "clipped_signal",
     "response_absent",
+    "implausible_response",
     "baseline_instability",
     "unmeasurable_response",
 ];
@@ -53,6 +55,7 @@ const UNRELIABLE: &[&str] = &[
     "artifact_overlap",
     "clipped_signal",
     "response_absent",
+    "implausible_response",
     "baseline_instability",
     "unmeasurable_response",
 ];
@@ -82,19 +85,31 @@ pub fn classify(
 ) -> Classification {
     let c = &ctx.cfg.criteria;
     let mut f: Vec<Finding> = Vec::new();
+    // Each train's flag codes, in flag order, gathered once: a search of
+    // every flag per train is quadratic when noise makes thousands of trains.
+    let mut codes_of: Vec<Vec<&str>> = Vec::new();
+    for q in flags {
+        if let Some(t) = q.train.and_then(|t| t.checked_sub(1)) {
+            if codes_of.len() <= t {
+                codes_of.resize(t + 1, Vec::new());
+            }
+            codes_of[t].push(q.code.as_str());
+        }
+    }
+    let codes = |train: usize| codes_of.get(train).map_or(&[][..], Vec::as_slice);
     let unreliable = |train: usize| -> Vec<&str> {
-        flags
+        codes(train)
             .iter()
-            .filter(|q| q.train == Some(train + 1) && UNRELIABLE.contains(&q.code.as_str()))
-            .map(|q| q.code.as_str())
+            .copied()
+            .filter(|c| UNRELIABLE.contains(c))
             .collect()
     };
     // Zig-zag and amplitude/area disagreement describe a train's pattern; an
     // increment compares first responses, which only these flags corrupt.
     let first_unreliable = |train: usize| -> bool {
-        flags.iter().any(|q| {
-            q.train == Some(train + 1) && FIRST_RESPONSE_UNRELIABLE.contains(&q.code.as_str())
-        })
+        codes(train)
+            .iter()
+            .any(|c| FIRST_RESPONSE_UNRELIABLE.contains(c))
     };
     let recording_wide_warnings: Vec<&str> = flags
         .iter()
@@ -148,7 +163,12 @@ pub fn classify(
     for (i, t) in ctx.trains.iter().enumerate() {
         // A high-rate increment is the largest response of the train: a
         // zig-zag inflates it, so every reliability flag counts here.
-        if t.role == TrainRole::Hfs && unreliable(i).is_empty() {
+        // A handful of responses at a high rate is no high-rate study (and
+        // is what random spikes grouped by chance look like).
+        if t.role == TrainRole::Hfs
+            && t.measurements.len() >= quality::MIN_HFS_RESPONSES
+            && unreliable(i).is_empty()
+        {
             if let (Some(a), Some(ar)) = (out[i].increment_pct, out[i].area_increment_pct) {
                 sources.push((
                     format!("high-rate ({:.0} Hz)", t.rate_hz.unwrap_or(0.0)),

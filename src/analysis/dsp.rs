@@ -15,22 +15,93 @@
 //! only where a window is measured and subtracted there.
 
 use crate::units::SampleRate;
-use realfft::RealFftPlanner;
+use realfft::{RealFftPlanner, RealToComplex};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
 
-/// Median of a slice (reorders it). `NaN`-free input assumed; empty → 0.
+/// Median of a slice (may reorder it). `NaN`-free input assumed; empty → 0.
 pub fn median_in_place(v: &mut [f64]) -> f64 {
     if v.is_empty() {
         return 0.0;
     }
     let mid = v.len() / 2;
+    if v.len() >= LARGE_SELECT {
+        let m = select_large(v, mid);
+        return if v.len() % 2 == 1 {
+            m
+        } else {
+            (select_large(v, mid - 1) + m) / 2.0
+        };
+    }
     let (_, m, _) = v.select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
     let m = *m;
     if v.len() % 2 == 1 {
         m
     } else {
-        let lower = v[..mid].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let lower = max_of(&v[..mid]);
         (lower + m) / 2.0
     }
+}
+
+/// From this length on, [`median_in_place`] selects by histogram.
+const LARGE_SELECT: usize = 1 << 16;
+
+/// The largest value (−∞ when empty), in 8 independent lanes so that the
+/// compiler vectorises it (the maximum does not depend on the order).
+fn max_of(v: &[f64]) -> f64 {
+    let mut lanes = [f64::NEG_INFINITY; 8];
+    let mut chunks = v.chunks_exact(8);
+    for c in &mut chunks {
+        for j in 0..8 {
+            lanes[j] = lanes[j].max(c[j]);
+        }
+    }
+    lanes
+        .iter()
+        .chain(chunks.remainder())
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max)
+}
+
+/// A key whose unsigned order is `f64::total_cmp`'s order.
+fn order_key(v: f64) -> u64 {
+    let b = v.to_bits();
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | (1 << 63)
+    }
+}
+
+/// The `k`-th smallest value (from 0, in `total_cmp` order) of a large
+/// slice: a histogram of the keys' top 16 bits finds the bucket that holds
+/// it, and a selection among that bucket's values (a few percent of them)
+/// finishes. Exactly the value a full selection gives, about 3× faster.
+fn select_large(v: &[f64], k: usize) -> f64 {
+    let mut hist = vec![0u32; 1 << 16];
+    for &x in v {
+        hist[(order_key(x) >> 48) as usize] += 1;
+    }
+    let mut below = 0usize;
+    let mut bucket = 0usize;
+    for (i, &c) in hist.iter().enumerate() {
+        if below + c as usize > k {
+            bucket = i;
+            break;
+        }
+        below += c as usize;
+    }
+    let mut inside: Vec<f64> = v
+        .iter()
+        .copied()
+        .filter(|&x| (order_key(x) >> 48) as usize == bucket)
+        .collect();
+    let at = (k - below).min(inside.len().saturating_sub(1));
+    inside
+        .select_nth_unstable_by(at, |a, b| a.total_cmp(b))
+        .1
+        .to_owned()
 }
 
 /// Median of a slice without reordering it.
@@ -79,6 +150,62 @@ pub fn diff_noise_sd(x: &[f32], max_points: usize) -> f64 {
         .collect();
     // Median of |d| for a zero-mean normal is 0.6745 σ.
     median_in_place(&mut d) / 0.674_49
+}
+
+/// The smallest and largest sample of `x` (`(+∞, −∞)` when empty; NaNs are
+/// ignored, as `f32::min`/`max` ignore them). Computed in 16 independent
+/// lanes so that the compiler vectorises it; the result does not depend on
+/// the order.
+pub fn extremes(x: &[f32]) -> (f32, f32) {
+    let mut lo = [f32::INFINITY; 16];
+    let mut hi = [f32::NEG_INFINITY; 16];
+    let mut chunks = x.chunks_exact(16);
+    for c in &mut chunks {
+        for j in 0..16 {
+            lo[j] = lo[j].min(c[j]);
+            hi[j] = hi[j].max(c[j]);
+        }
+    }
+    let fold = |init: (f32, f32), v: &[f32]| v.iter().fold(init, |(l, h), &s| (l.min(s), h.max(s)));
+    let (l, _) = fold((f32::INFINITY, f32::NEG_INFINITY), &lo);
+    let (_, h) = fold((f32::INFINITY, f32::NEG_INFINITY), &hi);
+    fold((l, h), chunks.remainder())
+}
+
+/// The largest |sample| of `x` (0 when empty): `max |x[i]|` from [`extremes`].
+pub fn peak_abs(x: &[f32]) -> f64 {
+    if x.is_empty() {
+        return 0.0;
+    }
+    let (lo, hi) = extremes(x);
+    0.0f64.max(f64::from(lo).abs()).max(f64::from(hi).abs())
+}
+
+/// [`diff_noise_sd`] and [`extremes`] of `x` in one pass over it (block by
+/// block, so each block is read from memory once): the same three figures,
+/// for the price of one of them.
+pub fn noise_and_extremes(x: &[f32], max_points: usize) -> (f64, f32, f32) {
+    if x.len() < 3 {
+        let (lo, hi) = extremes(x);
+        return (0.0, lo, hi);
+    }
+    let n = x.len() - 1;
+    let stride = (n / max_points.max(1)).max(1);
+    let mut d: Vec<f64> = Vec::with_capacity(n / stride + 1);
+    let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
+    const BLOCK: usize = 1 << 13;
+    let mut next = 0usize;
+    for (b, chunk) in x.chunks(BLOCK).enumerate() {
+        let (l, h) = extremes(chunk);
+        lo = lo.min(l);
+        hi = hi.max(h);
+        let end = ((b + 1) * BLOCK).min(n);
+        while next < end {
+            d.push((x[next + 1] as f64 - x[next] as f64).abs());
+            next += stride;
+        }
+    }
+    (median_in_place(&mut d) / 0.674_49, lo, hi)
 }
 
 /// Centred moving average of odd width `w` (≥ 1); edges use the available samples.
@@ -213,6 +340,39 @@ impl Mask {
         self.ranges.get(p).is_some_and(|r| r.0 <= i)
     }
 
+    /// The unmasked runs `[a', b')` inside `[a, b)`, in order.
+    pub fn gaps(&self, a: usize, b: usize) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut at = a;
+        let first = self.ranges.partition_point(|r| r.1 <= a);
+        for &(ra, rb) in &self.ranges[first..] {
+            if ra >= b {
+                break;
+            }
+            if ra > at {
+                out.push((at, ra));
+            }
+            at = at.max(rb);
+        }
+        if at < b {
+            out.push((at, b));
+        }
+        out
+    }
+
+    /// Whether each sample of `[a, b)` is masked, into `out` (cleared first).
+    pub fn flags(&self, a: usize, b: usize, out: &mut Vec<bool>) {
+        out.clear();
+        out.resize(b.saturating_sub(a), false);
+        let first = self.ranges.partition_point(|r| r.1 <= a);
+        for &(ra, rb) in &self.ranges[first..] {
+            if ra >= b {
+                break;
+            }
+            out[ra.max(a) - a..rb.min(b) - a].fill(true);
+        }
+    }
+
     /// Number of masked samples in `[a, b)`.
     pub fn count_in(&self, a: usize, b: usize) -> usize {
         self.ranges
@@ -254,6 +414,38 @@ impl HumModel {
         v
     }
 
+    /// The hum at samples `a..b`, appended to `out`: [`HumModel::value_at`]
+    /// of each sample, with each harmonic's phase computed exactly at `a` and
+    /// then advanced one sample at a time by a complex rotation (a window of
+    /// a few thousand samples drifts by ~1e-13, far below any rounding of
+    /// the outputs, for a fraction of the cost of a sine and cosine per sample).
+    pub fn values_into(&self, a: usize, b: usize, out: &mut Vec<f64>) {
+        if b <= a {
+            return;
+        }
+        let t = a as f64 / self.rate;
+        let mut z = [(0.0, 0.0); HARMONICS];
+        let mut w = [(0.0, 0.0); HARMONICS];
+        for k in 0..HARMONICS {
+            let h = (k + 1) as f64 * self.freq_hz;
+            let (s, c) = ((h * t).fract() * std::f64::consts::TAU).sin_cos();
+            z[k] = (c, s);
+            let (s, c) = ((h / self.rate).fract() * std::f64::consts::TAU).sin_cos();
+            w[k] = (c, s);
+        }
+        out.reserve(b - a);
+        for i in a..b {
+            let c = self.coeffs_at(i);
+            let mut v = 0.0;
+            for k in 0..HARMONICS {
+                let (zc, zs) = z[k];
+                v += c[2 * k] * zc + c[2 * k + 1] * zs;
+                z[k] = (zc * w[k].0 - zs * w[k].1, zc * w[k].1 + zs * w[k].0);
+            }
+            out.push(v);
+        }
+    }
+
     fn coeffs_at(&self, i: usize) -> [f64; 2 * HARMONICS] {
         let n = self.centres.len();
         if n == 1 || i <= self.centres[0] {
@@ -287,6 +479,37 @@ pub fn fit_hum(
     fit_hum_at(x, rate, segments, mask, f0)
 }
 
+thread_local! {
+    /// The last transform plan and Hann window built on this thread, with
+    /// their length: a batch analyses many recordings at one rate, and
+    /// planning a 64k-point transform and its window costs about as much as
+    /// running it.
+    static SPECTRUM_TOOLS: RefCell<Option<SpectrumTools>> = const { RefCell::new(None) };
+}
+
+/// A forward real FFT plan and the matching Hann window.
+type SpectrumTools = (usize, Arc<dyn RealToComplex<f64>>, Rc<Vec<f64>>);
+
+/// The plan and window for `nfft` points, from this thread's cache.
+fn spectrum_tools(nfft: usize) -> (Arc<dyn RealToComplex<f64>>, Rc<Vec<f64>>) {
+    SPECTRUM_TOOLS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some((n, fft, window)) = cache.as_ref() {
+            if *n == nfft {
+                return (Arc::clone(fft), Rc::clone(window));
+            }
+        }
+        let fft = RealFftPlanner::<f64>::new().plan_fft_forward(nfft);
+        let window: Rc<Vec<f64>> = Rc::new(
+            (0..nfft)
+                .map(|i| 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / nfft as f64).cos())
+                .collect(),
+        );
+        *cache = Some((nfft, Arc::clone(&fft), Rc::clone(&window)));
+        (fft, window)
+    })
+}
+
 /// Welch-spectrum detection of a mains line; returns the refined frequency.
 fn detect_mains(
     x: &[f32],
@@ -311,8 +534,7 @@ fn detect_mains(
     // Up to 12 frames spread over the usable runs.
     let total_frames: usize = usable.iter().map(|(a, b)| (b - a) / nfft).sum();
     let step = (total_frames / 12).max(1);
-    let mut planner = RealFftPlanner::<f64>::new();
-    let fft = planner.plan_fft_forward(nfft);
+    let (fft, window) = spectrum_tools(nfft);
     let mut input = fft.make_input_vec();
     let mut spectrum = fft.make_output_vec();
     let bin_hz = fs / nfft as f64;
@@ -321,27 +543,26 @@ fn detect_mains(
     // across frames ignores frames full of voluntary EMG.
     let (band_lo, band_hi) = (bin(30.0), bin(80.0).min(nfft / 2));
     let mut frames_power: Vec<Vec<f64>> = Vec::new();
-    let window: Vec<f64> = (0..nfft)
-        .map(|i| 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / nfft as f64).cos())
-        .collect();
     let mut frames = 0usize;
+    let mut masked: Vec<bool> = Vec::with_capacity(nfft);
     let mut k = 0usize;
     for &(a, b) in &usable {
         let mut start = a;
         while start + nfft <= b {
             if k % step == 0 && frames < 12 && mask.count_in(start, start + nfft) < nfft / 2 {
                 let seg = &x[start..start + nfft];
+                mask.flags(start, start + nfft, &mut masked);
                 let mut mean = 0.0;
                 let mut cnt = 0usize;
-                for (i, &v) in seg.iter().enumerate() {
-                    if !mask.contains(start + i) {
+                for (&v, &m) in seg.iter().zip(&masked) {
+                    if !m {
                         mean += v as f64;
                         cnt += 1;
                     }
                 }
                 mean /= cnt.max(1) as f64;
                 for (i, (o, &v)) in input.iter_mut().zip(seg).enumerate() {
-                    *o = if mask.contains(start + i) {
+                    *o = if masked[i] {
                         0.0
                     } else {
                         (v as f64 - mean) * window[i]
@@ -428,17 +649,44 @@ fn fit_hum_at(
     }
     // Decimate the fit: ≥ 16 points per cycle of the highest harmonic suffices.
     let stride = ((fs / (16.0 * f0 * HARMONICS as f64)) as usize).max(1);
+    let basis = Basis { fs, f0, stride };
+    // Blocks overlap by half. When a block is exactly two hops and the hops
+    // hold whole strides, every point of a block belongs to one of two
+    // hop-long stretches with the same points, so each stretch is summed once
+    // and the blocks add two of them up.
+    let shared = block == 2 * hop && hop % stride == 0;
+    let stretches: Vec<Moments> = if shared {
+        (0..n.div_ceil(hop))
+            .map(|j| {
+                let a = j * hop;
+                basis.moments(x, a, (a + hop).min(n), a, segments, mask)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut centres = Vec::new();
     let mut coeffs: Vec<Option<[f64; 2 * HARMONICS]>> = Vec::new();
     let mut start = 0usize;
+    let mut j = 0usize;
     loop {
         let end = (start + block).min(n);
         centres.push(start + (end - start) / 2);
-        coeffs.push(fit_block(x, fs, f0, start, end, stride, segments, mask));
+        let m = if shared {
+            let mut m = stretches[j];
+            if let Some(next) = stretches.get(j + 1) {
+                m.add_shifted(next, hop as f64);
+            }
+            m
+        } else {
+            basis.moments(x, start, end, start, segments, mask)
+        };
+        coeffs.push(solve_block(&m, fs, f0, start, end, stride));
         if end == n {
             break;
         }
         start += hop;
+        j += 1;
     }
     let good: Vec<usize> = (0..coeffs.len()).filter(|&i| coeffs[i].is_some()).collect();
     if good.is_empty() {
@@ -451,8 +699,11 @@ fn fit_hum_at(
             filled.push(c);
             continue;
         }
-        let before = good.iter().rev().find(|&&g| g < i).copied();
-        let after = good.iter().find(|&&g| g > i).copied();
+        // `good` ascends and lacks i: bisect rather than scan (quadratic
+        // when many blocks lack a fit).
+        let k = good.partition_point(|&g| g < i);
+        let before = k.checked_sub(1).map(|k| good[k]);
+        let after = good.get(k).copied();
         let c = match (before, after) {
             (Some(b), Some(a)) => {
                 let w = (i - b) as f64 / (a - b) as f64;
@@ -487,57 +738,346 @@ fn fit_hum_at(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn fit_block(
-    x: &[f32],
+/// Harmonics whose sums the normal equations need: products of two of the
+/// modelled harmonics are harmonics up to twice the highest.
+const SUM_HARMONICS: usize = 2 * HARMONICS;
+
+/// Sums over the quiet points of a stretch from which the least-squares
+/// normal equations of the hum model follow, for any block made of such
+/// stretches. With `φ` the fundamental's phase at a point, `p` the point's
+/// index from the stretch's origin and `v` its value:
+/// `Σ cos mφ`, `Σ sin mφ` (m = 1…6; products of two modelled harmonics
+/// reduce to these), `Σ g p`, `Σ p²`, `Σ g v`, `Σ p v`, where `g` runs over
+/// the cos/sin of harmonics 1–3 and the constant 1.
+#[derive(Debug, Clone, Copy, Default)]
+struct Moments {
+    /// `Σ cos mφ` at `[m − 1]`, `Σ sin mφ` at `[SUM_HARMONICS + m − 1]`.
+    trig: [f64; 2 * SUM_HARMONICS],
+    /// `Σ g p` (cos/sin of harmonics 1–3, then `Σ p` at index 6; 7 is padding).
+    gp: [f64; 8],
+    /// `Σ g v` (likewise, `Σ v` at index 6).
+    gv: [f64; 8],
+    /// Number of points.
+    n: f64,
+    /// `Σ p²`.
+    pp: f64,
+    /// `Σ p v`.
+    pv: f64,
+}
+
+impl Moments {
+    /// `Σ g` for `g` = cos/sin of harmonics 1–3 and the constant (index 6).
+    fn g_sums(&self) -> [f64; 7] {
+        let mut out = [0.0; 7];
+        for k in 0..HARMONICS {
+            out[2 * k] = self.trig[k];
+            out[2 * k + 1] = self.trig[SUM_HARMONICS + k];
+        }
+        out[6] = self.n;
+        out
+    }
+
+    /// Add the sums of a later stretch whose origin lies `delta` points
+    /// after this one's (`p` → `p + delta`).
+    fn add_shifted(&mut self, o: &Moments, delta: f64) {
+        let g = o.g_sums();
+        self.pp += o.pp + 2.0 * delta * o.gp[6] + delta * delta * o.n;
+        self.pv += o.pv + delta * o.gv[6];
+        for ((a, &b), &gj) in self.gp.iter_mut().zip(&o.gp).zip(&g) {
+            *a += b + delta * gj;
+        }
+        for j in 0..8 {
+            self.gv[j] += o.gv[j];
+        }
+        for j in 0..self.trig.len() {
+            self.trig[j] += o.trig[j];
+        }
+        self.n += o.n;
+    }
+}
+
+/// The points of the hum fit: every `stride`-th sample, at mains frequency
+/// `f0` for sample rate `fs`.
+struct Basis {
+    fs: f64,
+    f0: f64,
+    stride: usize,
+}
+
+impl Basis {
+    /// [`Moments`] of the points `i` in `[a, b)` with `i ≡ origin (mod
+    /// stride)` that lie in a segment and outside the mask, with `p = i − origin`.
+    ///
+    /// The phase advances by one complex multiplication per point (restarted
+    /// exactly at every quiet run); the higher harmonics are powers of it.
+    fn moments(
+        &self,
+        x: &[f32],
+        a: usize,
+        b: usize,
+        origin: usize,
+        segments: &[(usize, usize)],
+        mask: &Mask,
+    ) -> Moments {
+        let mut m = Moments::default();
+        let step =
+            ((self.f0 * self.stride as f64 / self.fs).fract() * std::f64::consts::TAU).sin_cos();
+        let (ws, wc) = step;
+        let steps = PhaseSteps::new(self.f0 * self.stride as f64 / self.fs);
+        // Segments ascend and are disjoint: start at the first that ends
+        // after `a` and stop at the first that starts at or after `b` (an
+        // EDF+D may have a segment per data record).
+        let first = segments.partition_point(|&(_, sb)| sb <= a);
+        for &(sa, sb) in &segments[first..] {
+            if sa >= b {
+                break;
+            }
+            let (lo, hi) = (sa.max(a), sb.min(b));
+            if lo >= hi {
+                continue;
+            }
+            for (ra, rb) in mask.gaps(lo, hi) {
+                // First point of the run on the stride grid.
+                let first = ra + (self.stride - (ra - origin) % self.stride) % self.stride;
+                if first >= rb {
+                    continue;
+                }
+                let t = first as f64 / self.fs;
+                let phi0 = (self.f0 * t).fract() * std::f64::consts::TAU;
+                let (mut s1, mut c1) = phi0.sin_cos();
+                if let Some(closed) =
+                    self.closed_sums(phi0, first - origin, (rb - 1 - first) / self.stride + 1)
+                {
+                    // Only the sums that involve the signal are left per point.
+                    m.add_closed(&closed);
+                    self.signal_sums(x, first, rb, origin, (c1, s1), &steps, &mut m);
+                    continue;
+                }
+                let mut i = first;
+                while i < rb {
+                    // Harmonics 2–6 as powers of the fundamental's phasor.
+                    let (c2, s2) = (c1 * c1 - s1 * s1, 2.0 * c1 * s1);
+                    let (c3, s3) = (c2 * c1 - s2 * s1, c2 * s1 + s2 * c1);
+                    let (c4, s4) = (c2 * c2 - s2 * s2, 2.0 * c2 * s2);
+                    let (c5, s5) = (c4 * c1 - s4 * s1, c4 * s1 + s4 * c1);
+                    let (c6, s6) = (c3 * c3 - s3 * s3, 2.0 * c3 * s3);
+                    let trig = [c1, c2, c3, c4, c5, c6, s1, s2, s3, s4, s5, s6];
+                    for (acc, v) in m.trig.iter_mut().zip(trig) {
+                        *acc += v;
+                    }
+                    let g = [c1, s1, c2, s2, c3, s3, 1.0, 0.0];
+                    let p = (i - origin) as f64;
+                    let v = x[i] as f64;
+                    for ((gp, gv), gj) in m.gp.iter_mut().zip(m.gv.iter_mut()).zip(g) {
+                        *gp += gj * p;
+                        *gv += gj * v;
+                    }
+                    m.pp += p * p;
+                    m.pv += p * v;
+                    m.n += 1.0;
+                    (c1, s1) = (c1 * wc - s1 * ws, c1 * ws + s1 * wc);
+                    i += self.stride;
+                }
+            }
+        }
+        m
+    }
+}
+
+/// Points handled from one phasor in [`Basis::signal_sums`].
+const PHASE_BLOCK: usize = 16;
+
+/// The rotations by 0…[`PHASE_BLOCK`] − 1 strides and by a whole block, as
+/// (cos, sin).
+struct PhaseSteps {
+    within: [(f64, f64); PHASE_BLOCK],
+    block: (f64, f64),
+}
+
+impl PhaseSteps {
+    /// Steps for a phase advance of `cycles_per_stride` cycles per point.
+    fn new(cycles_per_stride: f64) -> Self {
+        let tau = std::f64::consts::TAU;
+        let at = |k: usize| {
+            let (s, c) = ((cycles_per_stride * k as f64).fract() * tau).sin_cos();
+            (c, s)
+        };
+        let mut within = [(1.0, 0.0); PHASE_BLOCK];
+        for (k, w) in within.iter_mut().enumerate() {
+            *w = at(k);
+        }
+        PhaseSteps {
+            within,
+            block: at(PHASE_BLOCK),
+        }
+    }
+}
+
+impl Basis {
+    /// Add `Σ g v` and `Σ p v` of the points `first, first + stride, …`
+    /// below `end` to `m`, the first point's fundamental phasor being `z`.
+    ///
+    /// Each point's phasor is one multiplication away from its block's
+    /// first (independent multiplications pipeline, where a rotation per
+    /// point is one long chain of dependent ones), and even and odd points
+    /// add into separate sums for the same reason.
+    #[allow(clippy::too_many_arguments)]
+    fn signal_sums(
+        &self,
+        x: &[f32],
+        first: usize,
+        end: usize,
+        origin: usize,
+        z: (f64, f64),
+        steps: &PhaseSteps,
+        m: &mut Moments,
+    ) {
+        let (mut zc, mut zs) = z;
+        let mut sums = [[0.0f64; 8]; 2];
+        let mut pv = [0.0f64; 2];
+        let mut i = first;
+        while i < end {
+            let n = ((end - i).div_ceil(self.stride)).min(PHASE_BLOCK);
+            for (k, &(wc, ws)) in steps.within[..n].iter().enumerate() {
+                let (c1, s1) = (zc * wc - zs * ws, zc * ws + zs * wc);
+                let (c2, s2) = (c1 * c1 - s1 * s1, 2.0 * c1 * s1);
+                let (c3, s3) = (c2 * c1 - s2 * s1, c2 * s1 + s2 * c1);
+                let j = i + k * self.stride;
+                let v = x[j] as f64;
+                let g = [c1, s1, c2, s2, c3, s3, 1.0, 0.0];
+                for (acc, gj) in sums[k & 1].iter_mut().zip(g) {
+                    *acc += gj * v;
+                }
+                pv[k & 1] += (j - origin) as f64 * v;
+            }
+            let (bc, bs) = steps.block;
+            (zc, zs) = (zc * bc - zs * bs, zc * bs + zs * bc);
+            i += PHASE_BLOCK * self.stride;
+        }
+        for (acc, (a, b)) in m.gv.iter_mut().zip(sums[0].iter().zip(&sums[1])) {
+            *acc += a + b;
+        }
+        m.pv += pv[0] + pv[1];
+    }
+
+    /// The sums of a quiet run that do not involve the signal, in closed form:
+    /// the run's `count` points start at phase `phi0` and index `p0` from the
+    /// origin, and advance by `stride` samples (phase step `δ`). With
+    /// `r = e^{imδ}`, `Σ e^{imφ} = e^{imφ0} (1 − r^N) / (1 − r)` and
+    /// `Σ k r^k = r (1 − N r^{N−1} + (N−1) r^N) / (1 − r)²` (k < N), which
+    /// give every [`Moments`] sum but `Σ g v` and `Σ p v` without a pass over
+    /// the points. `None` when `δ` is too small for the division to be
+    /// well conditioned (never at the strides [`fit_hum_at`] uses: `δ` is
+    /// about 2π/48); the caller then sums point by point.
+    fn closed_sums(&self, phi0: f64, p0: usize, count: usize) -> Option<Moments> {
+        use realfft::num_complex::Complex;
+        let tau = std::f64::consts::TAU;
+        let delta = (self.f0 * self.stride as f64 / self.fs).fract() * tau;
+        // Every r = e^{imδ} (m = 1…6) must stay clear of 1.
+        if !(delta >= 1e-3 && SUM_HARMONICS as f64 * delta <= tau - 1e-3) {
+            return None;
+        }
+        let one = Complex::new(1.0, 0.0);
+        let (nf, p0, s) = (count as f64, p0 as f64, self.stride as f64);
+        let mut m = Moments::default();
+        for h in 1..=SUM_HARMONICS {
+            let hf = h as f64;
+            let z0 = Complex::from_polar(1.0, (hf * phi0) % tau);
+            let r = Complex::from_polar(1.0, (hf * delta) % tau);
+            let r_n = Complex::from_polar(1.0, (hf * delta * nf) % tau);
+            let sum = z0 * (one - r_n) / (one - r);
+            m.trig[h - 1] = sum.re;
+            m.trig[SUM_HARMONICS + h - 1] = sum.im;
+            if h <= HARMONICS {
+                let r_n1 = r_n * r.conj();
+                let k_sum = r * (one - r_n1 * nf + r_n * (nf - 1.0)) / ((one - r) * (one - r));
+                let t = sum * p0 + z0 * k_sum * s;
+                m.gp[2 * (h - 1)] = t.re;
+                m.gp[2 * (h - 1) + 1] = t.im;
+            }
+        }
+        m.gp[6] = nf * p0 + s * nf * (nf - 1.0) / 2.0;
+        m.pp = nf * p0 * p0
+            + p0 * s * nf * (nf - 1.0)
+            + s * s * (nf - 1.0) * nf * (2.0 * nf - 1.0) / 6.0;
+        m.n = nf;
+        Some(m)
+    }
+}
+
+impl Moments {
+    /// Add the signal-free sums of [`Basis::closed_sums`].
+    fn add_closed(&mut self, o: &Moments) {
+        for (a, b) in self.trig.iter_mut().zip(&o.trig) {
+            *a += b;
+        }
+        for (a, b) in self.gp.iter_mut().zip(&o.gp) {
+            *a += b;
+        }
+        self.pp += o.pp;
+        self.n += o.n;
+    }
+}
+
+/// Fit one block `[start, end)` from its [`Moments`] (origin `start`): the
+/// cos/sin coefficients of harmonics 1–3, when the block holds enough quiet
+/// points spanning several hum cycles.
+fn solve_block(
+    m: &Moments,
     fs: f64,
     f0: f64,
     start: usize,
     end: usize,
     stride: usize,
-    segments: &[(usize, usize)],
-    mask: &Mask,
 ) -> Option<[f64; 2 * HARMONICS]> {
-    let mut ata = [[0.0f64; UNKNOWNS + 1]; UNKNOWNS];
-    let mut used = 0usize;
-    let centre = (start + end) as f64 / 2.0;
-    let half = ((end - start) as f64 / 2.0).max(1.0);
-    let mut row = [0.0f64; UNKNOWNS];
-    let mut i = start;
-    while i < end {
-        let in_segment = segments.iter().any(|&(a, b)| a <= i && i < b);
-        if in_segment && !mask.contains(i) {
-            let t = i as f64 / fs;
-            for k in 0..HARMONICS {
-                let ph = ((k + 1) as f64 * f0 * t).fract() * std::f64::consts::TAU;
-                row[2 * k] = ph.cos();
-                row[2 * k + 1] = ph.sin();
-            }
-            row[2 * HARMONICS] = 1.0;
-            row[2 * HARMONICS + 1] = (i as f64 - centre) / half;
-            let v = x[i] as f64;
-            for r in 0..UNKNOWNS {
-                for c in r..UNKNOWNS {
-                    ata[r][c] += row[r] * row[c];
-                }
-                ata[r][UNKNOWNS] += row[r] * v;
-            }
-            used += 1;
-        }
-        i += stride;
-    }
     // Need a fair share of quiet samples spanning several hum cycles.
+    let used = m.n as usize;
     let span_s = (end - start) as f64 / fs;
     if used < 64 || (used * stride) as f64 / fs < (span_s * 0.3).max(3.0 / f0) {
         return None;
     }
-    // Mirror the upper triangle accumulated above.
-    for r in 1..UNKNOWNS {
-        let (upper, lower) = ata.split_at_mut(r);
-        for (c, row) in upper.iter().enumerate() {
-            lower[0][c] = row[r];
+    // Unknowns: cos/sin of harmonics 1–3, a constant, and a slope in
+    // u = (i − centre) / half, i.e. (p − d) / half with d the centre's offset.
+    let centre = (start + end) as f64 / 2.0;
+    let half = ((end - start) as f64 / 2.0).max(1.0);
+    let d = centre - start as f64;
+    // Σ cos kφ and Σ sin kφ for k = −6…6 (cos even, sin odd, k = 0: n and 0).
+    let cs = |k: i64| -> (f64, f64) {
+        let a = k.unsigned_abs() as usize;
+        if a == 0 {
+            (m.n, 0.0)
+        } else {
+            let (c, s) = (m.trig[a - 1], m.trig[SUM_HARMONICS + a - 1]);
+            (c, if k < 0 { -s } else { s })
+        }
+    };
+    let g = m.g_sums();
+    let mut ata = [[0.0f64; UNKNOWNS + 1]; UNKNOWNS];
+    // Products of harmonics a and b (1-based), from the sum-to-product rules.
+    for ha in 1..=HARMONICS as i64 {
+        for hb in 1..=HARMONICS as i64 {
+            let (cd, sd) = cs(ha - hb);
+            let (cp, sp) = cs(ha + hb);
+            let (ra, rb) = (2 * (ha - 1) as usize, 2 * (hb - 1) as usize);
+            ata[ra][rb] = 0.5 * (cd + cp); // cos a · cos b
+            ata[ra + 1][rb + 1] = 0.5 * (cd - cp); // sin a · sin b
+            ata[ra][rb + 1] = 0.5 * (sp - sd); // cos a · sin b
+            ata[ra + 1][rb] = 0.5 * (sp + sd); // sin a · cos b
         }
     }
+    let (kc, ku) = (2 * HARMONICS, 2 * HARMONICS + 1);
+    for j in 0..=kc {
+        ata[j][kc] = g[j];
+        ata[kc][j] = g[j];
+        let gu = (m.gp[j] - d * g[j]) / half;
+        ata[j][ku] = gu;
+        ata[ku][j] = gu;
+    }
+    ata[ku][ku] = (m.pp - 2.0 * d * m.gp[6] + d * d * m.n) / (half * half);
+    for (row, &gv) in ata.iter_mut().zip(&m.gv).take(kc + 1) {
+        row[UNKNOWNS] = gv;
+    }
+    ata[ku][UNKNOWNS] = (m.pv - d * m.gv[6]) / half;
     solve_augmented(&mut ata)?;
     let mut out = [0.0; 2 * HARMONICS];
     for (j, o) in out.iter_mut().enumerate() {
@@ -562,6 +1102,51 @@ mod tests {
             1.4826,
             epsilon = 1e-12
         );
+    }
+
+    #[test]
+    fn large_median_matches_a_full_selection() {
+        let mut state = 5u64;
+        for n in [LARGE_SELECT, LARGE_SELECT + 1, 3 * LARGE_SELECT + 7] {
+            let v: Vec<f64> = (0..n)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    // Signed values over many octaves, with ties.
+                    ((state % 20_001) as f64 - 10_000.0) * 1e-3 * (1 + state % 7) as f64
+                })
+                .collect();
+            let mut sorted = v.clone();
+            sorted.sort_by(|a, b| a.total_cmp(b));
+            let want = if n % 2 == 1 {
+                sorted[n / 2]
+            } else {
+                (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+            };
+            assert_eq!(median_in_place(&mut v.clone()), want);
+            assert_eq!(max_of(&v), sorted[n - 1]);
+        }
+    }
+
+    #[test]
+    fn fused_noise_and_extremes_match_the_separate_passes() {
+        let mut state = 11u64;
+        for n in [0usize, 2, 3, 1000, 50_000, 123_457] {
+            let x: Vec<f32> = (0..n)
+                .map(|i| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    ((state % 2001) as f32 / 1000.0 - 1.0) + (i as f32 * 1e-4).sin()
+                })
+                .collect();
+            for pts in [1usize, 7, 400, 1_000_000] {
+                let (sd, lo, hi) = noise_and_extremes(&x, pts);
+                assert_eq!(sd, diff_noise_sd(&x, pts), "{n} {pts}");
+                assert_eq!((lo, hi), extremes(&x));
+            }
+        }
     }
 
     #[test]

@@ -252,7 +252,7 @@ fn analyze_impl(
 
     // 1. Stimuli.
     let trigger = plan.trigger_channel.map(|t| &rec.channels[t]);
-    let noise_slope_sd = dsp::diff_noise_sd(x, 400_000);
+    let (noise_slope_sd, lo, hi) = dsp::noise_and_extremes(x, stimulus::NOISE_POINTS);
     let mut fracs: Vec<f64> = Vec::new();
     let (stims, source): (Vec<usize>, StimulusSource) = if let Some(tc) = trigger {
         (
@@ -269,7 +269,8 @@ fn analyze_impl(
             src,
         )
     } else {
-        let det = stimulus::detect_from_artifacts(x, rate, &segments);
+        let peak_abs = 0.0f64.max(f64::from(lo).abs()).max(f64::from(hi).abs());
+        let det = stimulus::detect_with_noise(x, rate, &segments, noise_slope_sd, peak_abs);
         fracs = det.stimuli.iter().map(|s| s.frac).collect();
         (
             det.stimuli.iter().map(|s| s.sample).collect(),
@@ -300,7 +301,7 @@ fn analyze_impl(
     let hum = dsp::fit_hum(x, rate, &segments, &mask);
 
     // Clipping rails: the extremes, if the signal sits on them for ≥ 3 samples.
-    let rails = find_rails(x);
+    let rails = find_rails(x, lo, hi);
 
     // 3–4. Windows, polarity, measurement.
     let windows: Vec<(usize, usize, usize)> = stims
@@ -452,7 +453,8 @@ fn analyze_impl(
         .map(|(i, t)| render_train(i, t, rec, sign, &ctx))
         .collect();
     let session = session_figures(&ctx, &trains_out);
-    let quality = quality::check(&ctx, &trains_out, &session, rails.is_some());
+    let mut quality = quality::check(&ctx, &trains_out, &session, rails.is_some());
+    quality.extend(quality::read_notes(&rec.notes));
     let classification = classify::classify(&ctx, &trains_out, &session, &quality);
     let (pei, peai) = quality::post_increments(&ctx);
 
@@ -491,6 +493,16 @@ fn analyze_impl(
     Ok((analysis, train_traces))
 }
 
+/// The segment `[a, b)` of `segments` (ascending and disjoint) that holds
+/// sample `s`, found by bisection: an EDF+D may have a segment per data
+/// record, and a scan per stimulus would be quadratic.
+pub(crate) fn segment_holding(segments: &[(usize, usize)], s: usize) -> Option<(usize, usize)> {
+    segments
+        .get(segments.partition_point(|&(_, b)| b <= s))
+        .copied()
+        .filter(|&(a, _)| a <= s)
+}
+
 /// The window `[a, b)` around stimulus `s`, and the end of the pre-stimulus part.
 fn window_of(
     s: usize,
@@ -499,11 +511,7 @@ fn window_of(
     rate: SampleRate,
     cfg: &AnalysisConfig,
 ) -> (usize, usize, usize) {
-    let (sa, sb) = segments
-        .iter()
-        .copied()
-        .find(|&(a, b)| a <= s && s < b)
-        .unwrap_or((0, s + 1));
+    let (sa, sb) = segment_holding(segments, s).unwrap_or((0, s + 1));
     let a = s
         .saturating_sub(rate.samples_in(cfg.measure.pre_stimulus) + 2)
         .max(sa);
@@ -532,30 +540,39 @@ fn fill_window(
     buf: &mut Vec<f64>,
 ) {
     buf.clear();
-    buf.extend((a..b).map(|i| {
-        let h = hum.map_or(0.0, |h| h.value_at(i));
-        sign * (x[i] as f64 - h)
-    }));
+    match hum {
+        Some(h) => {
+            h.values_into(a, b, buf);
+            for (o, &v) in buf.iter_mut().zip(&x[a..b]) {
+                *o = sign * (v as f64 - *o);
+            }
+        }
+        None => buf.extend(x[a..b].iter().map(|&v| sign * (v as f64 - 0.0))),
+    }
 }
 
-/// The clipping rails of a signal: its minimum and maximum, when the signal
-/// stays on one of them for at least 3 consecutive samples.
-fn find_rails(x: &[f32]) -> Option<(f64, f64)> {
-    let (lo, hi) = x
-        .iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
-            (l.min(v), h.max(v))
-        });
+/// The clipping rails of a signal whose extremes are `lo` and `hi`
+/// ([`dsp::extremes`]): `(lo, hi)` when the signal stays on one of them for
+/// at least 3 consecutive samples.
+fn find_rails(x: &[f32], lo: f32, hi: f32) -> Option<(f64, f64)> {
     if hi.is_nan() || lo.is_nan() || hi <= lo {
         return None;
     }
     let mut run_lo = 0;
     let mut run_hi = 0;
-    for &v in x {
-        run_lo = if v == lo { run_lo + 1 } else { 0 };
-        run_hi = if v == hi { run_hi + 1 } else { 0 };
-        if run_lo >= 3 || run_hi >= 3 {
-            return Some((lo as f64, hi as f64));
+    for c in x.chunks(64) {
+        // Most chunks hold neither extreme: a vectorised check, then the runs restart.
+        if !c.iter().fold(false, |f, &v| f | (v == lo) | (v == hi)) {
+            run_lo = 0;
+            run_hi = 0;
+            continue;
+        }
+        for &v in c {
+            run_lo = if v == lo { run_lo + 1 } else { 0 };
+            run_hi = if v == hi { run_hi + 1 } else { 0 };
+            if run_lo >= 3 || run_hi >= 3 {
+                return Some((lo as f64, hi as f64));
+            }
         }
     }
     None
@@ -656,7 +673,8 @@ fn group_stimuli(
         if start >= n {
             break;
         }
-        let end = (start + c).min(n);
+        // A sidecar may state any count (hand-edited files): saturate, never wrap.
+        let end = start.saturating_add(c).min(n);
         out.push(start..end);
         start = end;
     }

@@ -9,10 +9,11 @@
 //! | `baseline_instability` | the baseline level wanders across a train, or drifts under the onset |
 //! | `artifact_overlap` | the artifact has not settled when the response starts |
 //! | `clipped_signal` | the response touches the amplifier's rails |
-//! | `too_few_responses` | a low-rate train with 2–3 responses, or no train of ≥ 4 |
+//! | `too_few_responses` | a low-rate train with 2–3 responses, a high-rate train with fewer than 5, or no train of ≥ 4 |
 //! | `possible_submaximal` | first responses of rest trains differ, or latency wanders [MOR] |
 //! | `pseudofacilitation` | amplitude up, area flat [N3][PAD] |
 //! | `response_absent` | response within the noise |
+//! | `implausible_response` | "responses" that are no CMAP: over in < 1 ms, onset latency scattered by > 2 ms within a train, or a post-exercise first response whose latency is > 2 ms from the baseline's |
 //! | `incomplete_response` | the negative phase had not returned to baseline before the next stimulus |
 //! | `low_temperature` | skin below 32 °C [N1][N2][MK] |
 //! | `exercise_timing` | first post-exercise train too late to catch facilitation [PEF11] |
@@ -21,10 +22,22 @@
 //! | `roles_inferred` | roles guessed from order and gaps |
 //! | `protocol_mismatch` | the sidecar lists a different number of trains |
 //! | `mains_hum_removed` | hum found and removed |
+//! | `truncated_file` | the reader recovered a file cut short (see [`ReadNote`]) |
 
 use crate::analysis::result::{round, QualityFlag, SessionOut, TrainOut};
 use crate::analysis::{metrics, train_area_decrement, train_decrement, Context};
 use crate::protocol::TrainRole;
+use crate::recording::ReadNote;
+
+/// Shortest negative phase a CMAP can have, ms (they last several).
+const MIN_CMAP_DURATION_MS: f64 = 1.0;
+/// Largest onset-latency difference between responses of one nerve and
+/// muscle, ms: a real train varies by tenths of a millisecond (see
+/// `latency_spread_ms`), so several times more is not one muscle's response.
+pub const MAX_LATENCY_DIFFERENCE_MS: f64 = 2.0;
+/// Fewest responses of a high-rate train whose increment is interpreted
+/// (real ones have tens: 20–50 Hz for 1–10 s).
+pub const MIN_HFS_RESPONSES: usize = 5;
 
 fn flag(code: &str, message: String, train: Option<usize>, warning: bool) -> QualityFlag {
     QualityFlag {
@@ -33,6 +46,15 @@ fn flag(code: &str, message: String, train: Option<usize>, warning: bool) -> Qua
         train,
         severity: if warning { "warning" } else { "info" }.to_string(),
     }
+}
+
+/// One `warning` flag per reader note: the recording was read, but not all
+/// of it (a file cut short), so the last train may be incomplete.
+pub fn read_notes(notes: &[ReadNote]) -> Vec<QualityFlag> {
+    notes
+        .iter()
+        .map(|n| flag(n.code, n.message.clone(), None, true))
+        .collect()
 }
 
 /// Run every check.
@@ -95,6 +117,16 @@ pub fn check(
                     false,
                 ));
             }
+        } else if amps.len() < MIN_HFS_RESPONSES {
+            flags.push(flag(
+                "too_few_responses",
+                format!(
+                    "only {} responses at a high rate: an increment needs at least {MIN_HFS_RESPONSES}",
+                    amps.len()
+                ),
+                Some(n),
+                false,
+            ));
         }
         // Baseline: drift under the onset (low-rate trains: at high rates the
         // pre-stimulus span is the previous response's tail), and the spread of
@@ -182,6 +214,42 @@ pub fn check(
                 true,
             ));
         }
+        // A CMAP's negative phase lasts several milliseconds. What is over
+        // sooner is noise or a spike the window caught (heavy-tailed noise,
+        // random spikes grouped into a "train" by chance), and numbers
+        // computed from it mean nothing.
+        let brief = t
+            .measurements
+            .iter()
+            .filter(|m| m.duration_ms < MIN_CMAP_DURATION_MS)
+            .count();
+        let (lat_lo, lat_hi) = t
+            .measurements
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), m| {
+                (l.min(m.latency_ms), h.max(m.latency_ms))
+            });
+        if brief > 0 {
+            flags.push(flag(
+                "implausible_response",
+                format!(
+                    "{brief} of {} responses last less than {MIN_CMAP_DURATION_MS} ms (a CMAP's negative phase lasts several): noise or spikes, not muscle responses",
+                    amps.len()
+                ),
+                Some(n),
+                true,
+            ));
+        } else if lat_hi - lat_lo > MAX_LATENCY_DIFFERENCE_MS {
+            flags.push(flag(
+                "implausible_response",
+                format!(
+                    "onset latency ranges over {:.2}–{:.2} ms within the train (one muscle's response varies by tenths of a millisecond): noise or spikes, not muscle responses",
+                    lat_lo, lat_hi
+                ),
+                Some(n),
+                true,
+            ));
+        }
         let open = t.measurements.iter().filter(|m| !m.returned).count();
         if open > 0 {
             flags.push(flag(
@@ -228,6 +296,29 @@ pub fn check(
                     ));
                 }
             }
+        }
+    }
+    // The post-exercise comparison needs the same response before and after:
+    // first responses whose onset latencies differ grossly are not.
+    let first_post = ctx
+        .trains
+        .iter()
+        .position(|t| t.role == TrainRole::PostExercise && !t.measurements.is_empty());
+    if let (Some(b), Some(p)) = (crate::analysis::reference_baseline(&ctx.trains), first_post) {
+        let (lb, lp) = (
+            ctx.trains[b].measurements[0].latency_ms,
+            ctx.trains[p].measurements[0].latency_ms,
+        );
+        if (lp - lb).abs() > MAX_LATENCY_DIFFERENCE_MS {
+            flags.push(flag(
+                "implausible_response",
+                format!(
+                    "the first response's onset latency ({lp:.2} ms) differs from the baseline's ({lb:.2} ms, train {}) by more than {MAX_LATENCY_DIFFERENCE_MS} ms: not the same muscle response, so no post-exercise comparison",
+                    b + 1
+                ),
+                Some(p + 1),
+                true,
+            ));
         }
     }
     // Post-exercise pseudofacilitation.

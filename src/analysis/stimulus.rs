@@ -37,6 +37,7 @@
 //! channel's extremes, with hysteresis.
 
 use crate::analysis::dsp::diff_noise_sd;
+use crate::analysis::segment_holding;
 use crate::units::{Ms, SampleRate};
 
 /// A stimulus found in the signal.
@@ -77,10 +78,30 @@ pub fn detect_from_artifacts(
     rate: SampleRate,
     segments: &[(usize, usize)],
 ) -> Detection {
-    let sd = diff_noise_sd(x, 400_000);
+    detect_with_noise(
+        x,
+        rate,
+        segments,
+        diff_noise_sd(x, NOISE_POINTS),
+        crate::analysis::dsp::peak_abs(x),
+    )
+}
+
+/// Differences [`diff_noise_sd`] draws on to measure the noise slope.
+pub const NOISE_POINTS: usize = 400_000;
+
+/// [`detect_from_artifacts`] when the caller already knows the noise slope
+/// (`diff_sd`, [`diff_noise_sd`] of `x` over [`NOISE_POINTS`] differences)
+/// and the largest |sample| (`peak_abs`): each costs a pass over the signal.
+pub fn detect_with_noise(
+    x: &[f32],
+    rate: SampleRate,
+    segments: &[(usize, usize)],
+    diff_sd: f64,
+    peak_abs: f64,
+) -> Detection {
     // Floor: a perfectly flat stretch (synthetic or digitally silent) has σ_d = 0.
-    let peak_abs = x.iter().fold(0.0f64, |m, v| m.max((*v as f64).abs()));
-    let sd = sd.max(peak_abs * 1e-7).max(1e-12);
+    let sd = diff_sd.max(peak_abs * 1e-7).max(1e-12);
     let low = 10.0 * sd;
     let cluster = rate.samples_in(CLUSTER).max(2);
     let mut cands: Vec<Stimulus> = Vec::new();
@@ -91,6 +112,12 @@ pub fn detect_from_artifacts(
         let d = |i: usize| (x[i + 1] as f64 - x[i] as f64).abs();
         let mut i = a;
         while i + 1 < b {
+            // Most of a recording is quiet: step over 64 quiet differences
+            // at once (a branch-free check the compiler vectorises).
+            if i + QUIET_STEP < b && all_quiet(&x[i..=i + QUIET_STEP], low) {
+                i += QUIET_STEP;
+                continue;
+            }
             if d(i) <= low {
                 i += 1;
                 continue;
@@ -98,13 +125,26 @@ pub fn detect_from_artifacts(
             let mut peak = i;
             let mut peak_v = d(i);
             let mut j = i + 1;
-            while j + 1 < b && j < peak + cluster {
-                let v = d(j);
-                if v > peak_v {
-                    peak = j;
-                    peak_v = v;
+            // The cluster runs to 8 ms after its steepest sample so far. Rather
+            // than a sample at a time (a coin-toss branch amid voluntary EMG),
+            // take the steepest of the rest of the current span at once: if it
+            // beats the peak, it is where a sample-by-sample scan would have
+            // moved the peak last within that span (first occurrence, as with
+            // a strict `>`), and the span grows from there.
+            loop {
+                let end = (peak + cluster).min(b - 1);
+                if j >= end {
+                    break;
                 }
-                j += 1;
+                let (v, at) = steepest(x, j, end);
+                if v > peak_v {
+                    peak = at;
+                    peak_v = v;
+                    j = at + 1;
+                } else {
+                    j = end;
+                    break;
+                }
             }
             cands.push(Stimulus {
                 sample: peak,
@@ -156,12 +196,16 @@ pub fn detect_from_artifacts(
             if *bg <= ACTIVE_BACKGROUND * sd {
                 return true;
             }
-            kept2.iter().enumerate().any(|(j, (o, _))| {
-                j != *i
-                    && o.sample.abs_diff(c.sample) <= near
-                    && o.slope <= 3.0 * c.slope
-                    && c.slope <= 3.0 * o.slope
-            })
+            // `kept2` ascends by sample: look only within `near` of the
+            // candidate (a scan of all would be quadratic on long noise).
+            let from = kept2.partition_point(|(o, _)| o.sample + near < c.sample);
+            kept2[from..]
+                .iter()
+                .enumerate()
+                .take_while(|(_, (o, _))| o.sample <= c.sample + near)
+                .any(|(k, (o, _))| {
+                    from + k != *i && o.slope <= 3.0 * c.slope && c.slope <= 3.0 * o.slope
+                })
         })
         .map(|(_, (c, _))| *c)
         .collect();
@@ -180,11 +224,7 @@ pub fn detect_from_artifacts(
     }
     // Time each stimulus at the artifact's onset.
     for s in &mut merged {
-        let (seg_a, seg_b) = segments
-            .iter()
-            .copied()
-            .find(|&(a, b)| a <= s.sample && s.sample < b)
-            .unwrap_or((0, x.len()));
+        let (seg_a, seg_b) = segment_holding(segments, s.sample).unwrap_or((0, x.len()));
         let t = onset_time(x, rate, (seg_a, seg_b), s.sample);
         s.sample = t.floor() as usize;
         s.frac = t - t.floor();
@@ -195,6 +235,38 @@ pub fn detect_from_artifacts(
         candidates: n_cands,
         threshold: threshold.unwrap_or(f64::INFINITY),
     }
+}
+
+/// The largest |first difference| `|x[k + 1] − x[k]|` for `k` in
+/// `[from, to)` (`to < x.len()`, `from < to`) and the first `k` where it occurs.
+fn steepest(x: &[f32], from: usize, to: usize) -> (f64, usize) {
+    let d = |k: usize| (x[k + 1] as f64 - x[k] as f64).abs();
+    let (a, b) = (&x[from..to], &x[from + 1..=to]);
+    // Eight independent lanes: the maximum does not depend on the order,
+    // and the compiler vectorises it.
+    let mut lanes = [f64::NEG_INFINITY; 8];
+    let (mut ca, mut cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (p, q) in (&mut ca).zip(&mut cb) {
+        for l in 0..8 {
+            lanes[l] = lanes[l].max((q[l] as f64 - p[l] as f64).abs());
+        }
+    }
+    let mut m = lanes.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+    for (&p, &q) in ca.remainder().iter().zip(cb.remainder()) {
+        m = m.max((q as f64 - p as f64).abs());
+    }
+    let at = (from..to).find(|&k| d(k) == m).unwrap_or(from);
+    (m, at)
+}
+
+/// Differences checked at once by [`all_quiet`].
+const QUIET_STEP: usize = 64;
+
+/// Whether every |first difference| of `w` is at most `low` (a NaN is not).
+fn all_quiet(w: &[f32], low: f64) -> bool {
+    w.iter()
+        .zip(&w[1..])
+        .fold(true, |q, (&p, &n)| q & ((n as f64 - p as f64).abs() <= low))
 }
 
 /// Onset of the artifact whose steepest step is at `p`, as a fractional sample index.
@@ -241,9 +313,10 @@ const ACTIVE_BACKGROUND: f64 = 6.0;
 /// A candidate this soon after a much steeper stimulus is that response's edge.
 const OWN_EDGE: Ms = Ms(15.0);
 
-/// Median |first difference| around sample `c`, excluding ±`NEAR`, from at
-/// most ~200 points per side.
-fn background(x: &[f32], rate: SampleRate, seg: (usize, usize), c: usize) -> f64 {
+/// The |first differences| around sample `c`, excluding ±`NEAR`, at most
+/// ~200 points per side, into `v`: their median is the candidate's background.
+fn surroundings(x: &[f32], rate: SampleRate, seg: (usize, usize), c: usize, v: &mut Vec<f64>) {
+    v.clear();
     let near = rate.samples_in(NEAR);
     let far = rate.samples_in(FAR);
     let sides = [
@@ -256,7 +329,6 @@ fn background(x: &[f32], rate: SampleRate, seg: (usize, usize), c: usize) -> f64
             (c + far).min(seg.1.saturating_sub(1)),
         ),
     ];
-    let mut v: Vec<f64> = Vec::with_capacity(400);
     for (a, b) in sides {
         if b <= a {
             continue;
@@ -268,7 +340,6 @@ fn background(x: &[f32], rate: SampleRate, seg: (usize, usize), c: usize) -> f64
                 .map(|i| (x[i + 1] as f64 - x[i] as f64).abs()),
         );
     }
-    crate::analysis::dsp::median_in_place(&mut v)
 }
 
 /// The slope at or above which candidates are stimuli, if any are; candidates
@@ -283,16 +354,22 @@ fn select_threshold(
     sd: f64,
 ) -> Option<f64> {
     bgs.clear();
+    let mut around = Vec::with_capacity(402);
     cands.retain(|c| {
         if c.slope < 20.0 * sd {
             return false;
         }
-        let seg = segments
-            .iter()
-            .copied()
-            .find(|&(a, b)| a <= c.sample && c.sample < b)
-            .unwrap_or((0, x.len()));
-        let bg = background(x, rate, seg, c.sample);
+        let seg = segment_holding(segments, c.sample).unwrap_or((0, x.len()));
+        surroundings(x, rate, seg, c.sample, &mut around);
+        // Amid voluntary EMG most candidates are not prominent: when a
+        // strict majority of the surroundings is steeper than a tenth of the
+        // candidate (with a margin over rounding), so is their median, and
+        // the candidate is dropped without computing it.
+        let tenth = c.slope / MIN_PROMINENCE * (1.0 + 1e-9);
+        if around.iter().filter(|&&v| v > tenth).count() > around.len() / 2 {
+            return false;
+        }
+        let bg = crate::analysis::dsp::median_in_place(&mut around);
         let keep = c.slope >= MIN_PROMINENCE * bg;
         if keep {
             bgs.push(bg);

@@ -20,7 +20,9 @@
 //! unparsable text are errors naming the row and column. Row numbers in
 //! messages are 1-based **line numbers of the file** (comments included), so
 //! they can be found in an editor. A last column with an empty name (a
-//! trailing delimiter) is ignored if all its cells are empty.
+//! trailing delimiter) is ignored if all its cells are empty. A column name
+//! that spans lines (a quoted name with a line break: a quote left open) is
+//! an error.
 //!
 //! # Column names
 //!
@@ -677,6 +679,17 @@ fn parse_header(path: &Path, headers: &::csv::ByteRecord) -> Result<Vec<Column>>
                 format!("column {} has no name", i + 1),
             ));
         }
+        // A quoted name may span lines; in a header that is a quote left
+        // open, and the name would break every one-line message quoting it.
+        if name.contains(['\n', '\r']) {
+            return Err(Error::malformed(
+                path,
+                format!(
+                    "column {} of the header spans several lines (a quote left open?)",
+                    i + 1
+                ),
+            ));
+        }
         let spec = parse_column_name(&name);
         columns.push(Column { name, spec });
     }
@@ -766,6 +779,9 @@ fn read_rows(
     }
     let mut rec = ::csv::ByteRecord::new();
     let mut prev_t: Option<f64> = None;
+    // Finest resolution exponent of the time cells the fast path parsed
+    // (10^k is monotonic in k, so the power is taken once at the end).
+    let mut finest = i32::MAX;
     while rdr
         .read_byte_record(&mut rec)
         .map_err(|e| ctx.csv_error(e))?
@@ -798,7 +814,13 @@ fn read_rows(
                     }
                 }
                 Sink::Time => {
-                    let t = parse_cell(field, ctx.decimal_comma).map_err(cell_err)?;
+                    let (t, res) = match fast_decimal(field.trim_ascii(), ctx.decimal_comma) {
+                        Some((v, k)) => (v, Some(k)),
+                        None => (
+                            parse_cell(field, ctx.decimal_comma).map_err(cell_err)?,
+                            None,
+                        ),
+                    };
                     if let Some(p) = prev_t {
                         if t <= p {
                             return Err(Error::malformed(
@@ -813,7 +835,10 @@ fn read_rows(
                         }
                     }
                     prev_t = Some(t);
-                    table.time_res = table.time_res.min(cell_resolution(field));
+                    match res {
+                        Some(k) => finest = finest.min(k),
+                        None => table.time_res = table.time_res.min(cell_resolution(field)),
+                    }
                     table.time.push(t);
                 }
                 Sink::Data { ch, factor } => {
@@ -833,12 +858,117 @@ fn read_rows(
     if table.rows == 0 {
         return Err(Error::malformed(ctx.path, "no data rows"));
     }
+    if finest != i32::MAX {
+        table.time_res = table.time_res.min(10f64.powi(finest));
+    }
     Ok(table)
+}
+
+/// Exact powers of ten for [`fast_decimal`] (every one up to 10^22 is an f64).
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// A plain decimal cell (`-12.345`, `+0.5`, `1.5e-3`; `,` as the decimal
+/// mark when `decimal_comma`), already trimmed, parsed to exactly the value
+/// `str::parse::<f64>` gives, with the resolution exponent [`cell_resolution`]
+/// would find (`10^k`). `None` for anything else (more than 19 significant
+/// digits, a large exponent, `inf`, text…), which the general path decides.
+///
+/// Exactness (Clinger's fast path): a mantissa below 2^53 and a power of ten
+/// up to 10^22 are both exact in f64, so one correctly rounded multiplication
+/// or division gives the correctly rounded value, as the standard parser does.
+fn fast_decimal(t: &[u8], decimal_comma: bool) -> Option<(f64, i32)> {
+    let mut i = 0;
+    let neg = match t.first() {
+        Some(b'-') => {
+            i = 1;
+            true
+        }
+        Some(b'+') => {
+            i = 1;
+            false
+        }
+        _ => false,
+    };
+    let mut mant = 0u64;
+    let mut significant = 0u32;
+    let mut any_digit = false;
+    let mut point = false;
+    let mut decimals = 0i32;
+    while let Some(&b) = t.get(i) {
+        if b.is_ascii_digit() {
+            any_digit = true;
+            if mant != 0 || b != b'0' {
+                significant += 1;
+                if significant > 19 {
+                    return None;
+                }
+                mant = mant * 10 + u64::from(b - b'0');
+            }
+            decimals += i32::from(point);
+        } else if !point && (b == b'.' || (decimal_comma && b == b',')) {
+            point = true;
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    if !any_digit {
+        return None;
+    }
+    let mut exp = 0i32;
+    if let Some(&b) = t.get(i) {
+        if b != b'e' && b != b'E' {
+            return None;
+        }
+        i += 1;
+        let neg_exp = match t.get(i) {
+            Some(b'-') => {
+                i += 1;
+                true
+            }
+            Some(b'+') => {
+                i += 1;
+                false
+            }
+            _ => false,
+        };
+        let start = i;
+        while let Some(&d) = t.get(i) {
+            if !d.is_ascii_digit() || exp > 10_000 {
+                break;
+            }
+            exp = exp * 10 + i32::from(d - b'0');
+            i += 1;
+        }
+        if i == start || i != t.len() {
+            return None;
+        }
+        if neg_exp {
+            exp = -exp;
+        }
+    }
+    let e10 = exp - decimals;
+    let v = if mant == 0 {
+        0.0
+    } else if mant >= 1 << 53 || e10.unsigned_abs() as usize >= POW10.len() {
+        return None;
+    } else if e10 >= 0 {
+        mant as f64 * POW10[e10 as usize]
+    } else {
+        mant as f64 / POW10[e10.unsigned_abs() as usize]
+    };
+    Some((if neg { -v } else { v }, e10.clamp(-300, 300)))
 }
 
 /// Parse one numeric cell; the error says what is wrong with it.
 fn parse_cell(field: &[u8], decimal_comma: bool) -> std::result::Result<f64, String> {
     let t = field.trim_ascii();
+    if let Some((v, _)) = fast_decimal(t, decimal_comma) {
+        return Ok(v);
+    }
     if t.is_empty() {
         return Err("empty cell".into());
     }
@@ -1025,6 +1155,7 @@ fn build_continuous(
         segments: Recording::continuous_segments(rows),
         stimuli: None,
         annotations: Vec::new(),
+        notes: Vec::new(),
     })
 }
 
@@ -1123,6 +1254,7 @@ fn build_sweeps(
             timing_known: false,
         }),
         annotations: Vec::new(),
+        notes: Vec::new(),
     })
 }
 
@@ -1714,6 +1846,63 @@ mod tests {
                     assert_abs_diff_eq!(ch.samples[k * 200 + i], *v, epsilon = 1e-6);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn fast_decimals_match_the_standard_parser() {
+        let cells = [
+            "0",
+            "-0",
+            "+0.5",
+            ".5",
+            "5.",
+            "-12.345",
+            "0.00005000",
+            "1.5e-3",
+            "1E5",
+            "-2.5e+2",
+            "123456789012345678",
+            "9007199254740993",
+            "0.1",
+            "0.30000000000000004",
+            "1e22",
+            "1e23",
+            "4.35",
+            "-0.077599",
+            "1e-22",
+            "123.456e-19",
+            "000123.4500",
+        ];
+        for c in cells {
+            let want: f64 = c.parse().unwrap();
+            match fast_decimal(c.as_bytes(), false) {
+                Some((v, k)) => {
+                    assert_eq!(v.to_bits(), want.to_bits(), "{c}");
+                    assert_eq!(10f64.powi(k), cell_resolution(c.as_bytes()), "{c}");
+                }
+                None => assert!(
+                    [
+                        "1e23",
+                        "123456789012345678",
+                        "9007199254740993",
+                        "0.30000000000000004"
+                    ]
+                    .contains(&c),
+                    "{c} should take the fast path"
+                ),
+            }
+        }
+        assert_eq!(fast_decimal(b"1,25", true).map(|p| p.0), Some(1.25));
+        for bad in [
+            "", "-", ".", "1e", "1e5.5", "inf", "NaN", "1,2", "0x10", "1_0", "--1", "1..2",
+        ] {
+            assert!(fast_decimal(bad.as_bytes(), false).is_none(), "{bad}");
+        }
+        assert!(fast_decimal(b"1,2,3", true).is_none());
+        // 10^k grows with k, so the finest resolution is the power of the smallest k.
+        for k in -300..300 {
+            assert!(10f64.powi(k) < 10f64.powi(k + 1), "{k}");
         }
     }
 

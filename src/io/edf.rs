@@ -28,11 +28,12 @@
 //!   within [`MAX_SAMPLES_PER_CHANNEL`], computed without overflow, so an
 //!   absurd record count is refused even when the file is small.
 //!
-//! Recovery (documented, silent in the [`Recording`]): a record count of −1
-//! (a recorder that never closed the file) is taken from the file size; a
-//! declared count beyond the records the file holds is cut to the whole
-//! records present (a partial last record is dropped). A file without one
-//! whole record is an error.
+//! Recovery: a record count of −1 (a recorder that never closed the file) is
+//! taken from the file size; a declared count beyond the records the file
+//! holds is cut to the whole records present (a partial last record is
+//! dropped). Both a cut count and a dropped partial record leave a
+//! `truncated_file` [`ReadNote`] in the [`Recording`], which the analysis
+//! reports as a warning. A file without one whole record is an error.
 //!
 //! # Samples
 //!
@@ -42,7 +43,9 @@
 //! The physical dimension sets the unit: `uV`/`µV` × 0.001, `mV` × 1, `V` ×
 //! 1000, `nV` × 10⁻⁶ (case-insensitive), so signals come out in millivolts.
 //! Any other dimension (`%`, empty) keeps the physical values as they are;
-//! the channel's [`Channel::unit`] is always the dimension as written.
+//! the channel's [`Channel::unit`] is always the dimension as written. A
+//! value beyond what a 32-bit float holds (an absurd physical range such as
+//! ±1e300) is an error naming the channel and the sample.
 //!
 //! A signal whose label contains `trig`, `stim`, `marker` or `status`
 //! (case-insensitive) is a [`ChannelKind::Trigger`] with raw physical values.
@@ -90,7 +93,7 @@
 use crate::error::{Error, Result};
 use crate::io::{ChannelFilter, ReadOptions, MAX_SAMPLES_PER_CHANNEL};
 use crate::recording::{
-    Annotation, Channel, ChannelKind, KnownStimuli, Recording, Segment, SourceFormat,
+    Annotation, Channel, ChannelKind, KnownStimuli, ReadNote, Recording, Segment, SourceFormat,
     StimulusOrigin,
 };
 use crate::units::SampleRate;
@@ -497,7 +500,12 @@ fn parse_time(b: &[u8], signed: bool) -> Option<f64> {
     if int.is_empty() || !int.iter().chain(frac).all(u8::is_ascii_digit) {
         return None;
     }
-    std::str::from_utf8(b).ok()?.parse::<f64>().ok()
+    // Hundreds of digits parse to infinity, which no time is.
+    std::str::from_utf8(b)
+        .ok()?
+        .parse::<f64>()
+        .ok()
+        .filter(|t| t.is_finite())
 }
 
 /// Parse the TALs of one annotation signal's bytes in one data record.
@@ -639,6 +647,9 @@ pub fn read_edf(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recordi
     let bps = h.variant.bytes_per_sample();
     // Validated by records_to_read (it would have failed on overflow).
     let record_bytes = h.record_bytes().unwrap_or(0) as usize;
+    let notes = truncation_note(&h, n_records, record_bytes, bytes.len())
+        .into_iter()
+        .collect();
 
     // Signals that are channels (not annotations), with their byte offset in
     // a record.
@@ -831,6 +842,41 @@ pub fn read_edf(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recordi
             timing_known: true,
         }),
         annotations,
+        notes,
+    })
+}
+
+/// The `truncated_file` note when the file ends before the records its
+/// header declares, or inside a record (see the module doc's recovery).
+fn truncation_note(
+    h: &EdfHeader,
+    n_records: usize,
+    record_bytes: usize,
+    file_len: usize,
+) -> Option<ReadNote> {
+    let data_bytes = file_len.saturating_sub(h.header_bytes);
+    let partial = data_bytes.saturating_sub(n_records.saturating_mul(record_bytes));
+    // Rounded so 3 records of 0.1 s read "0.3 s".
+    let duration = (n_records as f64 * h.record_duration_s * 1e6).round() / 1e6;
+    let message = match h.declared_records {
+        d if d > 0 && (d as u64) > n_records as u64 => format!(
+            "truncated file: the header declares {d} data records, the file holds {n_records} \
+             whole record(s){}; read those ({duration} s), the rest of the recording is missing",
+            if partial > 0 {
+                format!(" and {partial} bytes of the next")
+            } else {
+                String::new()
+            }
+        ),
+        -1 if partial > 0 && partial < record_bytes => format!(
+            "truncated file: the file ends {partial} bytes into data record {n_records} \
+             ({record_bytes} bytes each); read the {n_records} whole record(s) ({duration} s)"
+        ),
+        _ => return None,
+    };
+    Some(ReadNote {
+        code: "truncated_file",
+        message,
     })
 }
 
@@ -884,6 +930,17 @@ fn decode_signal<'a>(
             })),
         }
     }
+    // An absurd physical range scales ordinary digital values beyond f32.
+    if let Some(i) = out.iter().position(|v| !v.is_finite()) {
+        return Err(Error::malformed(
+            path,
+            format!(
+                "channel {ci} ({:?}): sample {i} scales to {} (physical range {} to {} {}), \
+                 beyond what the analyzer holds",
+                s.label, out[i], s.physical_min, s.physical_max, s.dimension
+            ),
+        ));
+    }
     Ok(out)
 }
 
@@ -894,10 +951,17 @@ fn stimulus_samples(annotations: &[Annotation], segments: &[Segment], rate_hz: f
         .iter()
         .filter(|a| is_stimulus_text(&a.text))
         .filter_map(|a| {
-            segments.iter().find_map(|s| {
-                let pos = ((a.onset_s - s.start_s) * rate_hz).round();
-                (pos >= 0.0 && pos < s.len as f64).then(|| s.start + pos as usize)
-            })
+            // Segments ascend in time and overlap by less than half a sample
+            // (read_edf refuses more), so only the last one starting at or
+            // before the onset and the next can hold it: found by bisection,
+            // since an EDF+D may have a segment per record.
+            let p = segments.partition_point(|s| s.start_s <= a.onset_s);
+            segments[p.saturating_sub(1)..(p + 1).min(segments.len())]
+                .iter()
+                .find_map(|s| {
+                    let pos = ((a.onset_s - s.start_s) * rate_hz).round();
+                    (pos >= 0.0 && pos < s.len as f64).then(|| s.start + pos as usize)
+                })
         })
         .collect();
     out.sort_unstable();
@@ -1122,6 +1186,17 @@ mod tests {
         inv.pmax = "-100";
         let b = build(false, "", "1", "0.001", &[inv], &[vec![i16s(&digital)]]);
         assert!((read(&b).unwrap().channels[0].samples[0] - 100.0).abs() < 1e-4);
+        // A physical range no 32-bit sample can hold is refused, not read as
+        // infinities.
+        let mut huge = s("mV");
+        huge.pmin = "-1e300";
+        huge.pmax = "1e300";
+        let b = build(false, "", "1", "0.001", &[huge], &[vec![i16s(&digital)]]);
+        let e = err(&b);
+        assert!(
+            e.contains("channel 0 (\"EMG\"): sample 0 scales to -inf"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -1300,11 +1375,30 @@ mod tests {
         assert_eq!(rec.len(), 8);
         // 0.1 µV per digital step: record 1 starts with digital 1.
         assert!((rec.channels[0].samples[4] - 1e-4).abs() < 1e-9);
-        // −1: count from the file size, a partial record dropped.
+        // The recovery is noted, naming what was declared and what was read.
+        assert_eq!(rec.notes.len(), 1);
+        assert_eq!(rec.notes[0].code, "truncated_file");
+        let m = &rec.notes[0].message;
+        assert!(
+            m.contains("declares 3 data records, the file holds 2 whole record(s) and 4 bytes"),
+            "{m}"
+        );
+        assert!(read(&b).unwrap().notes.is_empty());
+        // −1: count from the file size, a partial record dropped (and noted).
         let mut unknown = b.clone();
         unknown[236..244].copy_from_slice(&pad("-1", 8));
-        assert_eq!(read(&unknown).unwrap().len(), 12);
-        assert_eq!(read(&unknown[..unknown.len() - 2]).unwrap().len(), 8);
+        let whole = read(&unknown).unwrap();
+        assert_eq!(whole.len(), 12);
+        assert!(whole.notes.is_empty());
+        let cut = read(&unknown[..unknown.len() - 2]).unwrap();
+        assert_eq!(cut.len(), 8);
+        assert!(
+            cut.notes[0]
+                .message
+                .contains("ends 6 bytes into data record 2"),
+            "{:?}",
+            cut.notes
+        );
         // No whole record: an error naming the sizes.
         let e = err(&b[..256 * 2 + 5]);
         assert!(

@@ -332,11 +332,26 @@ pub fn is_supported_path(path: &Path) -> bool {
 }
 
 /// Read a recording from a file, choosing the reader by content and extension.
+///
+/// A WAV is streamed from the file ([`wav::read_wav_file`]), so its peak
+/// memory is the decoded channels alone; the other formats are read whole
+/// first.
 pub fn read_recording(path: &Path, opts: &ReadOptions) -> Result<Recording> {
-    let bytes = std::fs::read(path).map_err(|e| Error::Io {
+    let io = |e: std::io::Error| Error::Io {
         path: path.to_path_buf(),
         source: e,
-    })?;
+    };
+    let mut head = Vec::with_capacity(16);
+    std::fs::File::open(path)
+        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 16), &mut head))
+        .map_err(io)?;
+    if head.is_empty() {
+        return Err(Error::malformed(path, "file is empty"));
+    }
+    if probe(path, &head)? == Probed::Wav {
+        return wav::read_wav_file(path, opts);
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
     if bytes.is_empty() {
         return Err(Error::malformed(path, "file is empty"));
     }

@@ -2,8 +2,11 @@
 //!
 //! Overview: [`read_wav`] turns the bytes of a WAV file into a [`Recording`]
 //! with every channel in millivolts; [`encode_wav`] does the reverse for the
-//! synthetic generator and tests. `hound` parses the header and decodes the
-//! samples.
+//! synthetic generator and tests; [`read_wav_file`] reads a file from disk
+//! through a small buffer, so the file is never held whole in memory. `hound`
+//! parses and validates the header; the samples are decoded here, a buffer of
+//! frames at a time (hound's sample-by-sample iterator is several times
+//! slower), exactly as hound would decode them.
 //!
 //! Accepted input: 8/16/24/32-bit integer PCM (24-bit also in a 4-byte
 //! container) and 32-bit IEEE float, 1 to [`MAX_WAV_CHANNELS`] channels, a
@@ -27,15 +30,24 @@
 //! that are present are decoded **if the bytes present form a whole number of
 //! frames**; otherwise the file is rejected with
 //! `truncated data chunk: declared N bytes, file holds M …`. A data chunk
-//! with no complete frame is always an error. The recovery is silent in the
-//! [`Recording`] (it has no warning field), so the analysis simply sees a
-//! shorter recording.
+//! with no complete frame is always an error. The recovery leaves a
+//! `truncated_file` [`ReadNote`] in the [`Recording`], which the analysis
+//! reports as a warning.
+//!
+//! Chunks: the RIFF chunks before the data chunk are walked here, skipping
+//! the pad byte that follows an odd-sized chunk (RIFF aligns chunks to two
+//! bytes; hound does not skip it and misreads every chunk after an odd one),
+//! and any other chunk (`LIST`, `fact`, `bext`, …) whatever its size. hound
+//! then validates the `fmt ` chunk. At most [`MAX_CHUNKS`] chunks are looked
+//! at; a file laid out otherwise is left to hound, which names what it finds
+//! wrong.
 
 use crate::error::{Error, Result};
 use crate::io::{ReadOptions, MAX_SAMPLES_PER_CHANNEL};
-use crate::recording::{Channel, ChannelKind, Recording, SourceFormat};
+use crate::recording::{Channel, ChannelKind, ReadNote, Recording, SourceFormat};
 use crate::units::SampleRate;
-use std::io::Cursor;
+use std::fs::File;
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// The largest number of channels a WAV may have (EMG amplifiers exporting
@@ -51,6 +63,36 @@ pub const MAX_WAV_CHANNELS: u16 = 8;
 /// in the module doc; [`Error::Limit`] for too many channels or samples;
 /// [`Error::Usage`] for a non-positive `full_scale_mv`.
 pub fn read_wav(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recording> {
+    read_wav_from(path, &mut Cursor::new(bytes), bytes.len() as u64, opts)
+}
+
+/// Read a WAV file from disk, streaming its data chunk through a small
+/// buffer: the file is never held whole in memory, so the peak is the decoded
+/// channels. Same result and errors as [`read_wav`] on the file's bytes, plus
+/// [`Error::Io`] when the file cannot be opened or read.
+pub fn read_wav_file(path: &Path, opts: &ReadOptions) -> Result<Recording> {
+    let io = |e: std::io::Error| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let file = File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    read_wav_from(
+        path,
+        &mut BufReader::with_capacity(1 << 16, file),
+        len,
+        opts,
+    )
+}
+
+/// The reader behind [`read_wav`] and [`read_wav_file`]: `r` is positioned
+/// at the start of the file, which is `total_len` bytes long.
+fn read_wav_from<R: Read + Seek>(
+    path: &Path,
+    r: &mut R,
+    total_len: u64,
+    opts: &ReadOptions,
+) -> Result<Recording> {
     let full_scale = opts.full_scale_mv;
     if !(full_scale.is_finite() && full_scale > 0.0) {
         return Err(Error::Usage(format!(
@@ -58,15 +100,29 @@ pub fn read_wav(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recordi
         )));
     }
 
-    // First pass over the header only: hound leaves the cursor at the first
-    // byte of the data chunk, which tells us how many data bytes the file
-    // really holds (hound itself trusts the declared length).
-    let mut cursor = Cursor::new(bytes);
-    let (spec, declared_samples) = {
-        let reader = hound::WavReader::new(&mut cursor).map_err(|e| hound_error(path, e))?;
-        (reader.spec(), reader.len())
+    // hound parses and validates the header and leaves the reader at the
+    // first byte of the data chunk, which tells us how many data bytes the
+    // file really holds (hound itself trusts the declared length). The
+    // samples are then decoded here, a buffer at a time: hound's
+    // sample-by-sample iterator is several times slower.
+    let (spec, declared_samples) = match walk_chunks(r, total_len) {
+        // hound reads the fmt chunk from a canonical header (so no chunk
+        // before the data can trip it up); the reader goes to the data.
+        Some(c) => {
+            let reader = hound::WavReader::new(Cursor::new(c.canonical_header()))
+                .map_err(|e| hound_error(path, e))?;
+            r.seek(SeekFrom::Start(c.data_start))
+                .map_err(|e| cut_short(path, &e))?;
+            (reader.spec(), reader.len())
+        }
+        None => {
+            r.seek(SeekFrom::Start(0))
+                .map_err(|e| cut_short(path, &e))?;
+            let reader = hound::WavReader::new(&mut *r).map_err(|e| hound_error(path, e))?;
+            (reader.spec(), reader.len())
+        }
     };
-    let data_start = usize::try_from(cursor.position()).unwrap_or(usize::MAX);
+    let data_start = r.stream_position().map_err(|e| cut_short(path, &e))?;
 
     let n_channels = spec.channels;
     if n_channels > MAX_WAV_CHANNELS {
@@ -108,9 +164,16 @@ pub fn read_wav(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recordi
     // guarantees it is a whole number of frames, so bytes per frame follow.
     let declared_bytes = data_start
         .checked_sub(4)
-        .and_then(|i| bytes.get(i..data_start))
-        .and_then(|b| <[u8; 4]>::try_from(b).ok())
-        .map(u32::from_le_bytes)
+        .and_then(|at| {
+            let mut len = [0u8; 4];
+            // Seek back to the data afterwards: a buffered reader then reads
+            // the data straight into the decode buffer (no second copy).
+            r.seek(SeekFrom::Start(at))
+                .and_then(|_| r.read_exact(&mut len))
+                .and_then(|()| r.seek(SeekFrom::Start(data_start)))
+                .ok()
+                .map(|_| u32::from_le_bytes(len))
+        })
         .ok_or_else(|| Error::malformed(path, "cannot locate the WAV data chunk length"))?;
     let bytes_per_frame = u64::from(declared_bytes) / declared_frames;
     let container_bytes = bytes_per_frame / u64::from(n_channels);
@@ -124,12 +187,32 @@ pub fn read_wav(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recordi
         });
     }
 
-    let held_bytes = (bytes.len() - data_start.min(bytes.len())) as u64;
+    let held_bytes = total_len.saturating_sub(data_start);
+    let mut notes = Vec::new();
     let frames = if held_bytes >= u64::from(declared_bytes) {
         declared_frames
     } else if held_bytes % bytes_per_frame == 0 && held_bytes > 0 {
         // Documented recovery: the file stops cleanly on a frame boundary.
-        held_bytes / bytes_per_frame
+        let frames = held_bytes / bytes_per_frame;
+        // Rounded so the message reads "0.7 s", not "0.7000000000000001 s".
+        let seconds = (frames as f64 / rate.hz() * 1e6).round() / 1e6;
+        notes.push(ReadNote {
+            code: "truncated_file",
+            message: format!(
+                "truncated file: the data chunk declares {declared_bytes} bytes, the file holds \
+                 {held_bytes}; read the {frames} whole frames present ({seconds} s), the rest \
+                 of the recording is missing"
+            ),
+        });
+        frames
+    } else if held_bytes < bytes_per_frame {
+        return Err(Error::malformed(
+            path,
+            format!(
+                "truncated data chunk: declared {declared_bytes} bytes, file holds {held_bytes} \
+                 (not one whole {bytes_per_frame}-byte frame)"
+            ),
+        ));
     } else {
         return Err(Error::malformed(
             path,
@@ -168,33 +251,14 @@ pub fn read_wav(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recordi
         })
         .collect();
 
-    // Second pass: a fresh reader positioned at the data; `take` stops at the
-    // frames the file really holds, so hound never reads past the end.
-    let mut reader = hound::WavReader::new(Cursor::new(bytes)).map_err(|e| hound_error(path, e))?;
-    let total = frames * nch;
-    match kind {
-        SampleKind::Int { bits } => {
-            // Divide in f64 so 32-bit samples keep their precision before the
-            // final rounding to f32.
-            let gain = full_scale / f64::from(1u32 << (bits - 1));
-            deinterleave(
-                path,
-                reader.samples::<i32>().take(total),
-                &wanted,
-                &mut data,
-                |s| (f64::from(s) * gain) as f32,
-            )?;
-        }
-        SampleKind::Float => {
-            deinterleave(
-                path,
-                reader.samples::<f32>().take(total),
-                &wanted,
-                &mut data,
-                |s| (f64::from(s) * full_scale) as f32,
-            )?;
-        }
-    }
+    // `container_bytes` is 1–4 (checked above), so these casts are exact.
+    let layout = FrameLayout {
+        channels: nch,
+        container: container_bytes as usize,
+    };
+    decode_frames(
+        path, r, frames, layout, kind, full_scale, &wanted, &mut data,
+    )?;
 
     let channels = data
         .into_iter()
@@ -219,7 +283,85 @@ pub fn read_wav(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recordi
         segments: Recording::continuous_segments(frames),
         stimuli: None,
         annotations: Vec::new(),
+        notes,
     })
+}
+
+/// The most RIFF chunks [`walk_chunks`] looks at before the data chunk: real
+/// files have a handful (`fmt `, `fact`, `LIST`, `bext`, …).
+pub const MAX_CHUNKS: usize = 1024;
+
+/// Where the chunks the reader needs sit in the file.
+struct Chunks {
+    /// The `fmt ` chunk's body (at most 1 KiB; real ones have 16–40 bytes).
+    fmt: Vec<u8>,
+    /// Offset of the data chunk's first byte.
+    data_start: u64,
+    /// The data chunk's declared length, bytes.
+    data_len: u32,
+}
+
+impl Chunks {
+    /// A minimal WAV header, `RIFF…WAVE`, the fmt chunk and the data chunk's
+    /// header, for hound to validate. hound does not check the RIFF size.
+    fn canonical_header(&self) -> Vec<u8> {
+        let mut h = Vec::with_capacity(self.fmt.len() + 28);
+        h.extend_from_slice(b"RIFF");
+        h.extend_from_slice(&u32::MAX.to_le_bytes());
+        h.extend_from_slice(b"WAVEfmt ");
+        // At most 1 KiB (see `walk_chunks`), so the cast is exact.
+        h.extend_from_slice(&(self.fmt.len() as u32).to_le_bytes());
+        h.extend_from_slice(&self.fmt);
+        h.extend_from_slice(b"data");
+        h.extend_from_slice(&self.data_len.to_le_bytes());
+        h
+    }
+}
+
+/// Walk the RIFF chunks of a `total_len`-byte file to the data chunk,
+/// skipping the pad byte after each odd-sized chunk. `None` when the file is
+/// not `RIFF…WAVE` with a fmt chunk of at most 1 KiB before a data chunk
+/// within [`MAX_CHUNKS`] chunks, or cannot be read: hound then parses it as
+/// it is and reports the problem.
+fn walk_chunks<R: Read + Seek>(r: &mut R, total_len: u64) -> Option<Chunks> {
+    let mut head = [0u8; 12];
+    r.seek(SeekFrom::Start(0)).ok()?;
+    r.read_exact(&mut head).ok()?;
+    if &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
+        return None;
+    }
+    let mut pos = 12u64;
+    let mut fmt: Option<Vec<u8>> = None;
+    for _ in 0..MAX_CHUNKS {
+        let mut h = [0u8; 8];
+        r.seek(SeekFrom::Start(pos)).ok()?;
+        r.read_exact(&mut h).ok()?;
+        let len = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
+        let body = pos + 8;
+        match &h[0..4] {
+            b"data" => {
+                return fmt.map(|fmt| Chunks {
+                    fmt,
+                    data_start: body,
+                    data_len: len,
+                })
+            }
+            b"fmt " => {
+                if len > 1024 {
+                    return None;
+                }
+                let mut b = vec![0u8; len as usize];
+                r.read_exact(&mut b).ok()?;
+                fmt = Some(b);
+            }
+            _ => {}
+        }
+        pos = body + u64::from(len) + u64::from(len & 1);
+        if pos >= total_len {
+            return None;
+        }
+    }
+    None
 }
 
 /// The sample encodings the reader accepts.
@@ -249,7 +391,7 @@ impl SampleKind {
         }
     }
 
-    /// Whether hound can decode this encoding from containers of `bytes` bytes
+    /// Whether this encoding can be decoded from containers of `bytes` bytes
     /// (checked up front so a mismatch is one clear message, not a failure at
     /// the first sample).
     fn container_ok(self, bytes: u64) -> bool {
@@ -263,42 +405,161 @@ impl SampleKind {
     }
 }
 
-/// Spread interleaved samples over the wanted channels, converting each with
-/// `convert` and rejecting non-finite results (a NaN would poison every
-/// later filter and measurement).
-fn deinterleave<S, I, F>(
+/// How interleaved samples sit in the data chunk.
+#[derive(Debug, Clone, Copy)]
+struct FrameLayout {
+    /// Channels per frame.
+    channels: usize,
+    /// Bytes per sample container (1–4).
+    container: usize,
+}
+
+/// Bytes read from the data chunk at a time (rounded down to whole frames):
+/// small enough to stay in cache, large enough that reading costs little.
+const CHUNK_BYTES: usize = 1 << 16;
+
+/// Decode `frames` interleaved frames from `r` (at the first data byte) into
+/// the wanted channels of `data`, scaled to millivolts, as hound reads them:
+/// 8-bit unsigned with offset 128, 16/24/32-bit signed little-endian (24-bit
+/// in 3 bytes, or sign-extended from the low 3 of 4), 32-bit IEEE float.
+/// Integers are divided by 2^(bits−1) in f64, so 32-bit samples keep their
+/// precision before the final rounding to f32. A non-finite result is an
+/// error naming the first such sample (frame order, then channel order): a
+/// NaN would poison every later filter and measurement.
+#[allow(clippy::too_many_arguments)]
+fn decode_frames<R: Read>(
     path: &Path,
-    samples: I,
+    r: &mut R,
+    frames: usize,
+    layout: FrameLayout,
+    kind: SampleKind,
+    full_scale: f64,
     wanted: &[bool],
     data: &mut [Vec<f32>],
-    convert: F,
-) -> Result<()>
-where
-    I: Iterator<Item = hound::Result<S>>,
-    F: Fn(S) -> f32,
-{
-    let nch = wanted.len();
-    let mut ch = 0usize;
-    let mut frame = 0usize;
-    for sample in samples {
-        let sample = sample.map_err(|e| hound_error(path, e))?;
-        if wanted[ch] {
-            let v = convert(sample);
-            if !v.is_finite() {
-                return Err(Error::malformed(
-                    path,
-                    format!("non-finite sample ({v}) at sample {frame} of channel {ch}"),
-                ));
+) -> Result<()> {
+    let bpf = layout.channels * layout.container;
+    let per_chunk = (CHUNK_BYTES / bpf).max(1);
+    let mut buf = vec![0u8; per_chunk * bpf];
+    let mut done = 0usize;
+    while done < frames {
+        let n = per_chunk.min(frames - done);
+        let chunk = &mut buf[..n * bpf];
+        r.read_exact(chunk).map_err(|e| cut_short(path, &e))?;
+        let mut first_bad: Option<(usize, usize, f32)> = None;
+        for (ch, out) in data.iter_mut().enumerate() {
+            if !wanted[ch] {
+                continue;
             }
-            data[ch].push(v);
+            let from = out.len();
+            convert(
+                chunk,
+                bpf,
+                ch * layout.container,
+                layout.container,
+                kind,
+                full_scale,
+                out,
+            );
+            if matches!(kind, SampleKind::Float) {
+                if let Some(i) = out[from..].iter().position(|v| !v.is_finite()) {
+                    // Channels are visited in order, so a tie in frame keeps the lower channel.
+                    if first_bad.is_none_or(|(f, _, _)| i < f) {
+                        first_bad = Some((i, ch, out[from + i]));
+                    }
+                }
+            }
         }
-        ch += 1;
-        if ch == nch {
-            ch = 0;
-            frame += 1;
+        if let Some((i, ch, v)) = first_bad {
+            return Err(Error::malformed(
+                path,
+                format!(
+                    "non-finite sample ({v}) at sample {} of channel {ch}",
+                    done + i
+                ),
+            ));
         }
+        done += n;
     }
     Ok(())
+}
+
+/// Append one channel of a buffer of whole frames (`bpf` bytes each, the
+/// channel's container at byte `offset`, `container` bytes wide) to `out`.
+fn convert(
+    chunk: &[u8],
+    bpf: usize,
+    offset: usize,
+    container: usize,
+    kind: SampleKind,
+    full_scale: f64,
+    out: &mut Vec<f32>,
+) {
+    // One channel: fixed-size frames, which the compiler vectorises.
+    if bpf == container {
+        return match (kind, container) {
+            (SampleKind::Int { bits: 16 }, 2) => {
+                let gain = full_scale / 32768.0;
+                out.extend(
+                    chunk
+                        .chunks_exact(2)
+                        .map(|f| (f64::from(i16::from_le_bytes([f[0], f[1]])) * gain) as f32),
+                );
+            }
+            (SampleKind::Float, 4) => out.extend(chunk.chunks_exact(4).map(|f| {
+                (f64::from(f32::from_le_bytes([f[0], f[1], f[2], f[3]])) * full_scale) as f32
+            })),
+            _ => convert_frames(chunk, bpf, offset, container, kind, full_scale, out),
+        };
+    }
+    convert_frames(chunk, bpf, offset, container, kind, full_scale, out);
+}
+
+/// [`convert`] for any layout.
+fn convert_frames(
+    chunk: &[u8],
+    bpf: usize,
+    offset: usize,
+    container: usize,
+    kind: SampleKind,
+    full_scale: f64,
+    out: &mut Vec<f32>,
+) {
+    let frames = chunk.chunks_exact(bpf);
+    match kind {
+        SampleKind::Int { bits } => {
+            let gain = full_scale / f64::from(1u32 << (bits - 1));
+            let scale = |s: i32| (f64::from(s) * gain) as f32;
+            match (bits, container) {
+                (8, _) => out.extend(frames.map(|f| scale(i32::from(f[offset]) - 128))),
+                (16, _) => out.extend(
+                    frames
+                        .map(|f| scale(i32::from(i16::from_le_bytes([f[offset], f[offset + 1]])))),
+                ),
+                // The low 3 bytes (of 3, or of a 4-byte container) shifted to
+                // the top and back: sign extension from bit 23.
+                (24, _) => out.extend(frames.map(|f| {
+                    scale(i32::from_le_bytes([0, f[offset], f[offset + 1], f[offset + 2]]) >> 8)
+                })),
+                _ => out.extend(frames.map(|f| {
+                    scale(i32::from_le_bytes([
+                        f[offset],
+                        f[offset + 1],
+                        f[offset + 2],
+                        f[offset + 3],
+                    ]))
+                })),
+            }
+        }
+        SampleKind::Float => out.extend(frames.map(|f| {
+            let s = f32::from_le_bytes([f[offset], f[offset + 1], f[offset + 2], f[offset + 3]]);
+            (f64::from(s) * full_scale) as f32
+        })),
+    }
+}
+
+/// A read that ran out of bytes (or failed) inside the header or the data.
+fn cut_short(path: &Path, e: &std::io::Error) -> Error {
+    Error::malformed(path, format!("WAV header or data cut short ({e})"))
 }
 
 /// Map a hound error to the library's error, in one line naming the problem.
@@ -641,6 +902,70 @@ mod tests {
         assert_eq!(rec.len(), 90);
         assert_eq!(rec.channels[1].samples.len(), 90);
         assert_eq!(rec.segments[0].len, 90);
+        // The recovery is noted; a whole file has no note.
+        assert_eq!(rec.notes.len(), 1);
+        assert_eq!(rec.notes[0].code, "truncated_file");
+        let m = &rec.notes[0].message;
+        assert!(
+            m.contains("declares 400 bytes, the file holds 360; read the 90 whole frames present (0.009 s)"),
+            "{m}"
+        );
+        assert!(read_wav(&p(), &bytes, &opts(1.0)).unwrap().notes.is_empty());
+        // Not one whole frame: an error that says so.
+        let msg = read_wav(&p(), &bytes[..46], &opts(1.0))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("file holds 2 (not one whole 4-byte frame)"),
+            "{msg}"
+        );
+    }
+
+    /// `RIFF…WAVE` from chunks, each followed by its pad byte when odd-sized.
+    fn riff(chunks: &[(&[u8; 4], &[u8])]) -> Vec<u8> {
+        let mut body = b"WAVE".to_vec();
+        for (id, payload) in chunks {
+            body.extend_from_slice(*id);
+            body.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+            body.extend_from_slice(payload);
+            if payload.len() % 2 == 1 {
+                body.push(0);
+            }
+        }
+        let mut out = b"RIFF".to_vec();
+        out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        out.extend_from_slice(&body);
+        out
+    }
+
+    #[test]
+    fn chunks_before_the_data_odd_sized_or_not_are_skipped() {
+        let sig = signal(100, 0, 1.0);
+        let plain = encode_wav(&[&sig], 10_000, 1.0, WavSampleFormat::Int16).unwrap();
+        let want = read_wav(&p(), &plain, &opts(1.0)).unwrap().channels[0]
+            .samples
+            .clone();
+        // The fmt chunk body and the data, from the 44-byte canonical file.
+        let fmt = &plain[20..36];
+        let data = &plain[44..];
+        for extra in [
+            &[(b"LIST", &b"INFOISFT\x04\0\0\0rns\0"[..])][..],
+            &[(b"note", &b"odd"[..])],
+            &[(b"fact", &b"\x64\0\0\0\0\0"[..]), (b"x   ", &b"y"[..])],
+        ] {
+            let mut chunks: Vec<(&[u8; 4], &[u8])> = vec![(b"fmt ", fmt)];
+            chunks.extend_from_slice(extra);
+            chunks.push((b"data", data));
+            let bytes = riff(&chunks);
+            let rec = read_wav(&p(), &bytes, &opts(1.0)).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(rec.channels[0].samples, want);
+            assert!(rec.notes.is_empty());
+        }
+        // No fmt chunk before the data: hound's own message.
+        let msg = read_wav(&p(), &riff(&[(b"data", data)]), &opts(1.0))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("missing fmt chunk"), "{msg}");
     }
 
     #[test]

@@ -325,6 +325,7 @@ mod tests {
                 duration_s: Some(5.0),
                 text: "Übung".into(),
             }],
+            notes: Vec::new(),
         }
     }
 

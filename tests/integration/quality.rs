@@ -511,6 +511,7 @@ fn sweeps_recording(spec: &SynthSpec, pre_ms: f64, post_ms: f64) -> Recording {
             timing_known: false,
         }),
         annotations: Vec::new(),
+        notes: Vec::new(),
     }
 }
 

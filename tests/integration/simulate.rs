@@ -36,6 +36,7 @@ fn run(preset: Preset, kind: ProtocolKind, seed: u64) -> (SimOutput, Analysis) {
         segments: Rec::continuous_segments(n),
         stimuli: None,
         annotations: vec![],
+        notes: Vec::new(),
     };
     let cfg = AnalysisConfig {
         muscle: Some("ADM".into()),

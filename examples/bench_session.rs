@@ -1,0 +1,76 @@
+//! Writes the long recordings `scripts/bench.sh` times: the 5-minute 20 kHz
+//! benchmark session ([`synth::benchmark_session`]) as a 16-bit WAV, a
+//! 32-bit float WAV and a continuous CSV, and a 1-hour recording (the session
+//! twelve times over, 72 million samples) as 16-bit and float WAV.
+//!
+//! ```text
+//! cargo run --release --example bench_session -- DIR
+//! ```
+//!
+//! Files: `session_5min.wav` (16-bit, full scale 50 mV in its sidecar),
+//! `session_5min.f32.wav`, `session_5min.csv` (`time_s,emg_mV`),
+//! `session_1h.wav`, `session_1h.f32.wav`. The hour is written by repeating
+//! the session's data chunk under a header that declares twelve times its
+//! length, so it costs no more than the session to generate.
+
+use rns_analyzer::io::csv::encode_continuous_csv;
+use rns_analyzer::io::wav::{encode_wav, WavSampleFormat};
+use rns_analyzer::synth;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+const REPEATS: u32 = 12;
+const FULL_SCALE_MV: f64 = 50.0;
+
+fn main() -> Res<()> {
+    let dir = PathBuf::from(std::env::args().nth(1).ok_or("usage: bench_session DIR")?);
+    std::fs::create_dir_all(&dir)?;
+    let s = synth::generate(&synth::benchmark_session());
+    let rate = s.sample_rate_hz as u32;
+    let wav16 = encode_wav(&[&s.samples], rate, FULL_SCALE_MV, WavSampleFormat::Int16)?;
+    let wavf = encode_wav(&[&s.samples], rate, 1.0, WavSampleFormat::Float32)?;
+    std::fs::write(dir.join("session_5min.wav"), &wav16)?;
+    std::fs::write(dir.join("session_5min.f32.wav"), &wavf)?;
+    std::fs::write(
+        dir.join("session_5min.csv"),
+        encode_continuous_csv(true, s.sample_rate_hz, &[("emg_mV", &s.samples)]),
+    )?;
+    repeat(&wav16, &dir.join("session_1h.wav"))?;
+    repeat(&wavf, &dir.join("session_1h.f32.wav"))?;
+    for name in ["session_5min.wav", "session_1h.wav"] {
+        std::fs::write(
+            dir.join(format!("{name}.rns.toml")),
+            format!("full_scale_mv = {FULL_SCALE_MV}\n"),
+        )?;
+    }
+    println!(
+        "wrote the 5-minute session ({} samples) and the 1-hour recording ({} samples) to {}",
+        s.samples.len(),
+        s.samples.len() as u64 * u64::from(REPEATS),
+        dir.display()
+    );
+    Ok(())
+}
+
+/// Write `wav` with its data chunk repeated [`REPEATS`] times.
+fn repeat(wav: &[u8], out: &Path) -> Res<()> {
+    let at = wav
+        .windows(4)
+        .position(|w| w == b"data")
+        .ok_or("no data chunk")?;
+    let data = &wav[at + 8..];
+    let len = u32::try_from(data.len() as u64 * u64::from(REPEATS))?;
+    let mut header = wav[..at + 8].to_vec();
+    let riff = u32::try_from(header.len() as u64 - 8 + u64::from(len))?;
+    header[4..8].copy_from_slice(&riff.to_le_bytes());
+    header[at + 4..at + 8].copy_from_slice(&len.to_le_bytes());
+    let mut f = std::io::BufWriter::new(std::fs::File::create(out)?);
+    f.write_all(&header)?;
+    for _ in 0..REPEATS {
+        f.write_all(data)?;
+    }
+    f.flush()?;
+    Ok(())
+}

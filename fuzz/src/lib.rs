@@ -1,0 +1,532 @@
+//! The code each fuzz target runs, shared with the regression replay test.
+//!
+//! Overview: four entry points, one per fuzz target. [`wav`], [`csv`] and
+//! [`edf`] hand the input bytes to a reader as a file's content; [`analyze`]
+//! decodes them into a finite signal of bounded length, a sample rate in the
+//! accepted range, stimuli, segments and a protocol, and runs the analysis.
+//! Whatever comes out is checked (see below); a failed check panics, which the
+//! fuzzer reports as a crash.
+//!
+//! `tests/integration/fuzz_replay.rs` includes this file as a module and feeds
+//! it every input under `tests/fuzz_regressions/<target>/`, so a committed
+//! crash input is replayed by an ordinary `cargo test` through exactly the code
+//! path that found it.
+//!
+//! Checks, beyond "no panic":
+//! - an error is one line, names the file when it is about the file, and maps
+//!   to exit code 2, 3 or 4;
+//! - a recording that was read holds only finite samples, decoded channels of
+//!   their declared length, ordered segments within the samples, stimuli
+//!   within the samples and finite annotation times;
+//! - an analysis has finite numbers, one of the four patterns, JSON that parses
+//!   back with the same number of trains, and text and CSV renderings.
+//!
+//! This file may use only `rns_analyzer`, `serde_json` and `std`: the
+//! integration tests compile it with the main crate's dependencies.
+
+use rns_analyzer::analysis::{analyze_with_traces, plan_channels, Analysis};
+use rns_analyzer::config::{AnalysisConfig, Overrides, PolarityChoice, Settings};
+use rns_analyzer::criteria::Criteria;
+use rns_analyzer::error::Error;
+use rns_analyzer::io::{csv::read_csv, edf::read_edf, wav::read_wav};
+use rns_analyzer::io::{ChannelSel, ReadOptions, MAX_SAMPLES_PER_CHANNEL};
+use rns_analyzer::output;
+use rns_analyzer::protocol::{ExerciseSpec, TrainRole, TrainSpec};
+use rns_analyzer::recording::{
+    Channel, ChannelKind, KnownStimuli, Recording, Segment, SourceFormat, StimulusOrigin,
+};
+use rns_analyzer::units::{Hz, SampleRate};
+use std::path::Path;
+
+/// Longest signal the [`analyze`] target builds, samples (≈ 2.6 s at 100 kHz);
+/// the fuzzer's input length bounds it further.
+pub const MAX_FUZZ_SAMPLES: usize = 1 << 18;
+
+/// Largest recording the reader targets go on to analyse, samples per
+/// channel. Fuzz inputs are far smaller; the bound keeps a replayed
+/// regression file from turning into a long test.
+const MAX_ANALYSED: usize = 1 << 22;
+
+/// Fuzz target `wav`: the bytes as a WAV file.
+pub fn wav(data: &[u8]) {
+    reader(data, "fuzz.wav", read_wav);
+}
+
+/// Fuzz target `csv`: the bytes as a CSV file.
+pub fn csv(data: &[u8]) {
+    reader(data, "fuzz.csv", read_csv);
+}
+
+/// Fuzz target `edf`: the bytes as an EDF/BDF file.
+pub fn edf(data: &[u8]) {
+    reader(data, "fuzz.edf", read_edf);
+}
+
+type ReadFn = fn(&Path, &[u8], &ReadOptions) -> rns_analyzer::error::Result<Recording>;
+
+/// Read `data` with two sets of options, as the CLI would build them, check
+/// the outcome, and analyse what was read.
+fn reader(data: &[u8], name: &str, read: ReadFn) {
+    let path = Path::new(name);
+    for ov in overrides() {
+        let Ok(settings) = Settings::merge(&ov, None, Criteria::default()) else {
+            panic!("the harness's overrides are valid");
+        };
+        match read(path, data, &settings.read) {
+            Ok(rec) => {
+                check_recording(&rec);
+                // `rns inspect` on the same recording.
+                if let Ok(plan) = plan_channels(&rec, &settings.analysis) {
+                    let i = output::inspect::inspect(&rec, &plan);
+                    let json = output::inspect::render_json(&i);
+                    parse_json(&json);
+                    let _ = output::inspect::render_text(&i);
+                }
+                if rec.len() <= MAX_ANALYSED {
+                    run_analysis(&rec, &settings.analysis);
+                }
+            }
+            Err(e) => check_error(&e, path),
+        }
+    }
+}
+
+/// The option sets the reader targets try: the CLI's defaults (with a sample
+/// rate for a CSV without a time column), and a trigger on channel 1 with the
+/// other CSV layout settings.
+fn overrides() -> [Overrides; 2] {
+    [
+        Overrides {
+            sample_rate_hz: Some(10_000.0),
+            ..Overrides::default()
+        },
+        Overrides {
+            channel: Some(ChannelSel::Index(0)),
+            trigger_channel: Some(ChannelSel::Index(1)),
+            full_scale_mv: Some(20.0),
+            sample_rate_hz: Some(50_000.0),
+            rate_hz: Some(3.0),
+            polarity: Some("positive".into()),
+            ..Overrides::default()
+        },
+    ]
+}
+
+/// Fuzz target `analyze`: a recording decoded from the bytes (see
+/// [`recording_from_bytes`]) through the whole analysis.
+pub fn analyze(data: &[u8]) {
+    let (rec, cfg) = recording_from_bytes(data);
+    check_recording(&rec);
+    run_analysis(&rec, &cfg);
+}
+
+/// A little-endian reader that yields zeros once the bytes run out, so every
+/// input decodes to something.
+struct Cursor<'a> {
+    data: &'a [u8],
+}
+
+impl<'a> Cursor<'a> {
+    fn u8(&mut self) -> u8 {
+        match self.data.split_first() {
+            Some((&b, rest)) => {
+                self.data = rest;
+                b
+            }
+            None => 0,
+        }
+    }
+
+    fn u16(&mut self) -> u16 {
+        u16::from_le_bytes([self.u8(), self.u8()])
+    }
+
+    fn rest(&mut self) -> &'a [u8] {
+        std::mem::take(&mut self.data)
+    }
+}
+
+/// Values a hand-edited sidecar can hold where the protocol check lets them
+/// through (it validates train fields but not the exercise times).
+const ODD_TIMES: [Option<f64>; 8] = [
+    None,
+    Some(0.0),
+    Some(5.0),
+    Some(30.0),
+    Some(-1.0),
+    Some(1e300),
+    Some(f64::NAN),
+    Some(f64::INFINITY),
+];
+
+/// Decode a recording and a configuration from fuzz bytes.
+///
+/// Layout (each field reads as 0 when the bytes run out):
+/// `flags u8` (bits 0–1 stimulus source: artifacts, trigger channel,
+/// annotations, sweeps; bits 2–3 polarity; bit 4 several segments; bit 5 f32
+/// samples instead of i16; bit 6 name the trigger channel; bit 7 keep traces),
+/// `rate u16` (2 kHz–1 MHz, log scale), `gain u8` (10^±8), `offset i8`,
+/// `stimuli u8` (≤ 63) and `spacing u8`, then that many `u16` positions,
+/// `segments u8`, `gap u8`, `trains u8` (≤ 7) and four `u8` per train (role,
+/// responses, rate, delay), `exercise u8`, `sweep rate u8`, `muscle u8`, and
+/// the samples to the end (non-finite f32 become 0).
+pub fn recording_from_bytes(data: &[u8]) -> (Recording, AnalysisConfig) {
+    let mut c = Cursor { data };
+    let flags = c.u8();
+    let hz = 2_000.0 * 500f64.powf(f64::from(c.u16()) / 65_535.0);
+    let rate = SampleRate::new(hz.clamp(SampleRate::MIN_HZ, SampleRate::MAX_HZ))
+        .unwrap_or_else(|| panic!("{hz} Hz is within the accepted range"));
+    let gain = 10f64.powf((f64::from(c.u8()) - 128.0) / 16.0);
+    let offset = f64::from(c.u8() as i8) * gain * 64.0;
+    let n_stim = usize::from(c.u8() % 64);
+    let spacing = usize::from(c.u8()) + 1;
+    let mut stims: Vec<usize> = (0..n_stim)
+        .map(|_| usize::from(c.u16()) * spacing)
+        .collect();
+    let n_seg = usize::from(c.u8() % 4) + 1;
+    let gap_s = f64::from(c.u8()) * 0.05;
+    let n_trains = usize::from(c.u8() % 8);
+    let trains: Vec<TrainSpec> = (0..n_trains)
+        .map(|_| {
+            let role = match c.u8() % 4 {
+                0 => None,
+                1 => Some(TrainRole::Baseline),
+                2 => Some(TrainRole::PostExercise),
+                _ => Some(TrainRole::Hfs),
+            };
+            let responses = match c.u8() {
+                0 => None,
+                255 => Some(usize::MAX),
+                n => Some(usize::from(n)),
+            };
+            let rate_hz = match c.u8() {
+                0 => None,
+                255 => Some(1e300),
+                r => Some(f64::from(r) * 0.25),
+            };
+            let delay = match c.u8() {
+                0 => None,
+                255 => Some(1e300),
+                d => Some(f64::from(d)),
+            };
+            TrainSpec {
+                role,
+                delay_after_exercise_s: delay,
+                responses,
+                rate_hz,
+            }
+        })
+        .collect();
+    let ex = c.u8();
+    let exercise = (ex != 0).then(|| ExerciseSpec {
+        end_s: ODD_TIMES[usize::from(ex % 8)],
+        duration_s: ODD_TIMES[usize::from((ex >> 3) % 8)],
+    });
+    let sweep_rate = match c.u8() {
+        0 => None,
+        r => Some(Hz(f64::from(r) * 4.0 / 1.02)),
+    };
+    let muscle = match c.u8() % 6 {
+        0 => None,
+        1 => Some("ADM"),
+        2 => Some("APB"),
+        3 => Some("FDI"),
+        4 => Some("trapezius"),
+        _ => Some("not a muscle"),
+    };
+
+    let raw = c.rest();
+    let samples: Vec<f32> = if flags & 0x20 != 0 {
+        raw.chunks_exact(4)
+            .take(MAX_FUZZ_SAMPLES)
+            .map(|b| {
+                let v = f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+                finite_f32(v * gain + offset)
+            })
+            .collect()
+    } else {
+        raw.chunks_exact(2)
+            .take(MAX_FUZZ_SAMPLES)
+            .map(|b| finite_f32(f64::from(i16::from_le_bytes([b[0], b[1]])) * gain + offset))
+            .collect()
+    };
+    let len = samples.len();
+    stims.retain(|&s| s < len);
+    stims.sort_unstable();
+    stims.dedup();
+
+    // Segments: contiguous in samples, ascending in time with a gap between.
+    let mut segments = Vec::new();
+    let seg_len = len / n_seg;
+    let mut start_s = 0.0;
+    for k in 0..n_seg {
+        let start = k * seg_len;
+        let end = if k + 1 == n_seg { len } else { start + seg_len };
+        if flags & 0x10 == 0 || seg_len == 0 {
+            segments = Recording::continuous_segments(len);
+            break;
+        }
+        segments.push(Segment {
+            start,
+            len: end - start,
+            start_s,
+        });
+        start_s += (end - start) as f64 / rate.hz() + gap_s;
+    }
+
+    let emg = Channel {
+        index: 0,
+        label: "emg".into(),
+        unit: "mV".into(),
+        kind: ChannelKind::Signal,
+        len,
+        sample_rate_hz: None,
+        samples,
+    };
+    let mut channels = vec![emg];
+    let mut stimuli = None;
+    let mut trigger_channel = None;
+    match flags & 3 {
+        0 => {}
+        1 => {
+            // A trigger line with a pulse at each position.
+            let width = spacing % 16 + 1;
+            let mut t = vec![0.0f32; len];
+            for &s in &stims {
+                for v in t.iter_mut().skip(s).take(width) {
+                    *v = 5.0;
+                }
+            }
+            channels.push(Channel {
+                index: 1,
+                label: "trigger".into(),
+                unit: String::new(),
+                kind: ChannelKind::Trigger,
+                len,
+                sample_rate_hz: None,
+                samples: t,
+            });
+            if flags & 0x40 != 0 {
+                trigger_channel = Some(ChannelSel::Index(1));
+            }
+        }
+        2 => {
+            stimuli = (!stims.is_empty()).then(|| KnownStimuli {
+                samples: stims.clone(),
+                origin: StimulusOrigin::Annotations,
+                timing_known: true,
+            });
+        }
+        _ => {
+            // Sweeps of equal length, the stimulus at the same row of each.
+            let k = n_stim.max(1);
+            let l = len / k;
+            if l > 0 {
+                let i0 = stims.first().map_or(0, |s| s % l);
+                segments = (0..k)
+                    .map(|s| Segment {
+                        start: s * l,
+                        len: l,
+                        start_s: (s * l) as f64 / rate.hz(),
+                    })
+                    .collect();
+                stimuli = Some(KnownStimuli {
+                    samples: (0..k).map(|s| s * l + i0).collect(),
+                    origin: StimulusOrigin::Sweeps,
+                    timing_known: false,
+                });
+                for ch in &mut channels {
+                    ch.samples.truncate(k * l);
+                    ch.len = k * l;
+                }
+            }
+        }
+    }
+    let rec = Recording {
+        path: "fuzz.bin".into(),
+        format: if flags & 3 == 3 {
+            SourceFormat::CsvSweeps
+        } else {
+            SourceFormat::Synthetic
+        },
+        sample_rate: rate,
+        channels,
+        segments,
+        stimuli,
+        annotations: Vec::new(),
+        notes: Vec::new(),
+    };
+    let cfg = AnalysisConfig {
+        trigger_channel,
+        polarity: match (flags >> 2) & 3 {
+            1 => PolarityChoice::Negative,
+            2 => PolarityChoice::Positive,
+            _ => PolarityChoice::Auto,
+        },
+        muscle: muscle.map(str::to_string),
+        sweep_rate,
+        trains,
+        exercise,
+        ..AnalysisConfig::default()
+    };
+    (rec, cfg)
+}
+
+/// `v` as a finite f32 (0 when it is not).
+fn finite_f32(v: f64) -> f32 {
+    let f = v as f32;
+    if f.is_finite() {
+        f
+    } else {
+        0.0
+    }
+}
+
+/// Analyse, with the per-response traces the report draws, and check.
+fn run_analysis(rec: &Recording, cfg: &AnalysisConfig) {
+    match analyze_with_traces(rec, cfg) {
+        Ok((a, traces)) => {
+            check_analysis(&a);
+            assert_eq!(traces.len(), a.trains.len(), "one trace set per train");
+        }
+        Err(e) => check_error(&e, &rec.path),
+    }
+}
+
+/// An error message is one line; an error about the file names it.
+pub fn check_error(e: &Error, path: &Path) {
+    let msg = e.to_string();
+    assert!(!msg.contains('\n'), "multi-line message: {msg:?}");
+    assert!(
+        [2, 3, 4].contains(&e.exit_code()),
+        "exit code {} for {msg:?}",
+        e.exit_code()
+    );
+    if !matches!(e, Error::Usage(_)) {
+        assert!(
+            msg.starts_with(&path.display().to_string()),
+            "message does not name the file: {msg:?}"
+        );
+    }
+}
+
+/// What every reader promises about a [`Recording`] it returns.
+pub fn check_recording(rec: &Recording) {
+    let len = rec.len();
+    assert!(len as u64 <= MAX_SAMPLES_PER_CHANNEL, "{len} samples");
+    for c in &rec.channels {
+        assert!(
+            c.samples.is_empty() || c.samples.len() == c.len,
+            "channel {} holds {} of {} samples",
+            c.index,
+            c.samples.len(),
+            c.len
+        );
+        if let Some(i) = c.samples.iter().position(|v| !v.is_finite()) {
+            panic!(
+                "channel {} sample {i} is {} (readers must refuse non-finite values)",
+                c.index, c.samples[i]
+            );
+        }
+        if let Some(hz) = c.sample_rate_hz {
+            assert!(hz.is_finite() && hz > 0.0, "channel {} rate {hz}", c.index);
+        }
+    }
+    let mut prev: Option<&Segment> = None;
+    for s in &rec.segments {
+        assert!(s.start_s.is_finite(), "segment start {} s", s.start_s);
+        assert!(s.end() <= len, "segment {s:?} beyond {len} samples");
+        if let Some(p) = prev {
+            assert!(s.start >= p.end(), "segments overlap: {p:?} {s:?}");
+            assert!(s.start_s >= p.start_s, "segments out of order: {p:?} {s:?}");
+        }
+        prev = Some(s);
+    }
+    if let Some(k) = &rec.stimuli {
+        assert!(
+            k.samples.windows(2).all(|w| w[0] < w[1]),
+            "stimuli not ascending"
+        );
+        assert!(
+            k.samples.iter().all(|&s| s < len.max(1)),
+            "stimulus beyond the samples"
+        );
+    }
+    for a in &rec.annotations {
+        assert!(a.onset_s.is_finite(), "annotation onset {}", a.onset_s);
+        assert!(
+            a.duration_s.is_none_or(f64::is_finite),
+            "annotation duration {:?}",
+            a.duration_s
+        );
+    }
+}
+
+fn parse_json(s: &str) -> serde_json::Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("output is not JSON ({e}): {s}"))
+}
+
+/// What every analysis promises: finite numbers, a known pattern, JSON that
+/// parses, and renderings that do not fail.
+pub fn check_analysis(a: &Analysis) {
+    let finite = |what: &str, v: f64| assert!(v.is_finite(), "{what} is {v}");
+    let finite_opt = |what: &str, v: Option<f64>| {
+        if let Some(v) = v {
+            assert!(v.is_finite(), "{what} is {v}");
+        }
+    };
+    finite("sample_rate_hz", a.source.sample_rate_hz);
+    finite("duration_s", a.source.duration_s);
+    finite_opt("post_exercise_increment_pct", a.post_exercise_increment_pct);
+    for t in &a.trains {
+        for (name, v) in [
+            ("rate_hz", t.rate_hz),
+            ("start_s", t.start_s),
+            ("delay_after_exercise_s", t.delay_after_exercise_s),
+            ("decrement_pct", t.decrement_pct),
+            ("increment_pct", t.increment_pct),
+            ("late_early_ratio", t.late_early_ratio),
+        ] {
+            finite_opt(name, v);
+        }
+        for r in &t.responses {
+            finite_opt("stimulus_s", r.stimulus_s);
+            for (name, v) in [
+                ("latency_ms", r.latency_ms),
+                ("amplitude_mv", r.amplitude_mv),
+                ("peak_to_peak_mv", r.peak_to_peak_mv),
+                ("area_mv_ms", r.area_mv_ms),
+                ("duration_ms", r.duration_ms),
+                ("peak_latency_ms", r.peak_latency_ms),
+                ("baseline_mv", r.baseline_mv),
+            ] {
+                finite(name, v);
+            }
+            finite_opt("amplitude_rel_pct", r.amplitude_rel_pct);
+            finite_opt("area_rel_pct", r.area_rel_pct);
+        }
+    }
+    for f in &a.classification.findings {
+        finite_opt(&f.code, f.value);
+        finite_opt(&f.code, f.threshold);
+        assert!(!f.message.contains('\n'), "finding {:?}", f.message);
+    }
+    for q in &a.quality {
+        assert!(!q.message.contains('\n'), "quality flag {:?}", q.message);
+    }
+    assert!(
+        ["normal", "mg_like", "lems_like", "indeterminate"]
+            .contains(&a.classification.pattern.as_str()),
+        "pattern {:?}",
+        a.classification.pattern
+    );
+    let json = output::json::render_one(a);
+    let back = parse_json(&json);
+    assert_eq!(
+        back["trains"].as_array().map(Vec::len),
+        Some(a.trains.len()),
+        "trains in the JSON"
+    );
+    let _ = output::text::render(a);
+    let _ = output::csv::render(&[a]);
+}

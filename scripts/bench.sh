@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# One command for the performance figures of BENCHMARKS.md: builds the release
+# binary, generates the inputs, measures the ratios the performance targets
+# name, and prints them with PASS/FAIL.
+#
+#   scripts/bench.sh
+#
+# Environment (all optional):
+#   BENCH_DIR    keep the generated inputs and raw results here (default: a
+#                temporary folder, removed at the end)
+#   BENCH_SEEDS  seeds of the batch corpus (default 2: 50 recordings, ~150 MB)
+#   BENCH_RUNS   timed runs per measurement (default 10; batch and Python: 3)
+#
+# Needs cargo, python3 and, for the figures, hyperfine and GNU time (Debian:
+# `apt-get install hyperfine time`; installed here when missing and running as
+# root). Python's numpy and scipy are installed with pip when missing.
+# Measure on a quiet machine: the script prints the load average first and
+# warns when it is high. Not run by CI (benchmarks are not tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seeds=${BENCH_SEEDS:-2}
+runs=${BENCH_RUNS:-10}
+slow_runs=3
+
+need() {
+    command -v "$1" >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing $2 (apt-get)" >&2
+        (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1 ||
+            (apt-get update -qq >/dev/null 2>&1 &&
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1)) || true
+    fi
+    command -v "$1" >/dev/null 2>&1 || { echo "bench.sh needs $1 (Debian package $2)" >&2; exit 1; }
+}
+need hyperfine hyperfine
+[ -x /usr/bin/time ] || need /usr/bin/time time
+
+if [ -n "${BENCH_DIR:-}" ]; then
+    dir=$BENCH_DIR
+    mkdir -p "$dir"
+else
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+fi
+
+echo "== build" >&2
+cargo build --release --quiet --bin rns --example bench_corpus --example bench_session --example decode_only
+rns=$PWD/target/release/rns
+decode=$PWD/target/release/examples/decode_only
+
+echo "== machine" >&2
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+mem=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "cpu: $cpu; cores: $(nproc); memory: $mem; $(rustc --version)" >&2
+echo "load average: $load" >&2
+if awk -v l="${load%% *}" 'BEGIN { exit !(l > 0.5) }'; then
+    echo "WARNING: the machine is busy (load ${load%% *}); figures will be noisy, re-run when quiet" >&2
+fi
+
+echo "== inputs (in $dir)" >&2
+"$PWD/target/release/examples/bench_session" "$dir/s" >&2
+"$PWD/target/release/examples/bench_corpus" "$dir/corpus" --seeds "$seeds" >&2
+cat "$dir"/s/* "$dir"/corpus/* >/dev/null # warm the page cache
+
+# Median wall-clock seconds of command $2 in hyperfine's JSON $1.
+median() {
+    python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))["results"]; print(r[int(sys.argv[2])]["median"])' "$1" "$2"
+}
+# Decoded size in bytes of the channels `rns analyze` decodes (the EMG channel).
+decoded_bytes() {
+    "$rns" inspect "$1" --format json |
+        python3 -c 'import json, sys; print(4 * json.load(sys.stdin)["channels"][0]["samples"])'
+}
+
+echo "== analyze vs decode-only (5-minute 20 kHz session)" >&2
+hyperfine -N -w 3 -r "$runs" --export-json "$dir/analyze.json" \
+    "$decode $dir/s/session_5min.wav" \
+    "$rns analyze $dir/s/session_5min.wav --format json -o /dev/null" \
+    "$decode $dir/s/session_5min.f32.wav" \
+    "$rns analyze $dir/s/session_5min.f32.wav --format json -o /dev/null" >&2
+dec16=$(median "$dir/analyze.json" 0)
+ana16=$(median "$dir/analyze.json" 1)
+decf=$(median "$dir/analyze.json" 2)
+anaf=$(median "$dir/analyze.json" 3)
+
+echo "== CSV ingest (the session as time_s,emg_mV)" >&2
+hyperfine -N -w 1 -r "$runs" --export-json "$dir/csv.json" "taskset -c 0 $decode $dir/s/session_5min.csv" >&2
+csv_s=$(median "$dir/csv.json" 0)
+csv_bytes=$(stat -c %s "$dir/s/session_5min.csv")
+
+echo "== batch, --jobs 1 vs --jobs 2 ($(find "$dir/corpus" -name '*.wav' | wc -l) recordings)" >&2
+hyperfine -N -w 1 -r "$slow_runs" --export-json "$dir/batch.json" \
+    "$rns batch $dir/corpus --out $dir/out1 --force --jobs 1" \
+    "$rns batch $dir/corpus --out $dir/out2 --force --jobs 2" >&2
+b1=$(median "$dir/batch.json" 0)
+b2=$(median "$dir/batch.json" 1)
+cmp -s "$dir/out1/summary.csv" "$dir/out2/summary.csv" || echo "WARNING: --jobs 1 and --jobs 2 summaries differ" >&2
+
+echo "== peak memory of rns analyze" >&2
+rss() { # kB of maximum resident set size
+    /usr/bin/time -f '%M' -o "$dir/rss" "$rns" analyze "$1" --format json -o /dev/null
+    cat "$dir/rss"
+}
+rss5=$(rss "$dir/s/session_5min.wav")
+rss1h=$(rss "$dir/s/session_1h.wav")
+rss1hf=$(rss "$dir/s/session_1h.f32.wav")
+d5=$(decoded_bytes "$dir/s/session_5min.wav")
+d1h=$(decoded_bytes "$dir/s/session_1h.wav")
+
+echo "== NumPy/SciPy reference (same corpus)" >&2
+scripts/compare_python.sh "$dir/corpus" "$slow_runs" >"$dir/python.txt"
+py_s=$(awk '/^python_s/ { print $2 }' "$dir/python.txt")
+rs_s=$(awk '/^rns_s/ { print $2 }' "$dir/python.txt")
+
+# Table: what, measured, target, PASS/FAIL (awk does the arithmetic).
+awk -v dec16="$dec16" -v ana16="$ana16" -v decf="$decf" -v anaf="$anaf" \
+    -v csv_s="$csv_s" -v csv_bytes="$csv_bytes" -v b1="$b1" -v b2="$b2" \
+    -v rss5="$rss5" -v rss1h="$rss1h" -v rss1hf="$rss1hf" -v d5="$d5" -v d1h="$d1h" \
+    -v py="$py_s" -v rs="$rs_s" '
+function verdict(ok) { return ok ? "PASS" : "FAIL" }
+function row(what, measured, target, ok) {
+    printf "| %-52s | %-30s | %-22s | %s |\n", what, measured, target, verdict(ok)
+}
+function mb(x) { return x / 1e6 }
+BEGIN {
+    print "| measurement | measured | target | |"
+    print "|---|---|---|---|"
+    r = ana16 / dec16
+    row("analyze / decode-only, 5-min 20 kHz 16-bit WAV", sprintf("%.1f ms / %.1f ms = %.2f×", ana16 * 1000, dec16 * 1000, r), "≤ 1.5×", r <= 1.5)
+    r = anaf / decf
+    row("analyze / decode-only, same as 32-bit float WAV", sprintf("%.1f ms / %.1f ms = %.2f×", anaf * 1000, decf * 1000, r), "(for information)", 1)
+    t = mb(csv_bytes) / csv_s
+    row("CSV ingest, one core", sprintf("%.0f MB in %.0f ms = %.0f MB/s", mb(csv_bytes), csv_s * 1000, t), "≥ 200 MB/s", t >= 200)
+    r = b1 / b2
+    row("batch --jobs 1 / --jobs 2", sprintf("%.2f s / %.2f s = %.2f×", b1, b2, r), "≥ 1.8×", r >= 1.8)
+    r = py / rs
+    row("NumPy/SciPy reference / rns analyze, one core", sprintf("%.2f s / %.2f s = %.1f×", py, rs, r), "≥ 50×", r >= 50)
+    lim = 1.5 * mb(d5) + 20
+    row("peak RSS, analyze 5-min 16-bit WAV", sprintf("%.1f MB (decoded %.1f MB)", rss5 * 1.024 / 1000, mb(d5)), sprintf("≤ %.1f MB", lim), rss5 * 1.024 / 1000 <= lim)
+    lim = 1.5 * mb(d1h) + 20
+    row("peak RSS, analyze 1-hour 16-bit WAV", sprintf("%.1f MB (decoded %.1f MB)", rss1h * 1.024 / 1000, mb(d1h)), sprintf("≤ %.1f MB", lim), rss1h * 1.024 / 1000 <= lim)
+    row("peak RSS, analyze 1-hour float WAV", sprintf("%.1f MB (decoded %.1f MB)", rss1hf * 1.024 / 1000, mb(d1h)), sprintf("≤ %.1f MB", lim), rss1hf * 1.024 / 1000 <= lim)
+}' | tee "$dir/results.md"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2

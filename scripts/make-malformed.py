@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""Write tests/malformed/: small broken (and oddly built but valid) recordings.
+
+Each file is one way a recording goes wrong in practice: a half-copied USB
+stick, a hand-edited spreadsheet, a recorder with a bad header. What `rns
+analyze` must say about each is in tests/malformed/expected.toml, which this
+script does not touch; tests/integration/malformed.rs checks every entry.
+
+Standard library only, deterministic (fixed seed); run from anywhere:
+
+    python3 scripts/make-malformed.py
+
+The files are committed, so the tests need no Python.
+"""
+
+import math
+import random
+import struct
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent.parent / "tests" / "malformed"
+
+
+def toy(fs, n, stims, seed=1):
+    """A small RNS-like signal in mV: 5 mV biphasic artifacts, an 8 mV CMAP
+    (negative half-sine, 3 ms after the stimulus, 6 ms long), 5 µV noise."""
+    rng = random.Random(seed)
+    x = [rng.gauss(0.0, 0.005) for _ in range(n)]
+    w = max(1, int(0.0002 * fs))
+    for t in stims:
+        s = int(t * fs)
+        for k in range(w):
+            x[s + k] += 5.0
+            x[s + w + k] -= 5.0
+        on = s + int(0.003 * fs)
+        ln = int(0.006 * fs)
+        for k in range(ln):
+            x[on + k] -= 8.0 * math.sin(math.pi * k / ln)
+    return x
+
+
+FS = 5000
+N = 4000  # 0.8 s
+STIMS = [0.05 + k / 3 for k in range(3)]
+SIGNAL = toy(FS, N, STIMS)
+
+
+def chunk(cid, payload, pad=True):
+    out = cid + struct.pack("<I", len(payload)) + payload
+    if pad and len(payload) % 2:
+        out += b"\0"
+    return out
+
+
+def fmt_chunk(tag=1, channels=1, rate=10000, bits=16, block_align=None, byte_rate=None):
+    if block_align is None:
+        block_align = channels * bits // 8
+    if byte_rate is None:
+        byte_rate = (block_align * rate) & 0xFFFFFFFF
+    return chunk(b"fmt ", struct.pack("<HHIIHH", tag, channels, rate, byte_rate, block_align, bits))
+
+
+def riff(*chunks, size=None):
+    body = b"WAVE" + b"".join(chunks)
+    return b"RIFF" + struct.pack("<I", len(body) if size is None else size) + body
+
+
+def data_chunk(payload, declared=None):
+    n = len(payload) if declared is None else declared
+    return b"data" + struct.pack("<I", n) + payload
+
+
+def i16(values):
+    return b"".join(struct.pack("<h", v) for v in values)
+
+
+def f32(values):
+    return b"".join(struct.pack("<f", v) for v in values)
+
+
+def write(name, data):
+    (OUT / name).write_bytes(data)
+
+
+def wavs():
+    silence = i16([0] * 200)
+    # Declared sizes beyond the file: the data chunk says 1 000 000 bytes, the
+    # file holds 1001 (not whole 2-byte frames).
+    write("wav_declared_size_beyond_file.wav", riff(fmt_chunk(), data_chunk(i16([0] * 500) + b"\0", declared=1_000_000)))
+    # 10^9 declared samples (16-bit mono: 2·10^9 bytes), 2000 bytes present.
+    write("wav_declares_1e9_samples.wav", riff(fmt_chunk(), data_chunk(i16([0] * 1000), declared=2_000_000_000)))
+    write("wav_zero_channels.wav", riff(fmt_chunk(channels=0, block_align=2), data_chunk(silence)))
+    write("wav_nine_channels.wav", riff(fmt_chunk(channels=9), data_chunk(i16([0] * 90))))
+    for name, rate in [("0hz", 0), ("1hz", 1), ("1e9hz", 1_000_000_000)]:
+        write(f"wav_rate_{name}.wav", riff(fmt_chunk(rate=rate), data_chunk(silence)))
+    # Valid RIFF that a naive reader gets wrong: a LIST chunk before the data,
+    # and an odd-sized chunk followed by its pad byte.
+    sig = f32(SIGNAL)
+    fmt = fmt_chunk(tag=3, rate=FS, bits=32)
+    info = chunk(b"LIST", b"INFO" + chunk(b"ISFT", b"rns make-malformed\0"))
+    write("wav_list_chunk.wav", riff(fmt, info, data_chunk(sig)))
+    write("wav_odd_chunk.wav", riff(fmt, chunk(b"note", b"odd"), data_chunk(sig)))
+    # Truncated: the data chunk declares the whole signal, the file stops
+    # after 3500 whole frames (recovered), or in the middle of a frame.
+    full = riff(fmt, data_chunk(sig))
+    header = len(full) - len(sig)
+    write("wav_truncated_on_frame.wav", full[: header + 4 * 3500])
+    stereo = riff(fmt_chunk(channels=2), data_chunk(i16([0] * 400)))
+    write("wav_truncated_mid_frame.wav", stereo[:-3])
+    write("wav_header_only.wav", stereo[:44])
+    write("wav_empty_data.wav", riff(fmt_chunk(), data_chunk(b"")))
+    write("wav_float_nan.wav", riff(fmt_chunk(tag=3, bits=32), data_chunk(f32([0.0] * 5 + [float("nan")] + [0.0] * 10))))
+    write("wav_adpcm.wav", riff(fmt_chunk(tag=2, bits=4, block_align=1024), data_chunk(b"\0" * 1024)))
+    write("wav_no_fmt.wav", riff(data_chunk(silence)))
+
+
+def csvs():
+    rows = lambda n, rate=10000: "".join(f"{i / rate:.6f},0.0\n" for i in range(n))
+    write("csv_nan_cell.csv", ("time_s,emg_mV\n" + rows(3) + "0.000300,NaN\n" + rows(3)).encode())
+    write("csv_inf_cell.csv", ("time_s,emg_mV\n" + rows(3) + "0.000300,-inf\n").encode())
+    write("csv_empty_cell.csv", ("time_s,emg_mV\n" + rows(3) + "0.000300,\n").encode())
+    write("csv_text_cell.csv", ("time_s,emg_mV\n" + rows(3) + "0.000300,n/a\n").encode())
+    write("csv_ragged_row.csv", ("time_s,emg_mV,trigger\n0.0,0.0,0\n0.0001,0.0,0\n0.0002,0.0\n").encode())
+    write("csv_non_utf8_header.csv", b"time_s,EMG \xb5V\n" + rows(5).encode())
+    write("csv_non_utf8_cell.csv", b"time_s,emg_mV\n" + rows(3).encode() + b"0.000300,0.\xff1\n")
+    # A byte-order mark and CRLF line ends are fine; 50 ms of silence then
+    # gives "nothing to analyse", not a header error.
+    write("csv_bom_crlf.csv", b"\xef\xbb\xbf" + ("time_s,emg_mV\r\n" + rows(500).replace("\n", "\r\n")).encode())
+    write("csv_only_header.csv", b"time_s,emg_mV\n")
+    write("csv_one_row.csv", b"time_s,emg_mV\n0.0,0.0\n")
+    write("csv_only_time_column.csv", ("time_s\n" + "".join(f"{i / 10000:.6f}\n" for i in range(10))).encode())
+    write("csv_rate_1ghz.csv", ("time_s,emg_mV\n" + "".join(f"{i}e-9,0.0\n" for i in range(10))).encode())
+    write("csv_rate_1hz.csv", ("time_s,emg_mV\n" + "".join(f"{i}.0,0.0\n" for i in range(10))).encode())
+    write("csv_decreasing_time.csv", ("time_s,emg_mV\n" + rows(4) + "0.000200,0.0\n").encode())
+    write("csv_irregular_time.csv", ("time_s,emg_mV\n" + rows(10) + "0.005000,0.0\n").encode())
+    write("csv_no_time_column.csv", ("emg_mV\n" + "0.0\n" * 10).encode())
+    write("csv_300_columns.csv", (",".join(f"c{i}" for i in range(300)) + "\n" + ",".join("0" for _ in range(300)) + "\n").encode())
+
+
+def edf_header(ns, records, duration, labels, dims, pmin, pmax, dmin, dmax, spr, reserved=""):
+    def f(v, w):
+        s = str(v).encode("latin-1")
+        return s[:w].ljust(w, b" ")
+
+    h = f("0", 8) + f("X X X X", 80) + f("Startdate X X X X", 80) + f("01.01.24", 8) + f("00.00.00", 8)
+    h += f(256 * (ns + 1), 8) + f(reserved, 44) + f(records, 8) + f(duration, 8) + f(ns, 4)
+    for vals, w in [(labels, 16), ([""] * ns, 80), (dims, 8), (pmin, 8), (pmax, 8), (dmin, 8), (dmax, 8), ([""] * ns, 80), (spr, 8), ([""] * ns, 32)]:
+        h += b"".join(f(v, w) for v in vals)
+    return h
+
+
+def edfs():
+    # Physical range ±1e300 mV: digital values scale to numbers no 32-bit
+    # float holds.
+    h = edf_header(1, 1, 1, ["EMG"], ["mV"], ["-1e300"], ["1e300"], [-32768], [32767], [5000])
+    write("edf_physical_range_overflow.edf", h + i16([1000] * 5000))
+    # 1 sample per 100 000 s record: a rate of 0.00001 Hz.
+    h = edf_header(1, 1, 100000, ["EMG"], ["mV"], [-20], [20], [-32768], [32767], [1])
+    write("edf_rate_near_zero.edf", h + i16([0]))
+    h = edf_header(0, 1, 1, [], [], [], [], [], [], [])
+    write("edf_zero_signals.edf", h)
+    # The toy signal at 5 kHz in 0.1 s records; the header declares 9
+    # records, the file holds 8 and half of the 9th (recovered: 8 records).
+    scale = 32767 / 20.0
+    digital = [max(-32768, min(32767, round(v * scale))) for v in SIGNAL]
+    h = edf_header(1, 9, 0.1, ["EMG"], ["mV"], [-20], [20], [-32767], [32767], [500])
+    write("edf_truncated_record.edf", h + i16(digital[:4000]) + i16([0] * 250))
+
+
+def other():
+    rng = random.Random(7)
+    write("unknown_binary.dat", bytes(rng.randrange(256) for _ in range(512)))
+    write("garbage_named.wav", bytes(rng.randrange(256) for _ in range(512)))
+    write("empty.csv", b"")
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    wavs()
+    csvs()
+    edfs()
+    other()
+
+
+if __name__ == "__main__":
+    main()
