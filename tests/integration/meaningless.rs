@@ -163,8 +163,8 @@ fn signals(fs: f64) -> Vec<(&'static str, Vec<f64>)> {
     for k in 0..9 {
         let s = ((0.2 + k as f64 / 3.0) * fs) as usize;
         let a = 3.0 * rng.random::<f64>();
-        for j in s..s + (0.01 * fs) as usize {
-            bursts[j] += a * gaussian(&mut rng);
+        for b in bursts.iter_mut().skip(s).take((0.01 * fs) as usize) {
+            *b += a * gaussian(&mut rng);
         }
     }
     v.push(("3 Hz noise bursts", bursts));
