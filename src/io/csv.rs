@@ -91,7 +91,10 @@ use crate::recording::{
     Channel, ChannelKind, KnownStimuli, Recording, Segment, SourceFormat, StimulusOrigin,
 };
 use crate::units::SampleRate;
+use std::cell::OnceCell;
 use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// What a column holds, from its name.
@@ -389,12 +392,74 @@ pub fn read_csv(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recordi
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let (body, skipped_lines) = skip_preamble(text);
     if body.is_empty() {
-        return Err(Error::malformed(
-            path,
-            "no header line (the file is empty or only comments)",
-        ));
+        return Err(no_header(path));
     }
     let header_line = first_line(body);
+    read_body(
+        path,
+        Body::Bytes(body),
+        header_line,
+        skipped_lines,
+        body,
+        opts,
+    )
+}
+
+/// Read a delimited-text recording from a file, streaming it: only the
+/// lines up to the header are read ahead, then the rows are parsed through
+/// the csv reader's buffer, so the text is never held whole in memory (it
+/// is read again only when an error message needs a line number). Same
+/// result and errors as [`read_csv`] on the file's bytes, plus [`Error::Io`]
+/// when the file cannot be opened or read.
+pub fn read_csv_file(path: &Path, opts: &ReadOptions) -> Result<Recording> {
+    let io = |e: std::io::Error| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let mut file = File::open(path).map_err(io)?;
+    // Read ahead until the header line is complete (or the file ends).
+    let mut head: Vec<u8> = Vec::new();
+    loop {
+        let want = (2 * head.len()).max(1 << 16);
+        let got = (&mut file)
+            .take((want - head.len()) as u64)
+            .read_to_end(&mut head)
+            .map_err(io)?;
+        let at_end = head.len() < want || got == 0;
+        let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+        let (body, skipped_lines) = skip_preamble(text);
+        if !(at_end || body.contains(&b'\n')) {
+            continue;
+        }
+        if body.is_empty() {
+            return Err(no_header(path));
+        }
+        let offset = head.len() - body.len();
+        let header_line = first_line(body).to_vec();
+        file.seek(SeekFrom::Start(offset as u64)).map_err(io)?;
+        let lazy = Body::File {
+            path,
+            offset,
+            text: OnceCell::new(),
+        };
+        return read_body(path, lazy, &header_line, skipped_lines, file, opts);
+    }
+}
+
+fn no_header(path: &Path) -> Error {
+    Error::malformed(path, "no header line (the file is empty or only comments)")
+}
+
+/// The rest of [`read_csv`] and [`read_csv_file`], from the header line
+/// (`header_line`, whose text also starts `source`) on.
+fn read_body<R: Read>(
+    path: &Path,
+    body: Body<'_>,
+    header_line: &[u8],
+    skipped_lines: u64,
+    source: R,
+    opts: &ReadOptions,
+) -> Result<Recording> {
     if std::str::from_utf8(header_line).is_err() {
         return Err(Error::malformed(
             path,
@@ -410,7 +475,7 @@ pub fn read_csv(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recordi
         decimal_comma: delim != b',',
     };
 
-    let mut rdr = ctx.reader();
+    let mut rdr = reader_builder(delim).from_reader(source);
     let headers = rdr.byte_headers().map_err(|e| ctx.csv_error(e))?.clone();
     let columns = parse_header(path, &headers)?;
 
@@ -532,11 +597,48 @@ pub fn read_csv(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recordi
     }
 }
 
+/// The text from the header line on.
+enum Body<'a> {
+    /// In memory.
+    Bytes(&'a [u8]),
+    /// In a file, from byte `offset` on: read whole only when an error
+    /// message needs a line number.
+    File {
+        path: &'a Path,
+        offset: usize,
+        text: OnceCell<Vec<u8>>,
+    },
+}
+
+impl Body<'_> {
+    /// The text (empty if the file can no longer be read).
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Body::Bytes(b) => b,
+            Body::File { path, offset, text } => text
+                .get_or_init(|| std::fs::read(path).unwrap_or_default())
+                .get(*offset..)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The csv reader settings for delimiter `delim` (a large buffer: reading a
+/// file through it needs no second buffer).
+fn reader_builder(delim: u8) -> ::csv::ReaderBuilder {
+    let mut b = ::csv::ReaderBuilder::new();
+    b.delimiter(delim)
+        .has_headers(true)
+        .flexible(false)
+        .buffer_capacity(1 << 16);
+    b
+}
+
 /// Shared reading context (for messages and re-scans).
 struct Ctx<'a> {
     path: &'a Path,
     /// The text from the header line on.
-    body: &'a [u8],
+    body: Body<'a>,
     delim: u8,
     /// Lines before the header (comments, blank lines).
     skipped_lines: u64,
@@ -545,11 +647,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn reader(&self) -> ::csv::Reader<&[u8]> {
-        ::csv::ReaderBuilder::new()
-            .delimiter(self.delim)
-            .has_headers(true)
-            .flexible(false)
-            .from_reader(self.body)
+        reader_builder(self.delim).from_reader(self.body.bytes())
     }
 
     /// The 1-based file line of the record at `pos`. The csv crate puts a
@@ -559,12 +657,12 @@ impl Ctx<'_> {
     /// to report an error.
     fn line(&self, pos: Option<&::csv::Position>) -> u64 {
         let Some(pos) = pos else { return 0 };
-        let mut start =
-            usize::try_from(pos.byte()).map_or(self.body.len(), |b| b.min(self.body.len()));
-        while matches!(self.body.get(start), Some(b'\r' | b'\n')) {
+        let body = self.body.bytes();
+        let mut start = usize::try_from(pos.byte()).map_or(body.len(), |b| b.min(body.len()));
+        while matches!(body.get(start), Some(b'\r' | b'\n')) {
             start += 1;
         }
-        let newlines = self.body[..start].iter().filter(|&&b| b == b'\n').count() as u64;
+        let newlines = body[..start].iter().filter(|&&b| b == b'\n').count() as u64;
         self.skipped_lines + newlines + 1
     }
 
@@ -759,9 +857,9 @@ fn check_filter(path: &Path, filter: &ChannelFilter, available: usize) -> Result
     Ok(())
 }
 
-fn read_rows(
+fn read_rows<R: Read>(
     ctx: &Ctx<'_>,
-    rdr: &mut ::csv::Reader<&[u8]>,
+    rdr: &mut ::csv::Reader<R>,
     columns: &[Column],
     sinks: &[Sink],
     n_channels: usize,

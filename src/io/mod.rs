@@ -333,9 +333,9 @@ pub fn is_supported_path(path: &Path) -> bool {
 
 /// Read a recording from a file, choosing the reader by content and extension.
 ///
-/// A WAV is streamed from the file ([`wav::read_wav_file`]), so its peak
-/// memory is the decoded channels alone; the other formats are read whole
-/// first.
+/// A WAV or CSV is streamed from the file ([`wav::read_wav_file`],
+/// [`csv::read_csv_file`]), so the file is never held whole in memory; an
+/// EDF is read whole first.
 pub fn read_recording(path: &Path, opts: &ReadOptions) -> Result<Recording> {
     let io = |e: std::io::Error| Error::Io {
         path: path.to_path_buf(),
@@ -348,8 +348,10 @@ pub fn read_recording(path: &Path, opts: &ReadOptions) -> Result<Recording> {
     if head.is_empty() {
         return Err(Error::malformed(path, "file is empty"));
     }
-    if probe(path, &head)? == Probed::Wav {
-        return wav::read_wav_file(path, opts);
+    match probe(path, &head)? {
+        Probed::Wav => return wav::read_wav_file(path, opts),
+        Probed::Csv => return csv::read_csv_file(path, opts),
+        Probed::Edf => {}
     }
     let bytes = std::fs::read(path).map_err(io)?;
     if bytes.is_empty() {
