@@ -316,10 +316,20 @@ pub fn run(
     }
     report::prepare_out_dir(&opts.out, opts.force)?;
     let pb = progress_bar(files.len(), opts.progress);
+    // Largest files first, so that the last ones to finish are small and the
+    // threads end together (the outcomes are put back in input order below).
+    let mut by_size: Vec<(u64, &PathBuf)> = files
+        .iter()
+        .map(|rel| {
+            let len = std::fs::metadata(opts.dir.join(rel)).map_or(0, |m| m.len());
+            (len, rel)
+        })
+        .collect();
+    by_size.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     let work = || -> Vec<Outcome> {
-        files
+        by_size
             .par_iter()
-            .map(|rel| {
+            .map(|&(_, rel)| {
                 let o = process(rel, opts, criteria, analyse);
                 pb.set_message(o.rel.clone());
                 pb.inc(1);

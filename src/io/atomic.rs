@@ -25,6 +25,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         path: path.to_path_buf(),
         source,
     };
+    // A device or pipe (`-o /dev/null`, `-o /dev/stdout`) is written in
+    // place: renaming a temporary file over it would replace the device.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return std::fs::write(path, bytes).map_err(io_err);
+    }
     let name = path.file_name().ok_or_else(|| {
         io_err(io::Error::new(
             io::ErrorKind::InvalidInput,

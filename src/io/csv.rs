@@ -2005,6 +2005,41 @@ mod tests {
     }
 
     #[test]
+    fn file_reader_matches_the_byte_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let long_preamble = "# a comment line to push the header far down\n".repeat(3000);
+        let texts = [
+            continuous("time_s,emg_mV", 500, 10_000.0, 1.0, 1),
+            format!("\u{feff}{long_preamble}\r\ntime_ms;emg (uV)\r\n0;1,5\r\n0,1;2\r\n0,2;3\r\n"),
+            "time_s,emg_mV\n0.0,1\n0.0001,2\n0.0002\n".to_string(),
+            "time_s,emg_mV\n0.0,1\n0.0001,x\n".to_string(),
+            "time_s,emg_mV\n0.0,1\n0.0001,2\n0.0003,3\n0.0004,4\n".to_string(),
+            format!("{long_preamble}emg_mV"),
+            long_preamble.clone(),
+            String::new(),
+        ];
+        let opts = ReadOptions {
+            sample_rate: SampleRate::new(10_000.0),
+            ..ReadOptions::default()
+        };
+        for (i, text) in texts.iter().enumerate() {
+            let path = dir.path().join(format!("t{i}.csv"));
+            std::fs::write(&path, text).unwrap();
+            let from_bytes = read_csv(&path, text.as_bytes(), &opts);
+            let from_file = read_csv_file(&path, &opts);
+            match (from_bytes, from_file) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a.channels[0].samples, b.channels[0].samples, "{i}");
+                    assert_eq!(a.sample_rate.hz(), b.sample_rate.hz(), "{i}");
+                    assert_eq!(a.format, b.format, "{i}");
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{i}"),
+                (a, b) => panic!("{i}: {a:?} vs {b:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn garbage_never_panics() {
         let seeds = [
             continuous("time_s;emg_mV;trigger", 30, 10_000.0, 1.0, 2).replace(',', ";"),
