@@ -66,7 +66,13 @@ enum InspectFormat {
     Json,
 }
 
+// The reading flags are those of `analyze`, but the help of the two channel
+// flags refers to it instead of repeating it.
 #[derive(Args, Debug)]
+#[command(
+    mut_arg("channel", |a| a.help("EMG channel: index (from 0) or label, as for analyze")),
+    mut_arg("trigger_channel", |a| a.help("Trigger channel: index or label, as for analyze")),
+)]
 struct InspectArgs {
     /// Recordings to inspect (WAV, CSV, EDF, EDF+, BDF).
     #[arg(required = true)]
@@ -74,21 +80,8 @@ struct InspectArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = InspectFormat::Text)]
     format: InspectFormat,
-    /// EMG channel: index (from 0) or label, as for analyze.
-    #[arg(long, value_name = "N|LABEL", value_parser = ChannelSel::parse)]
-    channel: Option<ChannelSel>,
-    /// Trigger channel: index or label, as for analyze.
-    #[arg(long, value_name = "N|LABEL", value_parser = ChannelSel::parse)]
-    trigger_channel: Option<ChannelSel>,
-    /// Millivolts that WAV full scale (±1.0) stands for (default 1.0).
-    #[arg(long, value_name = "MV", allow_negative_numbers = true)]
-    full_scale_mv: Option<f64>,
-    /// Sample rate of a CSV without a time column, Hz.
-    #[arg(long, value_name = "HZ", allow_negative_numbers = true)]
-    sample_rate: Option<f64>,
-    /// CSV layout: auto, sweeps or continuous.
-    #[arg(long, value_name = "LAYOUT")]
-    layout: Option<String>,
+    #[command(flatten)]
+    read: ReadArgs,
     /// Protocol sidecar to use for every file (default: <file>.rns.toml when present).
     #[arg(long, value_name = "FILE")]
     protocol: Option<PathBuf>,
@@ -119,10 +112,10 @@ struct AnalyzeArgs {
     input: InputArgs,
 }
 
-/// The input flags `analyze`, `report` and `batch` share: how to read each
-/// file and which criteria to apply (flag > sidecar > default).
+/// How to read each file: the flags every command that reads recordings
+/// (`analyze`, `inspect`, `report`, `batch`) takes.
 #[derive(Args, Debug)]
-struct InputArgs {
+struct ReadArgs {
     /// EMG channel: index (from 0) or label, e.g. "EMG ADM" (default: 0; for
     /// EDF the first signal that is not a trigger).
     #[arg(long, value_name = "N|LABEL", value_parser = ChannelSel::parse)]
@@ -139,6 +132,30 @@ struct InputArgs {
     /// CSV layout: auto, sweeps or continuous.
     #[arg(long, value_name = "LAYOUT")]
     layout: Option<String>,
+}
+
+impl ReadArgs {
+    /// These flags as overrides (flag > sidecar > default); the analysis
+    /// overrides are left unset.
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            channel: self.channel.clone(),
+            trigger_channel: self.trigger_channel.clone(),
+            full_scale_mv: self.full_scale_mv,
+            sample_rate_hz: self.sample_rate,
+            layout: self.layout.clone(),
+            ..Overrides::default()
+        }
+    }
+}
+
+/// The input flags `analyze`, `report` and `batch` share: how to read each
+/// file, how to interpret it and which criteria to apply (flag > sidecar >
+/// default).
+#[derive(Args, Debug)]
+struct InputArgs {
+    #[command(flatten)]
+    read: ReadArgs,
     /// Stimulation rate of epoched sweeps, Hz.
     #[arg(long, value_name = "HZ", allow_negative_numbers = true)]
     rate: Option<f64>,
@@ -250,14 +267,7 @@ fn load_protocol(path: &Path, explicit: Option<&PathBuf>) -> Result<Option<Proto
 /// Inspect one file: read it as analyze would, then describe it.
 fn inspect_file(path: &Path, args: &InspectArgs) -> Result<output::inspect::Inspection, Error> {
     let protocol = load_protocol(path, args.protocol.as_ref())?;
-    let ov = Overrides {
-        channel: args.channel.clone(),
-        trigger_channel: args.trigger_channel.clone(),
-        full_scale_mv: args.full_scale_mv,
-        sample_rate_hz: args.sample_rate,
-        layout: args.layout.clone(),
-        ..Overrides::default()
-    };
+    let ov = args.read.overrides();
     let settings = Settings::merge(&ov, protocol.as_ref(), Criteria::default())?;
     let rec = read_recording(path, &settings.read)?;
     let plan = analysis::plan_channels(&rec, &settings.analysis)?;
@@ -416,14 +426,10 @@ fn analyze_input(
 ) -> Result<(Analysis, Vec<analysis::TrainTraces>), Error> {
     let protocol = load_protocol(path, input.protocol.as_ref())?;
     let ov = Overrides {
-        channel: input.channel.clone(),
-        trigger_channel: input.trigger_channel.clone(),
-        full_scale_mv: input.full_scale_mv,
-        sample_rate_hz: input.sample_rate,
-        layout: input.layout.clone(),
         rate_hz: input.rate,
         polarity: input.polarity.clone(),
         muscle: input.muscle.clone(),
+        ..input.read.overrides()
     };
     let settings = Settings::merge(&ov, protocol.as_ref(), criteria.clone())?;
     let rec = read_recording(path, &settings.read)?;

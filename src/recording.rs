@@ -197,6 +197,40 @@ pub struct Recording {
 }
 
 impl Recording {
+    /// A recording of one continuous EMG channel, as the simulator and tests
+    /// build it in memory: format [`SourceFormat::Synthetic`], one
+    /// [`ChannelKind::Signal`] channel (index 0, label `"emg"`, unit `"mV"`, at
+    /// the recording's rate) holding `samples` in millivolts, one segment from
+    /// time 0 covering them all, and no known stimuli, annotations or notes.
+    ///
+    /// A caller that needs more (another format, sweeps with known stimuli,
+    /// a trigger channel) sets those fields on the result.
+    pub fn single_channel(
+        path: impl Into<PathBuf>,
+        sample_rate: SampleRate,
+        samples: Vec<f32>,
+    ) -> Recording {
+        let len = samples.len();
+        Recording {
+            path: path.into(),
+            format: SourceFormat::Synthetic,
+            sample_rate,
+            channels: vec![Channel {
+                index: 0,
+                label: "emg".into(),
+                unit: "mV".into(),
+                kind: ChannelKind::Signal,
+                len,
+                sample_rate_hz: None,
+                samples,
+            }],
+            segments: Recording::continuous_segments(len),
+            stimuli: None,
+            annotations: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
     /// Number of samples per channel (of the channels at the recording's rate).
     pub fn len(&self) -> usize {
         self.channels
@@ -271,24 +305,10 @@ mod tests {
     use super::*;
 
     fn rec_with_segments(segments: Vec<Segment>, len: usize) -> Recording {
-        Recording {
-            path: PathBuf::from("x"),
-            format: SourceFormat::Synthetic,
-            sample_rate: SampleRate::new(10_000.0).unwrap(),
-            channels: vec![Channel {
-                index: 0,
-                label: "emg".into(),
-                unit: "mV".into(),
-                kind: ChannelKind::Signal,
-                len,
-                sample_rate_hz: None,
-                samples: vec![0.0; len],
-            }],
-            segments,
-            stimuli: None,
-            annotations: vec![],
-            notes: Vec::new(),
-        }
+        let mut rec =
+            Recording::single_channel("x", SampleRate::new(10_000.0).unwrap(), vec![0.0; len]);
+        rec.segments = segments;
+        rec
     }
 
     #[test]

@@ -43,13 +43,12 @@
 //! the same seed gives the same samples on every platform, and switching one
 //! component on or off does not change the others.
 
-use crate::recording::{Channel, ChannelKind, Recording, SourceFormat};
+use crate::recording::Recording;
 use crate::units::SampleRate;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use std::f64::consts::PI;
-use std::path::PathBuf;
 
 /// The noiseless CMAP template, in mV, with an electrically negative main
 /// phase followed by a positive after-phase.
@@ -384,25 +383,11 @@ impl SynthOutput {
     /// outside what [`SampleRate::new`] accepts.
     pub fn to_recording(&self) -> Option<Recording> {
         let sample_rate = SampleRate::new(self.sample_rate_hz)?;
-        let len = self.samples.len();
-        Some(Recording {
-            path: PathBuf::from("synthetic"),
-            format: SourceFormat::Synthetic,
+        Some(Recording::single_channel(
+            "synthetic",
             sample_rate,
-            channels: vec![Channel {
-                index: 0,
-                label: "emg".into(),
-                unit: "mV".into(),
-                kind: ChannelKind::Signal,
-                len,
-                sample_rate_hz: None,
-                samples: self.samples.clone(),
-            }],
-            segments: Recording::continuous_segments(len),
-            stimuli: None,
-            annotations: Vec::new(),
-            notes: Vec::new(),
-        })
+            self.samples.clone(),
+        ))
     }
 }
 
@@ -938,6 +923,7 @@ fn add_voluntary(spec: &SynthSpec, fs: f64, signal: &mut [f64]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::recording::SourceFormat;
     use approx::assert_relative_eq;
 
     /// A spec without any random or interfering component.

@@ -274,17 +274,8 @@ pub fn recording_from_bytes(data: &[u8]) -> (Recording, AnalysisConfig) {
         start_s += (end - start) as f64 / rate.hz() + gap_s;
     }
 
-    let emg = Channel {
-        index: 0,
-        label: "emg".into(),
-        unit: "mV".into(),
-        kind: ChannelKind::Signal,
-        len,
-        sample_rate_hz: None,
-        samples,
-    };
-    let mut channels = vec![emg];
-    let mut stimuli = None;
+    let mut rec = Recording::single_channel("fuzz.bin", rate, samples);
+    rec.segments = segments;
     let mut trigger_channel = None;
     match flags & 3 {
         0 => {}
@@ -297,7 +288,7 @@ pub fn recording_from_bytes(data: &[u8]) -> (Recording, AnalysisConfig) {
                     *v = 5.0;
                 }
             }
-            channels.push(Channel {
+            rec.channels.push(Channel {
                 index: 1,
                 label: "trigger".into(),
                 unit: String::new(),
@@ -311,7 +302,7 @@ pub fn recording_from_bytes(data: &[u8]) -> (Recording, AnalysisConfig) {
             }
         }
         2 => {
-            stimuli = (!stims.is_empty()).then(|| KnownStimuli {
+            rec.stimuli = (!stims.is_empty()).then(|| KnownStimuli {
                 samples: stims.clone(),
                 origin: StimulusOrigin::Annotations,
                 timing_known: true,
@@ -319,43 +310,30 @@ pub fn recording_from_bytes(data: &[u8]) -> (Recording, AnalysisConfig) {
         }
         _ => {
             // Sweeps of equal length, the stimulus at the same row of each.
+            rec.format = SourceFormat::CsvSweeps;
             let k = n_stim.max(1);
             let l = len / k;
             if l > 0 {
                 let i0 = stims.first().map_or(0, |s| s % l);
-                segments = (0..k)
+                rec.segments = (0..k)
                     .map(|s| Segment {
                         start: s * l,
                         len: l,
                         start_s: (s * l) as f64 / rate.hz(),
                     })
                     .collect();
-                stimuli = Some(KnownStimuli {
+                rec.stimuli = Some(KnownStimuli {
                     samples: (0..k).map(|s| s * l + i0).collect(),
                     origin: StimulusOrigin::Sweeps,
                     timing_known: false,
                 });
-                for ch in &mut channels {
+                for ch in &mut rec.channels {
                     ch.samples.truncate(k * l);
                     ch.len = k * l;
                 }
             }
         }
     }
-    let rec = Recording {
-        path: "fuzz.bin".into(),
-        format: if flags & 3 == 3 {
-            SourceFormat::CsvSweeps
-        } else {
-            SourceFormat::Synthetic
-        },
-        sample_rate: rate,
-        channels,
-        segments,
-        stimuli,
-        annotations: Vec::new(),
-        notes: Vec::new(),
-    };
     let cfg = AnalysisConfig {
         trigger_channel,
         polarity: match (flags >> 2) & 3 {

@@ -3,7 +3,7 @@
 //! pseudofacilitation and indeterminate recordings, and the roles and timing
 //! found when exercise shows as voluntary EMG between trains.
 
-use crate::util::run_synth;
+use crate::util::{check_cases, run_synth};
 use rns_analyzer::analysis::Analysis;
 use rns_analyzer::config::AnalysisConfig;
 use rns_analyzer::synth::{
@@ -27,6 +27,23 @@ fn cmap(amplitude_mv: f64) -> CmapShape {
 
 fn has_finding(a: &Analysis, code: &str) -> bool {
     a.classification.findings.iter().any(|f| f.code == code)
+}
+
+/// Each of `codes` is among the classification's findings.
+#[track_caller]
+fn assert_findings(a: &Analysis, codes: &[&str]) {
+    for code in codes {
+        assert!(has_finding(a, code), "no {code}: {}", summary(a));
+    }
+}
+
+/// Voluntary EMG (the exercise) of `rms_mv` from `start_s` to `end_s`.
+fn voluntary(start_s: f64, end_s: f64, rms_mv: f64) -> Vec<VoluntarySpec> {
+    vec![VoluntarySpec {
+        start_s,
+        end_s,
+        rms_mv,
+    }]
 }
 
 /// Pattern, findings, flags and the per-train figures, for failure messages.
@@ -97,6 +114,24 @@ fn assert_timing_matches_truth(out: &SynthOutput, a: &Analysis) {
     }
 }
 
+/// Every train after the first is post-exercise, found from the voluntary
+/// activity that ends at `ex_end` s, with its delay after the exercise within
+/// 0.3 s of the truth.
+#[track_caller]
+fn assert_post_exercise_from_voluntary_activity(s: &SynthSpec, a: &Analysis, ex_end: f64) {
+    for (k, t) in a.trains.iter().enumerate().skip(1) {
+        assert_eq!(t.role, "post_exercise", "{}", summary(a));
+        assert_eq!(t.role_source, "voluntary_activity");
+        let truth = s.trains[k].start_s - ex_end;
+        let d = t.delay_after_exercise_s.unwrap();
+        assert!(
+            (d - truth).abs() <= 0.3,
+            "train {}: delay {d}, truth {truth}",
+            k + 1
+        );
+    }
+}
+
 #[test]
 fn normal_flat_train_and_small_post_exercise_increment() {
     // Normal ADM (10 mV), a flat 3 Hz train, 10 s of voluntary EMG, and a
@@ -107,34 +142,69 @@ fn normal_flat_train_and_small_post_exercise_increment() {
     ];
     let mut s = SynthSpec::simple(10_000.0, trains);
     s.cmap = cmap(10.0);
-    s.voluntary = vec![VoluntarySpec {
-        start_s: 5.0,
-        end_s: 15.0,
-        rms_mv: 1.0,
-    }];
+    s.voluntary = voluntary(5.0, 15.0, 1.0);
     let (out, a) = run_synth(&s, &adm());
     assert_timing_matches_truth(&out, &a);
     assert_eq!(a.classification.pattern, "normal", "{}", summary(&a));
-    assert!(has_finding(&a, "normal_baseline_cmap"), "{}", summary(&a));
-    assert!(has_finding(&a, "normal_decrement"), "{}", summary(&a));
-    assert!(has_finding(&a, "normal_increment"), "{}", summary(&a));
+    assert_findings(
+        &a,
+        &[
+            "normal_baseline_cmap",
+            "normal_decrement",
+            "normal_increment",
+        ],
+    );
     let inc = a.post_exercise_increment_pct.unwrap();
     assert!((inc - 10.0).abs() < 2.0, "{}", summary(&a));
 }
 
+/// Analyse one rest train (3 Hz from 1 s, at 20 kHz) of CMAP `cmap_mv`; check
+/// its pattern and that each of `findings` is among the classification's.
+#[track_caller]
+fn rest_train(gains: &[f64], cmap_mv: f64, pattern: &str, findings: &[&str]) -> Analysis {
+    let mut s = SynthSpec::simple(20_000.0, vec![TrainSpec::from_gains(1.0, 3.0, gains)]);
+    s.cmap = cmap(cmap_mv);
+    let (_, a) = run_synth(&s, &adm());
+    assert_eq!(a.classification.pattern, pattern, "{}", summary(&a));
+    assert_findings(&a, findings);
+    a
+}
+
 #[test]
 fn mg_like_u_shaped_decrement() {
-    let mut s = SynthSpec::simple(
-        20_000.0,
-        vec![TrainSpec::from_gains(1.0, 3.0, &u_shaped_gains(10, 25.0))],
-    );
-    s.cmap = cmap(10.0);
-    let (_, a) = run_synth(&s, &adm());
-    assert_eq!(a.classification.pattern, "mg_like", "{}", summary(&a));
-    assert!(has_finding(&a, "abnormal_decrement"), "{}", summary(&a));
+    let gains = u_shaped_gains(10, 25.0);
+    let a = rest_train(&gains, 10.0, "mg_like", &["abnormal_decrement"]);
     assert_eq!(a.trains[0].shape.as_deref(), Some("u_shaped"));
     let d = a.trains[0].decrement_pct.unwrap();
     assert!((d - 25.0).abs() < 1.5, "decrement {d}");
+}
+
+#[test]
+fn irregular_zig_zag_is_indeterminate() {
+    let gains: Vec<f64> = (0..10)
+        .map(|j| if j % 2 == 0 { 1.0 } else { 0.85 })
+        .collect();
+    let findings = ["technically_unreliable_train", "no_reliable_decrement"];
+    rest_train(&gains, 10.0, "indeterminate", &findings);
+}
+
+#[test]
+fn progressive_decrement_is_indeterminate() {
+    let gains = progressive_gains(10, 25.0);
+    let findings = ["progressive_decrement", "abnormal_decrement"];
+    let a = rest_train(&gains, 10.0, "indeterminate", &findings);
+    assert_eq!(a.trains[0].shape.as_deref(), Some("progressive"));
+}
+
+#[test]
+fn low_cmap_with_decrement_and_no_exercise_is_indeterminate() {
+    let gains = u_shaped_gains(10, 25.0);
+    let findings = [
+        "facilitation_not_tested",
+        "low_baseline_cmap",
+        "abnormal_decrement",
+    ];
+    rest_train(&gains, 3.0, "indeterminate", &findings);
 }
 
 #[test]
@@ -152,35 +222,20 @@ fn mg_like_session_with_repair_and_exhaustion() {
     let mut s = SynthSpec::simple(10_000.0, trains);
     s.cmap = cmap(10.0);
     s.noise_uv_rms = 10.0;
-    s.voluntary = vec![VoluntarySpec {
-        start_s: 6.0,
-        end_s: ex_end,
-        rms_mv: 1.0,
-    }];
+    s.voluntary = voluntary(6.0, ex_end, 1.0);
     let (out, a) = run_synth(&s, &adm());
     assert_timing_matches_truth(&out, &a);
     assert_eq!(a.classification.pattern, "mg_like", "{}", summary(&a));
     assert_eq!(a.session.repair, Some(true), "{}", summary(&a));
     assert_eq!(a.session.exhaustion, Some(true), "{}", summary(&a));
-    assert!(has_finding(&a, "repair"), "{}", summary(&a));
-    assert!(has_finding(&a, "exhaustion"), "{}", summary(&a));
+    assert_findings(&a, &["repair", "exhaustion"]);
     assert_eq!(
         a.session.exercise_source.as_deref(),
         Some("voluntary_activity")
     );
     // Roles and delays from the voluntary activity.
     assert_eq!(a.trains[0].role, "baseline");
-    for (k, t) in a.trains.iter().enumerate().skip(1) {
-        assert_eq!(t.role, "post_exercise", "{}", summary(&a));
-        assert_eq!(t.role_source, "voluntary_activity");
-        let truth = s.trains[k].start_s - ex_end;
-        let d = t.delay_after_exercise_s.unwrap();
-        assert!(
-            (d - truth).abs() <= 0.3,
-            "train {}: delay {d}, truth {truth}",
-            k + 1
-        );
-    }
+    assert_post_exercise_from_voluntary_activity(&s, &a, ex_end);
 }
 
 #[test]
@@ -195,24 +250,16 @@ fn lems_like_brief_exercise() {
     ];
     let mut s = SynthSpec::simple(10_000.0, trains);
     s.cmap = cmap(3.0);
-    s.voluntary = vec![VoluntarySpec {
-        start_s: 5.0,
-        end_s: ex_end,
-        rms_mv: 0.5,
-    }];
+    s.voluntary = voluntary(5.0, ex_end, 0.5);
     let (out, a) = run_synth(&s, &adm());
     assert_timing_matches_truth(&out, &a);
     assert_eq!(a.classification.pattern, "lems_like", "{}", summary(&a));
-    assert!(has_finding(&a, "low_baseline_cmap"), "{}", summary(&a));
-    assert!(has_finding(&a, "lems_level_increment"), "{}", summary(&a));
+    assert_findings(&a, &["low_baseline_cmap", "lems_level_increment"]);
     let inc = a.post_exercise_increment_pct.unwrap();
     let area_inc = a.post_exercise_area_increment_pct.unwrap();
     assert!((inc - 150.0).abs() < 7.5, "{}", summary(&a));
     assert!((area_inc - 150.0).abs() < 7.5, "{}", summary(&a));
-    assert_eq!(a.trains[1].role, "post_exercise");
-    assert_eq!(a.trains[1].role_source, "voluntary_activity");
-    let d = a.trains[1].delay_after_exercise_s.unwrap();
-    assert!((d - 2.0).abs() <= 0.3, "delay {d}");
+    assert_post_exercise_from_voluntary_activity(&s, &a, ex_end);
 }
 
 #[test]
@@ -297,11 +344,7 @@ fn post_exercise_pseudofacilitation_is_not_lems_like() {
     ];
     let mut s = SynthSpec::simple(10_000.0, trains);
     s.cmap = cmap(10.0);
-    s.voluntary = vec![VoluntarySpec {
-        start_s: 5.0,
-        end_s: ex_end,
-        rms_mv: 1.0,
-    }];
+    s.voluntary = voluntary(5.0, ex_end, 1.0);
     let (_, a) = run_synth(&s, &adm());
     assert_eq!(a.trains[1].role, "post_exercise", "{}", summary(&a));
     assert_ne!(a.classification.pattern, "lems_like", "{}", summary(&a));
@@ -315,69 +358,18 @@ fn post_exercise_pseudofacilitation_is_not_lems_like() {
 }
 
 #[test]
-fn irregular_zig_zag_is_indeterminate() {
-    let gains: Vec<f64> = (0..10)
-        .map(|j| if j % 2 == 0 { 1.0 } else { 0.85 })
-        .collect();
-    let mut s = SynthSpec::simple(20_000.0, vec![TrainSpec::from_gains(1.0, 3.0, &gains)]);
-    s.cmap = cmap(10.0);
-    let (_, a) = run_synth(&s, &adm());
-    assert_eq!(a.classification.pattern, "indeterminate", "{}", summary(&a));
-    assert!(
-        has_finding(&a, "technically_unreliable_train"),
-        "{}",
-        summary(&a)
-    );
-    assert!(has_finding(&a, "no_reliable_decrement"), "{}", summary(&a));
-}
-
-#[test]
-fn progressive_decrement_is_indeterminate() {
-    let mut s = SynthSpec::simple(
-        20_000.0,
-        vec![TrainSpec::from_gains(
-            1.0,
-            3.0,
-            &progressive_gains(10, 25.0),
-        )],
-    );
-    s.cmap = cmap(10.0);
-    let (_, a) = run_synth(&s, &adm());
-    assert_eq!(a.classification.pattern, "indeterminate", "{}", summary(&a));
-    assert!(has_finding(&a, "progressive_decrement"), "{}", summary(&a));
-    assert!(has_finding(&a, "abnormal_decrement"), "{}", summary(&a));
-    assert_eq!(a.trains[0].shape.as_deref(), Some("progressive"));
-}
-
-#[test]
-fn low_cmap_with_decrement_and_no_exercise_is_indeterminate() {
-    let mut s = SynthSpec::simple(
-        20_000.0,
-        vec![TrainSpec::from_gains(1.0, 3.0, &u_shaped_gains(10, 25.0))],
-    );
-    s.cmap = cmap(3.0);
-    let (_, a) = run_synth(&s, &adm());
-    assert_eq!(a.classification.pattern, "indeterminate", "{}", summary(&a));
-    assert!(
-        has_finding(&a, "facilitation_not_tested"),
-        "{}",
-        summary(&a)
-    );
-    assert!(has_finding(&a, "low_baseline_cmap"), "{}", summary(&a));
-    assert!(has_finding(&a, "abnormal_decrement"), "{}", summary(&a));
-}
-
-#[test]
 fn roles_from_voluntary_activity_between_trains() {
-    for (fs, rms_mv) in [
+    let cases = [
         (5_000.0, 2.0),
         (5_000.0, 1.0),
         (10_000.0, 2.0),
         (20_000.0, 5.0),
         (50_000.0, 0.5),
-    ] {
-        roles_from_voluntary_activity(fs, rms_mv);
-    }
+    ];
+    check_cases(
+        cases.map(|(fs, rms_mv)| (format!("{fs} Hz, voluntary {rms_mv} mV rms"), (fs, rms_mv))),
+        |(fs, rms_mv)| roles_from_voluntary_activity(fs, rms_mv),
+    );
 }
 
 fn roles_from_voluntary_activity(fs: f64, rms_mv: f64) {
@@ -391,29 +383,15 @@ fn roles_from_voluntary_activity(fs: f64, rms_mv: f64) {
     ];
     let mut s = SynthSpec::simple(fs, trains);
     s.noise_uv_rms = 15.0;
-    s.voluntary = vec![VoluntarySpec {
-        start_s: 4.0,
-        end_s: ex_end,
-        rms_mv,
-    }];
+    s.voluntary = voluntary(4.0, ex_end, rms_mv);
     let (out, a) = run_synth(&s, &adm());
-    let ctx = format!("{fs} Hz, voluntary {rms_mv} mV rms\n{}", summary(&a));
     // No stimulus is found inside the voluntary EMG.
     assert_timing_matches_truth(&out, &a);
+    let ctx = summary(&a);
     assert_eq!(a.trains[0].role, "baseline", "{ctx}");
     assert_eq!(a.trains[0].role_source, "voluntary_activity", "{ctx}");
     assert_eq!(a.trains[0].delay_after_exercise_s, None);
-    for (k, t) in a.trains.iter().enumerate().skip(1) {
-        assert_eq!(t.role, "post_exercise", "{}", summary(&a));
-        assert_eq!(t.role_source, "voluntary_activity");
-        let truth = s.trains[k].start_s - ex_end;
-        let d = t.delay_after_exercise_s.unwrap();
-        assert!(
-            (d - truth).abs() <= 0.3,
-            "train {}: delay {d}, truth {truth}",
-            k + 1
-        );
-    }
+    assert_post_exercise_from_voluntary_activity(&s, &a, ex_end);
     let start = a.session.exercise_start_s.unwrap();
     let end = a.session.exercise_end_s.unwrap();
     assert!((start - 4.0).abs() <= 0.3, "exercise start {start}");
@@ -426,26 +404,29 @@ fn no_exercise_is_seen_in_quiet_interference() {
     // No voluntary EMG, but strong wander and hum: the trains after a pause
     // are post-exercise only by order and gaps (and flagged as such).
     use rns_analyzer::synth::{HumSpec, WanderSpec};
-    for fs in [5_000.0, 50_000.0] {
-        let trains = vec![
-            TrainSpec::from_gains(1.0, 3.0, &[1.0; 6]),
-            TrainSpec::from_gains(12.0, 3.0, &[1.0; 6]),
-        ];
-        let mut s = SynthSpec::simple(fs, trains);
-        s.cmap = cmap(4.0);
-        s.noise_uv_rms = 25.0;
-        s.wander = Some(WanderSpec {
-            amplitude_uv: 3000.0,
-            freq_hz: 1.5,
-        });
-        s.hum = Some(HumSpec {
-            freq_hz: 50.0,
-            amplitude_uv: 200.0,
-            harmonic3_ratio: 0.3,
-        });
-        let (_, a) = run_synth(&s, &adm());
-        assert_eq!(a.session.exercise_source, None, "{fs} Hz\n{}", summary(&a));
-        assert_eq!(a.trains[1].role_source, "order_and_gaps");
-        assert!(a.quality.iter().any(|q| q.code == "roles_inferred"));
-    }
+    check_cases(
+        [5_000.0, 50_000.0].map(|fs| (format!("{fs} Hz"), fs)),
+        |fs| {
+            let trains = vec![
+                TrainSpec::from_gains(1.0, 3.0, &[1.0; 6]),
+                TrainSpec::from_gains(12.0, 3.0, &[1.0; 6]),
+            ];
+            let mut s = SynthSpec::simple(fs, trains);
+            s.cmap = cmap(4.0);
+            s.noise_uv_rms = 25.0;
+            s.wander = Some(WanderSpec {
+                amplitude_uv: 3000.0,
+                freq_hz: 1.5,
+            });
+            s.hum = Some(HumSpec {
+                freq_hz: 50.0,
+                amplitude_uv: 200.0,
+                harmonic3_ratio: 0.3,
+            });
+            let (_, a) = run_synth(&s, &adm());
+            assert_eq!(a.session.exercise_source, None, "{}", summary(&a));
+            assert_eq!(a.trains[1].role_source, "order_and_gaps");
+            assert!(a.quality.iter().any(|q| q.code == "roles_inferred"));
+        },
+    );
 }

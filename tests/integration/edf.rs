@@ -83,6 +83,23 @@ fn annotation_set(v: &Value) -> Vec<(i64, String, Option<i64>)> {
     out
 }
 
+/// A JSON array of numbers.
+fn numbers(v: &Value) -> Vec<f64> {
+    v.as_array().unwrap().iter().map(f).collect()
+}
+
+/// Analyse `file` (JSON) with a protocol sidecar holding `toml`, given by `--protocol`.
+fn analyze_with_sidecar(toml: &str, file: &Path) -> Value {
+    let tmp = tempfile::tempdir().unwrap();
+    let side = tmp.path().join("p.rns.toml");
+    std::fs::write(&side, toml).unwrap();
+    let protocol = side.to_str().unwrap();
+    json(
+        &["analyze", "--format", "json", "--protocol", protocol],
+        file,
+    )
+}
+
 fn trains(a: &Value) -> &Vec<Value> {
     a["trains"].as_array().unwrap()
 }
@@ -93,6 +110,19 @@ fn stimulus_times(a: &Value) -> Vec<f64> {
         .flat_map(|t| t["responses"].as_array().unwrap().iter())
         .map(|r| f(&r["stimulus_s"]))
         .collect()
+}
+
+/// The stimulus times of analysis `a` of fixture `name`: as many as its
+/// `expect.stimuli_s`, each within `tol` s of it.
+#[track_caller]
+fn assert_stimuli_as_expected(name: &str, a: &Value, tol: f64) -> Vec<f64> {
+    let want = numbers(&meta(name)["expect"]["stimuli_s"]);
+    let got = stimulus_times(a);
+    assert_eq!(got.len(), want.len(), "{name}: {got:?}");
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() <= tol, "{name}: {g} vs {w}");
+    }
+    got
 }
 
 #[test]
@@ -257,24 +287,13 @@ fn session_edf_gives_the_same_analysis_as_its_wav_twin() {
 
 #[test]
 fn stimuli_come_from_stimulus_annotations() {
-    let m = meta("session_stim.edf");
     let a = analyze(&fixture("session_stim.edf"));
     assert_eq!(a["source"]["stimulus_source"], "annotations");
-    let want: Vec<f64> = m["expect"]["stimuli_s"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(f)
-        .collect();
-    let got = stimulus_times(&a);
-    assert_eq!(got.len(), want.len());
     // Half a sample at 10 kHz, plus EDFlib's 0.1 ms resolution of onsets.
-    for (g, w) in got.iter().zip(&want) {
-        assert!((g - w).abs() <= 0.5e-4 + 1e-4, "{g} vs {w}");
-    }
+    let got = assert_stimuli_as_expected("session_stim.edf", &a, 0.5e-4 + 1e-4);
     let i = inspect(&fixture("session_stim.edf"));
     assert_eq!(i["analyzer_would_use"]["stimulus_source"], "annotations");
-    assert_eq!(i["analyzer_would_use"]["known_stimuli"], want.len());
+    assert_eq!(i["analyzer_would_use"]["known_stimuli"], got.len());
     // Without stimulus annotations, the artifacts give them.
     let i = inspect(&fixture("session.edf"));
     assert_eq!(i["analyzer_would_use"]["stimulus_source"], "artifact_slope");
@@ -284,18 +303,11 @@ fn stimuli_come_from_stimulus_annotations() {
 fn edf_plus_d_gaps_and_sub_second_starts_are_honoured() {
     let m = meta("gaps.edf");
     let i = inspect(&fixture("gaps.edf"));
-    let segs: Vec<(f64, f64)> = i["segments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| (f(&s["start_s"]), f(&s["duration_s"])))
-        .collect();
-    let want: Vec<(f64, f64)> = m["expect"]["segments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| (f(&s["start_s"]), f(&s["duration_s"])))
-        .collect();
+    let spans = |v: &Value| -> Vec<(f64, f64)> {
+        let span = |s: &Value| (f(&s["start_s"]), f(&s["duration_s"]));
+        v.as_array().unwrap().iter().map(span).collect()
+    };
+    let (segs, want) = (spans(&i["segments"]), spans(&m["expect"]["segments"]));
     assert_eq!(segs.len(), want.len());
     for (g, w) in segs.iter().zip(&want) {
         assert!(
@@ -306,19 +318,9 @@ fn edf_plus_d_gaps_and_sub_second_starts_are_honoured() {
     let a = analyze(&fixture("gaps.edf"));
     assert_eq!(a["source"]["stimulus_source"], "annotations");
     assert_eq!(trains(&a).len(), 3);
-    let got = stimulus_times(&a);
-    let want: Vec<f64> = m["expect"]["stimuli_s"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(f)
-        .collect();
     // Every annotated stimulus across the gaps, at its annotated time (within
     // half a sample at 5 kHz); the one annotated in a gap is not used.
-    assert_eq!(got.len(), want.len(), "{got:?}");
-    for (g, w) in got.iter().zip(&want) {
-        assert!((g - w).abs() <= 1e-4 + 1e-9, "{g} vs {w}");
-    }
+    let got = assert_stimuli_as_expected("gaps.edf", &a, 1e-4 + 1e-9);
     let gap = f(&m["expect"]["stimulus_in_gap_s"]);
     assert!(got.iter().all(|g| (g - gap).abs() > 0.1));
 }
@@ -336,17 +338,7 @@ fn bdf_status_channel_is_the_trigger() {
     let a = analyze(&fixture("status.bdf"));
     assert_eq!(a["source"]["stimulus_source"], "trigger_channel");
     assert_eq!(a["source"]["channel_label"], "EXG1");
-    let want: Vec<f64> = meta("status.bdf")["expect"]["stimuli_s"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(f)
-        .collect();
-    let got = stimulus_times(&a);
-    assert_eq!(got.len(), want.len(), "{got:?}");
-    for (g, w) in got.iter().zip(&want) {
-        assert!((g - w).abs() <= 1.0 / 4096.0, "{g} vs {w}");
-    }
+    assert_stimuli_as_expected("status.bdf", &a, 1.0 / 4096.0);
 }
 
 #[test]
@@ -381,39 +373,14 @@ fn channel_by_label() {
     );
     assert_eq!(i["analyzer_would_use"]["channel_label"], "EMG Abductor µ");
     // The sidecar takes a label too.
-    let tmp = tempfile::tempdir().unwrap();
-    let side = tmp.path().join("p.rns.toml");
-    std::fs::write(&side, "channel = \"EMG ADM\"\n").unwrap();
-    let a = json(
-        &[
-            "analyze",
-            "--format",
-            "json",
-            "--protocol",
-            side.to_str().unwrap(),
-        ],
-        &session,
-    );
+    let a = analyze_with_sidecar("channel = \"EMG ADM\"\n", &session);
     assert_eq!(a["source"]["channel_label"], "EMG ADM");
 }
 
 #[test]
 fn sidecar_roles_win_over_annotations() {
-    let tmp = tempfile::tempdir().unwrap();
-    let side = tmp.path().join("p.rns.toml");
-    std::fs::write(
-        &side,
+    let a = analyze_with_sidecar(
         "[[trains]]\nrole = \"baseline\"\n[[trains]]\nrole = \"baseline\"\n",
-    )
-    .unwrap();
-    let a = json(
-        &[
-            "analyze",
-            "--format",
-            "json",
-            "--protocol",
-            side.to_str().unwrap(),
-        ],
         &fixture("session.edf"),
     );
     let t = trains(&a);

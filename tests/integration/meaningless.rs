@@ -9,48 +9,39 @@ use rand_chacha::ChaCha8Rng;
 use rns_analyzer::analysis::analyze;
 use rns_analyzer::config::AnalysisConfig;
 use rns_analyzer::error::EXIT_NOTHING;
-use rns_analyzer::recording::{Channel, ChannelKind, Recording, SourceFormat};
+use rns_analyzer::recording::Recording;
 use rns_analyzer::units::SampleRate;
 use std::f64::consts::{PI, TAU};
 
 const RATES: [f64; 3] = [2_000.0, 20_000.0, 100_000.0];
 
 fn recording(name: &str, fs: f64, samples: Vec<f32>) -> Recording {
-    let len = samples.len();
-    Recording {
-        path: format!("{name}@{fs}Hz").into(),
-        format: SourceFormat::Synthetic,
-        sample_rate: SampleRate::new(fs).unwrap(),
-        channels: vec![Channel {
-            index: 0,
-            label: "emg".into(),
-            unit: "mV".into(),
-            kind: ChannelKind::Signal,
-            len,
-            sample_rate_hz: None,
-            samples,
-        }],
-        segments: Recording::continuous_segments(len),
-        stimuli: None,
-        annotations: Vec::new(),
-        notes: Vec::new(),
-    }
+    Recording::single_channel(
+        format!("{name}@{fs}Hz"),
+        SampleRate::new(fs).unwrap(),
+        samples,
+    )
 }
 
 fn gaussian(rng: &mut ChaCha8Rng) -> f64 {
     rng.sample::<f64, _>(rand_distr::StandardNormal)
 }
 
-/// Add a stimulus artifact (0.2 ms biphasic, 5 mV) at `t` s and, 3 ms later,
-/// an 8 mV CMAP (negative half-sine of 6 ms).
-fn add_stimulus(x: &mut [f64], fs: f64, t: f64) {
+/// Add a stimulus artifact (0.2 ms biphasic, 5 mV) at `t` s.
+fn add_artifact(x: &mut [f64], fs: f64, t: f64) {
     let s = (t * fs) as usize;
     let w = ((0.0002 * fs) as usize).max(1);
     for k in 0..w {
         x[s + k] += 5.0;
         x[s + w + k] -= 5.0;
     }
-    let on = s + (0.003 * fs) as usize;
+}
+
+/// Add a stimulus artifact at `t` s (see [`add_artifact`]) and, 3 ms later,
+/// an 8 mV CMAP (negative half-sine of 6 ms).
+fn add_stimulus(x: &mut [f64], fs: f64, t: f64) {
+    add_artifact(x, fs, t);
+    let on = (t * fs) as usize + (0.003 * fs) as usize;
     let len = (0.006 * fs) as usize;
     for k in 0..len {
         x[on + k] -= 8.0 * (PI * k as f64 / len as f64).sin();
@@ -63,6 +54,18 @@ fn signals(fs: f64) -> Vec<(&'static str, Vec<f64>)> {
     let mut rng = ChaCha8Rng::seed_from_u64(fs as u64);
     let noise = |rng: &mut ChaCha8Rng, sd: f64| -> Vec<f64> {
         (0..n).map(|_| sd * gaussian(rng)).collect()
+    };
+    // A square wave between ±`amplitude` with `edges` edges a second.
+    let square = |edges: f64, amplitude: f64| -> Vec<f64> {
+        (0..n)
+            .map(|i| {
+                if (i as f64 / fs * edges) as usize % 2 == 0 {
+                    amplitude
+                } else {
+                    -amplitude
+                }
+            })
+            .collect()
     };
     let mut v: Vec<(&'static str, Vec<f64>)> = Vec::new();
     v.push(("silence", vec![0.0; n]));
@@ -119,43 +122,16 @@ fn signals(fs: f64) -> Vec<(&'static str, Vec<f64>)> {
     }
     v.push(("random spikes", spikes));
     // A 3 Hz square wave: 6 steep edges a second, like a stimulus train.
-    v.push((
-        "3 Hz square wave",
-        (0..n)
-            .map(|i| {
-                if (i as f64 / fs * 6.0) as usize % 2 == 0 {
-                    1.0
-                } else {
-                    -1.0
-                }
-            })
-            .collect(),
-    ));
-    v.push((
-        "30 Hz square wave",
-        (0..n)
-            .map(|i| {
-                if (i as f64 / fs * 60.0) as usize % 2 == 0 {
-                    1.0
-                } else {
-                    -1.0
-                }
-            })
-            .collect(),
-    ));
+    v.push(("3 Hz square wave", square(6.0, 1.0)));
+    v.push(("30 Hz square wave", square(60.0, 1.0)));
     v.push((
         "10 ms of noise",
         noise(&mut rng, 0.05)[..(0.01 * fs) as usize].to_vec(),
     ));
     // A 3 Hz train of artifacts with nothing after them (no muscle response).
     let mut bare = noise(&mut rng, 0.005);
-    let w = ((0.0002 * fs) as usize).max(1);
     for k in 0..9 {
-        let s = ((0.2 + k as f64 / 3.0) * fs) as usize;
-        for j in 0..w {
-            bare[s + j] += 5.0;
-            bare[s + w + j] -= 5.0;
-        }
+        add_artifact(&mut bare, fs, 0.2 + k as f64 / 3.0);
     }
     v.push(("3 Hz artifacts, no response", bare));
     // A 3 Hz train whose "responses" are noise bursts of random size.
@@ -174,18 +150,7 @@ fn signals(fs: f64) -> Vec<(&'static str, Vec<f64>)> {
             .map(|_| 1e6 * (2.0 * rng.random::<f64>() - 1.0))
             .collect(),
     ));
-    v.push((
-        "±1e6 mV square wave",
-        (0..n)
-            .map(|i| {
-                if (i as f64 / fs * 6.0) as usize % 2 == 0 {
-                    1e6
-                } else {
-                    -1e6
-                }
-            })
-            .collect(),
-    ));
+    v.push(("±1e6 mV square wave", square(6.0, 1e6)));
     v
 }
 

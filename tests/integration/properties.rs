@@ -12,13 +12,12 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rns_analyzer::analysis::{analyze, Analysis};
 use rns_analyzer::config::{AnalysisConfig, PolarityChoice};
-use rns_analyzer::recording::{Channel, ChannelKind, Recording, SourceFormat};
+use rns_analyzer::recording::Recording;
 use rns_analyzer::synth::{
     generate, incrementing_gains, u_shaped_gains, CmapShape, HumSpec, SynthSpec, TrainSpec,
     WanderSpec,
 };
 use rns_analyzer::units::SampleRate;
-use std::path::PathBuf;
 
 /// A session whose every percentage is defined: a 3 Hz baseline train, a
 /// post-exercise train after a 9 s pause (role from order and gaps) and a
@@ -352,25 +351,7 @@ fn random_signal(kind: Kind, fs: f64, n: usize, seed: u64) -> Vec<f32> {
 }
 
 fn recording(samples: Vec<f32>, fs: f64) -> Recording {
-    let len = samples.len();
-    Recording {
-        path: PathBuf::from("random"),
-        format: SourceFormat::Synthetic,
-        sample_rate: SampleRate::new(fs).unwrap(),
-        channels: vec![Channel {
-            index: 0,
-            label: "emg".into(),
-            unit: "mV".into(),
-            kind: ChannelKind::Signal,
-            len,
-            sample_rate_hz: None,
-            samples,
-        }],
-        segments: Recording::continuous_segments(len),
-        stimuli: None,
-        annotations: Vec::new(),
-        notes: Vec::new(),
-    }
+    Recording::single_channel("random", SampleRate::new(fs).unwrap(), samples)
 }
 
 proptest! {

@@ -6,15 +6,12 @@ use crate::util::run_synth;
 use rns_analyzer::analysis::{analyze, Analysis};
 use rns_analyzer::config::AnalysisConfig;
 use rns_analyzer::protocol::{ExerciseSpec, TrainRole, TrainSpec as ProtocolTrain};
-use rns_analyzer::recording::{
-    Channel, ChannelKind, KnownStimuli, Recording, Segment, SourceFormat, StimulusOrigin,
-};
+use rns_analyzer::recording::{KnownStimuli, Recording, Segment, SourceFormat, StimulusOrigin};
 use rns_analyzer::synth::{
     generate, u_shaped_gains, ArtifactSpec, CmapShape, HumSpec, Response, SynthSpec, TrainSpec,
     WanderSpec,
 };
 use rns_analyzer::units::SampleRate;
-use std::path::PathBuf;
 
 const FS: f64 = 20_000.0;
 
@@ -490,29 +487,15 @@ fn sweeps_recording(spec: &SynthSpec, pre_ms: f64, post_ms: f64) -> Recording {
         });
         stimuli.push(k * len + pre);
     }
-    let n = samples.len();
-    Recording {
-        path: PathBuf::from("sweeps"),
-        format: SourceFormat::CsvSweeps,
-        sample_rate: SampleRate::new(fs).unwrap(),
-        channels: vec![Channel {
-            index: 0,
-            label: "emg".into(),
-            unit: "mV".into(),
-            kind: ChannelKind::Signal,
-            len: n,
-            sample_rate_hz: None,
-            samples,
-        }],
-        segments,
-        stimuli: Some(KnownStimuli {
-            samples: stimuli,
-            origin: StimulusOrigin::Sweeps,
-            timing_known: false,
-        }),
-        annotations: Vec::new(),
-        notes: Vec::new(),
-    }
+    let mut rec = Recording::single_channel("sweeps", SampleRate::new(fs).unwrap(), samples);
+    rec.format = SourceFormat::CsvSweeps;
+    rec.segments = segments;
+    rec.stimuli = Some(KnownStimuli {
+        samples: stimuli,
+        origin: StimulusOrigin::Sweeps,
+        timing_known: false,
+    });
+    rec
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use assert_cmd::Command;
 use rns_analyzer::analysis::{analyze, Analysis};
 use rns_analyzer::config::AnalysisConfig;
-use rns_analyzer::recording::{Channel, ChannelKind, Recording as Rec, SourceFormat};
+use rns_analyzer::recording::Recording;
 use rns_analyzer::sim::{self, Muscle, Preset, Protocol, ProtocolKind, SimOutput, SimSpec};
 use rns_analyzer::units::SampleRate;
 use serde_json::Value;
@@ -19,25 +19,11 @@ fn run(preset: Preset, kind: ProtocolKind, seed: u64) -> (SimOutput, Analysis) {
         seed,
     };
     let out = sim::simulate(&spec);
-    let n = out.samples.len();
-    let rec = Rec {
-        path: format!("{}-{}.sim", preset.name(), kind.name()).into(),
-        format: SourceFormat::Synthetic,
-        sample_rate: SampleRate::new(out.sample_rate_hz).unwrap(),
-        channels: vec![Channel {
-            index: 0,
-            label: "emg".into(),
-            unit: "mV".into(),
-            kind: ChannelKind::Signal,
-            len: n,
-            samples: out.samples.clone(),
-            sample_rate_hz: None,
-        }],
-        segments: Rec::continuous_segments(n),
-        stimuli: None,
-        annotations: vec![],
-        notes: Vec::new(),
-    };
+    let rec = Recording::single_channel(
+        format!("{}-{}.sim", preset.name(), kind.name()),
+        SampleRate::new(out.sample_rate_hz).unwrap(),
+        out.samples.clone(),
+    );
     let cfg = AnalysisConfig {
         muscle: Some("ADM".into()),
         ..AnalysisConfig::default()

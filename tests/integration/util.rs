@@ -3,6 +3,8 @@
 use rns_analyzer::analysis::{analyze, Analysis};
 use rns_analyzer::config::AnalysisConfig;
 use rns_analyzer::synth::{generate, SynthOutput, SynthSpec};
+use std::fmt::Display;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Generate a synthetic recording and analyse it with `cfg`.
 pub fn run_synth(spec: &SynthSpec, cfg: &AnalysisConfig) -> (SynthOutput, Analysis) {
@@ -50,4 +52,28 @@ pub fn errors(out: &SynthOutput, a: &Analysis) -> (f64, f64, f64) {
         }
     }
     (amp_err, area_err, dec_err)
+}
+
+/// Run `check` on every case of a table, then fail once if any case failed,
+/// naming each failed case with its panic message: a table-driven test thus
+/// reports every failing case by name, not only the first.
+#[track_caller]
+pub fn check_cases<N: Display, C>(cases: impl IntoIterator<Item = (N, C)>, check: impl Fn(C)) {
+    let mut failures = Vec::new();
+    for (name, case) in cases {
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| check(case))) {
+            let message = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("(no message)");
+            failures.push(format!("{name}: {message}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
