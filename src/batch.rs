@@ -25,8 +25,9 @@ use crate::io::is_supported_path;
 use crate::output;
 use crate::report;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rayon::prelude::*;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// Column names of `summary.csv`, in order.
 pub const SUMMARY_HEADER: &[&str] = &[
@@ -326,23 +327,42 @@ pub fn run(
         })
         .collect();
     by_size.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    // Each of the `jobs` workers takes the next file off the size-ordered
+    // list (largest first, so that the last files to finish are small and
+    // the workers end together); a split of the list into fixed halves, as
+    // `par_iter` makes, can leave one worker idle while the other analyses
+    // the long recordings. Outcomes go back into input order below.
+    let jobs = opts.jobs.max(1);
+    let next = AtomicUsize::new(0);
+    let take = || -> Vec<Outcome> {
+        let mut mine = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(&(_, rel)) = by_size.get(i) else {
+                return mine;
+            };
+            let o = process(rel, opts, criteria, analyse);
+            pb.set_message(o.rel.clone());
+            pb.inc(1);
+            mine.push(o);
+        }
+    };
     let work = || -> Vec<Outcome> {
-        by_size
-            .par_iter()
-            .map(|&(_, rel)| {
-                let o = process(rel, opts, criteria, analyse);
-                pb.set_message(o.rel.clone());
-                pb.inc(1);
-                o
-            })
-            .collect()
+        let done = Mutex::new(Vec::with_capacity(by_size.len()));
+        rayon::scope(|s| {
+            for _ in 0..jobs {
+                s.spawn(|_| {
+                    let mine = take();
+                    // A poisoned lock still holds every outcome pushed so far.
+                    done.lock().unwrap_or_else(|e| e.into_inner()).extend(mine);
+                });
+            }
+        });
+        done.into_inner().unwrap_or_else(|e| e.into_inner())
     };
     // Without a pool of the requested size the work runs on the calling
     // thread; the outputs are the same either way.
-    let mut outcomes = match rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.jobs.max(1))
-        .build()
-    {
+    let mut outcomes = match rayon::ThreadPoolBuilder::new().num_threads(jobs).build() {
         Ok(pool) => pool.install(work),
         Err(_) => files
             .iter()

@@ -226,14 +226,14 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
-        Command::Analyze(args) => match run_analyze(&args) {
+        Command::Analyze(args) => match on_pool(|| run_analyze(&args)) {
             Ok(code) => ExitCode::from(code as u8),
             Err(e) => {
                 eprintln!("rns: {e:#}");
                 ExitCode::from(1)
             }
         },
-        Command::Report(args) => ExitCode::from(run_report(&args) as u8),
+        Command::Report(args) => ExitCode::from(on_pool(|| run_report(&args)) as u8),
         Command::Batch(args) => ExitCode::from(run_batch(&args) as u8),
         Command::Simulate(args) => match rns_analyzer::sim::cli::run(&args) {
             Ok(text) => {
@@ -245,6 +245,17 @@ fn main() -> ExitCode {
                 ExitCode::from(e.exit_code() as u8)
             }
         },
+    }
+}
+
+/// Run `f` on a worker of a pool with a thread per core (`RAYON_NUM_THREADS`
+/// overrides the count): the analysis splits its passes over the signal
+/// across the pool, and its sequential steps then run on a worker too, so no
+/// third thread competes for the cores. Without a pool, `f` runs here.
+fn on_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    match rayon::ThreadPoolBuilder::new().build() {
+        Ok(pool) => pool.install(f),
+        Err(_) => f(),
     }
 }
 

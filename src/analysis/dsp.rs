@@ -15,9 +15,9 @@
 //! only where a window is measured and subtracted there.
 
 use crate::units::SampleRate;
+use rayon::prelude::*;
 use realfft::{RealFftPlanner, RealToComplex};
 use std::cell::RefCell;
-use std::rc::Rc;
 use std::sync::Arc;
 
 /// Median of a slice (may reorder it). `NaN`-free input assumed; empty → 0.
@@ -27,11 +27,11 @@ pub fn median_in_place(v: &mut [f64]) -> f64 {
     }
     let mid = v.len() / 2;
     if v.len() >= LARGE_SELECT {
-        let m = select_large(v, mid);
         return if v.len() % 2 == 1 {
-            m
+            select_large(v, mid).0
         } else {
-            (select_large(v, mid - 1) + m) / 2.0
+            let (lower, m) = select_large(v, mid - 1);
+            (lower + m) / 2.0
         };
     }
     let (_, m, _) = v.select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
@@ -50,18 +50,27 @@ const LARGE_SELECT: usize = 1 << 16;
 /// The largest value (−∞ when empty), in 8 independent lanes so that the
 /// compiler vectorises it (the maximum does not depend on the order).
 fn max_of(v: &[f64]) -> f64 {
-    let mut lanes = [f64::NEG_INFINITY; 8];
+    fold_lanes(v, f64::NEG_INFINITY, f64::max)
+}
+
+/// The smallest value (+∞ when empty), as [`max_of`].
+fn min_of(v: &[f64]) -> f64 {
+    fold_lanes(v, f64::INFINITY, f64::min)
+}
+
+fn fold_lanes(v: &[f64], init: f64, f: fn(f64, f64) -> f64) -> f64 {
+    let mut lanes = [init; 8];
     let mut chunks = v.chunks_exact(8);
     for c in &mut chunks {
         for j in 0..8 {
-            lanes[j] = lanes[j].max(c[j]);
+            lanes[j] = f(lanes[j], c[j]);
         }
     }
     lanes
         .iter()
         .chain(chunks.remainder())
         .copied()
-        .fold(f64::NEG_INFINITY, f64::max)
+        .fold(init, f)
 }
 
 /// A key whose unsigned order is `f64::total_cmp`'s order.
@@ -74,34 +83,77 @@ fn order_key(v: f64) -> u64 {
     }
 }
 
-/// The `k`-th smallest value (from 0, in `total_cmp` order) of a large
-/// slice: a histogram of the keys' top 16 bits finds the bucket that holds
-/// it, and a selection among that bucket's values (a few percent of them)
-/// finishes. Exactly the value a full selection gives, about 3× faster.
-fn select_large(v: &[f64], k: usize) -> f64 {
-    let mut hist = vec![0u32; 1 << 16];
-    for &x in v {
-        hist[(order_key(x) >> 48) as usize] += 1;
-    }
+/// Bits of [`order_key`] that pick a bucket in [`select_large`].
+const BUCKET_BITS: u32 = 16;
+
+/// The `k`-th and the `(k + 1)`-th smallest values (from 0, in `total_cmp`
+/// order; the second is the first when `k` is the last) of a large slice: a
+/// histogram of the keys' top 16 bits finds the buckets that hold them, and
+/// a selection among those buckets' values (a few percent of them)
+/// finishes. Exactly the values a full selection gives, several times
+/// faster; the histogram is counted on all threads (counts add up the same
+/// in any order).
+fn select_large(v: &[f64], k: usize) -> (f64, f64) {
+    let bucket_of = |x: f64| (order_key(x) >> (64 - BUCKET_BITS)) as usize;
+    let part = v
+        .len()
+        .div_ceil(rayon::current_num_threads().max(1))
+        .max(1 << 15);
+    let hist = v
+        .par_chunks(part)
+        .map(|c| {
+            let mut h = vec![0u32; 1 << BUCKET_BITS];
+            for &x in c {
+                h[bucket_of(x)] += 1;
+            }
+            h
+        })
+        .reduce_with(|mut a, b| {
+            for (x, y) in a.iter_mut().zip(&b) {
+                *x += y;
+            }
+            a
+        })
+        .unwrap_or_default();
+    // The buckets of the k-th and (k + 1)-th values: usually the same one.
+    let k1 = (k + 1).min(v.len() - 1);
     let mut below = 0usize;
-    let mut bucket = 0usize;
+    let mut first = None;
+    let mut below_first = 0usize;
+    let mut last = hist.len() - 1;
     for (i, &c) in hist.iter().enumerate() {
-        if below + c as usize > k {
-            bucket = i;
+        if first.is_none() && below + c as usize > k {
+            first = Some(i);
+            below_first = below;
+        }
+        if below + c as usize > k1 {
+            last = i;
             break;
         }
         below += c as usize;
     }
-    let mut inside: Vec<f64> = v
-        .iter()
-        .copied()
-        .filter(|&x| (order_key(x) >> 48) as usize == bucket)
+    let first = first.unwrap_or(last);
+    let (lo_key, hi_key) = (first as u64, last as u64);
+    let inside: Vec<Vec<f64>> = v
+        .par_chunks(part)
+        .map(|c| {
+            let mut keep = Vec::new();
+            for &x in c {
+                // One unsigned comparison tests both bounds.
+                let b = order_key(x) >> (64 - BUCKET_BITS);
+                if b.wrapping_sub(lo_key) <= hi_key - lo_key {
+                    keep.push(x);
+                }
+            }
+            keep
+        })
         .collect();
-    let at = (k - below).min(inside.len().saturating_sub(1));
-    inside
-        .select_nth_unstable_by(at, |a, b| a.total_cmp(b))
-        .1
-        .to_owned()
+    let mut inside = inside.concat();
+    let at = (k - below_first).min(inside.len().saturating_sub(1));
+    let (_, kth, rest) = inside.select_nth_unstable_by(at, |a, b| a.total_cmp(b));
+    let kth = *kth;
+    let next = if k1 == k { kth } else { min_of(rest) };
+    (kth, next)
 }
 
 /// Median of a slice without reordering it.
@@ -181,9 +233,11 @@ pub fn peak_abs(x: &[f32]) -> f64 {
     0.0f64.max(f64::from(lo).abs()).max(f64::from(hi).abs())
 }
 
-/// [`diff_noise_sd`] and [`extremes`] of `x` in one pass over it (block by
-/// block, so each block is read from memory once): the same three figures,
-/// for the price of one of them.
+/// [`diff_noise_sd`] and [`extremes`] of `x` in one pass over it (piece by
+/// piece, on all threads, so each piece is read from memory once): the same
+/// three figures, for the price of one of them. The pieces' differences are
+/// joined in order and the extremes do not depend on the order, so the
+/// figures do not depend on the number of threads.
 pub fn noise_and_extremes(x: &[f32], max_points: usize) -> (f64, f32, f32) {
     if x.len() < 3 {
         let (lo, hi) = extremes(x);
@@ -191,20 +245,36 @@ pub fn noise_and_extremes(x: &[f32], max_points: usize) -> (f64, f32, f32) {
     }
     let n = x.len() - 1;
     let stride = (n / max_points.max(1)).max(1);
-    let mut d: Vec<f64> = Vec::with_capacity(n / stride + 1);
-    let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
-    const BLOCK: usize = 1 << 13;
-    let mut next = 0usize;
-    for (b, chunk) in x.chunks(BLOCK).enumerate() {
-        let (l, h) = extremes(chunk);
-        lo = lo.min(l);
-        hi = hi.max(h);
-        let end = ((b + 1) * BLOCK).min(n);
-        while next < end {
-            d.push((x[next + 1] as f64 - x[next] as f64).abs());
-            next += stride;
-        }
+    const PIECE: usize = 1 << 18;
+    // The differences `|x[i + 1] − x[i]|` of the grid `i ≡ 0 (mod stride)`,
+    // `i < n`, go to `d[i / stride]`; each piece fills the part of `d` whose
+    // differences start in it.
+    let mut d = vec![0.0f64; n.div_ceil(stride)];
+    let mut parts: Vec<&mut [f64]> = Vec::with_capacity(x.len().div_ceil(PIECE));
+    let mut rest: &mut [f64] = &mut d;
+    for p in 0..x.len().div_ceil(PIECE) {
+        let to = ((p + 1) * PIECE).min(n).div_ceil(stride);
+        let from = (p * PIECE).div_ceil(stride);
+        let (part, tail) = rest.split_at_mut(to.saturating_sub(from).min(rest.len()));
+        parts.push(part);
+        rest = tail;
     }
+    let (lo, hi) = x
+        .par_chunks(PIECE)
+        .zip(parts)
+        .enumerate()
+        .map(|(p, (chunk, part))| {
+            let from = (p * PIECE).div_ceil(stride) * stride;
+            for (k, o) in part.iter_mut().enumerate() {
+                let i = from + k * stride;
+                *o = (x[i + 1] as f64 - x[i] as f64).abs();
+            }
+            extremes(chunk)
+        })
+        .reduce(
+            || (f32::INFINITY, f32::NEG_INFINITY),
+            |(l1, h1), (l2, h2)| (l1.min(l2), h1.max(h2)),
+        );
     (median_in_place(&mut d) / 0.674_49, lo, hi)
 }
 
@@ -488,24 +558,24 @@ thread_local! {
 }
 
 /// A forward real FFT plan and the matching Hann window.
-type SpectrumTools = (usize, Arc<dyn RealToComplex<f64>>, Rc<Vec<f64>>);
+type SpectrumTools = (usize, Arc<dyn RealToComplex<f64>>, Arc<Vec<f64>>);
 
 /// The plan and window for `nfft` points, from this thread's cache.
-fn spectrum_tools(nfft: usize) -> (Arc<dyn RealToComplex<f64>>, Rc<Vec<f64>>) {
+fn spectrum_tools(nfft: usize) -> (Arc<dyn RealToComplex<f64>>, Arc<Vec<f64>>) {
     SPECTRUM_TOOLS.with(|cache| {
         let mut cache = cache.borrow_mut();
         if let Some((n, fft, window)) = cache.as_ref() {
             if *n == nfft {
-                return (Arc::clone(fft), Rc::clone(window));
+                return (Arc::clone(fft), Arc::clone(window));
             }
         }
         let fft = RealFftPlanner::<f64>::new().plan_fft_forward(nfft);
-        let window: Rc<Vec<f64>> = Rc::new(
+        let window: Arc<Vec<f64>> = Arc::new(
             (0..nfft)
                 .map(|i| 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / nfft as f64).cos())
                 .collect(),
         );
-        *cache = Some((nfft, Arc::clone(&fft), Rc::clone(&window)));
+        *cache = Some((nfft, Arc::clone(&fft), Arc::clone(&window)));
         (fft, window)
     })
 }
@@ -535,26 +605,41 @@ fn detect_mains(
     let total_frames: usize = usable.iter().map(|(a, b)| (b - a) / nfft).sum();
     let step = (total_frames / 12).max(1);
     let (fft, window) = spectrum_tools(nfft);
-    let mut input = fft.make_input_vec();
-    let mut spectrum = fft.make_output_vec();
     let bin_hz = fs / nfft as f64;
     let bin = |f: f64| (f / bin_hz).round() as usize;
     // Only the 30–80 Hz band is needed; keep it per frame so that the median
     // across frames ignores frames full of voluntary EMG.
     let (band_lo, band_hi) = (bin(30.0), bin(80.0).min(nfft / 2));
-    let mut frames_power: Vec<Vec<f64>> = Vec::new();
-    let mut frames = 0usize;
-    let mut masked: Vec<bool> = Vec::with_capacity(nfft);
+    // Up to 12 frames spread over the usable runs, each less than half masked.
+    let mut starts: Vec<usize> = Vec::with_capacity(12);
     let mut k = 0usize;
     for &(a, b) in &usable {
         let mut start = a;
         while start + nfft <= b {
-            if k % step == 0 && frames < 12 && mask.count_in(start, start + nfft) < nfft / 2 {
+            if k % step == 0 && starts.len() < 12 && mask.count_in(start, start + nfft) < nfft / 2 {
+                starts.push(start);
+            }
+            k += 1;
+            start += nfft;
+        }
+    }
+    // The frames' transforms are independent: one per thread, in order.
+    let frames_power: Vec<Vec<f64>> = starts
+        .par_iter()
+        .map_init(
+            || {
+                (
+                    fft.make_input_vec(),
+                    fft.make_output_vec(),
+                    Vec::with_capacity(nfft),
+                )
+            },
+            |(input, spectrum, masked), &start| {
                 let seg = &x[start..start + nfft];
-                mask.flags(start, start + nfft, &mut masked);
+                mask.flags(start, start + nfft, masked);
                 let mut mean = 0.0;
                 let mut cnt = 0usize;
-                for (&v, &m) in seg.iter().zip(&masked) {
+                for (&v, &m) in seg.iter().zip(masked.iter()) {
                     if !m {
                         mean += v as f64;
                         cnt += 1;
@@ -568,20 +653,17 @@ fn detect_mains(
                         (v as f64 - mean) * window[i]
                     };
                 }
-                if fft.process(&mut input, &mut spectrum).is_ok() {
-                    frames_power.push(
-                        spectrum[band_lo..=band_hi]
-                            .iter()
-                            .map(|c| c.norm_sqr())
-                            .collect(),
-                    );
-                    frames += 1;
-                }
-            }
-            k += 1;
-            start += nfft;
-        }
-    }
+                fft.process(input, spectrum).ok().map(|()| {
+                    spectrum[band_lo..=band_hi]
+                        .iter()
+                        .map(|c| c.norm_sqr())
+                        .collect()
+                })
+            },
+        )
+        .flatten()
+        .collect();
+    let frames = frames_power.len();
     if frames == 0 {
         return None;
     }
@@ -657,6 +739,7 @@ fn fit_hum_at(
     let shared = block == 2 * hop && hop % stride == 0;
     let stretches: Vec<Moments> = if shared {
         (0..n.div_ceil(hop))
+            .into_par_iter()
             .map(|j| {
                 let a = j * hop;
                 basis.moments(x, a, (a + hop).min(n), a, segments, mask)

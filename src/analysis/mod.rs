@@ -34,6 +34,7 @@ use crate::recording::{ChannelKind, Recording, StimulusOrigin};
 use crate::units::{Ms, SampleRate, Seconds};
 use dsp::{HumModel, Mask};
 use metrics::ShapeParams;
+use rayon::prelude::*;
 use response::Measurement;
 pub use result::Analysis;
 use result::{round, round_opt, ResponseOut, SessionOut, Source, TrainOut};
@@ -328,40 +329,44 @@ fn analyze_impl(
         ),
     };
     let oriented_rails = rails.map(|(lo, hi)| if sign > 0.0 { (lo, hi) } else { (-hi, -lo) });
-    let mut measured: Vec<Option<(Measurement, bool)>> = Vec::with_capacity(stims.len());
-    let mut window_traces: Vec<Option<ResponseTrace>> = Vec::new();
-    let mut buf = Vec::new();
-    for (k, &s) in stims.iter().enumerate() {
-        let (a, b, _) = windows[k];
-        fill_window(x, a, b, sign, hum.as_ref(), &mut buf);
-        let wctx = response::WindowContext {
-            rails: oriented_rails,
-            steep_floor,
-            pre_quiet: pre_quiet(&stims, k, rate, cfg),
-        };
-        let m = response::measure(&buf, s - a, rate, &cfg.measure, wctx);
-        measured.push(m.map(|mut m| {
-            // Times are relative to the sub-sample stimulus time.
-            let f = fracs[k];
-            m.onset -= f;
-            m.peak -= f;
-            m.phase_end -= f;
-            m.latency_ms -= f * rate.dt_ms();
-            let clipped = oriented_rails.is_some_and(|(lo, hi)| {
-                let from = (s - a + m.blank_end).min(buf.len());
-                let to = ((s - a) as f64 + f + m.phase_end).ceil().max(0.0) as usize;
-                buf[from..to.min(buf.len()).max(from)]
-                    .iter()
-                    .any(|&v| v <= lo + 1e-9 * lo.abs() || v >= hi - 1e-9 * hi.abs())
+    // Each window is measured on its own (in parallel, collected in order).
+    type Measured = (Option<(Measurement, bool)>, Option<ResponseTrace>);
+    let (measured, window_traces): (Vec<_>, Vec<_>) = stims
+        .par_iter()
+        .enumerate()
+        .map_init(Vec::new, |buf, (k, &s)| -> Measured {
+            let (a, b, _) = windows[k];
+            fill_window(x, a, b, sign, hum.as_ref(), buf);
+            let wctx = response::WindowContext {
+                rails: oriented_rails,
+                steep_floor,
+                pre_quiet: pre_quiet(&stims, k, rate, cfg),
+            };
+            let m = response::measure(buf, s - a, rate, &cfg.measure, wctx).map(|mut m| {
+                // Times are relative to the sub-sample stimulus time.
+                let f = fracs[k];
+                m.onset -= f;
+                m.peak -= f;
+                m.phase_end -= f;
+                m.latency_ms -= f * rate.dt_ms();
+                let clipped = oriented_rails.is_some_and(|(lo, hi)| {
+                    let from = (s - a + m.blank_end).min(buf.len());
+                    let to = ((s - a) as f64 + f + m.phase_end).ceil().max(0.0) as usize;
+                    buf[from..to.min(buf.len()).max(from)]
+                        .iter()
+                        .any(|&v| v <= lo + 1e-9 * lo.abs() || v >= hi - 1e-9 * hi.abs())
+                });
+                (m, clipped)
             });
-            (m, clipped)
-        }));
-        if collect {
-            let m = measured.last().and_then(|o| o.as_ref()).map(|(m, _)| m);
-            window_traces
-                .push(m.map(|m| ResponseTrace::new(&buf, s - a, fracs[k], rate.dt_ms(), m)));
-        }
-    }
+            let trace = if collect {
+                m.as_ref()
+                    .map(|(m, _)| ResponseTrace::new(buf, s - a, fracs[k], rate.dt_ms(), m))
+            } else {
+                None
+            };
+            (m, trace)
+        })
+        .unzip();
 
     // 5. Trains.
     let times: Vec<f64> = stims
@@ -591,60 +596,73 @@ fn vote_polarity(
     rails: Option<(f64, f64)>,
     steep_floor: f64,
 ) -> f64 {
-    let mut vote = 0.0;
-    let mut buf = Vec::new();
     let w = rate.samples_in(Ms(0.3)).max(1);
-    for (k, &s) in stims.iter().enumerate().take(60) {
-        let (a, b, _) = windows[k];
-        fill_window(x, a, b, 1.0, hum, &mut buf);
-        let wctx = response::WindowContext {
-            rails,
-            steep_floor,
-            pre_quiet: pre_quiet(stims, k, rate, cfg),
-        };
-        let Some(m) = response::measure(&buf, s - a, rate, &cfg.measure, wctx) else {
-            continue;
-        };
-        let from = s - a + m.blank_end;
-        if from + 2 >= buf.len() {
-            continue;
-        }
-        let ys_all = dsp::moving_average(&buf[from..], w);
-        // Skip a decaying artifact tail: while the signal keeps moving the same
-        // way from the window start towards the baseline, it is not the CMAP.
-        let mut skip = 0;
-        if ys_all.len() > 2 {
-            let dir = (ys_all[1] - ys_all[0]).signum();
-            let towards_base = (m.pre_baseline - ys_all[0]).signum() == dir;
-            if towards_base {
-                while skip + 1 < ys_all.len() && (ys_all[skip + 1] - ys_all[skip]).signum() == dir {
-                    skip += 1;
+    // Each window's vote is its own (on all threads); they add up in order.
+    let n = stims.len().min(60);
+    let votes: Vec<f64> = (0..n)
+        .into_par_iter()
+        .map_init(Vec::new, |buf, k| -> f64 {
+            let s = stims[k];
+            let (a, b, _) = windows[k];
+            fill_window(x, a, b, 1.0, hum, buf);
+            let wctx = response::WindowContext {
+                rails,
+                steep_floor,
+                pre_quiet: pre_quiet(stims, k, rate, cfg),
+            };
+            let Some(m) = response::measure(buf, s - a, rate, &cfg.measure, wctx) else {
+                return 0.0;
+            };
+            let from = s - a + m.blank_end;
+            if from + 2 >= buf.len() {
+                return 0.0;
+            }
+            let ys_all = dsp::moving_average(&buf[from..], w);
+            // Skip a decaying artifact tail: while the signal keeps moving the same
+            // way from the window start towards the baseline, it is not the CMAP.
+            let mut skip = 0;
+            if ys_all.len() > 2 {
+                let dir = (ys_all[1] - ys_all[0]).signum();
+                let towards_base = (m.pre_baseline - ys_all[0]).signum() == dir;
+                if towards_base {
+                    while skip + 1 < ys_all.len()
+                        && (ys_all[skip + 1] - ys_all[skip]).signum() == dir
+                    {
+                        skip += 1;
+                    }
                 }
             }
-        }
-        let ys = &ys_all[skip..];
-        let (ip, p) = ys
-            .iter()
-            .enumerate()
-            .fold(
-                (0, f64::NEG_INFINITY),
-                |acc, (i, &v)| if v > acc.1 { (i, v) } else { acc },
-            );
-        let (in_, nv) =
-            ys.iter().enumerate().fold(
-                (0, f64::INFINITY),
-                |acc, (i, &v)| if v < acc.1 { (i, v) } else { acc },
-            );
-        let p = p - m.pre_baseline;
-        let nmag = m.pre_baseline - nv;
-        // The main phase comes first when both phases are substantial.
-        let neg_main = if nmag >= 0.4 * p && p >= 0.4 * nmag {
-            in_ < ip
-        } else {
-            nmag > p
-        };
-        vote += if neg_main { -nmag.max(0.0) } else { p.max(0.0) };
-    }
+            let ys = &ys_all[skip..];
+            let (ip, p) = ys
+                .iter()
+                .enumerate()
+                .fold(
+                    (0, f64::NEG_INFINITY),
+                    |acc, (i, &v)| if v > acc.1 { (i, v) } else { acc },
+                );
+            let (in_, nv) = ys
+                .iter()
+                .enumerate()
+                .fold(
+                    (0, f64::INFINITY),
+                    |acc, (i, &v)| if v < acc.1 { (i, v) } else { acc },
+                );
+            let p = p - m.pre_baseline;
+            let nmag = m.pre_baseline - nv;
+            // The main phase comes first when both phases are substantial.
+            let neg_main = if nmag >= 0.4 * p && p >= 0.4 * nmag {
+                in_ < ip
+            } else {
+                nmag > p
+            };
+            if neg_main {
+                -nmag.max(0.0)
+            } else {
+                p.max(0.0)
+            }
+        })
+        .collect();
+    let vote: f64 = votes.iter().sum();
     if vote > 0.0 {
         1.0
     } else {

@@ -109,50 +109,15 @@ pub fn detect_with_noise(
         if b <= a + 1 {
             continue;
         }
-        let d = |i: usize| (x[i + 1] as f64 - x[i] as f64).abs();
-        let mut i = a;
-        while i + 1 < b {
-            // Most of a recording is quiet: step over 64 quiet differences
-            // at once (a branch-free check the compiler vectorises).
-            if i + QUIET_STEP < b && all_quiet(&x[i..=i + QUIET_STEP], low) {
-                i += QUIET_STEP;
-                continue;
-            }
-            if d(i) <= low {
-                i += 1;
-                continue;
-            }
-            let mut peak = i;
-            let mut peak_v = d(i);
-            let mut j = i + 1;
-            // The cluster runs to 8 ms after its steepest sample so far. Rather
-            // than a sample at a time (a coin-toss branch amid voluntary EMG),
-            // take the steepest of the rest of the current span at once: if it
-            // beats the peak, it is where a sample-by-sample scan would have
-            // moved the peak last within that span (first occurrence, as with
-            // a strict `>`), and the span grows from there.
-            loop {
-                let end = (peak + cluster).min(b - 1);
-                if j >= end {
-                    break;
-                }
-                let (v, at) = steepest(x, j, end);
-                if v > peak_v {
-                    peak = at;
-                    peak_v = v;
-                    j = at + 1;
-                } else {
-                    j = end;
-                    break;
-                }
-            }
-            cands.push(Stimulus {
-                sample: peak,
-                slope: peak_v,
-                frac: 0.0,
-            });
-            i = j;
-        }
+        cands.extend(
+            scan_segment(x, a, b, low, cluster)
+                .into_iter()
+                .map(|c| Stimulus {
+                    sample: c.peak,
+                    slope: c.slope,
+                    frac: 0.0,
+                }),
+        );
     }
     let n_cands = cands.len();
     if cands.len() > MAX_CANDIDATES {
@@ -259,6 +224,128 @@ fn steepest(x: &[f32], from: usize, to: usize) -> (f64, usize) {
     (m, at)
 }
 
+/// One cluster of the candidate scan: its first steep difference, its end
+/// (where the scan resumes) and its steepest sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Cluster {
+    start: usize,
+    end: usize,
+    peak: usize,
+    slope: f64,
+}
+
+/// Samples per piece of a segment scanned on its own thread.
+const SCAN_PIECE: usize = 1 << 18;
+
+/// The clusters of segment `[a, b)` (step 2 of the module doc), exactly as
+/// one scan from `a` finds them, on all threads for a long segment.
+fn scan_segment(x: &[f32], a: usize, b: usize, low: f64, cluster: usize) -> Vec<Cluster> {
+    scan_in_pieces(x, a, b, low, cluster, SCAN_PIECE)
+}
+
+/// [`scan_segment`] with pieces of `piece` samples. Each piece is scanned
+/// from its own start, and the pieces are then joined in order. From any
+/// position, the scan goes to the first steep difference at or after it
+/// and the cluster there depends on nothing before, so where the true scan
+/// enters a piece at a point its own scan passed as quiet, the piece's
+/// clusters from there on are the true ones. Only when the true scan
+/// enters in the middle of one of the piece's clusters (a cluster that
+/// straddled the boundary) is the piece scanned again from there.
+fn scan_in_pieces(
+    x: &[f32],
+    a: usize,
+    b: usize,
+    low: f64,
+    cluster: usize,
+    piece: usize,
+) -> Vec<Cluster> {
+    if b - a <= 2 * piece {
+        return scan(x, a, b, b, low, cluster).0;
+    }
+    use rayon::prelude::*;
+    let starts: Vec<usize> = (a..b).step_by(piece).collect();
+    let pieces: Vec<(Vec<Cluster>, usize)> = starts
+        .par_iter()
+        .map(|&c| scan(x, c, (c + piece).min(b), b, low, cluster))
+        .collect();
+    let mut out = Vec::new();
+    let mut pos = a;
+    for (&c, (found, end)) in starts.iter().zip(pieces) {
+        let stop = (c + piece).min(b);
+        let idx = found.partition_point(|k| k.start < pos);
+        if idx == 0 || found[idx - 1].end <= pos {
+            out.extend_from_slice(&found[idx..]);
+            pos = pos.max(end);
+        } else if pos < stop {
+            let (again, end) = scan(x, pos, stop, b, low, cluster);
+            out.extend(again);
+            pos = end;
+        }
+    }
+    out
+}
+
+/// Scan `x` from `from` for clusters that start before `stop` (they may run
+/// on up to `b`, the end of the segment); returns them and the position the
+/// scan stopped at (≥ `stop`, or `b − 1`).
+fn scan(
+    x: &[f32],
+    from: usize,
+    stop: usize,
+    b: usize,
+    low: f64,
+    cluster: usize,
+) -> (Vec<Cluster>, usize) {
+    let d = |i: usize| (x[i + 1] as f64 - x[i] as f64).abs();
+    let mut out = Vec::new();
+    let mut i = from;
+    while i + 1 < b && i < stop {
+        // Most of a recording is quiet: step over 64 quiet differences
+        // at once (a branch-free check the compiler vectorises).
+        if i + QUIET_STEP < b && all_quiet(&x[i..=i + QUIET_STEP], low) {
+            i += QUIET_STEP;
+            continue;
+        }
+        if d(i) <= low {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut peak = i;
+        let mut peak_v = d(i);
+        let mut j = i + 1;
+        // The cluster runs to 8 ms after its steepest sample so far. Rather
+        // than a sample at a time (a coin-toss branch amid voluntary EMG),
+        // take the steepest of the rest of the current span at once: if it
+        // beats the peak, it is where a sample-by-sample scan would have
+        // moved the peak last within that span (first occurrence, as with
+        // a strict `>`), and the span grows from there.
+        loop {
+            let end = (peak + cluster).min(b - 1);
+            if j >= end {
+                break;
+            }
+            let (v, at) = steepest(x, j, end);
+            if v > peak_v {
+                peak = at;
+                peak_v = v;
+                j = at + 1;
+            } else {
+                j = end;
+                break;
+            }
+        }
+        out.push(Cluster {
+            start,
+            end: j,
+            peak,
+            slope: peak_v,
+        });
+        i = j;
+    }
+    (out, i)
+}
+
 /// Differences checked at once by [`all_quiet`].
 const QUIET_STEP: usize = 64;
 
@@ -353,29 +440,35 @@ fn select_threshold(
     bgs: &mut Vec<f64>,
     sd: f64,
 ) -> Option<f64> {
-    bgs.clear();
-    let mut around = Vec::with_capacity(402);
-    cands.retain(|c| {
-        if c.slope < 20.0 * sd {
-            return false;
-        }
-        let seg = segment_holding(segments, c.sample).unwrap_or((0, x.len()));
-        surroundings(x, rate, seg, c.sample, &mut around);
-        // Amid voluntary EMG most candidates are not prominent: when a
-        // strict majority of the surroundings is steeper than a tenth of the
-        // candidate (with a margin over rounding), so is their median, and
-        // the candidate is dropped without computing it.
-        let tenth = c.slope / MIN_PROMINENCE * (1.0 + 1e-9);
-        if around.iter().filter(|&&v| v > tenth).count() > around.len() / 2 {
-            return false;
-        }
-        let bg = crate::analysis::dsp::median_in_place(&mut around);
-        let keep = c.slope >= MIN_PROMINENCE * bg;
-        if keep {
-            bgs.push(bg);
-        }
-        keep
-    });
+    use rayon::prelude::*;
+    // Each candidate's background is its own: judged on all threads, kept
+    // in order.
+    let judged: Vec<Option<f64>> = cands
+        .par_iter()
+        .map_init(
+            || Vec::with_capacity(402),
+            |around, c| {
+                if c.slope < 20.0 * sd {
+                    return None;
+                }
+                let seg = segment_holding(segments, c.sample).unwrap_or((0, x.len()));
+                surroundings(x, rate, seg, c.sample, around);
+                // Amid voluntary EMG most candidates are not prominent: when a
+                // strict majority of the surroundings is steeper than a tenth of
+                // the candidate (with a margin over rounding), so is their
+                // median, and the candidate is dropped without computing it.
+                let tenth = c.slope / MIN_PROMINENCE * (1.0 + 1e-9);
+                if around.iter().filter(|&&v| v > tenth).count() > around.len() / 2 {
+                    return None;
+                }
+                let bg = crate::analysis::dsp::median_in_place(around);
+                (c.slope >= MIN_PROMINENCE * bg).then_some(bg)
+            },
+        )
+        .collect();
+    let mut verdicts = judged.iter();
+    cands.retain(|_| verdicts.next().copied().flatten().is_some());
+    *bgs = judged.into_iter().flatten().collect();
     if cands.is_empty() {
         return None;
     }
@@ -422,6 +515,38 @@ pub fn detect_from_trigger(trig: &[f32], rate: SampleRate) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Scanning in pieces finds exactly the clusters of one scan, whatever
+        /// the piece size, however clusters straddle the boundaries.
+        #[test]
+        fn scan_in_pieces_is_the_single_scan(
+            seed in 0u64..u64::MAX,
+            n in 200usize..6000,
+            piece in 7usize..400,
+            bursts in 0usize..40,
+            cluster in 2usize..90,
+        ) {
+            let mut state = seed | 1;
+            let mut next = move || {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 11) as f64 / (1u64 << 53) as f64
+            };
+            let mut x: Vec<f32> = (0..n).map(|_| (next() - 0.5) as f32 * 0.1).collect();
+            for _ in 0..bursts {
+                let at = (next() * n as f64) as usize;
+                let len = 1 + (next() * 150.0) as usize;
+                for v in x.iter_mut().skip(at).take(len) {
+                    *v += ((next() - 0.5) * 20.0) as f32;
+                }
+            }
+            let (a, b) = (n / 17, n - n / 23);
+            let whole = scan(&x, a, b, b, 0.3, cluster).0;
+            proptest::prop_assert_eq!(scan_in_pieces(&x, a, b, 0.3, cluster, piece), whole);
+        }
+    }
 
     fn rate(hz: f64) -> SampleRate {
         SampleRate::new(hz).unwrap()

@@ -17,6 +17,7 @@
 //! than 0.5 s merge; a run of at least 2 s is an exercise period.
 
 use crate::units::{Ms, SampleRate, Seconds};
+use rayon::prelude::*;
 use std::ops::Range;
 
 /// Longest interval inside a train (slower than ~0.9 Hz is not a train).
@@ -89,8 +90,9 @@ impl ActivityMap {
         // A one-sample difference would weigh EMG by 1/rate against white
         // noise: at 50 kHz a 1 mV rms contraction went unseen.
         let lag = rate.samples_in(Ms(1.0)).clamp(1, block / 2);
+        // Blocks are independent: measured on all threads, collected in order.
         let rms: Vec<f64> = x
-            .chunks(block)
+            .par_chunks(block)
             .map(|c| {
                 if c.len() <= lag {
                     return 0.0;

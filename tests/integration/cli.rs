@@ -270,6 +270,28 @@ fn same_input_same_bytes() {
     assert_eq!(run(), run());
 }
 
+/// The analysis splits its passes over the signal across threads; the
+/// results must not depend on how many there are.
+#[test]
+fn same_bytes_on_any_number_of_threads() {
+    let run = |threads: &str| {
+        let out = rns()
+            .env("RAYON_NUM_THREADS", threads)
+            .args(["analyze", "--format", "json"])
+            .arg(sample("mg_session.wav"))
+            .arg(sample("lems_brief_exercise.csv"))
+            .arg(sample("hfs_lems.wav"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{threads} threads: {}", stderr_of(&out));
+        out.stdout
+    };
+    let one = run("1");
+    for threads in ["2", "3", "7"] {
+        assert!(one == run(threads), "{threads} threads differ from one");
+    }
+}
+
 #[test]
 fn criteria_file_changes_thresholds_and_bad_one_is_usage_error() {
     let dir = tempfile::tempdir().unwrap();
