@@ -121,14 +121,15 @@ d1h=$(decoded_bytes "$dir/s/session_1h.wav")
 
 echo "== NumPy/SciPy reference (same corpus)" >&2
 scripts/compare_python.sh "$dir/corpus" "$slow_runs" >"$dir/python.txt"
-py_s=$(awk '/^python_s/ { print $2 }' "$dir/python.txt")
-rs_s=$(awk '/^rns_s/ { print $2 }' "$dir/python.txt")
+py_s=$(awk '$1 == "python_s" { print $2 }' "$dir/python.txt")
+rs_s=$(awk '$1 == "rns_s" { print $2 }' "$dir/python.txt")
+pysub_s=$(awk '$1 == "python_subset_s" { print $2 }' "$dir/python.txt")
 
 # Table: what, measured, target, PASS/FAIL (awk does the arithmetic).
 awk -v dec16="$dec16" -v ana16="$ana16" -v decf="$decf" -v anaf="$anaf" \
     -v csv_s="$csv_s" -v csv_bytes="$csv_bytes" -v b1="$b1" -v b2="$b2" \
     -v rss5="$rss5" -v rss1h="$rss1h" -v rss1hf="$rss1hf" -v d5="$d5" -v d1h="$d1h" \
-    -v py="$py_s" -v rs="$rs_s" -v c1="$c1" -v c2="$c2" '
+    -v py="$py_s" -v pysub="$pysub_s" -v rs="$rs_s" -v c1="$c1" -v c2="$c2" '
 function verdict(ok) { return ok < 0 ? "info" : ok ? "PASS" : "FAIL" }
 function row(what, measured, target, ok) {
     printf "| %s | %s | %s | %s |\n", what, measured, target, verdict(ok)
@@ -149,6 +150,8 @@ BEGIN {
     row("control: 2 analyses at once vs 1 (free cores)", sprintf("%.2f s / %.2f s → %.2f cores", c2, c1, r), "(2.0 on a quiet machine)", -1)
     r = py / rs
     row("NumPy/SciPy reference / rns analyze, one core", sprintf("%.2f s / %.2f s = %.1f×", py, rs, r), "≥ 50×", r >= 50)
+    r = pysub / rs
+    row("same, the earlier subset reference (`--subset`)", sprintf("%.2f s / %.2f s = %.1f×", pysub, rs, r), "", -1)
     lim = 1.5 * mb(d5) + 20
     row("peak RSS, analyze 5-min 16-bit WAV", sprintf("%.1f MB (decoded %.1f MB)", rss5 * 1.024 / 1000, mb(d5)), sprintf("≤ %.1f MB", lim), rss5 * 1.024 / 1000 <= lim)
     lim = 1.5 * mb(d1h) + 20

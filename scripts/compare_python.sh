@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # Times `rns analyze` against the NumPy/SciPy reference (scripts/reference_numpy.py)
 # on the same WAV files, one process each, one core each, and checks that the
-# two agree on the amplitudes of a few files. See BENCHMARKS.md.
+# two agree on a few files. See BENCHMARKS.md.
 #
 #   scripts/compare_python.sh CORPUS_DIR [RUNS]
 #
 # CORPUS_DIR holds the recordings (e.g. from `cargo run --release --example
 # bench_corpus -- DIR`); RUNS (default 3) is the number of timed runs of each
-# side, of which the fastest counts. Installs numpy and scipy with pip when
-# they are missing. Prints `python_s`, `rns_s` and `speedup` lines last, which
-# scripts/bench.sh reads.
+# side, of which the fastest counts. Two references are timed: the default one,
+# which makes the same measurements as `rns analyze` (stimulus detection, hum
+# model, polarity vote, adaptive blanking, per-response figures, trains,
+# exercise, decrements and increments; no quality flags or classification),
+# and `--subset`, the earlier, simpler one (no hum model, polarity vote or
+# adaptive blanking). Installs numpy and scipy with pip when they are missing.
+# Prints `python_s` (full reference), `python_subset_s`, `rns_s`, `speedup`
+# (full reference over rns) and `speedup_subset` lines last; scripts/bench.sh
+# reads `python_s` and `rns_s`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,13 +51,19 @@ echo "corpus: ${#files[@]} WAV files, $(du -ch "${files[@]}" | tail -1 | cut -f1
 # Warm the page cache so that both sides read from memory.
 cat "${files[@]}" >/dev/null
 
-echo "agreement (amplitudes of rns analyze vs the reference, matched by stimulus time):" >&2
+echo "agreement (rns analyze vs the full reference, matched by stimulus time):" >&2
 sample=("${files[@]:0:3}" "${files[@]: -3}")
 "$rns" analyze "${sample[@]}" --format json -o "$tmp/agree.json" || true
 python3 scripts/reference_numpy.py --agree "$tmp/agree.json" "${sample[@]}" >&2
+echo "agreement of the subset reference:" >&2
+python3 scripts/reference_numpy.py --agree "$tmp/agree.json" "${sample[@]}" --subset | tail -1 >&2
 
 py=$(fastest python3 scripts/reference_numpy.py "${files[@]}" --json "$tmp/py.json")
+pysub=$(fastest python3 scripts/reference_numpy.py --subset "${files[@]}" --json "$tmp/py_subset.json")
 rs=$(fastest "$rns" analyze "${files[@]}" --format json -o "$tmp/rns.json")
+ratio() { awk -v p="$1" -v r="$2" 'BEGIN { printf "%.1f", p / r }'; }
 echo "python_s $py"
+echo "python_subset_s $pysub"
 echo "rns_s $rs"
-echo "speedup $(awk -v p="$py" -v r="$rs" 'BEGIN { printf "%.1f", p / r }')"
+echo "speedup $(ratio "$py" "$rs")"
+echo "speedup_subset $(ratio "$pysub" "$rs")"

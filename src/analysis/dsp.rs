@@ -631,10 +631,11 @@ fn detect_mains(
                 (
                     fft.make_input_vec(),
                     fft.make_output_vec(),
+                    fft.make_scratch_vec(),
                     Vec::with_capacity(nfft),
                 )
             },
-            |(input, spectrum, masked), &start| {
+            |(input, spectrum, scratch, masked), &start| {
                 let seg = &x[start..start + nfft];
                 mask.flags(start, start + nfft, masked);
                 let mut mean = 0.0;
@@ -653,12 +654,16 @@ fn detect_mains(
                         (v as f64 - mean) * window[i]
                     };
                 }
-                fft.process(input, spectrum).ok().map(|()| {
-                    spectrum[band_lo..=band_hi]
-                        .iter()
-                        .map(|c| c.norm_sqr())
-                        .collect()
-                })
+                // One scratch buffer per thread: `process` would allocate
+                // (and fault in) a fresh one per frame.
+                fft.process_with_scratch(input, spectrum, scratch)
+                    .ok()
+                    .map(|()| {
+                        spectrum[band_lo..=band_hi]
+                            .iter()
+                            .map(|c| c.norm_sqr())
+                            .collect()
+                    })
             },
         )
         .flatten()
@@ -998,12 +1003,8 @@ impl PhaseSteps {
 
 impl Basis {
     /// Add `Σ g v` and `Σ p v` of the points `first, first + stride, …`
-    /// below `end` to `m`, the first point's fundamental phasor being `z`.
-    ///
-    /// Each point's phasor is one multiplication away from its block's
-    /// first (independent multiplications pipeline, where a rotation per
-    /// point is one long chain of dependent ones), and even and odd points
-    /// add into separate sums for the same reason.
+    /// below `end` to `m`, the first point's fundamental phasor being `z`
+    /// ([`signal_sums`]).
     #[allow(clippy::too_many_arguments)]
     fn signal_sums(
         &self,
@@ -1015,32 +1016,11 @@ impl Basis {
         steps: &PhaseSteps,
         m: &mut Moments,
     ) {
-        let (mut zc, mut zs) = z;
-        let mut sums = [[0.0f64; 8]; 2];
-        let mut pv = [0.0f64; 2];
-        let mut i = first;
-        while i < end {
-            let n = ((end - i).div_ceil(self.stride)).min(PHASE_BLOCK);
-            for (k, &(wc, ws)) in steps.within[..n].iter().enumerate() {
-                let (c1, s1) = (zc * wc - zs * ws, zc * ws + zs * wc);
-                let (c2, s2) = (c1 * c1 - s1 * s1, 2.0 * c1 * s1);
-                let (c3, s3) = (c2 * c1 - s2 * s1, c2 * s1 + s2 * c1);
-                let j = i + k * self.stride;
-                let v = x[j] as f64;
-                let g = [c1, s1, c2, s2, c3, s3, 1.0, 0.0];
-                for (acc, gj) in sums[k & 1].iter_mut().zip(g) {
-                    *acc += gj * v;
-                }
-                pv[k & 1] += (j - origin) as f64 * v;
-            }
-            let (bc, bs) = steps.block;
-            (zc, zs) = (zc * bc - zs * bs, zc * bs + zs * bc);
-            i += PHASE_BLOCK * self.stride;
+        let (gv, pv) = signal_sums(x, first, end, origin, self.stride, z, steps);
+        for (acc, v) in m.gv.iter_mut().zip(gv) {
+            *acc += v;
         }
-        for (acc, (a, b)) in m.gv.iter_mut().zip(sums[0].iter().zip(&sums[1])) {
-            *acc += a + b;
-        }
-        m.pv += pv[0] + pv[1];
+        m.pv += pv;
     }
 
     /// The sums of a quiet run that do not involve the signal, in closed form:
@@ -1086,6 +1066,54 @@ impl Basis {
         m.n = nf;
         Some(m)
     }
+}
+
+/// `Σ g v` and `Σ p v` of the points `first, first + stride, …` below
+/// `end` (`p` counted from `origin`), the first point's fundamental phasor
+/// being `z`.
+///
+/// Each point's phasor is one multiplication away from its block's first
+/// (independent multiplications pipeline, where a rotation per point is one
+/// long chain of dependent ones), and even and odd points add into separate
+/// sums for the same reason. Compiled for AVX2 as well, chosen at run time
+/// (the same operations in the same order, so the same sums).
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn signal_sums(
+    x: &[f32],
+    first: usize,
+    end: usize,
+    origin: usize,
+    stride: usize,
+    z: (f64, f64),
+    steps: &PhaseSteps,
+) -> ([f64; 8], f64) {
+    let (mut zc, mut zs) = z;
+    let mut sums = [[0.0f64; 8]; 2];
+    let mut pv = [0.0f64; 2];
+    let mut i = first;
+    while i < end {
+        let n = ((end - i).div_ceil(stride)).min(PHASE_BLOCK);
+        for (k, &(wc, ws)) in steps.within[..n].iter().enumerate() {
+            let (c1, s1) = (zc * wc - zs * ws, zc * ws + zs * wc);
+            let (c2, s2) = (c1 * c1 - s1 * s1, 2.0 * c1 * s1);
+            let (c3, s3) = (c2 * c1 - s2 * s1, c2 * s1 + s2 * c1);
+            let j = i + k * stride;
+            let v = x[j] as f64;
+            let g = [c1, s1, c2, s2, c3, s3, 1.0, 0.0];
+            for (acc, gj) in sums[k & 1].iter_mut().zip(g) {
+                *acc += gj * v;
+            }
+            pv[k & 1] += (j - origin) as f64 * v;
+        }
+        let (bc, bs) = steps.block;
+        (zc, zs) = (zc * bc - zs * bs, zc * bs + zs * bc);
+        i += PHASE_BLOCK * stride;
+    }
+    let mut gv = [0.0; 8];
+    for (acc, (a, b)) in gv.iter_mut().zip(sums[0].iter().zip(&sums[1])) {
+        *acc = a + b;
+    }
+    (gv, pv[0] + pv[1])
 }
 
 impl Moments {

@@ -165,6 +165,7 @@ impl ActivityMap {
 /// `Σ (c[i + lag] − c[i])²` over the block, summed in 8 lanes so that the
 /// compiler can vectorise it (the order of the additions only moves the last
 /// bits of a figure that is compared with a threshold 4 × larger than quiet).
+#[multiversion::multiversion(targets("x86_64+avx2"))]
 fn lagged_square_sum(c: &[f32], lag: usize) -> f64 {
     let (a, b) = (&c[..c.len() - lag], &c[lag..]);
     let mut acc = [0.0f64; 8];

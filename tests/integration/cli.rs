@@ -283,7 +283,11 @@ fn same_bytes_on_any_number_of_threads() {
             .arg(sample("hfs_lems.wav"))
             .output()
             .unwrap();
-        assert!(out.status.success(), "{threads} threads: {}", stderr_of(&out));
+        assert!(
+            out.status.success(),
+            "{threads} threads: {}",
+            stderr_of(&out)
+        );
         out.stdout
     };
     let one = run("1");
