@@ -1,6 +1,7 @@
 //! Core analysis benchmarks on an in-memory 5-minute 20 kHz session:
 //! stimulus detection, the measurement of one response window, the mains-hum
-//! fit and the whole `analyze`.
+//! fit and the whole `analyze` (on all threads, as `rns analyze` runs it, and
+//! on one, as each `rns batch` worker does).
 //!
 //! Run with `cargo bench --bench core`. Figures are per call; the whole
 //! analysis also reports its throughput in samples per second.
@@ -52,6 +53,14 @@ fn benches(c: &mut Criterion) {
 
     g.bench_function("analyze_5min_20k", |b| {
         b.iter(|| analysis::analyze(black_box(&rec), &cfg).expect("analysis"))
+    });
+    // The same on one thread: what each of `rns batch`'s workers spends.
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a one-thread pool");
+    g.bench_function("analyze_5min_20k_one_thread", |b| {
+        b.iter(|| one.install(|| analysis::analyze(black_box(&rec), &cfg).expect("analysis")))
     });
     g.finish();
 

@@ -444,11 +444,14 @@ fn analyze_input(
     };
     let settings = Settings::merge(&ov, protocol.as_ref(), criteria.clone())?;
     let rec = read_recording(path, &settings.read)?;
-    if traces {
+    let result = if traces {
         analysis::analyze_with_traces(&rec, &settings.analysis)
     } else {
         analysis::analyze(&rec, &settings.analysis).map(|a| (a, Vec::new()))
-    }
+    };
+    // The next file read on this thread reuses the sample buffers.
+    rns_analyzer::io::buffers::recycle(rec);
+    result
 }
 
 /// `rns report`: per file `<name>.json`, `<name>.html` and `<name>/` (plots).

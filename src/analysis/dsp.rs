@@ -16,6 +16,7 @@
 
 use crate::units::SampleRate;
 use rayon::prelude::*;
+use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -83,6 +84,11 @@ fn order_key(v: f64) -> u64 {
     }
 }
 
+thread_local! {
+    /// [`select_large`]'s histogram, kept for the next call on this thread.
+    static HISTOGRAM: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+}
+
 /// Bits of [`order_key`] that pick a bucket in [`select_large`].
 const BUCKET_BITS: u32 = 16;
 
@@ -91,30 +97,21 @@ const BUCKET_BITS: u32 = 16;
 /// histogram of the keys' top 16 bits finds the buckets that hold them, and
 /// a selection among those buckets' values (a few percent of them)
 /// finishes. Exactly the values a full selection gives, several times
-/// faster; the histogram is counted on all threads (counts add up the same
-/// in any order).
+/// faster; the bucket's values are gathered on all threads, in order.
 fn select_large(v: &[f64], k: usize) -> (f64, f64) {
     let bucket_of = |x: f64| (order_key(x) >> (64 - BUCKET_BITS)) as usize;
     let part = v
         .len()
         .div_ceil(rayon::current_num_threads().max(1))
         .max(1 << 15);
-    let hist = v
-        .par_chunks(part)
-        .map(|c| {
-            let mut h = vec![0u32; 1 << BUCKET_BITS];
-            for &x in c {
-                h[bucket_of(x)] += 1;
-            }
-            h
-        })
-        .reduce_with(|mut a, b| {
-            for (x, y) in a.iter_mut().zip(&b) {
-                *x += y;
-            }
-            a
-        })
-        .unwrap_or_default();
+    // The histogram buffer is kept per thread (256 KiB that a batch would
+    // otherwise fault in again for every recording).
+    let mut hist = HISTOGRAM.with(|h| std::mem::take(&mut *h.borrow_mut()));
+    hist.clear();
+    hist.resize(1 << BUCKET_BITS, 0u32);
+    for &x in v {
+        hist[bucket_of(x)] += 1;
+    }
     // The buckets of the k-th and (k + 1)-th values: usually the same one.
     let k1 = (k + 1).min(v.len() - 1);
     let mut below = 0usize;
@@ -133,6 +130,7 @@ fn select_large(v: &[f64], k: usize) -> (f64, f64) {
         below += c as usize;
     }
     let first = first.unwrap_or(last);
+    HISTOGRAM.with(|h| *h.borrow_mut() = hist);
     let (lo_key, hi_key) = (first as u64, last as u64);
     let inside: Vec<Vec<f64>> = v
         .par_chunks(part)
@@ -249,7 +247,11 @@ pub fn noise_and_extremes(x: &[f32], max_points: usize) -> (f64, f32, f32) {
     // The differences `|x[i + 1] − x[i]|` of the grid `i ≡ 0 (mod stride)`,
     // `i < n`, go to `d[i / stride]`; each piece fills the part of `d` whose
     // differences start in it.
-    let mut d = vec![0.0f64; n.div_ceil(stride)];
+    // This thread's buffer from the last recording, if any: a fresh one
+    // per recording costs page faults (a few MB) in a batch.
+    let mut d = NOISE_DIFFS.with(|b| std::mem::take(&mut *b.borrow_mut()));
+    d.clear();
+    d.resize(n.div_ceil(stride), 0.0);
     let mut parts: Vec<&mut [f64]> = Vec::with_capacity(x.len().div_ceil(PIECE));
     let mut rest: &mut [f64] = &mut d;
     for p in 0..x.len().div_ceil(PIECE) {
@@ -275,7 +277,15 @@ pub fn noise_and_extremes(x: &[f32], max_points: usize) -> (f64, f32, f32) {
             || (f32::INFINITY, f32::NEG_INFINITY),
             |(l1, h1), (l2, h2)| (l1.min(l2), h1.max(h2)),
         );
-    (median_in_place(&mut d) / 0.674_49, lo, hi)
+    let sd = median_in_place(&mut d) / 0.674_49;
+    NOISE_DIFFS.with(|b| *b.borrow_mut() = d);
+    (sd, lo, hi)
+}
+
+thread_local! {
+    /// The differences buffer of [`noise_and_extremes`], kept for the next
+    /// recording analysed on this thread.
+    static NOISE_DIFFS: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Centred moving average of odd width `w` (≥ 1); edges use the available samples.
@@ -557,6 +567,21 @@ thread_local! {
     static SPECTRUM_TOOLS: RefCell<Option<SpectrumTools>> = const { RefCell::new(None) };
 }
 
+/// The work buffers of one spectrum frame in [`detect_mains`], kept per
+/// thread: allocated per recording (and per frame, for the scratch that
+/// `process` makes), their pages were faulted in again and again in a batch.
+#[derive(Default)]
+struct FrameBuffers {
+    input: Vec<f64>,
+    spectrum: Vec<Complex<f64>>,
+    scratch: Vec<Complex<f64>>,
+    masked: Vec<bool>,
+}
+
+thread_local! {
+    static FRAME_BUFFERS: RefCell<FrameBuffers> = RefCell::new(FrameBuffers::default());
+}
+
 /// A forward real FFT plan and the matching Hann window.
 type SpectrumTools = (usize, Arc<dyn RealToComplex<f64>>, Arc<Vec<f64>>);
 
@@ -626,16 +651,18 @@ fn detect_mains(
     // The frames' transforms are independent: one per thread, in order.
     let frames_power: Vec<Vec<f64>> = starts
         .par_iter()
-        .map_init(
-            || {
-                (
-                    fft.make_input_vec(),
-                    fft.make_output_vec(),
-                    fft.make_scratch_vec(),
-                    Vec::with_capacity(nfft),
-                )
-            },
-            |(input, spectrum, scratch, masked), &start| {
+        .map(|&start| {
+            FRAME_BUFFERS.with(|cell| {
+                let mut cell = cell.borrow_mut();
+                let FrameBuffers {
+                    input,
+                    spectrum,
+                    scratch,
+                    masked,
+                } = &mut *cell;
+                input.resize(nfft, 0.0);
+                spectrum.resize(nfft / 2 + 1, Complex::default());
+                scratch.resize(fft.get_scratch_len(), Complex::default());
                 let seg = &x[start..start + nfft];
                 mask.flags(start, start + nfft, masked);
                 let mut mean = 0.0;
@@ -654,8 +681,6 @@ fn detect_mains(
                         (v as f64 - mean) * window[i]
                     };
                 }
-                // One scratch buffer per thread: `process` would allocate
-                // (and fault in) a fresh one per frame.
                 fft.process_with_scratch(input, spectrum, scratch)
                     .ok()
                     .map(|()| {
@@ -664,8 +689,8 @@ fn detect_mains(
                             .map(|c| c.norm_sqr())
                             .collect()
                     })
-            },
-        )
+            })
+        })
         .flatten()
         .collect();
     let frames = frames_power.len();

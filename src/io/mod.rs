@@ -18,6 +18,7 @@
 //! [`ChannelFilter::Select`] once they know the labels.
 
 pub mod atomic;
+pub mod buffers;
 pub mod csv;
 pub mod edf;
 pub mod edf_write;

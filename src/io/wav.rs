@@ -244,7 +244,7 @@ fn read_wav_from<R: Read + Seek>(
         .iter()
         .map(|&w| {
             if w {
-                Vec::with_capacity(frames)
+                super::buffers::take(frames)
             } else {
                 Vec::new()
             }
