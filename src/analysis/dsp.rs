@@ -579,6 +579,9 @@ struct FrameBuffers {
 }
 
 thread_local! {
+    /// Borrowed only around one frame's transform, which makes no rayon
+    /// call: a thread waiting in a rayon join may run another task, and a
+    /// borrow held across the wait would be borrowed twice.
     static FRAME_BUFFERS: RefCell<FrameBuffers> = RefCell::new(FrameBuffers::default());
 }
 
@@ -587,22 +590,34 @@ type SpectrumTools = (usize, Arc<dyn RealToComplex<f64>>, Arc<Vec<f64>>);
 
 /// The plan and window for `nfft` points, from this thread's cache.
 fn spectrum_tools(nfft: usize) -> (Arc<dyn RealToComplex<f64>>, Arc<Vec<f64>>) {
+    let cached = SPECTRUM_TOOLS.with(|cache| {
+        cache
+            .borrow()
+            .as_ref()
+            .filter(|(n, _, _)| *n == nfft)
+            .map(|(_, fft, window)| (Arc::clone(fft), Arc::clone(window)))
+    });
+    if let Some(tools) = cached {
+        return tools;
+    }
+    // Planning and the window are independent: side by side. (No borrow of
+    // the cache is held meanwhile: while it waits, this thread may run
+    // another task that wants the tools.)
+    let (fft, window) = rayon::join(
+        || RealFftPlanner::<f64>::new().plan_fft_forward(nfft),
+        || -> Arc<Vec<f64>> {
+            Arc::new(
+                (0..nfft)
+                    .into_par_iter()
+                    .map(|i| 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / nfft as f64).cos())
+                    .collect(),
+            )
+        },
+    );
     SPECTRUM_TOOLS.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if let Some((n, fft, window)) = cache.as_ref() {
-            if *n == nfft {
-                return (Arc::clone(fft), Arc::clone(window));
-            }
-        }
-        let fft = RealFftPlanner::<f64>::new().plan_fft_forward(nfft);
-        let window: Arc<Vec<f64>> = Arc::new(
-            (0..nfft)
-                .map(|i| 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / nfft as f64).cos())
-                .collect(),
-        );
-        *cache = Some((nfft, Arc::clone(&fft), Arc::clone(&window)));
-        (fft, window)
-    })
+        *cache.borrow_mut() = Some((nfft, Arc::clone(&fft), Arc::clone(&window)));
+    });
+    (fft, window)
 }
 
 /// Welch-spectrum detection of a mains line; returns the refined frequency.

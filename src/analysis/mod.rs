@@ -299,10 +299,22 @@ fn analyze_impl(
             })
             .collect(),
     );
-    let hum = dsp::fit_hum(x, rate, &segments, &mask);
-
-    // Clipping rails: the extremes, if the signal sits on them for ≥ 3 samples.
-    let rails = find_rails(x, lo, hi);
+    // Beside the hum fit (whose transform planning runs on one thread): the
+    // clipping rails (the extremes, if the signal sits on them for ≥ 3
+    // samples) and, when neither the protocol nor annotations can give the
+    // exercise, the activity map that finds it from voluntary EMG.
+    let want_map = timing_known
+        && cfg.exercise.as_ref().is_none_or(|e| e.end_s.is_none())
+        && rec.annotations.is_empty();
+    let (hum, (rails, map)) = rayon::join(
+        || dsp::fit_hum(x, rate, &segments, &mask),
+        || {
+            rayon::join(
+                || find_rails(x, lo, hi),
+                || want_map.then(|| trains::ActivityMap::new(x, rate, noise_slope_sd)),
+            )
+        },
+    );
 
     // 3–4. Windows, polarity, measurement.
     let windows: Vec<(usize, usize, usize)> = stims
@@ -444,6 +456,7 @@ fn analyze_impl(
         &mut ctx,
         x,
         noise_slope_sd,
+        map,
         &windows,
         &stims,
         rec,
@@ -563,24 +576,31 @@ fn find_rails(x: &[f32], lo: f32, hi: f32) -> Option<(f64, f64)> {
     if hi.is_nan() || lo.is_nan() || hi <= lo {
         return None;
     }
-    let mut run_lo = 0;
-    let mut run_hi = 0;
-    for c in x.chunks(64) {
-        // Most chunks hold neither extreme: a vectorised check, then the runs restart.
-        if !c.iter().fold(false, |f, &v| f | (v == lo) | (v == hi)) {
-            run_lo = 0;
-            run_hi = 0;
-            continue;
-        }
-        for &v in c {
-            run_lo = if v == lo { run_lo + 1 } else { 0 };
-            run_hi = if v == hi { run_hi + 1 } else { 0 };
-            if run_lo >= 3 || run_hi >= 3 {
-                return Some((lo as f64, hi as f64));
+    // Pieces overlap by two samples, so every run of three lies whole in one.
+    const PIECE: usize = 1 << 18;
+    let starts: Vec<usize> = (0..x.len()).step_by(PIECE).collect();
+    let railed = starts.par_iter().any(|&a| {
+        let piece = &x[a..(a + PIECE + 2).min(x.len())];
+        let mut run_lo = 0;
+        let mut run_hi = 0;
+        for c in piece.chunks(64) {
+            // Most chunks hold neither extreme: a vectorised check, then the runs restart.
+            if !c.iter().fold(false, |f, &v| f | (v == lo) | (v == hi)) {
+                run_lo = 0;
+                run_hi = 0;
+                continue;
+            }
+            for &v in c {
+                run_lo = if v == lo { run_lo + 1 } else { 0 };
+                run_hi = if v == hi { run_hi + 1 } else { 0 };
+                if run_lo >= 3 || run_hi >= 3 {
+                    return true;
+                }
             }
         }
-    }
-    None
+        false
+    });
+    railed.then_some((lo as f64, hi as f64))
 }
 
 /// Amplitude-weighted vote on which way the main phase points: −1.0 when it
@@ -703,10 +723,12 @@ fn group_stimuli(
 }
 
 /// Decide each train's role and delay after exercise.
+#[allow(clippy::too_many_arguments)]
 fn assign_roles(
     ctx: &mut Context<'_>,
     x: &[f32],
     noise_slope_sd: f64,
+    map: Option<trains::ActivityMap>,
     windows: &[(usize, usize, usize)],
     stims: &[usize],
     rec: &Recording,
@@ -770,7 +792,7 @@ fn assign_roles(
         })
         .or_else(|| marks.last_exercise().map(|(a, b)| (a, b, "annotation")));
     if exercise.is_none() && timing_known {
-        let map = trains::ActivityMap::new(x, ctx.rate, noise_slope_sd);
+        let map = map.unwrap_or_else(|| trains::ActivityMap::new(x, ctx.rate, noise_slope_sd));
         let excluded: Vec<(usize, usize)> = windows.iter().map(|&(a, b, _)| (a, b)).collect();
         // Search every gap, including the one before the first train; keep the last found
         // before each train (trains after it are post-exercise).
