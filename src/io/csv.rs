@@ -94,6 +94,7 @@ use crate::units::SampleRate;
 use std::cell::OnceCell;
 use std::fmt::Write as _;
 use std::fs::File;
+use std::hash::BuildHasherDefault;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -371,7 +372,9 @@ enum Sink {
 /// The decoded rows.
 struct Table {
     rows: usize,
-    time: Vec<f64>,
+    /// The time column's steps (not its values: a continuous recording's
+    /// times would take twice the memory of its samples).
+    steps: Steps,
     /// Finest resolution the time cells are printed with (raw units).
     time_res: f64,
     /// Per channel (non-time column), the decoded values if decoded.
@@ -570,7 +573,7 @@ fn read_body<R: Read>(
                     let per = time_unit(&columns[t], tm.step_raw)
                         .seconds_per_unit()
                         .unwrap_or(1.0);
-                    (table.time[table.rows - 1] - table.time[0]) * per
+                    (table.steps.last - table.steps.first.unwrap_or(table.steps.last)) * per
                 }
                 _ => f64::INFINITY,
             };
@@ -611,6 +614,16 @@ enum Body<'a> {
 }
 
 impl Body<'_> {
+    /// Length of the text from the header line on, if known.
+    fn total_bytes(&self) -> Option<u64> {
+        match self {
+            Body::Bytes(b) => Some(b.len() as u64),
+            Body::File { path, offset, .. } => std::fs::metadata(path)
+                .ok()
+                .map(|m| m.len().saturating_sub(*offset as u64)),
+        }
+    }
+
     /// The text (empty if the file can no longer be read).
     fn bytes(&self) -> &[u8] {
         match self {
@@ -857,6 +870,186 @@ fn check_filter(path: &Path, filter: &ChannelFilter, available: usize) -> Result
     Ok(())
 }
 
+/// Rows read before the channels' buffers are sized for the whole file.
+const PRESIZE_AFTER_ROWS: usize = 1024;
+
+/// Reserve room in every decoded channel for the rows the file probably
+/// holds, from the bytes the first rows took (`read` of `total`), with 3 %
+/// to spare: growing by doubling would leave up to half of each buffer
+/// unused and, while it grows, hold the old and the new buffer at once.
+fn presize(table: &mut Table, read: u64, total: Option<u64>) {
+    let Some(total) = total else { return };
+    if read == 0 || total <= read {
+        return;
+    }
+    let per_row = read as f64 / table.rows as f64;
+    let expected = (total as f64 / per_row * 1.03) as usize;
+    let expected = expected.min(MAX_SAMPLES_PER_CHANNEL as usize);
+    for d in table.data.iter_mut().flatten() {
+        d.reserve_exact(expected.saturating_sub(d.len()));
+    }
+}
+
+/// The steps of a time column, kept as the distinct step values with their
+/// counts and first positions: enough for the median step and for the
+/// first step that strays from it, in a few kilobytes for any regularly
+/// sampled file. A file with very many distinct steps (jittered times)
+/// keeps the rest of its steps one by one, as all were kept before.
+#[derive(Default)]
+struct Steps {
+    first: Option<f64>,
+    last: f64,
+    /// Steps so far.
+    n: usize,
+    /// The most common distinct steps, searched first: (value, count, first index).
+    few: Vec<(f64, usize, usize)>,
+    /// Index in `few` of the last step found there.
+    last_hit: usize,
+    /// Further distinct steps, by bit pattern.
+    many: std::collections::HashMap<u64, (usize, usize), BuildHasherDefault<StepHasher>>,
+    /// Steps after `many` filled up, in order, from index `rest_from`.
+    rest: Vec<f64>,
+    rest_from: usize,
+    /// The first row whose time is ≥ 0, and (row, time) of the last few
+    /// rows before it (the stimulus of a sweeps file is the first row at
+    /// time ≥ −slack, a small fraction of a step: see [`Steps::first_at_or_after`]).
+    first_nonneg: Option<usize>,
+    last_negative: std::collections::VecDeque<(usize, f64)>,
+}
+
+/// Rows before the first time ≥ 0 kept by [`Steps`].
+const NEGATIVE_KEPT: usize = 8;
+
+/// Distinct steps searched linearly in [`Steps`].
+const FEW_STEPS: usize = 64;
+
+/// A multiplicative hash of a step's bit pattern (the keys are the bits of
+/// floats, not chosen by an adversary who could gain from collisions: at
+/// worst a hostile file is slow to read, within the row limit).
+#[derive(Default)]
+struct StepHasher(u64);
+
+impl std::hash::Hasher for StepHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0 ^ v)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(29);
+    }
+}
+/// Distinct steps kept by value in [`Steps`] before they are kept one by one.
+const MANY_STEPS: usize = 1 << 16;
+
+impl Steps {
+    fn push(&mut self, t: f64) {
+        let row = if self.first.is_some() { self.n + 1 } else { 0 };
+        if self.first_nonneg.is_none() {
+            if t >= 0.0 {
+                self.first_nonneg = Some(row);
+            } else {
+                if self.last_negative.len() == NEGATIVE_KEPT {
+                    self.last_negative.pop_front();
+                }
+                self.last_negative.push_back((row, t));
+            }
+        }
+        let Some(_) = self.first else {
+            self.first = Some(t);
+            self.last = t;
+            return;
+        };
+        let step = t - self.last;
+        self.last = t;
+        let i = self.n;
+        self.n += 1;
+        if !self.rest.is_empty() || self.many.len() >= MANY_STEPS {
+            if self.rest.is_empty() {
+                self.rest_from = i;
+            }
+            self.rest.push(step);
+            return;
+        }
+        let bits = step.to_bits();
+        // Steps come in runs and short cycles: the last one found first.
+        if let Some(e) = self.few.get_mut(self.last_hit) {
+            if e.0.to_bits() == bits {
+                e.1 += 1;
+                return;
+            }
+        }
+        if let Some(k) = self.few.iter().position(|e| e.0.to_bits() == bits) {
+            self.few[k].1 += 1;
+            self.last_hit = k;
+            return;
+        }
+        if self.few.len() < FEW_STEPS {
+            self.last_hit = self.few.len();
+            self.few.push((step, 1, i));
+            return;
+        }
+        self.many.entry(bits).or_insert((0, i)).0 += 1;
+    }
+
+    /// Every distinct step with its count and first index (the steps kept
+    /// one by one count once each).
+    fn distinct(&self) -> impl Iterator<Item = (f64, usize, usize)> + '_ {
+        self.few
+            .iter()
+            .copied()
+            .chain(
+                self.many
+                    .iter()
+                    .map(|(&b, &(c, i))| (f64::from_bits(b), c, i)),
+            )
+            .chain(
+                self.rest
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &v)| (v, 1, self.rest_from + k)),
+            )
+    }
+
+    /// The `k`-th smallest step (from 0, `total_cmp` order).
+    fn select(&self, k: usize) -> f64 {
+        let mut all: Vec<(f64, usize)> = self.distinct().map(|(v, c, _)| (v, c)).collect();
+        all.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut below = 0;
+        for (v, c) in &all {
+            below += c;
+            if below > k {
+                return *v;
+            }
+        }
+        all.last().map_or(0.0, |e| e.0)
+    }
+
+    /// The first row whose time is ≥ `from`, for `from` ≤ 0 and no more
+    /// than a step below it. Times rise by about a step per row, so only the
+    /// last rows before the first time ≥ 0 can qualify.
+    fn first_at_or_after(&self, from: f64) -> Option<usize> {
+        self.last_negative
+            .iter()
+            .find(|&&(_, t)| t >= from)
+            .map(|&(row, _)| row)
+            .or(self.first_nonneg)
+    }
+
+    /// The first step (index and value) for which `strays` holds.
+    fn first_straying(&self, strays: impl Fn(f64) -> bool) -> Option<(usize, f64)> {
+        self.distinct()
+            .filter(|&(v, _, _)| strays(v))
+            .map(|(v, _, i)| (i, v))
+            .min_by_key(|&(i, _)| i)
+    }
+}
+
 fn read_rows<R: Read>(
     ctx: &Ctx<'_>,
     rdr: &mut ::csv::Reader<R>,
@@ -866,7 +1059,7 @@ fn read_rows<R: Read>(
 ) -> Result<Table> {
     let mut table = Table {
         rows: 0,
-        time: Vec::new(),
+        steps: Steps::default(),
         time_res: f64::INFINITY,
         data: vec![None; n_channels],
     };
@@ -937,7 +1130,7 @@ fn read_rows<R: Read>(
                         Some(k) => finest = finest.min(k),
                         None => table.time_res = table.time_res.min(cell_resolution(field)),
                     }
-                    table.time.push(t);
+                    table.steps.push(t);
                 }
                 Sink::Data { ch, factor } => {
                     let v = parse_cell(field, ctx.decimal_comma).map_err(cell_err)?;
@@ -952,6 +1145,9 @@ fn read_rows<R: Read>(
             }
         }
         table.rows += 1;
+        if table.rows == PRESIZE_AFTER_ROWS {
+            presize(&mut table, rdr.position().byte(), ctx.body.total_bytes());
+        }
     }
     if table.rows == 0 {
         return Err(Error::malformed(ctx.path, "no data rows"));
@@ -1124,18 +1320,21 @@ fn accepted_hz(hz: f64) -> bool {
 
 /// Check the time column and derive the sample rate (see the module doc).
 fn timing(ctx: &Ctx<'_>, col: &Column, table: &Table) -> Result<Timing> {
-    let t = &table.time;
-    let n = t.len();
+    let steps = &table.steps;
+    let n = steps.n + 1;
+    let (Some(t_first), t_last) = (steps.first, steps.last) else {
+        return Err(Error::malformed(
+            ctx.path,
+            "only one data row: the time column cannot give a sample rate",
+        ));
+    };
     if n < 2 {
         return Err(Error::malformed(
             ctx.path,
             "only one data row: the time column cannot give a sample rate",
         ));
     }
-    let mut diffs: Vec<f64> = t.windows(2).map(|w| w[1] - w[0]).collect();
-    let mid = diffs.len() / 2;
-    let median = *diffs.select_nth_unstable_by(mid, f64::total_cmp).1;
-    drop(diffs);
+    let median = steps.select(steps.n / 2);
 
     // Printed precision: each end of a step may be off by half a resolution.
     let res = if table.time_res.is_finite() {
@@ -1143,19 +1342,15 @@ fn timing(ctx: &Ctx<'_>, col: &Column, table: &Table) -> Result<Timing> {
     } else {
         0.0
     };
-    let eps = 4.0 * f64::EPSILON * t[0].abs().max(t[n - 1].abs());
+    let eps = 4.0 * f64::EPSILON * t_first.abs().max(t_last.abs());
     let tol = 0.01 * median + res + eps;
-    if let Some(i) = t
-        .windows(2)
-        .position(|w| ((w[1] - w[0]) - median).abs() > tol)
-    {
+    if let Some((i, step)) = steps.first_straying(|v| (v - median).abs() > tol) {
         let line = ctx.line_of_row(i + 1);
         return Err(Error::malformed(
             ctx.path,
             format!(
-                "irregular sampling at row {line}: step {} differs from the median step {median} \
+                "irregular sampling at row {line}: step {step} differs from the median step {median} \
                  of column \"{}\" by more than 1%",
-                t[i + 1] - t[i],
                 col.name
             ),
         ));
@@ -1176,7 +1371,7 @@ fn timing(ctx: &Ctx<'_>, col: &Column, table: &Table) -> Result<Timing> {
             ),
         ));
     }
-    let span_s = (t[n - 1] - t[0]) * per_s;
+    let span_s = (t_last - t_first) * per_s;
     let mut hz = (n - 1) as f64 / span_s;
     // Snap to whole hertz when the printed times cannot tell the difference.
     let uncertainty = hz * (res * per_s / span_s) + hz * 1e-9;
@@ -1301,19 +1496,15 @@ fn build_sweeps(
     // The stimulus is the first row at time ≥ 0 (a hair of slack for
     // rounding of the printed times).
     let slack = 0.01 * timing.step_raw;
-    let i0 = table
-        .time
-        .iter()
-        .position(|&t| t >= -slack)
-        .ok_or_else(|| {
-            Error::malformed(
-                path,
-                format!(
-                    "time column \"{}\" never reaches 0 (the stimulus)",
-                    columns[tc].name
-                ),
-            )
-        })?;
+    let i0 = table.steps.first_at_or_after(-slack).ok_or_else(|| {
+        Error::malformed(
+            path,
+            format!(
+                "time column \"{}\" never reaches 0 (the stimulus)",
+                columns[tc].name
+            ),
+        )
+    })?;
 
     let samples = if filter.wants(0) {
         let mut all = Vec::with_capacity(l * k);
@@ -1454,6 +1645,58 @@ pub fn encode_sweeps_csv(rate_hz: f64, pre_stimulus_samples: usize, sweeps: &[&[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The step statistics kept while streaming give what the whole time
+    /// column would: the median step, the first straying step, the first
+    /// row at or after a time near 0, whether the steps are few distinct
+    /// values, many, or more than are kept by value.
+    #[test]
+    fn streamed_steps_match_the_whole_column() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for case in 0..40 {
+            let n = [3, 10, 1000, 70_000, 140_000][case % 5];
+            let jitter = [0.0, 1e-9, 1e-3, 0.02][case / 5 % 4];
+            let t0 = -0.0042 * (case % 3) as f64;
+            let step = 1.0 / [5000.0, 20_000.0, 48_000.0][case % 3];
+            let mut t = Vec::with_capacity(n);
+            let mut steps = Steps::default();
+            for i in 0..n {
+                let v = t0 + i as f64 * step + jitter * step * next();
+                // Keep the series strictly increasing, as the reader demands.
+                let v = t.last().map_or(v, |&p: &f64| v.max(p + step * 0.5));
+                t.push(v);
+                steps.push(v);
+            }
+            let mut diffs: Vec<f64> = t.windows(2).map(|w| w[1] - w[0]).collect();
+            let mid = diffs.len() / 2;
+            let median = *diffs.clone().select_nth_unstable_by(mid, f64::total_cmp).1;
+            assert_eq!(
+                steps.select(steps.n / 2).to_bits(),
+                median.to_bits(),
+                "case {case}"
+            );
+            let tol = 0.001 * median;
+            let straying = |v: f64| (v - median).abs() > tol;
+            let want = diffs
+                .iter()
+                .position(|&d| straying(d))
+                .map(|i| (i, diffs[i]));
+            assert_eq!(steps.first_straying(straying), want, "case {case}");
+            let slack = 0.01 * median;
+            assert_eq!(
+                steps.first_at_or_after(-slack),
+                t.iter().position(|&v| v >= -slack),
+                "case {case}"
+            );
+            diffs.clear();
+        }
+    }
     use approx::assert_abs_diff_eq;
     use std::path::PathBuf;
 
