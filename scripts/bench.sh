@@ -114,6 +114,7 @@ rss() { # kB of maximum resident set size
     cat "$dir/rss"
 }
 rss5=$(rss "$dir/s/session_5min.wav")
+rss5csv=$(rss "$dir/s/session_5min.csv")
 rss1h=$(rss "$dir/s/session_1h.wav")
 rss1hf=$(rss "$dir/s/session_1h.f32.wav")
 d5=$(decoded_bytes "$dir/s/session_5min.wav")
@@ -128,7 +129,7 @@ pysub_s=$(awk '$1 == "python_subset_s" { print $2 }' "$dir/python.txt")
 # Table: what, measured, target, PASS/FAIL (awk does the arithmetic).
 awk -v dec16="$dec16" -v ana16="$ana16" -v decf="$decf" -v anaf="$anaf" \
     -v csv_s="$csv_s" -v csv_bytes="$csv_bytes" -v b1="$b1" -v b2="$b2" \
-    -v rss5="$rss5" -v rss1h="$rss1h" -v rss1hf="$rss1hf" -v d5="$d5" -v d1h="$d1h" \
+    -v rss5="$rss5" -v rss5csv="$rss5csv" -v rss1h="$rss1h" -v rss1hf="$rss1hf" -v d5="$d5" -v d1h="$d1h" \
     -v py="$py_s" -v pysub="$pysub_s" -v rs="$rs_s" -v c1="$c1" -v c2="$c2" '
 function verdict(ok) { return ok < 0 ? "info" : ok ? "PASS" : "FAIL" }
 function row(what, measured, target, ok) {
@@ -154,6 +155,7 @@ BEGIN {
     row("same, the earlier subset reference (`--subset`)", sprintf("%.2f s / %.2f s = %.1f×", pysub, rs, r), "", -1)
     lim = 1.5 * mb(d5) + 20
     row("peak RSS, analyze 5-min 16-bit WAV", sprintf("%.1f MB (decoded %.1f MB)", rss5 * 1.024 / 1000, mb(d5)), sprintf("≤ %.1f MB", lim), rss5 * 1.024 / 1000 <= lim)
+    row("peak RSS, analyze 5-min CSV (time_s,emg_mV)", sprintf("%.1f MB (decoded %.1f MB)", rss5csv * 1.024 / 1000, mb(d5)), sprintf("≤ %.1f MB", lim), rss5csv * 1.024 / 1000 <= lim)
     lim = 1.5 * mb(d1h) + 20
     row("peak RSS, analyze 1-hour 16-bit WAV", sprintf("%.1f MB (decoded %.1f MB)", rss1h * 1.024 / 1000, mb(d1h)), sprintf("≤ %.1f MB", lim), rss1h * 1.024 / 1000 <= lim)
     row("peak RSS, analyze 1-hour float WAV", sprintf("%.1f MB (decoded %.1f MB)", rss1hf * 1.024 / 1000, mb(d1h)), sprintf("≤ %.1f MB", lim), rss1hf * 1.024 / 1000 <= lim)
