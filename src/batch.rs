@@ -353,22 +353,17 @@ pub fn run(
             for _ in 0..jobs {
                 s.spawn(|_| {
                     let mine = take();
-                    // A poisoned lock still holds every outcome pushed so far.
+                    // The lock is only held to append (a worker's panic would
+                    // leave the scope anyway), so poisoning cannot lose outcomes.
                     done.lock().unwrap_or_else(|e| e.into_inner()).extend(mine);
                 });
             }
         });
         done.into_inner().unwrap_or_else(|e| e.into_inner())
     };
-    // Without a pool of the requested size the work runs on the calling
-    // thread; the outputs are the same either way.
-    let mut outcomes = match rayon::ThreadPoolBuilder::new().num_threads(jobs).build() {
-        Ok(pool) => pool.install(work),
-        Err(_) => files
-            .iter()
-            .map(|rel| process(rel, opts, criteria, analyse))
-            .collect(),
-    };
+    // When threads cannot be started, the pool is the calling thread alone
+    // (see `parallel`); the outputs are the same either way.
+    let mut outcomes = crate::parallel::install(Some(jobs), work);
     pb.finish_and_clear();
     for p in problems {
         let path = opts.dir.join(&p.rel);

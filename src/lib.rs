@@ -28,6 +28,7 @@ pub mod criteria;
 pub mod error;
 pub mod io;
 pub mod output;
+pub mod parallel;
 pub mod protocol;
 pub mod recording;
 pub mod report;

@@ -251,12 +251,9 @@ fn main() -> ExitCode {
 /// Run `f` on a worker of a pool with a thread per core (`RAYON_NUM_THREADS`
 /// overrides the count): the analysis splits its passes over the signal
 /// across the pool, and its sequential steps then run on a worker too, so no
-/// third thread competes for the cores. Without a pool, `f` runs here.
+/// third thread competes for the cores.
 fn on_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    match rayon::ThreadPoolBuilder::new().build() {
-        Ok(pool) => pool.install(f),
-        Err(_) => f(),
-    }
+    rns_analyzer::parallel::install(None, f)
 }
 
 /// The sidecar of `path`: `explicit` for every file, else `<file>.rns.toml`

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 use std::cell::RefCell;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Median of a slice (may reorder it). `NaN`-free input assumed; empty → 0.
 pub fn median_in_place(v: &mut [f64]) -> f64 {
@@ -567,9 +567,10 @@ thread_local! {
     static SPECTRUM_TOOLS: RefCell<Option<SpectrumTools>> = const { RefCell::new(None) };
 }
 
-/// The work buffers of one spectrum frame in [`detect_mains`], kept per
-/// thread: allocated per recording (and per frame, for the scratch that
-/// `process` makes), their pages were faulted in again and again in a batch.
+/// The work buffers of one spectrum frame in [`detect_mains`]. Spare sets
+/// are kept for the next frames and recordings (allocated afresh, their
+/// pages were faulted in again and again in a batch), as many as run at
+/// once.
 #[derive(Default)]
 struct FrameBuffers {
     input: Vec<f64>,
@@ -578,11 +579,31 @@ struct FrameBuffers {
     masked: Vec<bool>,
 }
 
-thread_local! {
-    /// Borrowed only around one frame's transform, which makes no rayon
-    /// call: a thread waiting in a rayon join may run another task, and a
-    /// borrow held across the wait would be borrowed twice.
-    static FRAME_BUFFERS: RefCell<FrameBuffers> = RefCell::new(FrameBuffers::default());
+/// Memory the spectrum frames' work buffers may take at once.
+const FRAME_BUDGET_BYTES: usize = 8 << 20;
+
+/// Spare [`FrameBuffers`].
+static SPARE_FRAME_BUFFERS: Mutex<Vec<FrameBuffers>> = Mutex::new(Vec::new());
+
+impl FrameBuffers {
+    /// A spare set, or a new one.
+    fn take() -> Self {
+        SPARE_FRAME_BUFFERS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .unwrap_or_default()
+    }
+
+    /// Keep this set for later, unless `keep` sets are spare already.
+    fn give_back(self, keep: usize) {
+        let mut spare = SPARE_FRAME_BUFFERS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if spare.len() < keep {
+            spare.push(self);
+        }
+    }
 }
 
 /// A forward real FFT plan and the matching Hann window.
@@ -663,49 +684,63 @@ fn detect_mains(
             start += nfft;
         }
     }
-    // The frames' transforms are independent: one per thread, in order.
-    let frames_power: Vec<Vec<f64>> = starts
-        .par_iter()
-        .map(|&start| {
-            FRAME_BUFFERS.with(|cell| {
-                let mut cell = cell.borrow_mut();
-                let FrameBuffers {
-                    input,
-                    spectrum,
-                    scratch,
-                    masked,
-                } = &mut *cell;
-                input.resize(nfft, 0.0);
-                spectrum.resize(nfft / 2 + 1, Complex::default());
-                scratch.resize(fft.get_scratch_len(), Complex::default());
-                let seg = &x[start..start + nfft];
-                mask.flags(start, start + nfft, masked);
-                let mut mean = 0.0;
-                let mut cnt = 0usize;
-                for (&v, &m) in seg.iter().zip(masked.iter()) {
-                    if !m {
-                        mean += v as f64;
-                        cnt += 1;
-                    }
-                }
-                mean /= cnt.max(1) as f64;
-                for (i, (o, &v)) in input.iter_mut().zip(seg).enumerate() {
-                    *o = if masked[i] {
-                        0.0
-                    } else {
-                        (v as f64 - mean) * window[i]
-                    };
-                }
-                fft.process_with_scratch(input, spectrum, scratch)
-                    .ok()
-                    .map(|()| {
-                        spectrum[band_lo..=band_hi]
-                            .iter()
-                            .map(|c| c.norm_sqr())
-                            .collect()
-                    })
+    // The frames' transforms are independent: in groups on all threads, in
+    // order. The groups are as many as the work buffers a memory budget
+    // allows at once (about 25 bytes per point: one set at 20 kHz is 1.6 MB,
+    // at 1 MHz 105 MB), so that many cores do not multiply the memory.
+    let per_set = 25 * nfft;
+    let at_once = (FRAME_BUDGET_BYTES / per_set).clamp(1, rayon::current_num_threads().max(1));
+    let groups: Vec<&[usize]> = starts
+        .chunks(starts.len().div_ceil(at_once).max(1))
+        .collect();
+    let one_frame = |b: &mut FrameBuffers, start: usize| -> Option<Vec<f64>> {
+        let FrameBuffers {
+            input,
+            spectrum,
+            scratch,
+            masked,
+        } = b;
+        input.resize(nfft, 0.0);
+        spectrum.resize(nfft / 2 + 1, Complex::default());
+        scratch.resize(fft.get_scratch_len(), Complex::default());
+        let seg = &x[start..start + nfft];
+        mask.flags(start, start + nfft, masked);
+        let mut mean = 0.0;
+        let mut cnt = 0usize;
+        for (&v, &m) in seg.iter().zip(masked.iter()) {
+            if !m {
+                mean += v as f64;
+                cnt += 1;
+            }
+        }
+        mean /= cnt.max(1) as f64;
+        for (i, (o, &v)) in input.iter_mut().zip(seg).enumerate() {
+            *o = if masked[i] {
+                0.0
+            } else {
+                (v as f64 - mean) * window[i]
+            };
+        }
+        fft.process_with_scratch(input, spectrum, scratch)
+            .ok()
+            .map(|()| {
+                spectrum[band_lo..=band_hi]
+                    .iter()
+                    .map(|c| c.norm_sqr())
+                    .collect()
             })
+    };
+    let frames_power: Vec<Vec<f64>> = groups
+        .par_iter()
+        .map(|group| {
+            let mut b = FrameBuffers::take();
+            let out: Vec<Option<Vec<f64>>> = group.iter().map(|&s| one_frame(&mut b, s)).collect();
+            b.give_back(at_once);
+            out
         })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
         .flatten()
         .collect();
     let frames = frames_power.len();

@@ -261,13 +261,13 @@ fn scan_in_pieces(
     piece: usize,
 ) -> Vec<Cluster> {
     if b - a <= 2 * piece {
-        return scan(x, a, b, b, low, cluster).0;
+        return scan(x, a, b, b, low, cluster, usize::MAX).0;
     }
     use rayon::prelude::*;
     let starts: Vec<usize> = (a..b).step_by(piece).collect();
     let pieces: Vec<(Vec<Cluster>, usize)> = starts
         .par_iter()
-        .map(|&c| scan(x, c, (c + piece).min(b), b, low, cluster))
+        .map(|&c| scan(x, c, (c + piece).min(b), b, low, cluster, usize::MAX))
         .collect();
     let mut out = Vec::new();
     let mut pos = a;
@@ -277,18 +277,30 @@ fn scan_in_pieces(
         if idx == 0 || found[idx - 1].end <= pos {
             out.extend_from_slice(&found[idx..]);
             pos = pos.max(end);
-        } else if pos < stop {
-            let (again, end) = scan(x, pos, stop, b, low, cluster);
-            out.extend(again);
-            pos = end;
+        } else {
+            // Scan on from `pos` one cluster at a time until the true scan
+            // stands where the piece's own scan passed as quiet; the piece's
+            // clusters from there on are then the true ones.
+            while pos < stop {
+                let (one, next) = scan(x, pos, stop, b, low, cluster, 1);
+                out.extend(one);
+                pos = next;
+                let idx = found.partition_point(|k| k.start < pos);
+                if idx == 0 || found[idx - 1].end <= pos {
+                    out.extend_from_slice(&found[idx..]);
+                    pos = pos.max(end);
+                    break;
+                }
+            }
         }
     }
     out
 }
 
 /// Scan `x` from `from` for clusters that start before `stop` (they may run
-/// on up to `b`, the end of the segment); returns them and the position the
-/// scan stopped at (≥ `stop`, or `b − 1`).
+/// on up to `b`, the end of the segment), at most `limit` of them; returns
+/// them and the position the scan stopped at (≥ `stop`, `b − 1`, or the end
+/// of the `limit`-th cluster).
 // AVX2 where the CPU has it (chosen at run time): the same comparisons and
 // maxima, twice as many per instruction.
 #[multiversion::multiversion(targets("x86_64+avx2"))]
@@ -299,11 +311,12 @@ fn scan(
     b: usize,
     low: f64,
     cluster: usize,
+    limit: usize,
 ) -> (Vec<Cluster>, usize) {
     let d = |i: usize| (x[i + 1] as f64 - x[i] as f64).abs();
     let mut out = Vec::new();
     let mut i = from;
-    while i + 1 < b && i < stop {
+    while i + 1 < b && i < stop && out.len() < limit {
         // Most of a recording is quiet: step over 64 quiet differences
         // at once (a branch-free check the compiler vectorises).
         if i + QUIET_STEP < b && all_quiet(&x[i..=i + QUIET_STEP], low) {
@@ -548,7 +561,7 @@ mod tests {
                 }
             }
             let (a, b) = (n / 17, n - n / 23);
-            let whole = scan(&x, a, b, b, 0.3, cluster).0;
+            let whole = scan(&x, a, b, b, 0.3, cluster, usize::MAX).0;
             proptest::prop_assert_eq!(scan_in_pieces(&x, a, b, 0.3, cluster, piece), whole);
         }
     }

@@ -11,15 +11,17 @@
 use crate::recording::Recording;
 use std::cell::RefCell;
 
-/// Spare buffers kept per thread (one recording's channels, usually one).
-const KEEP: usize = 4;
+/// Spare buffers kept per thread (the EMG channel, and a trigger channel).
+const KEEP: usize = 2;
 
 thread_local! {
     static SPARE: RefCell<Vec<Vec<f32>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// An empty buffer with room for at least `capacity` samples: the smallest
-/// spare one of this thread that is large enough, else a new one.
+/// spare one of this thread that is large enough, else a new one. When that
+/// much memory cannot be had, an empty buffer that grows as it is filled
+/// (an estimate that was too high must not abort the reader).
 pub fn take(capacity: usize) -> Vec<f32> {
     let reused = SPARE.with(|spare| {
         let mut spare = spare.borrow_mut();
@@ -36,7 +38,11 @@ pub fn take(capacity: usize) -> Vec<f32> {
             v.clear();
             v
         }
-        None => Vec::with_capacity(capacity),
+        None => {
+            let mut v = Vec::new();
+            let _ = v.try_reserve_exact(capacity);
+            v
+        }
     }
 }
 

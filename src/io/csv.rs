@@ -873,9 +873,10 @@ fn check_filter(path: &Path, filter: &ChannelFilter, available: usize) -> Result
 /// Rows read before the channels' buffers are sized for the whole file.
 const PRESIZE_AFTER_ROWS: usize = 1024;
 
-/// Reserve room in every decoded channel for the rows the file probably
-/// holds, from the bytes the first rows took (`read` of `total`), with 3 %
-/// to spare: growing by doubling would leave up to half of each buffer
+/// Give every decoded channel room for the rows the file probably holds,
+/// from the bytes the first rows took (`read` of `total`), with 3 % to
+/// spare (a buffer of this thread's last recording when one is large
+/// enough): growing by doubling would leave up to half of each buffer
 /// unused and, while it grows, hold the old and the new buffer at once.
 fn presize(table: &mut Table, read: u64, total: Option<u64>) {
     let Some(total) = total else { return };
@@ -886,7 +887,9 @@ fn presize(table: &mut Table, read: u64, total: Option<u64>) {
     let expected = (total as f64 / per_row * 1.03) as usize;
     let expected = expected.min(MAX_SAMPLES_PER_CHANNEL as usize);
     for d in table.data.iter_mut().flatten() {
-        d.reserve_exact(expected.saturating_sub(d.len()));
+        let mut sized = super::buffers::take(expected);
+        sized.extend_from_slice(d);
+        *d = sized;
     }
 }
 
