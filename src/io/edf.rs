@@ -9,6 +9,12 @@
 //! The reader is written here because the available crates reject plain EDF
 //! or EDF+D.
 //!
+//! [`read_edf_file`] reads a file from disk the same way, one data record at a
+//! time through a buffer, passing over the signals it does not decode: memory
+//! holds the decoded channels (4 bytes per sample), not the file. Both
+//! functions run one decoder over a source of bytes (the slice, or the
+//! buffered file), so they give the same recording, notes and errors.
+//!
 //! # Header
 //!
 //! A 256-byte fixed header (version `0       ` for EDF, `0xFF BIOSEMI` for
@@ -97,6 +103,8 @@ use crate::recording::{
     StimulusOrigin,
 };
 use crate::units::SampleRate;
+use std::fs::File;
+use std::io::{BufReader, Read, Seek};
 use std::path::Path;
 
 /// The largest number of signals a header may declare (EDF files rarely have
@@ -281,15 +289,24 @@ fn float_field(path: &Path, b: &[u8], what: &str) -> Result<f64> {
 /// `bytes` is the whole file; only the header is read, but its declared size
 /// is checked against the file length.
 pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<EdfHeader> {
-    if bytes.len() < BLOCK {
+    read_header(path, &mut InMemory(bytes), bytes.len() as u64)
+}
+
+/// [`parse_header`] reading from `src`, positioned at the start of a
+/// `file_len`-byte file: the fixed header, then (once its fields are checked)
+/// the signal headers, at most 128 KiB. `src` is left at the first data record.
+fn read_header<S: Source>(path: &Path, src: &mut S, file_len: u64) -> Result<EdfHeader> {
+    if file_len < BLOCK as u64 {
         return Err(Error::malformed(
             path,
             format!(
-                "file too short for an EDF header ({} bytes, the fixed header alone is 256)",
-                bytes.len()
+                "file too short for an EDF header ({file_len} bytes, the fixed header alone is 256)"
             ),
         ));
     }
+    let mut fixed = [0u8; BLOCK];
+    fixed.copy_from_slice(src.take(BLOCK).map_err(|e| io_error(path, e))?);
+    let bytes = &fixed;
     let variant = if &bytes[0..8] == b"0       " {
         Variant::Edf
     } else if bytes[0] == 0xFF && &bytes[1..8] == b"BIOSEMI" {
@@ -330,12 +347,11 @@ pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<EdfHeader> {
             ),
         ));
     }
-    if bytes.len() < expected {
+    if file_len < expected as u64 {
         return Err(Error::malformed(
             path,
             format!(
-                "header cut short: {ns} signal(s) need {expected} header bytes, the file holds {}",
-                bytes.len()
+                "header cut short: {ns} signal(s) need {expected} header bytes, the file holds {file_len}"
             ),
         ));
     }
@@ -347,7 +363,7 @@ pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<EdfHeader> {
 
     // Per-signal fields are stored field by field: ns labels, then ns
     // transducers, and so on. `at(offset, width)` gives signal i's slice.
-    let sig = &bytes[BLOCK..expected];
+    let sig = src.take(expected - BLOCK).map_err(|e| io_error(path, e))?;
     let field = |start: usize, width: usize, i: usize| -> &[u8] {
         let o = start * ns + i * width;
         &sig[o..o + width]
@@ -402,14 +418,15 @@ pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<EdfHeader> {
 
 /// How many whole data records to read (see the module doc: −1 and
 /// truncation recovery, limits).
-fn records_to_read(path: &Path, h: &EdfHeader, file_len: usize) -> Result<usize> {
+fn records_to_read(path: &Path, h: &EdfHeader, file_len: u64) -> Result<usize> {
     let record_bytes = h.record_bytes().ok_or_else(|| Error::Limit {
         path: path.to_path_buf(),
         what: "bytes per data record".into(),
         value: u64::MAX,
-        limit: file_len as u64,
+        limit: file_len,
     })?;
-    let data_bytes = (file_len - h.header_bytes) as u64;
+    // read_header checked that the file holds the header.
+    let data_bytes = file_len - h.header_bytes as u64;
     let present = data_bytes / record_bytes;
     let max_spr = h
         .signals
@@ -641,24 +658,199 @@ fn rate_of(spr: usize, duration_s: f64) -> f64 {
 /// [`SampleRate::MIN_HZ`]..=[`SampleRate::MAX_HZ`]; [`Error::Limit`] for too
 /// many signals or samples; [`Error::NoSuchChannel`] / [`Error::Usage`] for a
 /// channel selector that matches none / several.
+///
+/// [`read_edf_file`] reads a file the same way without holding it in memory.
 pub fn read_edf(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recording> {
-    let h = parse_header(path, bytes)?;
-    let n_records = records_to_read(path, &h, bytes.len())?;
+    read_edf_from(path, &mut InMemory(bytes), bytes.len() as u64, opts)
+}
+
+/// Read an EDF, EDF+, BDF or BDF+ file from disk, a data record at a time.
+///
+/// The result and every error and note are those of [`read_edf`] on the
+/// file's bytes (one decoder serves both), plus [`Error::Io`] when the file
+/// cannot be opened or read. Only the header, the annotation signals of one
+/// record and at most 192 KiB of samples are held besides the decoded
+/// channels: the signals that are not decoded are skipped, so memory is 4
+/// bytes per decoded sample whatever the number of signals in the file.
+pub fn read_edf_file(path: &Path, opts: &ReadOptions) -> Result<Recording> {
+    let file = File::open(path).map_err(|e| io_error(path, e))?;
+    let len = file.metadata().map_err(|e| io_error(path, e))?.len();
+    let mut src = Streamed {
+        reader: BufReader::with_capacity(1 << 16, file),
+        buf: Vec::new(),
+        skip: 0,
+    };
+    read_edf_from(path, &mut src, len, opts)
+}
+
+/// The most bytes of one signal's samples the reader takes at once (a
+/// multiple of 2 and 3, so of both sample sizes).
+const CHUNK_BYTES: usize = 3 << 16;
+
+fn io_error(path: &Path, e: std::io::Error) -> Error {
+    Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    }
+}
+
+/// Where the decoder takes a file's bytes from, front to back.
+trait Source {
+    /// The next `n` bytes.
+    fn take(&mut self, n: usize) -> std::io::Result<&[u8]>;
+    /// Pass over the next `n` bytes.
+    fn skip(&mut self, n: usize) -> std::io::Result<()>;
+}
+
+/// A file's bytes in memory ([`read_edf`]).
+struct InMemory<'a>(&'a [u8]);
+
+impl Source for InMemory<'_> {
+    fn take(&mut self, n: usize) -> std::io::Result<&[u8]> {
+        if n > self.0.len() {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn skip(&mut self, n: usize) -> std::io::Result<()> {
+        self.take(n).map(|_| ())
+    }
+}
+
+/// A file read through a buffer ([`read_edf_file`]). Skips are gathered and
+/// made as one relative seek before the next read.
+struct Streamed<R> {
+    reader: BufReader<R>,
+    /// The bytes last taken (grown to the largest request, never shrunk).
+    buf: Vec<u8>,
+    /// Bytes to skip before the next read.
+    skip: u64,
+}
+
+impl<R: Read + Seek> Source for Streamed<R> {
+    fn take(&mut self, n: usize) -> std::io::Result<&[u8]> {
+        if self.skip > 0 {
+            let by = i64::try_from(self.skip).map_err(std::io::Error::other)?;
+            self.reader.seek_relative(by)?;
+            self.skip = 0;
+        }
+        if self.buf.len() < n {
+            self.buf.resize(n, 0);
+        }
+        self.reader.read_exact(&mut self.buf[..n])?;
+        Ok(&self.buf[..n])
+    }
+
+    fn skip(&mut self, n: usize) -> std::io::Result<()> {
+        self.skip += n as u64;
+        Ok(())
+    }
+}
+
+/// How a decoded signal's digital values become samples.
+#[derive(Clone, Copy)]
+struct Scale {
+    gain: f64,
+    offset: f64,
+    /// A BDF `Status` channel: the low 16 bits of the digital value.
+    status: bool,
+}
+
+impl Scale {
+    /// The scaling of signal `si` (channel `ci`), as the module doc says, or
+    /// the error that it cannot be scaled.
+    fn of(path: &Path, h: &EdfHeader, si: usize, ci: usize, kind: ChannelKind) -> Result<Scale> {
+        let s = &h.signals[si];
+        if h.variant == Variant::Bdf && s.label.eq_ignore_ascii_case("status") {
+            return Ok(Scale {
+                gain: 1.0,
+                offset: 0.0,
+                status: true,
+            });
+        }
+        let (g, o) = s.line().map_err(|e| {
+            Error::malformed(
+                path,
+                format!(
+                    "channel {ci} ({:?}): {e}, so its values cannot be scaled",
+                    s.label
+                ),
+            )
+        })?;
+        let unit = match kind {
+            ChannelKind::Signal => millivolts_per_unit(&s.dimension).unwrap_or(1.0),
+            ChannelKind::Trigger => 1.0,
+        };
+        Ok(Scale {
+            gain: g * unit,
+            offset: o * unit,
+            status: false,
+        })
+    }
+
+    /// Append the samples of `b` (whole digital values) to `out`.
+    fn decode(self, variant: Variant, b: &[u8], out: &mut Vec<f32>) {
+        let Scale {
+            gain,
+            offset,
+            status,
+        } = self;
+        match variant {
+            Variant::Edf => out.extend(b.chunks_exact(2).map(|c| {
+                let d = i16::from_le_bytes([c[0], c[1]]);
+                (f64::from(d) * gain + offset) as f32
+            })),
+            Variant::Bdf => out.extend(b.chunks_exact(3).map(|c| {
+                let sign = if c[2] & 0x80 != 0 { 0xFF } else { 0 };
+                let d = i32::from_le_bytes([c[0], c[1], c[2], sign]);
+                if status {
+                    (d & 0xFFFF) as f32
+                } else {
+                    (f64::from(d) * gain + offset) as f32
+                }
+            })),
+        }
+    }
+}
+
+/// What the decoder does with a signal's block in each record.
+#[derive(Clone, Copy)]
+enum Role {
+    /// The `k`-th annotation signal: its TALs are parsed.
+    Annotations(usize),
+    /// Channel `ci` is decoded with this scaling.
+    Decode(usize, Scale),
+    /// Passed over.
+    Skip,
+}
+
+/// The decoder behind [`read_edf`] and [`read_edf_file`]: `src` is positioned
+/// at the start of a `file_len`-byte file.
+///
+/// The records are read once, in order. Errors come out as if the whole file
+/// were checked in stages: the header and the choice of channels, then the
+/// annotations of every record (first failing record and signal), then the
+/// record order, then each decoded channel in order (scaling, then its first
+/// non-finite sample).
+fn read_edf_from<S: Source>(
+    path: &Path,
+    src: &mut S,
+    file_len: u64,
+    opts: &ReadOptions,
+) -> Result<Recording> {
+    let h = read_header(path, src, file_len)?;
+    let n_records = records_to_read(path, &h, file_len)?;
     let bps = h.variant.bytes_per_sample();
     // Validated by records_to_read (it would have failed on overflow).
-    let record_bytes = h.record_bytes().unwrap_or(0) as usize;
-    let notes = truncation_note(&h, n_records, record_bytes, bytes.len())
+    let record_bytes = h.record_bytes().unwrap_or(0);
+    let notes = truncation_note(&h, n_records, record_bytes, file_len)
         .into_iter()
         .collect();
 
-    // Signals that are channels (not annotations), with their byte offset in
-    // a record.
-    let mut offsets = Vec::with_capacity(h.signals.len());
-    let mut acc = 0usize;
-    for s in &h.signals {
-        offsets.push(acc);
-        acc += s.samples_per_record * bps;
-    }
+    // Signals that are channels (not annotations).
     let data: Vec<usize> = (0..h.signals.len())
         .filter(|&i| !h.signals[i].is_annotations)
         .collect();
@@ -715,41 +907,99 @@ pub fn read_edf(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recordi
         )
     })?;
 
-    // Record start times, then segments.
-    let header_end = h.header_bytes;
-    let record =
-        |r: usize| &bytes[header_end + r * record_bytes..header_end + (r + 1) * record_bytes];
-    let mut starts = Vec::with_capacity(n_records);
+    // What to do with each signal, and the channels to decode: those at the
+    // EMG channel's rate that the filter wants, every trigger, the EMG channel.
+    let mut roles = vec![Role::Skip; h.signals.len()];
+    for (k, &a) in annot.iter().enumerate() {
+        roles[a] = Role::Annotations(k);
+    }
+    // Per channel: its scaling when decoded (a channel that cannot be scaled
+    // is reported after every record is read), its samples, and the first
+    // sample that scaled beyond an f32 with its value.
+    let mut scales: Vec<Option<Result<Scale>>> = Vec::with_capacity(data.len());
+    let mut samples: Vec<Vec<f32>> = Vec::with_capacity(data.len());
+    let mut non_finite: Vec<Option<(usize, f32)>> = vec![None; data.len()];
+    for (ci, &si) in data.iter().enumerate() {
+        let s = &h.signals[si];
+        let kind = kinds[ci];
+        let decode = s.samples_per_record == spr
+            && (filter.wants(ci) || kind == ChannelKind::Trigger || ci == rate_channel);
+        let scale = decode.then(|| Scale::of(path, &h, si, ci, kind));
+        samples.push(match &scale {
+            Some(Ok(sc)) => {
+                roles[si] = Role::Decode(ci, *sc);
+                super::buffers::take(n_records * spr)
+            }
+            _ => Vec::new(),
+        });
+        scales.push(scale);
+    }
+
+    // The records, in order: annotations and record starts, segments as the
+    // starts come, samples.
+    let half = 0.5 / rate.hz();
+    let chunk = CHUNK_BYTES / bps * bps;
     let mut annotations = Vec::new();
+    let mut segments: Vec<Segment> = Vec::new();
+    // The first record's start, time 0 (see the module doc), and the last
+    // record's start from there.
+    let mut t0 = 0.0;
+    let mut prev_start = 0.0;
+    // Records out of order are reported once every record's annotations are
+    // known to be well-formed.
+    let mut order_error = None;
     for r in 0..n_records {
-        let rb = record(r);
         let mut start = None;
-        for (k, &a) in annot.iter().enumerate() {
-            let s = &h.signals[a];
-            let block = &rb[offsets[a]..offsets[a] + s.samples_per_record * bps];
-            let tals = parse_tals(block).map_err(|e| {
-                Error::malformed(
-                    path,
-                    format!("data record {r}, signal {a} ({:?}): {e}", s.label),
-                )
-            })?;
-            for (t, tal) in tals.iter().enumerate() {
-                if k == 0 && t == 0 && h.plus {
-                    // The time-keeping TAL: its first text is empty.
-                    if tal.texts.first().is_some_and(|x| x.is_empty()) {
-                        start = Some(tal.onset_s);
+        for (si, s) in h.signals.iter().enumerate() {
+            let block_len = s.samples_per_record * bps;
+            match roles[si] {
+                Role::Annotations(k) => {
+                    let block = src.take(block_len).map_err(|e| io_error(path, e))?;
+                    let tals = parse_tals(block).map_err(|e| {
+                        Error::malformed(
+                            path,
+                            format!("data record {r}, signal {si} ({:?}): {e}", s.label),
+                        )
+                    })?;
+                    for (t, tal) in tals.iter().enumerate() {
+                        if k == 0 && t == 0 && h.plus {
+                            // The time-keeping TAL: its first text is empty.
+                            if tal.texts.first().is_some_and(|x| x.is_empty()) {
+                                start = Some(tal.onset_s);
+                            }
+                        }
+                        for text in &tal.texts {
+                            let text = text.trim();
+                            if !text.is_empty() {
+                                annotations.push(Annotation {
+                                    onset_s: tal.onset_s,
+                                    duration_s: tal.duration_s,
+                                    text: text.to_string(),
+                                });
+                            }
+                        }
                     }
                 }
-                for text in &tal.texts {
-                    let text = text.trim();
-                    if !text.is_empty() {
-                        annotations.push(Annotation {
-                            onset_s: tal.onset_s,
-                            duration_s: tal.duration_s,
-                            text: text.to_string(),
-                        });
+                Role::Decode(ci, scale) => {
+                    let out = &mut samples[ci];
+                    let mut left = block_len;
+                    while left > 0 {
+                        let n = left.min(chunk);
+                        let b = src.take(n).map_err(|e| io_error(path, e))?;
+                        let from = out.len();
+                        scale.decode(h.variant, b, out);
+                        // An absurd physical range scales ordinary digital
+                        // values beyond f32.
+                        if non_finite[ci].is_none() {
+                            non_finite[ci] = out[from..]
+                                .iter()
+                                .position(|v| !v.is_finite())
+                                .map(|i| (from + i, out[from + i]));
+                        }
+                        left -= n;
                     }
                 }
+                Role::Skip => src.skip(block_len).map_err(|e| io_error(path, e))?,
             }
         }
         let start = match start {
@@ -762,66 +1012,71 @@ pub fn read_edf(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recordi
             }
             None => r as f64 * h.record_duration_s,
         };
-        starts.push(start);
+        if r == 0 {
+            t0 = start;
+        }
+        let s = start - t0;
+        if order_error.is_none() {
+            // Consecutive records within half a sample form one segment.
+            let prev_end = prev_start + h.record_duration_s;
+            if r > 0 && s < prev_end - half {
+                order_error = Some(Error::malformed(
+                    path,
+                    format!(
+                        "data record {r} starts at {s} s, before the previous record ends ({prev_end} s)"
+                    ),
+                ));
+            } else if let Some(last) = segments
+                .last_mut()
+                .filter(|_| r > 0 && s <= prev_end + half)
+            {
+                last.len += spr;
+            } else {
+                segments.push(Segment {
+                    start: r * spr,
+                    len: spr,
+                    start_s: s,
+                });
+            }
+        }
+        prev_start = s;
     }
-    // Time 0 is the first record's start (see the module doc).
-    let t0 = starts.first().copied().unwrap_or(0.0);
-    for s in &mut starts {
-        *s -= t0;
+    if let Some(e) = order_error {
+        return Err(e);
     }
     for a in &mut annotations {
         a.onset_s -= t0;
     }
     annotations.sort_by(|a, b| a.onset_s.total_cmp(&b.onset_s));
 
-    let half = 0.5 / rate.hz();
-    let mut segments: Vec<Segment> = Vec::new();
-    for (r, &s) in starts.iter().enumerate() {
-        if r > 0 {
-            let prev_end = starts[r - 1] + h.record_duration_s;
-            if s < prev_end - half {
-                return Err(Error::malformed(
-                    path,
-                    format!(
-                        "data record {r} starts at {s} s, before the previous record ends ({prev_end} s)"
-                    ),
-                ));
-            }
-            if s <= prev_end + half {
-                if let Some(last) = segments.last_mut() {
-                    last.len += spr;
-                    continue;
-                }
-            }
-        }
-        segments.push(Segment {
-            start: r * spr,
-            len: spr,
-            start_s: s,
-        });
-    }
-
     // Channels.
     let mut channels = Vec::with_capacity(data.len());
-    for (ci, &si) in data.iter().enumerate() {
+    let decoded = scales.into_iter().zip(samples).zip(non_finite);
+    for ((ci, &si), ((scale, samples), non_finite)) in data.iter().enumerate().zip(decoded) {
         let s = &h.signals[si];
-        let kind = kinds[ci];
         let same_rate = s.samples_per_record == spr;
-        let decode =
-            same_rate && (filter.wants(ci) || kind == ChannelKind::Trigger || ci == rate_channel);
-        let samples = if decode {
-            decode_signal(path, &h, si, ci, kind, n_records, |r| {
-                let rb = record(r);
-                &rb[offsets[si]..offsets[si] + s.samples_per_record * bps]
-            })?
-        } else {
-            Vec::new()
+        let samples = match scale {
+            Some(scale) => {
+                scale?;
+                if let Some((i, v)) = non_finite {
+                    return Err(Error::malformed(
+                        path,
+                        format!(
+                            "channel {ci} ({:?}): sample {i} scales to {v} (physical range {} to {} {}), \
+                             beyond what the analyzer holds",
+                            s.label, s.physical_min, s.physical_max, s.dimension
+                        ),
+                    ));
+                }
+                samples
+            }
+            None => Vec::new(),
         };
         channels.push(Channel {
             index: ci,
             label: s.label.clone(),
             unit: s.dimension.clone(),
-            kind,
+            kind: kinds[ci],
             len: n_records * s.samples_per_record,
             sample_rate_hz: (!same_rate)
                 .then(|| rate_of(s.samples_per_record, h.record_duration_s)),
@@ -851,11 +1106,11 @@ pub fn read_edf(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recordi
 fn truncation_note(
     h: &EdfHeader,
     n_records: usize,
-    record_bytes: usize,
-    file_len: usize,
+    record_bytes: u64,
+    file_len: u64,
 ) -> Option<ReadNote> {
-    let data_bytes = file_len.saturating_sub(h.header_bytes);
-    let partial = data_bytes.saturating_sub(n_records.saturating_mul(record_bytes));
+    let data_bytes = file_len.saturating_sub(h.header_bytes as u64);
+    let partial = data_bytes.saturating_sub((n_records as u64).saturating_mul(record_bytes));
     // Rounded so 3 records of 0.1 s read "0.3 s".
     let duration = (n_records as f64 * h.record_duration_s * 1e6).round() / 1e6;
     let message = match h.declared_records {
@@ -878,70 +1133,6 @@ fn truncation_note(
         code: "truncated_file",
         message,
     })
-}
-
-/// Decode signal `si` (channel `ci`) over all records, scaled as the module
-/// doc says.
-fn decode_signal<'a>(
-    path: &Path,
-    h: &EdfHeader,
-    si: usize,
-    ci: usize,
-    kind: ChannelKind,
-    n_records: usize,
-    block_of: impl Fn(usize) -> &'a [u8],
-) -> Result<Vec<f32>> {
-    let s = &h.signals[si];
-    let status = h.variant == Variant::Bdf && s.label.eq_ignore_ascii_case("status");
-    let (gain, offset) = if status {
-        (1.0, 0.0)
-    } else {
-        let (g, o) = s.line().map_err(|e| {
-            Error::malformed(
-                path,
-                format!(
-                    "channel {ci} ({:?}): {e}, so its values cannot be scaled",
-                    s.label
-                ),
-            )
-        })?;
-        let unit = match kind {
-            ChannelKind::Signal => millivolts_per_unit(&s.dimension).unwrap_or(1.0),
-            ChannelKind::Trigger => 1.0,
-        };
-        (g * unit, o * unit)
-    };
-    let mut out = Vec::with_capacity(n_records * s.samples_per_record);
-    for r in 0..n_records {
-        let b = block_of(r);
-        match h.variant {
-            Variant::Edf => out.extend(b.chunks_exact(2).map(|c| {
-                let d = i16::from_le_bytes([c[0], c[1]]);
-                (f64::from(d) * gain + offset) as f32
-            })),
-            Variant::Bdf => out.extend(b.chunks_exact(3).map(|c| {
-                let sign = if c[2] & 0x80 != 0 { 0xFF } else { 0 };
-                let d = i32::from_le_bytes([c[0], c[1], c[2], sign]);
-                if status {
-                    (d & 0xFFFF) as f32
-                } else {
-                    (f64::from(d) * gain + offset) as f32
-                }
-            })),
-        }
-    }
-    // An absurd physical range scales ordinary digital values beyond f32.
-    if let Some(i) = out.iter().position(|v| !v.is_finite()) {
-        return Err(Error::malformed(
-            path,
-            format!(
-                "channel {ci} ({:?}): sample {i} scales to {} (physical range {} to {} {}), \
-                 beyond what the analyzer holds",
-                s.label, out[i], s.physical_min, s.physical_max, s.dimension
-            ),
-        ));
-    }
-    Ok(out)
 }
 
 /// Sample indices of the stimulus annotations: each onset to the nearest
@@ -1599,6 +1790,248 @@ mod tests {
         let cut = &"abcdefghijklmnoµ".as_bytes()[..16];
         assert_eq!(field_text(cut), "abcdefghijklmno");
         assert_eq!(field_text(b"  \0\0"), "");
+    }
+
+    /// Assert that [`read_edf_file`] on `bytes` written to `file` gives what
+    /// [`read_edf`] gives on the bytes: the same recording (compared through
+    /// `Debug`, which prints every field and the shortest exact form of each
+    /// float) or the same error.
+    #[track_caller]
+    fn same_from_file(file: &Path, bytes: &[u8], opts: &ReadOptions) {
+        std::fs::write(file, bytes).unwrap();
+        let from_bytes = format!("{:?}", read_edf(file, bytes, opts));
+        let from_file = format!("{:?}", read_edf_file(file, opts));
+        assert_eq!(from_file, from_bytes, "{} bytes", bytes.len());
+    }
+
+    /// An EDF+D of 4 records (EMG at 4 kHz, 1 ms records) whose time-keeping
+    /// starts are `starts` and whose record 2 holds the TAL `extra`.
+    fn discontinuous(starts: [&str; 4], extra: &str) -> Vec<u8> {
+        let recs: Vec<Vec<Vec<u8>>> = starts
+            .iter()
+            .enumerate()
+            .map(|(r, s)| {
+                let tk = format!("{s}\x14\x14\0");
+                let x = if r == 2 { extra } else { "+0.3\x14stim\x14\0" };
+                vec![i16s(&[r as i16, 1, -2, 3]), tals(&[&tk, x], 40)]
+            })
+            .collect();
+        build(false, "EDF+D", "4", "0.001", &[emg(4), annot(20)], &recs)
+    }
+
+    #[test]
+    fn file_reader_matches_bytes_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.edf");
+        let all = ReadOptions::default();
+        // Every cut of a plain EDF, an EDF+D with gaps and one with −1 records:
+        // headers cut short, no whole record, partial records (noted).
+        let gaps = discontinuous(["+0.25", "+0.251", "+0.5", "+0.5015"], "");
+        let mut unknown = plain(3);
+        unknown[236..244].copy_from_slice(&pad("-1", 8));
+        for b in [plain(3), gaps.clone(), unknown] {
+            for cut in 0..=b.len() {
+                same_from_file(&file, &b[..cut], &all);
+            }
+        }
+        // Errors in several stages come out in the same order: a malformed TAL
+        // in record 2 before records out of order in record 1.
+        let late_tal = discontinuous(["+1", "+0.5", "+2", "+3"], "+x\x14a\x14\0");
+        same_from_file(&file, &late_tal, &all);
+        assert!(err(&late_tal).contains("data record 2"));
+        let order = discontinuous(["+1", "+0.5", "+2", "+3"], "");
+        same_from_file(&file, &order, &all);
+        assert!(err(&order).contains("data record 1 starts at"));
+        // A channel that cannot be scaled (dmin = dmax) after one that scales
+        // to infinities, and the other way round: the first channel's error.
+        let mut flat = emg(4);
+        flat.dmax = "-32768";
+        let mut huge = emg(4);
+        huge.pmin = "-1e300";
+        huge.pmax = "1e300";
+        let recs = vec![vec![i16s(&[1; 4]), i16s(&[2; 4])]];
+        for sigs in [[huge.clone(), flat.clone()], [flat, huge]] {
+            let b = build(false, "", "1", "0.001", &sigs, &recs);
+            same_from_file(&file, &b, &all);
+        }
+        // Channel selections, two rates, a trigger, a BDF Status channel.
+        let trig = Sig {
+            label: "Trig",
+            dim: "V",
+            pmin: "-5",
+            pmax: "5",
+            dmin: "-32768",
+            dmax: "32767",
+            spr: 4,
+        };
+        let slow = Sig {
+            label: "Slow",
+            spr: 2,
+            ..emg(2)
+        };
+        let recs: Vec<Vec<Vec<u8>>> = (0..3)
+            .map(|r| {
+                vec![
+                    i16s(&[r; 4]),
+                    i16s(&[0, 9, 0, 0]),
+                    i16s(&[7, r]),
+                    i16s(&[5; 4]),
+                ]
+            })
+            .collect();
+        let mut adm = emg(4);
+        adm.label = "EMG ADM";
+        let b = build(false, "", "3", "0.001", &[emg(4), trig, slow, adm], &recs);
+        let select = |emg: Option<ChannelSel>, others: Vec<ChannelSel>| ReadOptions {
+            channels: ChannelFilter::Select { emg, others },
+            ..ReadOptions::default()
+        };
+        for opts in [
+            all.clone(),
+            select(None, vec![]),
+            select(Some("adm".into()), vec![]),
+            select(Some(2.into()), vec![]),
+            select(Some("Trig".into()), vec![]),
+            select(Some("nope".into()), vec![]),
+            select(Some(0.into()), vec![3.into()]),
+            ReadOptions {
+                channels: ChannelFilter::Only(vec![3]),
+                ..ReadOptions::default()
+            },
+        ] {
+            same_from_file(&file, &b, &opts);
+        }
+        let exg = Sig {
+            label: "EXG1",
+            dim: "uV",
+            pmin: "-262144",
+            pmax: "262143",
+            dmin: "-8388608",
+            dmax: "8388607",
+            spr: 4,
+        };
+        let status = Sig {
+            label: "Status",
+            dim: "Boolean",
+            pmin: "-1",
+            pmax: "-1",
+            dmin: "0",
+            dmax: "0",
+            spr: 4,
+        };
+        let rec = vec![
+            i24s(&[-8388608, -1, 0, 8388607]),
+            i24s(&[1 << 20, 3, -1, 0]),
+        ];
+        let b = build(true, "24BIT", "1", "0.001", &[exg, status], &[rec]);
+        for cut in 0..=b.len() {
+            same_from_file(&file, &b[..cut], &all);
+        }
+        // Mutated EDF+C files, cut anywhere.
+        let sigs = [emg(4), annot(10)];
+        let recs: Vec<Vec<Vec<u8>>> = ["+0\x14\x14\0+0.0005\x14stim\x14\0", "+0.001\x14\x14\0"]
+            .iter()
+            .map(|t| vec![i16s(&[1, -2, 3, -4]), tals(&[t], 20)])
+            .collect();
+        let seed = build(false, "EDF+C", "2", "0.001", &sigs, &recs);
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..1500 {
+            let mut b = seed.clone();
+            for _ in 0..(next() % 4 + 1) {
+                let i = (next() as usize) % b.len();
+                b[i] = match next() % 4 {
+                    0 => b'0' + (next() % 10) as u8,
+                    1 => b' ',
+                    2 => 0x14,
+                    _ => next() as u8,
+                };
+            }
+            let cut = (next() as usize) % (b.len() + 1);
+            same_from_file(&file, &b[..cut.max(b.len() / 2)], &all);
+        }
+    }
+
+    #[test]
+    fn blocks_larger_than_a_chunk_are_read_in_pieces() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.edf");
+        // 150 000 samples per 1-s record: each EDF block spans two chunks,
+        // each BDF block three.
+        let n = 150_000;
+        assert!(n * 3 > 2 * CHUNK_BYTES && n * 2 > CHUNK_BYTES);
+        let digital: Vec<i16> = (0..n).map(|i| (i % 30_000) as i16 - 15_000).collect();
+        let edf = build(
+            false,
+            "",
+            "2",
+            "1",
+            &[emg(n), emg(n)],
+            &[
+                vec![i16s(&digital), i16s(&digital)],
+                vec![i16s(&digital), i16s(&digital)],
+            ],
+        );
+        same_from_file(&file, &edf, &ReadOptions::default());
+        let rec = read(&edf).unwrap();
+        let x = &rec.channels[1].samples;
+        assert_eq!(x.len(), 2 * n);
+        for i in [
+            0,
+            1,
+            CHUNK_BYTES / 2 - 1,
+            CHUNK_BYTES / 2,
+            n - 1,
+            n,
+            2 * n - 1,
+        ] {
+            let want = f64::from(digital[i % n]) * 0.1e-3;
+            assert!((f64::from(x[i]) - want).abs() < 1e-7, "{i}: {}", x[i]);
+        }
+        let wide: Vec<i32> = (0..n as i32).map(|i| i * 50 - 3_000_000).collect();
+        let exg = Sig {
+            label: "EXG1",
+            dim: "uV",
+            pmin: "-262144",
+            pmax: "262143",
+            dmin: "-8388608",
+            dmax: "8388607",
+            spr: n,
+        };
+        let bdf = build(true, "24BIT", "1", "1", &[exg], &[vec![i24s(&wide)]]);
+        same_from_file(&file, &bdf, &ReadOptions::default());
+        let rec = read(&bdf).unwrap();
+        let x = &rec.channels[0].samples;
+        for i in [
+            0,
+            CHUNK_BYTES / 3 - 1,
+            CHUNK_BYTES / 3,
+            2 * CHUNK_BYTES / 3,
+            n - 1,
+        ] {
+            let d = f64::from(wide[i]);
+            let want = ((d + 8388608.0) * 524287.0 / 16777215.0 - 262144.0) * 1e-3;
+            assert!((f64::from(x[i]) - want).abs() < 1e-4, "{i}");
+        }
+        // ±1e39 mV: only digital values beyond about ±11 000 overflow an f32.
+        // The first such sample lies in the second chunk of the block.
+        let mut big = emg(n);
+        big.dim = "mV";
+        big.pmin = "-1e39";
+        big.pmax = "1e39";
+        let mut d = vec![0i16; n];
+        let at = CHUNK_BYTES / 2 + 7;
+        d[at] = 20_000;
+        d[at + 1] = -20_000;
+        let b = build(false, "", "1", "1", &[big], &[vec![i16s(&d)]]);
+        same_from_file(&file, &b, &ReadOptions::default());
+        let e = err(&b);
+        assert!(e.contains(&format!("sample {at} scales to inf")), "{e}");
     }
 
     #[test]

@@ -334,9 +334,9 @@ pub fn is_supported_path(path: &Path) -> bool {
 
 /// Read a recording from a file, choosing the reader by content and extension.
 ///
-/// A WAV or CSV is streamed from the file ([`wav::read_wav_file`],
-/// [`csv::read_csv_file`]), so the file is never held whole in memory; an
-/// EDF is read whole first.
+/// Every format is streamed from the file ([`wav::read_wav_file`],
+/// [`csv::read_csv_file`], [`edf::read_edf_file`]), so the file is never held
+/// whole in memory.
 pub fn read_recording(path: &Path, opts: &ReadOptions) -> Result<Recording> {
     let io = |e: std::io::Error| Error::Io {
         path: path.to_path_buf(),
@@ -350,17 +350,8 @@ pub fn read_recording(path: &Path, opts: &ReadOptions) -> Result<Recording> {
         return Err(Error::malformed(path, "file is empty"));
     }
     match probe(path, &head)? {
-        Probed::Wav => return wav::read_wav_file(path, opts),
-        Probed::Csv => return csv::read_csv_file(path, opts),
-        Probed::Edf => {}
-    }
-    let bytes = std::fs::read(path).map_err(io)?;
-    if bytes.is_empty() {
-        return Err(Error::malformed(path, "file is empty"));
-    }
-    match probe(path, &bytes[..bytes.len().min(16)])? {
-        Probed::Wav => wav::read_wav(path, &bytes, opts),
-        Probed::Csv => csv::read_csv(path, &bytes, opts),
-        Probed::Edf => edf::read_edf(path, &bytes, opts),
+        Probed::Wav => wav::read_wav_file(path, opts),
+        Probed::Csv => csv::read_csv_file(path, opts),
+        Probed::Edf => edf::read_edf_file(path, opts),
     }
 }

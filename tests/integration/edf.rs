@@ -8,7 +8,8 @@
 //! has a WAV twin holding the same samples; both must give the same analysis.
 
 use assert_cmd::Command;
-use rns_analyzer::io::{read_recording, ReadOptions};
+use rns_analyzer::io::edf::{read_edf, read_edf_file};
+use rns_analyzer::io::{read_recording, ChannelFilter, ChannelSel, ReadOptions};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -472,5 +473,126 @@ fn inspect_reads_every_format_and_several_files() {
         "analyzer would use",
     ] {
         assert!(text.contains(want), "{want}: {text}");
+    }
+}
+
+/// Every EDF and BDF the tests hold: the fixtures, hostile ones included, and
+/// the EDF files of the malformed corpus.
+fn every_edf_file() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut v: Vec<PathBuf> = ["tests/fixtures/edf", "tests/malformed"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("edf") || e.eq_ignore_ascii_case("bdf"))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The results of the streamed reader, the reader of the bytes and (for a
+/// non-empty file) `read_recording`, as `Debug` text: every field of the
+/// recording, each float in its shortest exact form, or the error.
+fn three_readings(path: &Path, opts: &ReadOptions) -> [String; 3] {
+    let bytes = std::fs::read(path).unwrap();
+    let dispatched = if bytes.is_empty() {
+        format!("{:?}", read_edf(path, &bytes, opts))
+    } else {
+        format!("{:?}", read_recording(path, opts))
+    };
+    [
+        format!("{:?}", read_edf_file(path, opts)),
+        format!("{:?}", read_edf(path, &bytes, opts)),
+        dispatched,
+    ]
+}
+
+#[test]
+fn streamed_reading_matches_reading_the_bytes() {
+    let files = every_edf_file();
+    assert!(files.len() >= 16, "{files:?}");
+    let select = |emg: Option<ChannelSel>, others: Vec<ChannelSel>| ReadOptions {
+        channels: ChannelFilter::Select { emg, others },
+        ..ReadOptions::default()
+    };
+    let options = [
+        ReadOptions::default(),
+        select(None, vec![]),
+        select(Some(1.into()), vec![]),
+        select(Some("emg".into()), vec![]),
+        select(None, vec![2.into()]),
+        ReadOptions {
+            channels: ChannelFilter::Only(vec![1]),
+            ..ReadOptions::default()
+        },
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let mut compared = 0;
+    let mut read_ok = 0;
+    let mut recovered = 0;
+    for file in &files {
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        for opts in &options {
+            let [streamed, whole, dispatched] = three_readings(file, opts);
+            assert_eq!(streamed, whole, "{name} {opts:?}");
+            assert_eq!(dispatched, whole, "{name} {opts:?}");
+            compared += 1;
+            read_ok += usize::from(whole.starts_with("Ok("));
+        }
+        // The file cut short anywhere: in the header, between and inside
+        // records (the truncated_file recovery), and just before its end.
+        let bytes = std::fs::read(file).unwrap();
+        let n = bytes.len();
+        let mut cuts: Vec<usize> = vec![0, 1, 8, 255, 256, 257, 511, 512, 513, 767, 768, 769];
+        cuts.extend((1..40).map(|k| n * k / 40));
+        cuts.extend([
+            n.saturating_sub(3),
+            n.saturating_sub(2),
+            n.saturating_sub(1),
+        ]);
+        cuts.retain(|&c| c < n);
+        let cut_path = tmp.path().join(&name);
+        for cut in cuts {
+            std::fs::write(&cut_path, &bytes[..cut]).unwrap();
+            let [streamed, whole, dispatched] = three_readings(&cut_path, &options[0]);
+            assert_eq!(streamed, whole, "{name} cut at {cut}");
+            assert_eq!(dispatched, whole, "{name} cut at {cut}");
+            compared += 1;
+            recovered += usize::from(whole.contains("code: \"truncated_file\""));
+        }
+    }
+    // Recordings were read (not only refused), and cut ones recovered.
+    assert!(read_ok >= 20, "{read_ok} of {compared} read");
+    assert!(recovered >= 100, "{recovered} of {compared} recovered");
+}
+
+#[test]
+fn cut_fixtures_are_read_with_the_truncation_warning_by_both_readers() {
+    let tmp = tempfile::tempdir().unwrap();
+    for name in ["gaps.edf", "session.edf", "status.bdf"] {
+        let bytes = std::fs::read(fixture(name)).unwrap();
+        // Half a record beyond the first few: the partial one is dropped.
+        let path = tmp.path().join(name);
+        std::fs::write(&path, &bytes[..bytes.len() * 2 / 3]).unwrap();
+        let streamed = read_edf_file(&path, &ReadOptions::default()).unwrap();
+        let whole = read_edf(
+            &path,
+            &std::fs::read(&path).unwrap(),
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(format!("{streamed:?}"), format!("{whole:?}"), "{name}");
+        assert_eq!(streamed.notes.len(), 1, "{name}");
+        assert_eq!(streamed.notes[0].code, "truncated_file");
+        assert!(
+            streamed.notes[0]
+                .message
+                .contains("truncated file: the header declares"),
+            "{name}: {}",
+            streamed.notes[0].message
+        );
     }
 }
