@@ -9,9 +9,12 @@
 //!
 //! Files: `session_5min.wav` (16-bit, full scale 50 mV in its sidecar),
 //! `session_5min.f32.wav`, `session_5min.csv` (`time_s,emg_mV`),
-//! `session_1h.wav`, `session_1h.f32.wav`. The hour is written by repeating
-//! the session's data chunk under a header that declares twelve times its
-//! length, so it costs no more than the session to generate.
+//! `session_1h.wav`, `session_1h.f32.wav`, and `session_5min_8ch.edf` /
+//! `session_1h_8ch.edf`: plain EDF with eight 16-bit signals in 1-second
+//! records, the session in the first and shifted copies of it in the others
+//! (a multi-channel export of which `rns analyze` decodes one). The hour is
+//! written by repeating the session's data under a header that declares
+//! twelve times its length, so it costs no more than the session to generate.
 
 use rns_analyzer::io::csv::encode_continuous_csv;
 use rns_analyzer::io::wav::{encode_wav, WavSampleFormat};
@@ -38,6 +41,8 @@ fn main() -> Res<()> {
         encode_continuous_csv(true, s.sample_rate_hz, &[("emg_mV", &s.samples)]),
     )?;
     repeat(&wav16, &dir.join("session_1h.wav"))?;
+    write_edf(&s.samples, rate, 1, &dir.join("session_5min_8ch.edf"))?;
+    write_edf(&s.samples, rate, REPEATS, &dir.join("session_1h_8ch.edf"))?;
     repeat(&wavf, &dir.join("session_1h.f32.wav"))?;
     for name in ["session_5min.wav", "session_1h.wav"] {
         std::fs::write(
@@ -51,6 +56,65 @@ fn main() -> Res<()> {
         s.samples.len() as u64 * u64::from(REPEATS),
         dir.display()
     );
+    Ok(())
+}
+
+/// Signals in the EDF files.
+const EDF_SIGNALS: usize = 8;
+
+/// Write `samples` (mV, 16-bit over ±[`FULL_SCALE_MV`]) as a plain EDF of
+/// [`EDF_SIGNALS`] signals in 1-second records, `repeats` times over.
+/// Signal 0 is `samples`, signal k the same shifted by k × 1000 samples.
+fn write_edf(samples: &[f32], rate: u32, repeats: u32, out: &Path) -> Res<()> {
+    let per = rate as usize;
+    let records = samples.len().div_ceil(per);
+    let field = |s: &str, w: usize| format!("{s:<w$}");
+    let mut h = String::new();
+    h += &field("0", 8);
+    h += &field("X X X X", 80);
+    h += &field("Startdate 01-JAN-2026 X X X", 80);
+    h += "01.01.2600.00.00";
+    h += &field(&(256 * (EDF_SIGNALS + 1)).to_string(), 8);
+    h += &field("", 44);
+    h += &field(&(records as u64 * u64::from(repeats)).to_string(), 8);
+    h += &field("1", 8);
+    h += &field(&EDF_SIGNALS.to_string(), 4);
+    let each = |v: &dyn Fn(usize) -> String, w: usize| -> String {
+        (0..EDF_SIGNALS).map(|k| field(&v(k), w)).collect()
+    };
+    h += &each(&|k| format!("EMG {k}"), 16);
+    h += &each(&|_| "AgAgCl electrode".into(), 80);
+    h += &each(&|_| "mV".into(), 8);
+    h += &each(&|_| format!("{}", -FULL_SCALE_MV), 8);
+    h += &each(&|_| format!("{FULL_SCALE_MV}"), 8);
+    h += &each(&|_| "-32768".into(), 8);
+    h += &each(&|_| "32767".into(), 8);
+    h += &each(&|_| "".into(), 80);
+    h += &each(&|_| per.to_string(), 8);
+    h += &each(&|_| "".into(), 32);
+    let digital = |v: f32| -> [u8; 2] {
+        let d = (f64::from(v) / FULL_SCALE_MV * 32767.5 - 0.5).round();
+        (d.clamp(-32768.0, 32767.0) as i16).to_le_bytes()
+    };
+    let mut data = Vec::with_capacity(records * per * EDF_SIGNALS * 2);
+    for r in 0..records {
+        for k in 0..EDF_SIGNALS {
+            for i in r * per..(r + 1) * per {
+                let v = samples.get((i + k * 1000) % samples.len()).copied();
+                data.extend_from_slice(&digital(if i < samples.len() {
+                    v.unwrap_or(0.0)
+                } else {
+                    0.0
+                }));
+            }
+        }
+    }
+    let mut f = std::io::BufWriter::new(std::fs::File::create(out)?);
+    f.write_all(h.as_bytes())?;
+    for _ in 0..repeats {
+        f.write_all(&data)?;
+    }
+    f.flush()?;
     Ok(())
 }
 

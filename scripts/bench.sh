@@ -11,6 +11,7 @@
 #   BENCH_SEEDS  seeds of the batch corpus (default 2: 50 recordings, ~150 MB)
 #   BENCH_RUNS   timed runs per measurement (default 10; batch and Python: 3)
 #
+# Needs about 2 GB of disk for the generated inputs (a 1.15 GB EDF among them).
 # Needs cargo, python3 and, for the figures, hyperfine and GNU time (Debian:
 # `apt-get install hyperfine time`; installed here when missing and running as
 # root). Python's numpy and scipy are installed with pip when missing.
@@ -62,7 +63,7 @@ fi
 echo "== inputs (in $dir)" >&2
 "$PWD/target/release/examples/bench_session" "$dir/s" >&2
 "$PWD/target/release/examples/bench_corpus" "$dir/corpus" --seeds "$seeds" >&2
-cat "$dir"/s/* "$dir"/corpus/* >/dev/null # warm the page cache
+cat "$dir"/s/* "$dir"/corpus/* >/dev/null # warm the page cache (about 2 GB)
 
 # Median wall-clock seconds of command $2 in hyperfine's JSON $1.
 median() {
@@ -115,6 +116,8 @@ rss() { # kB of maximum resident set size
 }
 rss5=$(rss "$dir/s/session_5min.wav")
 rss5csv=$(rss "$dir/s/session_5min.csv")
+rss5edf=$(rss "$dir/s/session_5min_8ch.edf")
+rss1hedf=$(rss "$dir/s/session_1h_8ch.edf")
 rss1h=$(rss "$dir/s/session_1h.wav")
 rss1hf=$(rss "$dir/s/session_1h.f32.wav")
 d5=$(decoded_bytes "$dir/s/session_5min.wav")
@@ -129,7 +132,7 @@ pysub_s=$(awk '$1 == "python_subset_s" { print $2 }' "$dir/python.txt")
 # Table: what, measured, target, PASS/FAIL (awk does the arithmetic).
 awk -v dec16="$dec16" -v ana16="$ana16" -v decf="$decf" -v anaf="$anaf" \
     -v csv_s="$csv_s" -v csv_bytes="$csv_bytes" -v b1="$b1" -v b2="$b2" \
-    -v rss5="$rss5" -v rss5csv="$rss5csv" -v rss1h="$rss1h" -v rss1hf="$rss1hf" -v d5="$d5" -v d1h="$d1h" \
+    -v rss5="$rss5" -v rss5csv="$rss5csv" -v rss5edf="$rss5edf" -v rss1hedf="$rss1hedf" -v rss1h="$rss1h" -v rss1hf="$rss1hf" -v d5="$d5" -v d1h="$d1h" \
     -v py="$py_s" -v pysub="$pysub_s" -v rs="$rs_s" -v c1="$c1" -v c2="$c2" '
 function verdict(ok) { return ok < 0 ? "info" : ok ? "PASS" : "FAIL" }
 function row(what, measured, target, ok) {
@@ -156,8 +159,10 @@ BEGIN {
     lim = 1.5 * mb(d5) + 20
     row("peak RSS, analyze 5-min 16-bit WAV", sprintf("%.1f MB (decoded %.1f MB)", rss5 * 1.024 / 1000, mb(d5)), sprintf("≤ %.1f MB", lim), rss5 * 1.024 / 1000 <= lim)
     row("peak RSS, analyze 5-min CSV (time_s,emg_mV)", sprintf("%.1f MB (decoded %.1f MB)", rss5csv * 1.024 / 1000, mb(d5)), sprintf("≤ %.1f MB", lim), rss5csv * 1.024 / 1000 <= lim)
+    row("peak RSS, analyze 5-min 8-signal EDF (one decoded)", sprintf("%.1f MB (decoded %.1f MB)", rss5edf * 1.024 / 1000, mb(d5)), sprintf("≤ %.1f MB", lim), rss5edf * 1.024 / 1000 <= lim)
     lim = 1.5 * mb(d1h) + 20
     row("peak RSS, analyze 1-hour 16-bit WAV", sprintf("%.1f MB (decoded %.1f MB)", rss1h * 1.024 / 1000, mb(d1h)), sprintf("≤ %.1f MB", lim), rss1h * 1.024 / 1000 <= lim)
+    row("peak RSS, analyze 1-hour 8-signal EDF (1.15 GB, one decoded)", sprintf("%.1f MB (decoded %.1f MB)", rss1hedf * 1.024 / 1000, mb(d1h)), sprintf("≤ %.1f MB", lim), rss1hedf * 1.024 / 1000 <= lim)
     row("peak RSS, analyze 1-hour float WAV", sprintf("%.1f MB (decoded %.1f MB)", rss1hf * 1.024 / 1000, mb(d1h)), sprintf("≤ %.1f MB", lim), rss1hf * 1.024 / 1000 <= lim)
 }' | tee "$dir/results.md"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
