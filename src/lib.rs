@@ -36,4 +36,7 @@ pub mod sim;
 pub mod synth;
 pub mod units;
 
+#[cfg(test)]
+mod test_rng;
+
 pub use error::{Error, Result};

@@ -1292,13 +1292,11 @@ mod tests {
 
     #[test]
     fn large_median_matches_a_full_selection() {
-        let mut state = 5u64;
+        let mut rng = crate::test_rng::XorShift::new(5u64);
         for n in [LARGE_SELECT, LARGE_SELECT + 1, 3 * LARGE_SELECT + 7] {
             let v: Vec<f64> = (0..n)
                 .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
+                    let state = rng.next_u64();
                     // Signed values over many octaves, with ties.
                     ((state % 20_001) as f64 - 10_000.0) * 1e-3 * (1 + state % 7) as f64
                 })
@@ -1317,13 +1315,11 @@ mod tests {
 
     #[test]
     fn fused_noise_and_extremes_match_the_separate_passes() {
-        let mut state = 11u64;
+        let mut rng = crate::test_rng::XorShift::new(11u64);
         for n in [0usize, 2, 3, 1000, 50_000, 123_457] {
             let x: Vec<f32> = (0..n)
                 .map(|i| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
+                    let state = rng.next_u64();
                     ((state % 2001) as f32 / 1000.0 - 1.0) + (i as f32 * 1e-4).sin()
                 })
                 .collect();
@@ -1376,13 +1372,11 @@ mod tests {
     fn hum_is_found_and_modelled() {
         let rate = SampleRate::new(5_000.0).unwrap();
         let n = 5_000 * 12;
-        let mut state = 12345u64;
+        let mut rng = crate::test_rng::XorShift::new(12345u64);
         let x: Vec<f32> = (0..n)
             .map(|i| {
                 // xorshift noise, ~10 µV
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
+                let state = rng.next_u64();
                 let noise = ((state % 2001) as f64 / 1000.0 - 1.0) * 0.017;
                 let t = i as f64 / 5000.0;
                 (0.08 * (std::f64::consts::TAU * 50.02 * t + 0.3).sin() + noise + 0.5) as f32
@@ -1402,12 +1396,10 @@ mod tests {
     #[test]
     fn no_hum_in_clean_noise() {
         let rate = SampleRate::new(5_000.0).unwrap();
-        let mut state = 99u64;
+        let mut rng = crate::test_rng::XorShift::new(99u64);
         let x: Vec<f32> = (0..60_000)
             .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
+                let state = rng.next_u64();
                 ((state % 2001) as f64 / 1000.0 - 1.0) as f32 * 0.02
             })
             .collect();

@@ -545,13 +545,8 @@ mod tests {
             bursts in 0usize..40,
             cluster in 2usize..90,
         ) {
-            let mut state = seed | 1;
-            let mut next = move || {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state >> 11) as f64 / (1u64 << 53) as f64
-            };
+            let mut rng = crate::test_rng::XorShift::new(seed | 1);
+            let mut next = move || rng.next_f64();
             let mut x: Vec<f32> = (0..n).map(|_| (next() - 0.5) as f32 * 0.1).collect();
             for _ in 0..bursts {
                 let at = (next() * n as f64) as usize;

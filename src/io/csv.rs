@@ -1655,13 +1655,8 @@ mod tests {
     /// values, many, or more than are kept by value.
     #[test]
     fn streamed_steps_match_the_whole_column() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rng = crate::test_rng::XorShift::new(0x9e37_79b9_7f4a_7c15u64);
+        let mut next = move || rng.next_f64();
         for case in 0..40 {
             let n = [3, 10, 1000, 70_000, 140_000][case % 5];
             let jitter = [0.0, 1e-9, 1e-3, 0.02][case / 5 % 4];
@@ -2292,13 +2287,8 @@ mod tests {
             "time_ms,sweep1,sweep2\n-0.1,1,2\n0,1,2\n0.1,3,4\n".to_string(),
             "\u{feff}# x\n\"a,b\",c\n1,2\n".to_string(),
         ];
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::test_rng::XorShift::new(0x9E37_79B9_7F4A_7C15u64);
+        let mut next = || rng.next_u64();
         let opts = ReadOptions {
             sample_rate: SampleRate::new(10_000.0),
             ..ReadOptions::default()

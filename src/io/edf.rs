@@ -1934,13 +1934,8 @@ mod tests {
             .map(|t| vec![i16s(&[1, -2, 3, -4]), tals(&[t], 20)])
             .collect();
         let seed = build(false, "EDF+C", "2", "0.001", &sigs, &recs);
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::test_rng::XorShift::new(0x2545_F491_4F6C_DD1Du64);
+        let mut next = || rng.next_u64();
         for _ in 0..1500 {
             let mut b = seed.clone();
             for _ in 0..(next() % 4 + 1) {
@@ -2043,13 +2038,8 @@ mod tests {
             .collect();
         let seed = build(false, "EDF+C", "2", "0.001", &sigs, &recs);
         assert!(read(&seed).is_ok());
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::test_rng::XorShift::new(0x9E37_79B9_7F4A_7C15u64);
+        let mut next = || rng.next_u64();
         for _ in 0..4000 {
             let mut b = seed.clone();
             for _ in 0..(next() % 4 + 1) {

@@ -1038,13 +1038,8 @@ mod tests {
         }
         seeds.push(encode_wav(&[&sig], 10_000, 1.0, WavSampleFormat::Int16).unwrap());
         // A small xorshift so the test is deterministic without extra crates.
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::test_rng::XorShift::new(0x2545_F491_4F6C_DD1Du64);
+        let mut next = || rng.next_u64();
         for seed in &seeds {
             for _ in 0..3000 {
                 let mut b = seed.clone();
