@@ -1194,6 +1194,19 @@ mod tests {
         }
     }
 
+    /// A 24-bit BDF signal of 4 samples per record.
+    fn exg1() -> Sig {
+        Sig {
+            label: "EXG1",
+            dim: "uV",
+            pmin: "-262144",
+            pmax: "262143",
+            dmin: "-8388608",
+            dmax: "8388607",
+            spr: 4,
+        }
+    }
+
     fn annot(spr: usize) -> Sig {
         Sig {
             label: "EDF Annotations",
@@ -1392,15 +1405,7 @@ mod tests {
 
     #[test]
     fn bdf_is_24_bit_and_status_keeps_low_16_bits() {
-        let exg = Sig {
-            label: "EXG1",
-            dim: "uV",
-            pmin: "-262144",
-            pmax: "262143",
-            dmin: "-8388608",
-            dmax: "8388607",
-            spr: 4,
-        };
+        let exg = exg1();
         let status = Sig {
             label: "Status",
             dim: "Boolean",
@@ -1901,15 +1906,7 @@ mod tests {
         ] {
             same_from_file(&file, &b, &opts);
         }
-        let exg = Sig {
-            label: "EXG1",
-            dim: "uV",
-            pmin: "-262144",
-            pmax: "262143",
-            dmin: "-8388608",
-            dmax: "8388607",
-            spr: 4,
-        };
+        let exg = exg1();
         let status = Sig {
             label: "Status",
             dim: "Boolean",
@@ -1928,28 +1925,42 @@ mod tests {
             same_from_file(&file, &b[..cut], &all);
         }
         // Mutated EDF+C files, cut anywhere.
+        for (b, cut) in mutations(0x2545_F491_4F6C_DD1D, 1500) {
+            same_from_file(&file, &b[..cut], &all);
+        }
+    }
+
+    /// Two records of a 4-sample EMG signal and an annotation signal.
+    fn small_edf_plus_c() -> Vec<u8> {
         let sigs = [emg(4), annot(10)];
         let recs: Vec<Vec<Vec<u8>>> = ["+0\x14\x14\0+0.0005\x14stim\x14\0", "+0.001\x14\x14\0"]
             .iter()
             .map(|t| vec![i16s(&[1, -2, 3, -4]), tals(&[t], 20)])
             .collect();
-        let seed = build(false, "EDF+C", "2", "0.001", &sigs, &recs);
-        let mut rng = crate::test_rng::XorShift::new(0x2545_F491_4F6C_DD1Du64);
-        let mut next = || rng.next_u64();
-        for _ in 0..1500 {
-            let mut b = seed.clone();
-            for _ in 0..(next() % 4 + 1) {
-                let i = (next() as usize) % b.len();
-                b[i] = match next() % 4 {
-                    0 => b'0' + (next() % 10) as u8,
+        build(false, "EDF+C", "2", "0.001", &sigs, &recs)
+    }
+
+    /// `n` copies of [`small_edf_plus_c`] with 1–4 bytes changed (digits,
+    /// blanks, TAL separators or anything), each with a cut point in its
+    /// second half: deterministic from `seed`.
+    fn mutations(seed: u64, n: usize) -> impl Iterator<Item = (Vec<u8>, usize)> {
+        let original = small_edf_plus_c();
+        let mut rng = crate::test_rng::XorShift::new(seed);
+        (0..n).map(move |_| {
+            let mut b = original.clone();
+            for _ in 0..(rng.next_u64() % 4 + 1) {
+                let i = (rng.next_u64() as usize) % b.len();
+                b[i] = match rng.next_u64() % 4 {
+                    0 => b'0' + (rng.next_u64() % 10) as u8,
                     1 => b' ',
                     2 => 0x14,
-                    _ => next() as u8,
+                    _ => rng.next_u64() as u8,
                 };
             }
-            let cut = (next() as usize) % (b.len() + 1);
-            same_from_file(&file, &b[..cut.max(b.len() / 2)], &all);
-        }
+            let cut = (rng.next_u64() as usize) % (b.len() + 1);
+            let cut = cut.max(b.len() / 2);
+            (b, cut)
+        })
     }
 
     #[test]
@@ -2031,28 +2042,9 @@ mod tests {
 
     #[test]
     fn mutated_files_never_panic() {
-        let sigs = [emg(4), annot(10)];
-        let recs: Vec<Vec<Vec<u8>>> = ["+0\x14\x14\0+0.0005\x14stim\x14\0", "+0.001\x14\x14\0"]
-            .iter()
-            .map(|t| vec![i16s(&[1, -2, 3, -4]), tals(&[t], 20)])
-            .collect();
-        let seed = build(false, "EDF+C", "2", "0.001", &sigs, &recs);
-        assert!(read(&seed).is_ok());
-        let mut rng = crate::test_rng::XorShift::new(0x9E37_79B9_7F4A_7C15u64);
-        let mut next = || rng.next_u64();
-        for _ in 0..4000 {
-            let mut b = seed.clone();
-            for _ in 0..(next() % 4 + 1) {
-                let i = (next() as usize) % b.len();
-                b[i] = match next() % 4 {
-                    0 => b'0' + (next() % 10) as u8,
-                    1 => b' ',
-                    2 => 0x14,
-                    _ => next() as u8,
-                };
-            }
-            let cut = (next() as usize) % (b.len() + 1);
-            let _ = read(&b[..cut.max(b.len() / 2)]);
+        assert!(read(&small_edf_plus_c()).is_ok());
+        for (b, cut) in mutations(0x9E37_79B9_7F4A_7C15, 4000) {
+            let _ = read(&b[..cut]);
             let _ = read(&b);
         }
     }
