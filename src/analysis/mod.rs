@@ -15,6 +15,13 @@
 //!    order and gaps ([`trains`]).
 //! 6. **Metrics** per train and for the session ([`metrics`]), **quality**
 //!    flags ([`quality`]), and the **classification** ([`classify`]).
+//!
+//! The passes over the signal (noise and extremes, the stimulus search, the
+//! mains spectrum and fit, the activity map, the responses) are split across
+//! the current rayon pool: rayon's global pool, or the one an
+//! [`install`](crate::parallel::install) runs them in. Every split is joined
+//! back in order, so the analysis gives the same bytes on any number of
+//! threads.
 
 pub mod annotations;
 pub mod classify;
