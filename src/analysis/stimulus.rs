@@ -36,7 +36,6 @@
 //! **From a trigger channel**: rising edges through the midpoint between the
 //! channel's extremes, with hysteresis.
 
-use crate::analysis::dsp::diff_noise_sd;
 use crate::analysis::segment_holding;
 use crate::units::{Ms, SampleRate};
 
@@ -78,20 +77,21 @@ pub fn detect_from_artifacts(
     rate: SampleRate,
     segments: &[(usize, usize)],
 ) -> Detection {
-    detect_with_noise(
-        x,
-        rate,
-        segments,
-        diff_noise_sd(x, NOISE_POINTS),
-        crate::analysis::dsp::peak_abs(x),
-    )
+    // One pass for the noise slope and the extremes, as the pipeline makes.
+    let (sd, lo, hi) = crate::analysis::dsp::noise_and_extremes(x, NOISE_POINTS);
+    let peak_abs = if x.is_empty() {
+        0.0
+    } else {
+        0.0f64.max(f64::from(lo).abs()).max(f64::from(hi).abs())
+    };
+    detect_with_noise(x, rate, segments, sd, peak_abs)
 }
 
-/// Differences [`diff_noise_sd`] draws on to measure the noise slope.
+/// Differences [`diff_noise_sd`](crate::analysis::dsp::diff_noise_sd) draws on to measure the noise slope.
 pub const NOISE_POINTS: usize = 400_000;
 
 /// [`detect_from_artifacts`] when the caller already knows the noise slope
-/// (`diff_sd`, [`diff_noise_sd`] of `x` over [`NOISE_POINTS`] differences)
+/// (`diff_sd`, [`diff_noise_sd`](crate::analysis::dsp::diff_noise_sd) of `x` over [`NOISE_POINTS`] differences)
 /// and the largest |sample| (`peak_abs`): each costs a pass over the signal.
 pub fn detect_with_noise(
     x: &[f32],
