@@ -579,6 +579,9 @@ struct FrameBuffers {
     masked: Vec<bool>,
 }
 
+/// Most points of one mains-spectrum transform (see [`detect_mains`]).
+const MAX_SPECTRUM_POINTS: usize = 1 << 16;
+
 /// Memory the spectrum frames' work buffers may take at once.
 const FRAME_BUDGET_BYTES: usize = 8 << 20;
 
@@ -649,24 +652,32 @@ fn detect_mains(
     mask: &Mask,
 ) -> Option<f64> {
     let fs = rate.hz();
-    // ~0.2–0.4 Hz resolution: enough to separate mains from 3 Hz stimulation lines.
-    let mut nfft = 1usize;
-    while (nfft as f64) < fs * 2.5 {
-        nfft <<= 1;
+    // Frames of ≥ 2.5 s: ~0.2–0.4 Hz resolution, enough to separate mains
+    // from 3 Hz stimulation lines.
+    let mut span = 1usize;
+    while (span as f64) < fs * 2.5 {
+        span <<= 1;
     }
+    // Above ~26 kHz a frame is transformed from the means of `dec`
+    // consecutive samples (a power of two), so that a transform never has
+    // more than 2^16 points: only 30–80 Hz matters, the means keep it (their
+    // first null is at fs / dec ≥ 26 kHz), and the work buffers stay about
+    // 1.6 MB at any rate (105 MB at 1 MHz otherwise).
+    let nfft = span.min(MAX_SPECTRUM_POINTS);
+    let dec = span / nfft;
     let usable: Vec<(usize, usize)> = segments
         .iter()
         .copied()
-        .filter(|(a, b)| b - a >= nfft)
+        .filter(|(a, b)| b - a >= span)
         .collect();
     if usable.is_empty() {
         return None;
     }
     // Up to 12 frames spread over the usable runs.
-    let total_frames: usize = usable.iter().map(|(a, b)| (b - a) / nfft).sum();
+    let total_frames: usize = usable.iter().map(|(a, b)| (b - a) / span).sum();
     let step = (total_frames / 12).max(1);
     let (fft, window) = spectrum_tools(nfft);
-    let bin_hz = fs / nfft as f64;
+    let bin_hz = fs / span as f64;
     let bin = |f: f64| (f / bin_hz).round() as usize;
     // Only the 30–80 Hz band is needed; keep it per frame so that the median
     // across frames ignores frames full of voluntary EMG.
@@ -676,12 +687,12 @@ fn detect_mains(
     let mut k = 0usize;
     for &(a, b) in &usable {
         let mut start = a;
-        while start + nfft <= b {
-            if k % step == 0 && starts.len() < 12 && mask.count_in(start, start + nfft) < nfft / 2 {
+        while start + span <= b {
+            if k % step == 0 && starts.len() < 12 && mask.count_in(start, start + span) < span / 2 {
                 starts.push(start);
             }
             k += 1;
-            start += nfft;
+            start += span;
         }
     }
     // The frames' transforms are independent: in groups on all threads, in
@@ -703,6 +714,41 @@ fn detect_mains(
         input.resize(nfft, 0.0);
         spectrum.resize(nfft / 2 + 1, Complex::default());
         scratch.resize(fft.get_scratch_len(), Complex::default());
+        if dec > 1 {
+            // A masked sample masks its mean.
+            masked.clear();
+            masked.extend(
+                (0..nfft).map(|i| mask.count_in(start + i * dec, start + (i + 1) * dec) > 0),
+            );
+            let means = |i: usize| {
+                let block = &x[start + i * dec..start + (i + 1) * dec];
+                block.iter().map(|&v| f64::from(v)).sum::<f64>() / dec as f64
+            };
+            let (mut mean, mut cnt) = (0.0, 0usize);
+            for (i, &m) in masked.iter().enumerate() {
+                if !m {
+                    mean += means(i);
+                    cnt += 1;
+                }
+            }
+            mean /= cnt.max(1) as f64;
+            for (i, o) in input.iter_mut().enumerate() {
+                *o = if masked[i] {
+                    0.0
+                } else {
+                    (means(i) - mean) * window[i]
+                };
+            }
+            return fft
+                .process_with_scratch(input, spectrum, scratch)
+                .ok()
+                .map(|()| {
+                    spectrum[band_lo..=band_hi]
+                        .iter()
+                        .map(|c| c.norm_sqr())
+                        .collect()
+                });
+        }
         let seg = &x[start..start + nfft];
         mask.flags(start, start + nfft, masked);
         let mut mean = 0.0;
@@ -1390,6 +1436,37 @@ mod tests {
             let t = i as f64 / 5000.0;
             let truth = 0.08 * (std::f64::consts::TAU * 50.02 * t + 0.3).sin();
             assert!((hum.value_at(i) - truth).abs() < 0.012, "at {i}");
+        }
+    }
+
+    /// Above ~26 kHz the mains spectrum is taken from means of samples (a
+    /// transform of at most 2^16 points): the line is found as precisely.
+    #[test]
+    fn hum_is_found_at_high_sample_rates() {
+        for fs in [100_000.0, 250_000.0] {
+            let rate = SampleRate::new(fs).unwrap();
+            let n = (fs * 12.0) as usize;
+            let mut rng = crate::test_rng::XorShift::new(7);
+            let x: Vec<f32> = (0..n)
+                .map(|i| {
+                    let noise = (rng.next_f64() - 0.5) * 0.03;
+                    let t = i as f64 / fs;
+                    (0.05 * (std::f64::consts::TAU * 60.03 * t).sin() + noise) as f32
+                })
+                .collect();
+            let mask = Mask::new(vec![(n / 3, n / 3 + (fs * 0.045) as usize)]);
+            let hum = fit_hum(&x, rate, &[(0, n)], &mask).expect("hum found");
+            assert!(
+                (hum.freq_hz - 60.03).abs() < 0.02,
+                "{fs} Hz: {}",
+                hum.freq_hz
+            );
+            let rms = 0.05 / std::f64::consts::SQRT_2;
+            assert!(
+                (hum.rms_mv - rms).abs() < 0.05 * rms,
+                "{fs} Hz: {}",
+                hum.rms_mv
+            );
         }
     }
 

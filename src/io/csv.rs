@@ -1021,16 +1021,38 @@ impl Steps {
 
     /// The `k`-th smallest step (from 0, `total_cmp` order).
     fn select(&self, k: usize) -> f64 {
-        let mut all: Vec<(f64, usize)> = self.distinct().map(|(v, c, _)| (v, c)).collect();
-        all.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let mut below = 0;
-        for (v, c) in &all {
+        // The distinct steps kept by value (at most a few tens of thousands)
+        // with their counts, and a sorted copy of the steps kept one by one
+        // (8 bytes per row, as the whole column's steps took before): the
+        // k-th of their union by walking both in order.
+        let mut kept: Vec<(f64, usize)> = self
+            .few
+            .iter()
+            .map(|&(v, c, _)| (v, c))
+            .chain(self.many.iter().map(|(&b, &(c, _))| (f64::from_bits(b), c)))
+            .collect();
+        kept.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let mut rest = self.rest.clone();
+        rest.sort_unstable_by(f64::total_cmp);
+        let (mut i, mut j, mut below) = (0, 0, 0);
+        let mut last = 0.0;
+        while i < kept.len() || j < rest.len() {
+            let take_kept =
+                j >= rest.len() || (i < kept.len() && kept[i].0.total_cmp(&rest[j]).is_le());
+            let (v, c) = if take_kept {
+                i += 1;
+                kept[i - 1]
+            } else {
+                j += 1;
+                (rest[j - 1], 1)
+            };
             below += c;
+            last = v;
             if below > k {
-                return *v;
+                return v;
             }
         }
-        all.last().map_or(0.0, |e| e.0)
+        last
     }
 
     /// The first row whose time is ≥ `from`, for `from` ≤ 0 and no more
