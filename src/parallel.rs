@@ -3,8 +3,9 @@
 //! The analysis splits its passes over the signal with rayon; run inside
 //! [`install`], they use that pool. When no thread can be started (a process
 //! limit), the work still runs, on the calling thread alone: the pool is then
-//! that one thread, never rayon's global pool, whose creation would fail the
-//! same way and panic.
+//! that one thread (rayon keeps such a pool's registry for the life of the
+//! process), not rayon's global pool, whose creation would fail the same way
+//! and panic.
 
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
@@ -30,8 +31,8 @@ fn pool(threads: Option<usize>) -> Option<ThreadPool> {
 pub fn install<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> T {
     match pool(threads) {
         Some(p) => p.install(f),
-        // Not reached in practice (a pool of the current thread needs no
-        // new thread); the analysis then uses rayon's global pool.
+        // Only when the calling thread already belongs to a pool (a pool of
+        // the current thread needs no new thread): `f` then runs in that one.
         None => f(),
     }
 }

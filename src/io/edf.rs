@@ -111,6 +111,16 @@ use std::path::Path;
 /// more than a few dozen; a larger count is far more likely a corrupt header).
 pub const MAX_EDF_SIGNALS: u64 = 512;
 
+/// Most EDF+ annotations kept from a file (and TALs in one data record):
+/// each costs a few hundred bytes, and a hostile file could hold millions
+/// in a few megabytes. An RNS study has one per stimulus at most.
+pub const MAX_ANNOTATIONS: usize = 100_000;
+
+/// Most segments (runs of data records without a gap) of an EDF+D: each
+/// costs 24 bytes, so a file of one-sample records would otherwise take six
+/// times its samples' memory in segments alone.
+pub const MAX_SEGMENTS: usize = 250_000;
+
 /// Size of the fixed header and of each signal's header, bytes.
 const BLOCK: usize = 256;
 
@@ -594,6 +604,11 @@ pub fn parse_tals(block: &[u8]) -> std::result::Result<Vec<Tal>, String> {
             }
             i = te + 1;
         }
+        if out.len() >= MAX_ANNOTATIONS {
+            return Err(format!(
+                "more than {MAX_ANNOTATIONS} annotations in one data record (limit)"
+            ));
+        }
         out.push(Tal {
             onset_s,
             duration_s,
@@ -971,6 +986,14 @@ fn read_edf_from<S: Source>(
                         for text in &tal.texts {
                             let text = text.trim();
                             if !text.is_empty() {
+                                if annotations.len() >= MAX_ANNOTATIONS {
+                                    return Err(Error::Limit {
+                                        path: path.to_path_buf(),
+                                        what: "EDF+ annotations".into(),
+                                        value: annotations.len() as u64 + 1,
+                                        limit: MAX_ANNOTATIONS as u64,
+                                    });
+                                }
                                 annotations.push(Annotation {
                                     onset_s: tal.onset_s,
                                     duration_s: tal.duration_s,
@@ -1032,6 +1055,14 @@ fn read_edf_from<S: Source>(
             {
                 last.len += spr;
             } else {
+                if segments.len() >= MAX_SEGMENTS {
+                    return Err(Error::Limit {
+                        path: path.to_path_buf(),
+                        what: "EDF+D segments (runs of records without a gap)".into(),
+                        value: segments.len() as u64 + 1,
+                        limit: MAX_SEGMENTS as u64,
+                    });
+                }
                 segments.push(Segment {
                     start: r * spr,
                     len: spr,
@@ -1928,6 +1959,37 @@ mod tests {
         for (b, cut) in mutations(0x2545_F491_4F6C_DD1D, 1500) {
             same_from_file(&file, &b[..cut], &all);
         }
+    }
+
+    #[test]
+    fn hostile_counts_of_annotations_and_segments_are_limit_errors() {
+        // One record holding more TALs than are kept.
+        let mut parts = vec!["+0\x14\x14\0".to_string()];
+        parts.extend((0..MAX_ANNOTATIONS).map(|_| "+0.5\x14x\x14\0".to_string()));
+        let text: String = parts.concat();
+        let spr = text.len().div_ceil(2);
+        let rec = vec![i16s(&[1, 2, 3, 4]), tals(&[&text], 2 * spr)];
+        let b = build(false, "EDF+C", "1", "0.001", &[emg(4), annot(spr)], &[rec]);
+        let e = err(&b);
+        assert!(e.contains("annotations") && e.contains("limit"), "{e}");
+        // More gaps than segments are kept: one-sample records 0.5 ms apart.
+        let n = MAX_SEGMENTS + 1;
+        let recs: Vec<Vec<Vec<u8>>> = (0..n)
+            .map(|r| {
+                let tal = format!("+{}\x14\x14\0", r as f64 * 0.001);
+                vec![i16s(&[1]), tals(&[&tal], 32)]
+            })
+            .collect();
+        let b = build(
+            false,
+            "EDF+D",
+            &n.to_string(),
+            "0.0005",
+            &[emg(1), annot(16)],
+            &recs,
+        );
+        let e = err(&b);
+        assert!(e.contains("segments") && e.contains("limit"), "{e}");
     }
 
     /// Two records of a 4-sample EMG signal and an annotation signal.
