@@ -714,57 +714,38 @@ fn detect_mains(
         input.resize(nfft, 0.0);
         spectrum.resize(nfft / 2 + 1, Complex::default());
         scratch.resize(fft.get_scratch_len(), Complex::default());
+        // A point is a sample, or the mean of `dec` samples (masked when
+        // any of them is).
         if dec > 1 {
-            // A masked sample masks its mean.
             masked.clear();
             masked.extend(
                 (0..nfft).map(|i| mask.count_in(start + i * dec, start + (i + 1) * dec) > 0),
             );
-            let means = |i: usize| {
+        } else {
+            mask.flags(start, start + nfft, masked);
+        }
+        let value = |i: usize| -> f64 {
+            if dec > 1 {
                 let block = &x[start + i * dec..start + (i + 1) * dec];
                 block.iter().map(|&v| f64::from(v)).sum::<f64>() / dec as f64
-            };
-            let (mut mean, mut cnt) = (0.0, 0usize);
-            for (i, &m) in masked.iter().enumerate() {
-                if !m {
-                    mean += means(i);
-                    cnt += 1;
-                }
+            } else {
+                f64::from(x[start + i])
             }
-            mean /= cnt.max(1) as f64;
-            for (i, o) in input.iter_mut().enumerate() {
-                *o = if masked[i] {
-                    0.0
-                } else {
-                    (means(i) - mean) * window[i]
-                };
-            }
-            return fft
-                .process_with_scratch(input, spectrum, scratch)
-                .ok()
-                .map(|()| {
-                    spectrum[band_lo..=band_hi]
-                        .iter()
-                        .map(|c| c.norm_sqr())
-                        .collect()
-                });
-        }
-        let seg = &x[start..start + nfft];
-        mask.flags(start, start + nfft, masked);
+        };
         let mut mean = 0.0;
         let mut cnt = 0usize;
-        for (&v, &m) in seg.iter().zip(masked.iter()) {
+        for (i, &m) in masked.iter().enumerate() {
             if !m {
-                mean += v as f64;
+                mean += value(i);
                 cnt += 1;
             }
         }
         mean /= cnt.max(1) as f64;
-        for (i, (o, &v)) in input.iter_mut().zip(seg).enumerate() {
+        for (i, o) in input.iter_mut().enumerate() {
             *o = if masked[i] {
                 0.0
             } else {
-                (v as f64 - mean) * window[i]
+                (value(i) - mean) * window[i]
             };
         }
         fft.process_with_scratch(input, spectrum, scratch)
