@@ -3,12 +3,8 @@
 //! left untouched.
 
 use super::report::{assert_well_formed, tree};
-use assert_cmd::Command;
+use crate::util::rns;
 use std::path::{Path, PathBuf};
-
-fn rns() -> Command {
-    Command::cargo_bin("rns").unwrap()
-}
 
 fn samples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")

@@ -1,19 +1,9 @@
 //! The `rns` binary: formats, exit codes, error messages, output files,
 //! determinism and the JSON contract (golden file).
 
-use assert_cmd::Command;
+use crate::util::{rns, sample};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-
-fn rns() -> Command {
-    Command::cargo_bin("rns").unwrap()
-}
-
-fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("samples")
-        .join(name)
-}
 
 fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).to_string()

@@ -7,7 +7,7 @@
 //! EDF+D that EDFlib refuses), which `rns inspect` must agree with. The session
 //! has a WAV twin holding the same samples; both must give the same analysis.
 
-use assert_cmd::Command;
+use crate::util::rns;
 use rns_analyzer::io::edf::{read_edf, read_edf_file};
 use rns_analyzer::io::{read_recording, ChannelFilter, ChannelSel, ReadOptions};
 use serde_json::Value;
@@ -24,10 +24,6 @@ fn fixture(name: &str) -> PathBuf {
 fn meta(name: &str) -> Value {
     let text = std::fs::read_to_string(fixture(&format!("{name}.meta.json"))).unwrap();
     serde_json::from_str(&text).unwrap()
-}
-
-fn rns() -> Command {
-    Command::cargo_bin("rns").unwrap()
 }
 
 /// Run `rns` and parse its JSON output; panics with stderr on failure.

@@ -4,14 +4,10 @@
 //! the oddly built but valid ones are read. `rns inspect` never panics on any
 //! of them. The expectations are in `tests/malformed/expected.toml`.
 
-use assert_cmd::Command;
+use crate::util::rns;
 use serde::Deserialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-
-fn rns() -> Command {
-    Command::cargo_bin("rns").unwrap()
-}
 
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/malformed")

@@ -2,7 +2,7 @@
 //! table per train, determinism, the output-folder rules, the response traces
 //! behind the plots, and a rendering check in headless Chromium.
 
-use assert_cmd::Command;
+use crate::util::{rns, sample};
 use quick_xml::events::Event;
 use quick_xml::reader::Reader;
 use rns_analyzer::analysis::{analyze, analyze_with_traces};
@@ -15,16 +15,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-fn rns() -> Command {
-    Command::cargo_bin("rns").unwrap()
-}
-
-fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("samples")
-        .join(name)
-}
 
 fn sha256_hex(bytes: &[u8]) -> String {
     rns_analyzer::report::sha256_bytes(bytes)

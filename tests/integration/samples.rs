@@ -3,7 +3,7 @@
 //! and `<file>.truth.json`-derived figures (amplitudes within 3 %, areas within
 //! 5 %, decrements within 1.5 points, increments within 5 points).
 
-use assert_cmd::Command;
+use crate::util::rns;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -22,8 +22,7 @@ fn sample_files() -> Vec<PathBuf> {
 }
 
 fn analyze_json(path: &Path) -> Value {
-    let out = Command::cargo_bin("rns")
-        .unwrap()
+    let out = rns()
         .args(["analyze", "--format", "json"])
         .arg(path)
         .output()

@@ -2,7 +2,7 @@
 //! give the intended pattern, and measured amplitudes must match the
 //! simulator's noiseless truth. Also the `rns simulate` command itself.
 
-use assert_cmd::Command;
+use crate::util::rns;
 use rns_analyzer::analysis::{analyze, Analysis};
 use rns_analyzer::config::AnalysisConfig;
 use rns_analyzer::recording::Recording;
@@ -116,8 +116,7 @@ fn simulate_command_writes_recording_truth_and_sidecar_deterministically() {
     let dir = tempfile::tempdir().unwrap();
     let run = |name: &str, extra: &[&str]| {
         let out = dir.path().join(name);
-        Command::cargo_bin("rns")
-            .unwrap()
+        rns()
             .args([
                 "simulate",
                 "--preset",
@@ -149,8 +148,7 @@ fn simulate_command_writes_recording_truth_and_sidecar_deterministically() {
     }
     assert!(dir.path().join("a.wav.rns.toml").exists());
     // The analyzer reads what the simulator writes, sidecar included.
-    let out = Command::cargo_bin("rns")
-        .unwrap()
+    let out = rns()
         .args(["analyze", "--format", "json"])
         .arg(&a)
         .output()
@@ -167,8 +165,7 @@ fn simulate_command_writes_recording_truth_and_sidecar_deterministically() {
     run("d.wav", &["--format", "wav16"]);
     // EDF+: stimuli and roles come from its annotations, and the pattern holds.
     let e = run("e.edf", &["--format", "edf"]);
-    let out = Command::cargo_bin("rns")
-        .unwrap()
+    let out = rns()
         .args(["analyze", "--format", "json"])
         .arg(&e)
         .output()
@@ -186,8 +183,7 @@ fn simulate_command_writes_recording_truth_and_sidecar_deterministically() {
 
 #[test]
 fn sweep_prints_the_teaching_curve() {
-    let out = Command::cargo_bin("rns")
-        .unwrap()
+    let out = rns()
         .args(["simulate", "--sweep", "achr=1.0:0.4:0.2"])
         .output()
         .unwrap();
@@ -202,8 +198,7 @@ fn sweep_prints_the_teaching_curve() {
     // With --plot the curve is drawn too (SVG here).
     let dir = tempfile::tempdir().unwrap();
     let svg = dir.path().join("curve.svg");
-    Command::cargo_bin("rns")
-        .unwrap()
+    rns()
         .args(["simulate", "--sweep", "release=1.0:0.6:0.2", "--plot"])
         .arg(&svg)
         .assert()
@@ -226,11 +221,7 @@ fn simulate_rejects_bad_arguments_with_usage_errors() {
         vec!["simulate", "--sweep", "achr=1:0.5"],
         vec!["simulate"],
     ] {
-        let out = Command::cargo_bin("rns")
-            .unwrap()
-            .args(&args)
-            .output()
-            .unwrap();
+        let out = rns().args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert_eq!(
             String::from_utf8_lossy(&out.stderr)

@@ -1,10 +1,24 @@
 //! Shared helpers for the integration tests.
 
+use assert_cmd::Command;
 use rns_analyzer::analysis::{analyze, Analysis};
 use rns_analyzer::config::AnalysisConfig;
 use rns_analyzer::synth::{generate, SynthOutput, SynthSpec};
 use std::fmt::Display;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+/// The `rns` binary under test.
+pub fn rns() -> Command {
+    Command::cargo_bin("rns").unwrap()
+}
+
+/// A bundled sample, by file name.
+pub fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(name)
+}
 
 /// Generate a synthetic recording and analyse it with `cfg`.
 pub fn run_synth(spec: &SynthSpec, cfg: &AnalysisConfig) -> (SynthOutput, Analysis) {
