@@ -282,20 +282,33 @@ fn inspect_file(path: &Path, args: &InspectArgs) -> Result<output::inspect::Insp
     Ok(output::inspect::inspect(&rec, &plan))
 }
 
-fn run_inspect(args: &InspectArgs) -> anyhow::Result<i32> {
-    let mut results = Vec::new();
-    for f in &args.files {
-        let r = inspect_file(f, args);
-        if let Err(e) = &r {
-            eprintln!("rns: {e}");
-        }
-        results.push((f.clone(), r));
-    }
+/// Each input file with what became of it.
+type PerFile<T> = Vec<(PathBuf, Result<T, Error>)>;
+
+/// `f` of each file in order, each failure reported on standard error as
+/// one line as it happens; the results and the highest exit code (0 when
+/// none failed).
+fn each_file<T>(files: &[PathBuf], f: impl Fn(&Path) -> Result<T, Error>) -> (PerFile<T>, i32) {
+    let results: PerFile<T> = files
+        .iter()
+        .map(|p| {
+            let r = f(p);
+            if let Err(e) = &r {
+                eprintln!("rns: {e}");
+            }
+            (p.clone(), r)
+        })
+        .collect();
     let worst = results
         .iter()
         .filter_map(|(_, r)| r.as_ref().err().map(Error::exit_code))
         .max()
         .unwrap_or(0);
+    (results, worst)
+}
+
+fn run_inspect(args: &InspectArgs) -> anyhow::Result<i32> {
+    let (results, worst) = each_file(&args.files, |f| inspect_file(f, args));
     let text = match args.format {
         InspectFormat::Json if args.files.len() > 1 => {
             let entries: Vec<output::inspect::Entry<'_>> = results
@@ -335,19 +348,9 @@ fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<i32> {
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
-    let mut results: Vec<(PathBuf, Result<Analysis, Error>)> = Vec::new();
-    for f in &args.files {
-        let r = analyze_input(f, &args.input, &criteria, false).map(|(a, _)| a);
-        if let Err(e) = &r {
-            eprintln!("rns: {e}");
-        }
-        results.push((f.clone(), r));
-    }
-    let worst = results
-        .iter()
-        .filter_map(|(_, r)| r.as_ref().err().map(Error::exit_code))
-        .max()
-        .unwrap_or(0);
+    let (results, worst) = each_file(&args.files, |f| {
+        analyze_input(f, &args.input, &criteria, false).map(|(a, _)| a)
+    });
     let ok: Vec<&Analysis> = results
         .iter()
         .filter_map(|(_, r)| r.as_ref().ok())
