@@ -24,6 +24,7 @@ use crate::analysis::result::TrainOut;
 use crate::analysis::traces::{decimate, ResponseTrace, TrainTraces};
 use crate::analysis::Analysis;
 use crate::criteria::Criteria;
+use plotters::chart::MeshStyle;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -184,6 +185,45 @@ fn title_style<'a>(k: u32) -> TextStyle<'a> {
         .color(&INK)
 }
 
+/// A chart with both axes in `f64`, as every figure draws.
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The chart of every figure: the caption above, room for the tick labels
+/// and `right` (unscaled) pixels spare on the right.
+fn cartesian<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    k: u32,
+    right: u32,
+    caption: &str,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+) -> Result<Chart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    ChartBuilder::on(area)
+        .margin_top(8 * k)
+        .margin_left(6 * k)
+        .margin_right(right * k)
+        .caption(caption, title_style(k))
+        .x_label_area_size(48 * k)
+        .y_label_area_size(68 * k)
+        .build_cartesian_2d(x, y)
+}
+
+/// The grid, axes and text every figure's mesh shares; the caller adds its
+/// labels, formatters and axis descriptions, then draws.
+fn styled_mesh<'a, 'b, DB: DrawingBackend>(
+    chart: &'b mut Chart<'a, DB>,
+    k: u32,
+) -> MeshStyle<'a, 'b, RangedCoordf64, RangedCoordf64, DB> {
+    let mut mesh = chart.configure_mesh();
+    mesh.max_light_lines(0)
+        .bold_line_style(GRID.stroke_width(k))
+        .axis_style(MUTED.stroke_width(k))
+        .label_style(text_style(k, FS_TICK, INK))
+        .axis_desc_style(text_style(k, FS_DESC, INK))
+        .set_all_tick_mark_size(4 * k);
+    mesh
+}
+
 /// `n` indices spread evenly over `0..total` (all of them when they fit),
 /// always including the first and the last.
 pub fn pick_even(total: usize, n: usize) -> Vec<usize> {
@@ -277,7 +317,7 @@ fn time_range(traces: &[&ResponseTrace]) -> (f64, f64) {
 /// labelled in the right margin; labels closer than a text line are pushed
 /// apart downwards, so none hides another or the data.
 fn reference_lines<DB: DrawingBackend>(
-    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    chart: &mut Chart<'_, DB>,
     area: &DrawingArea<DB, Shift>,
     refs: &[RefLine],
     (xa, xb): (f64, f64),
@@ -478,38 +518,28 @@ impl Figure for Waterfall<'_> {
             .zip(&offsets)
             .map(|((j, _), &o)| (o, (j + 1).to_string()))
             .collect();
-        let mut chart = ChartBuilder::on(&main)
-            .margin_top(8 * k)
-            .margin_left(6 * k)
-            .margin_right(16 * k)
-            .caption(
-                format!(
-                    "{} — stacked responses ({})",
-                    train_label(self.train),
-                    shown_note(
-                        self.total,
-                        &self.shown.iter().map(|s| s.0).collect::<Vec<_>>()
-                    )
-                ),
-                title_style(k),
-            )
-            .x_label_area_size(48 * k)
-            .y_label_area_size(68 * k)
-            .build_cartesian_2d(x0..x1, y0..y1)?;
-        chart
-            .configure_mesh()
+        let mut chart = cartesian(
+            &main,
+            k,
+            16,
+            &format!(
+                "{} — stacked responses ({})",
+                train_label(self.train),
+                shown_note(
+                    self.total,
+                    &self.shown.iter().map(|s| s.0).collect::<Vec<_>>()
+                )
+            ),
+            x0..x1,
+            y0..y1,
+        )?;
+        styled_mesh(&mut chart, k)
             .disable_y_mesh()
-            .max_light_lines(0)
-            .bold_line_style(GRID.stroke_width(k))
-            .axis_style(MUTED.stroke_width(k))
             .x_labels(10)
             .y_labels(0)
             .x_label_formatter(&|v| trim_num(*v, 1))
-            .label_style(text_style(k, FS_TICK, INK))
-            .axis_desc_style(text_style(k, FS_DESC, INK))
             .x_desc("time after stimulus (ms)")
             .y_desc("response (main phase up)")
-            .set_all_tick_mark_size(4 * k)
             .draw()?;
         // Response numbers beside their lanes (the y axis has no scale).
         for (o, l) in &labels {
@@ -638,38 +668,28 @@ impl Figure for Superimposed<'_> {
         }
         let span = (hi - lo).max(1e-3);
         let (y0, y1) = (lo - 0.08 * span, hi + 0.08 * span);
-        let mut chart = ChartBuilder::on(&main)
-            .margin_top(8 * k)
-            .margin_left(6 * k)
-            .margin_right(16 * k)
-            .caption(
-                format!(
-                    "{} — superimposed ({})",
-                    train_label(self.train),
-                    shown_note(
-                        self.total,
-                        &self.shown.iter().map(|s| s.0).collect::<Vec<_>>()
-                    )
-                ),
-                title_style(k),
-            )
-            .x_label_area_size(48 * k)
-            .y_label_area_size(68 * k)
-            .build_cartesian_2d(x0..x1, y0..y1)?;
-        chart
-            .configure_mesh()
-            .max_light_lines(0)
-            .bold_line_style(GRID.stroke_width(k))
-            .axis_style(MUTED.stroke_width(k))
+        let mut chart = cartesian(
+            &main,
+            k,
+            16,
+            &format!(
+                "{} — superimposed ({})",
+                train_label(self.train),
+                shown_note(
+                    self.total,
+                    &self.shown.iter().map(|s| s.0).collect::<Vec<_>>()
+                )
+            ),
+            x0..x1,
+            y0..y1,
+        )?;
+        styled_mesh(&mut chart, k)
             .x_labels(10)
             .y_labels(8)
             .x_label_formatter(&|v| trim_num(*v, 1))
             .y_label_formatter(&|v| trim_num(*v, 2))
-            .label_style(text_style(k, FS_TICK, INK))
-            .axis_desc_style(text_style(k, FS_DESC, INK))
             .x_desc("time after stimulus (ms)")
             .y_desc("mV from baseline (main phase up)")
-            .set_all_tick_mark_size(4 * k)
             .draw()?;
         chart.draw_series(std::iter::once(PathElement::new(
             vec![(0.0, y0), (0.0, y1)],
@@ -825,20 +845,16 @@ fn trend_panel<DB: DrawingBackend>(
     }
     let pad = ((vmax - vmin) * 0.08).max(2.0);
     let (y0, y1) = (vmin - pad, vmax + pad);
-    let mut chart = ChartBuilder::on(area)
-        .margin_top(8 * k)
-        .margin_left(6 * k)
-        .margin_right(REF_MARGIN * k)
-        .caption(title, title_style(k))
-        .x_label_area_size(48 * k)
-        .y_label_area_size(68 * k)
-        .build_cartesian_2d(0.5..(n_max as f64 + 0.5), y0..y1)?;
+    let mut chart = cartesian(
+        area,
+        k,
+        REF_MARGIN,
+        title,
+        0.5..(n_max as f64 + 0.5),
+        y0..y1,
+    )?;
     let xl = n_max.min(12);
-    chart
-        .configure_mesh()
-        .max_light_lines(0)
-        .bold_line_style(GRID.stroke_width(k))
-        .axis_style(MUTED.stroke_width(k))
+    styled_mesh(&mut chart, k)
         .x_labels(xl)
         .y_labels(8)
         .x_label_formatter(&|v| {
@@ -849,11 +865,8 @@ fn trend_panel<DB: DrawingBackend>(
             }
         })
         .y_label_formatter(&|v| format!("{} %", trim_num(*v, 0)))
-        .label_style(text_style(k, FS_TICK, INK))
-        .axis_desc_style(text_style(k, FS_DESC, INK))
         .x_desc("response number")
         .y_desc("% of the train's first response")
-        .set_all_tick_mark_size(4 * k)
         .draw()?;
     reference_lines(&mut chart, area, refs, (0.5, n_max as f64 + 0.5), k)?;
     for t in trains {
@@ -1035,27 +1048,13 @@ fn bar_panel<DB: DrawingBackend>(
     let y1 = vmax * 1.12 + 1.0;
     let y0 = if vmin < 0.0 { vmin * 1.15 - 1.0 } else { 0.0 };
     let labels: Vec<String> = groups.iter().map(|g| g.label.clone()).collect();
-    let mut chart = ChartBuilder::on(area)
-        .margin_top(8 * k)
-        .margin_left(6 * k)
-        .margin_right(REF_MARGIN * k)
-        .caption(title, title_style(k))
-        .x_label_area_size(48 * k)
-        .y_label_area_size(68 * k)
-        .build_cartesian_2d(-0.6..(n as f64 - 0.4), y0..y1)?;
-    chart
-        .configure_mesh()
+    let mut chart = cartesian(area, k, REF_MARGIN, title, -0.6..(n as f64 - 0.4), y0..y1)?;
+    styled_mesh(&mut chart, k)
         .disable_x_mesh()
-        .max_light_lines(0)
-        .bold_line_style(GRID.stroke_width(k))
-        .axis_style(MUTED.stroke_width(k))
         .x_labels(0)
         .y_labels(7)
         .y_label_formatter(&|v| format!("{} %", trim_num(*v, 0)))
-        .label_style(text_style(k, FS_TICK, INK))
-        .axis_desc_style(text_style(k, FS_DESC, INK))
         .y_desc(y_desc)
-        .set_all_tick_mark_size(4 * k)
         .draw()?;
     // Group names under the axis (the x axis is categorical).
     for (i, l) in labels.iter().enumerate() {
@@ -1333,29 +1332,22 @@ impl Figure for Sweep<'_> {
             .fold((0.0f64, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
         let pad = ((vmax - vmin) * 0.08).max(2.0);
         let title = format!("Decrement and increment against {}", self.param);
-        let mut chart = ChartBuilder::on(&main)
-            .margin_top(8 * k)
-            .margin_left(6 * k)
-            .margin_right(REF_MARGIN * k)
-            .caption(title.as_str(), title_style(k))
-            .x_label_area_size(48 * k)
-            .y_label_area_size(68 * k)
-            .build_cartesian_2d(x0..x1, (vmin - pad)..(vmax + pad))?;
+        let mut chart = cartesian(
+            &main,
+            k,
+            REF_MARGIN,
+            &title,
+            x0..x1,
+            (vmin - pad)..(vmax + pad),
+        )?;
         let param = self.param.to_string();
-        chart
-            .configure_mesh()
-            .max_light_lines(0)
-            .bold_line_style(GRID.stroke_width(k))
-            .axis_style(MUTED.stroke_width(k))
+        styled_mesh(&mut chart, k)
             .x_labels(8)
             .y_labels(8)
             .x_label_formatter(&|v| trim_num(*v, 2))
             .y_label_formatter(&|v| format!("{} %", trim_num(*v, 0)))
-            .label_style(text_style(k, FS_TICK, INK))
-            .axis_desc_style(text_style(k, FS_DESC, INK))
             .x_desc(param.as_str())
             .y_desc("% (noiseless truth)")
-            .set_all_tick_mark_size(4 * k)
             .draw()?;
         reference_lines(&mut chart, &main, &refs, (x0, x1), k)?;
         let series: [(RGBColor, SweepField); 3] = [
