@@ -608,17 +608,27 @@ impl Figure for Waterfall<'_> {
     }
 }
 
-/// Stacked responses of one train with markers. `None` when the train has no
-/// measured response.
-pub fn waterfall(train: &TrainOut, traces: &TrainTraces) -> Option<Result<Plot, RenderError>> {
+/// At most `max` responses of a train, picked evenly, with their indices, and
+/// how many it has; `None` when it has none.
+fn pick_responses(
+    traces: &TrainTraces,
+    max: usize,
+) -> Option<(Vec<(usize, &ResponseTrace)>, usize)> {
     let total = traces.responses.len();
     if total == 0 {
         return None;
     }
-    let shown: Vec<(usize, &ResponseTrace)> = pick_even(total, MAX_WATERFALL)
+    let shown = pick_even(total, max)
         .into_iter()
         .map(|i| (i, &traces.responses[i]))
         .collect();
+    Some((shown, total))
+}
+
+/// Stacked responses of one train with markers. `None` when the train has no
+/// measured response.
+pub fn waterfall(train: &TrainOut, traces: &TrainTraces) -> Option<Result<Plot, RenderError>> {
+    let (shown, total) = pick_responses(traces, MAX_WATERFALL)?;
     let fig = Waterfall {
         train,
         shown,
@@ -769,14 +779,7 @@ impl Figure for Superimposed<'_> {
 /// All responses of one train on a common baseline. `None` when the train has
 /// no measured response.
 pub fn superimposed(train: &TrainOut, traces: &TrainTraces) -> Option<Result<Plot, RenderError>> {
-    let total = traces.responses.len();
-    if total == 0 {
-        return None;
-    }
-    let shown: Vec<(usize, &ResponseTrace)> = pick_even(total, MAX_SUPERIMPOSED)
-        .into_iter()
-        .map(|i| (i, &traces.responses[i]))
-        .collect();
+    let (shown, total) = pick_responses(traces, MAX_SUPERIMPOSED)?;
     let fig = Superimposed {
         train,
         shown,
