@@ -58,9 +58,8 @@ fn spec(rate: f64, duration_s: f64, trains: Vec<TrainSpec>, seed: u64) -> SynthS
         trains,
         noise_uv_rms: 10.0,
         hum: Some(HumSpec {
-            freq_hz: 50.0,
             amplitude_uv: 30.0,
-            harmonic3_ratio: 0.2,
+            ..HumSpec::default()
         }),
         wander: Some(WanderSpec {
             amplitude_uv: 150.0,

@@ -150,9 +150,8 @@ fn base_spec(rate: f64, trains: Vec<TrainSpec>, amplitude_mv: f64, seed: u64) ->
     };
     s.noise_uv_rms = 10.0;
     s.hum = Some(HumSpec {
-        freq_hz: 50.0,
         amplitude_uv: 30.0,
-        harmonic3_ratio: 0.2,
+        ..HumSpec::default()
     });
     s.wander = Some(WanderSpec {
         amplitude_uv: 150.0,

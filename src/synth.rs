@@ -698,9 +698,8 @@ pub fn benchmark_session() -> SynthSpec {
         trains,
         noise_uv_rms: 10.0,
         hum: Some(HumSpec {
-            freq_hz: 50.0,
             amplitude_uv: 30.0,
-            harmonic3_ratio: 0.2,
+            ..HumSpec::default()
         }),
         wander: Some(WanderSpec {
             amplitude_uv: 100.0,
