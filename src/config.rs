@@ -9,7 +9,7 @@ use crate::criteria::Criteria;
 use crate::error::{Error, Result};
 use crate::io::{ChannelFilter, ChannelSel, CsvLayout, ReadOptions};
 use crate::protocol::{ExerciseSpec, Protocol, TrainSpec};
-use crate::units::{Hz, Ms, SampleRate};
+use crate::units::{Hz, Ms, SampleRate, Shown};
 
 /// Which phase of the CMAP is measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -150,16 +150,18 @@ impl Settings {
         let full_scale_mv = ov.full_scale_mv.or(p.full_scale_mv).unwrap_or(1.0);
         if !(full_scale_mv.is_finite() && full_scale_mv > 0.0) {
             return Err(Error::Usage(format!(
-                "--full-scale-mv must be a positive number, got {full_scale_mv}"
+                "--full-scale-mv must be a positive number, got {}",
+                Shown(full_scale_mv)
             )));
         }
         let sample_rate = match ov.sample_rate_hz.or(p.sample_rate_hz) {
             None => None,
             Some(hz) => Some(SampleRate::new(hz).ok_or_else(|| {
                 Error::Usage(format!(
-                    "--sample-rate must be between {} and {} Hz, got {hz}",
+                    "--sample-rate must be between {} and {} Hz, got {}",
                     SampleRate::MIN_HZ,
-                    SampleRate::MAX_HZ
+                    SampleRate::MAX_HZ,
+                    Shown(hz)
                 ))
             })?),
         };
@@ -188,7 +190,8 @@ impl Settings {
             Some(r) if r.is_finite() && r > 0.0 && r <= 1000.0 => Some(Hz(r)),
             Some(r) => {
                 return Err(Error::Usage(format!(
-                    "--rate must be between 0 and 1000 Hz, got {r}"
+                    "--rate must be between 0 and 1000 Hz, got {}",
+                    Shown(r)
                 )))
             }
         };

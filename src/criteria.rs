@@ -16,6 +16,7 @@
 
 use crate::error::{Error, Result};
 use crate::protocol::one_line;
+use crate::units::Shown;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -281,7 +282,10 @@ impl Criteria {
             if v.is_finite() && v > 0.0 {
                 Ok(())
             } else {
-                Err(format!("{name} must be a positive number, got {v}"))
+                Err(format!(
+                    "{name} must be a positive number, got {}",
+                    Shown(v)
+                ))
             }
         };
         let d = &self.decrement;

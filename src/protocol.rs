@@ -28,6 +28,7 @@
 
 use crate::error::{Error, Result};
 use crate::io::ChannelSel;
+use crate::units::Shown;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -151,9 +152,10 @@ impl Protocol {
         };
         let positive = |name: &str, v: Option<f64>| -> Result<()> {
             match v {
-                Some(x) if !(x.is_finite() && x > 0.0) => {
-                    Err(bad(format!("{name} must be a positive number, got {x}")))
-                }
+                Some(x) if !(x.is_finite() && x > 0.0) => Err(bad(format!(
+                    "{name} must be a positive number, got {}",
+                    Shown(x)
+                ))),
                 _ => Ok(()),
             }
         };
@@ -163,7 +165,8 @@ impl Protocol {
         if let Some(t) = self.temperature_c {
             if !(t.is_finite() && (10.0..=45.0).contains(&t)) {
                 return Err(bad(format!(
-                    "temperature_c must be between 10 and 45 °C, got {t}"
+                    "temperature_c must be between 10 and 45 °C, got {}",
+                    Shown(t)
                 )));
             }
         }
@@ -186,7 +189,8 @@ impl Protocol {
             if let Some(d) = t.delay_after_exercise_s {
                 if !(d.is_finite() && d >= 0.0) {
                     return Err(bad(format!(
-                        "trains[{i}].delay_after_exercise_s must be ≥ 0, got {d}"
+                        "trains[{i}].delay_after_exercise_s must be ≥ 0, got {}",
+                        Shown(d)
                     )));
                 }
             }

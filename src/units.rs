@@ -43,21 +43,39 @@ impl Hz {
     }
 }
 
+/// A number as messages show it: as Rust writes it for ordinary magnitudes
+/// (`0.25`, `20000`), in exponent form for huge and tiny ones (`1e300`,
+/// `2.5e-12`), so that a hostile value in a file or a flag keeps its error
+/// message one short line (`{}` spells out all 301 digits of `1e300`).
+#[derive(Debug, Clone, Copy)]
+pub struct Shown(pub f64);
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = self.0;
+        if !v.is_finite() || v == 0.0 || (1e-6..1e15).contains(&v.abs()) {
+            write!(f, "{v}")
+        } else {
+            write!(f, "{v:e}")
+        }
+    }
+}
+
 impl fmt::Display for Ms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ms", self.0)
+        write!(f, "{} ms", Shown(self.0))
     }
 }
 
 impl fmt::Display for Seconds {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} s", self.0)
+        write!(f, "{} s", Shown(self.0))
     }
 }
 
 impl fmt::Display for Hz {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} Hz", self.0)
+        write!(f, "{} Hz", Shown(self.0))
     }
 }
 
@@ -129,13 +147,34 @@ impl SampleRate {
 
 impl fmt::Display for SampleRate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} Hz", self.0)
+        write!(f, "{} Hz", Shown(self.0))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_in_messages_stay_short() {
+        let cases = [
+            (0.25, "0.25"),
+            (20_000.0, "20000"),
+            (-3.5, "-3.5"),
+            (0.0, "0"),
+            (1e-6, "0.000001"),
+            (1e300, "1e300"),
+            (-1e300, "-1e300"),
+            (2.5e-12, "2.5e-12"),
+            (1e15, "1e15"),
+            (f64::INFINITY, "inf"),
+            (f64::NAN, "NaN"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(Shown(v).to_string(), want, "{v:?}");
+        }
+        assert_eq!(Hz(1e300).to_string(), "1e300 Hz");
+    }
 
     #[test]
     fn conversions_round_trip() {

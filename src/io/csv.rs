@@ -90,7 +90,7 @@ use crate::io::{ChannelFilter, CsvLayout, ReadOptions, MAX_CHANNELS, MAX_SAMPLES
 use crate::recording::{
     Channel, ChannelKind, KnownStimuli, Recording, Segment, SourceFormat, StimulusOrigin,
 };
-use crate::units::SampleRate;
+use crate::units::{SampleRate, Shown};
 use std::cell::OnceCell;
 use std::fmt::Write as _;
 use std::fs::File;
@@ -1407,9 +1407,11 @@ fn timing(ctx: &Ctx<'_>, col: &Column, table: &Table) -> Result<Timing> {
         Error::malformed(
             ctx.path,
             format!(
-                "sample rate {hz} Hz (from time column \"{}\", step {median} {}) is outside \
+                "sample rate {} Hz (from time column \"{}\", step {} {}) is outside \
                  the accepted range {}–{} Hz",
+                Shown(hz),
                 col.name,
+                Shown(median),
                 unit.label(),
                 SampleRate::MIN_HZ,
                 SampleRate::MAX_HZ

@@ -102,7 +102,7 @@ use crate::recording::{
     Annotation, Channel, ChannelKind, KnownStimuli, ReadNote, Recording, Segment, SourceFormat,
     StimulusOrigin,
 };
-use crate::units::SampleRate;
+use crate::units::{SampleRate, Shown};
 use std::fs::File;
 use std::io::{BufReader, Read, Seek};
 use std::path::Path;
@@ -410,7 +410,10 @@ fn read_header<S: Source>(path: &Path, src: &mut S, file_len: u64) -> Result<Edf
     if record_duration_s <= 0.0 {
         return Err(Error::malformed(
             path,
-            format!("data record duration must be positive, got {record_duration_s} s"),
+            format!(
+                "data record duration must be positive, got {} s",
+                Shown(record_duration_s)
+            ),
         ));
     }
     Ok(EdfHeader {
@@ -912,10 +915,11 @@ fn read_edf_from<S: Source>(
         Error::malformed(
             path,
             format!(
-                "channel {rate_channel} ({:?}) is sampled at {rate_hz} Hz ({spr} samples per {} s record), \
+                "channel {rate_channel} ({:?}) is sampled at {} Hz ({spr} samples per {} s record), \
                  outside the accepted range {}–{} Hz",
                 emg_sig.label,
-                h.record_duration_s,
+                Shown(rate_hz),
+                Shown(h.record_duration_s),
                 SampleRate::MIN_HZ,
                 SampleRate::MAX_HZ
             ),
@@ -1095,7 +1099,10 @@ fn read_edf_from<S: Source>(
                         format!(
                             "channel {ci} ({:?}): sample {i} scales to {v} (physical range {} to {} {}), \
                              beyond what the analyzer holds",
-                            s.label, s.physical_min, s.physical_max, s.dimension
+                            s.label,
+                            Shown(s.physical_min),
+                            Shown(s.physical_max),
+                            s.dimension
                         ),
                     ));
                 }
@@ -1429,7 +1436,8 @@ mod tests {
         let b = build(false, "", "1", "0.001", &[huge], &[vec![i16s(&digital)]]);
         let e = err(&b);
         assert!(
-            e.contains("channel 0 (\"EMG\"): sample 0 scales to -inf"),
+            e.contains("channel 0 (\"EMG\"): sample 0 scales to -inf")
+                && e.contains("(physical range -1e300 to 1e300 mV)"),
             "{e}"
         );
     }

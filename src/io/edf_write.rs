@@ -23,7 +23,8 @@ pub fn encode_edf_plus(
     let spr = rate_hz.round();
     if !(spr >= 1.0 && (spr - rate_hz).abs() < 1e-9 && spr <= 1_000_000.0) {
         return Err(Error::Usage(format!(
-            "EDF needs a whole number of samples per second, got {rate_hz} Hz"
+            "EDF needs a whole number of samples per second, got {} Hz",
+            crate::units::Shown(rate_hz)
         )));
     }
     let spr = spr as usize;

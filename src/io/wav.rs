@@ -45,7 +45,7 @@
 use crate::error::{Error, Result};
 use crate::io::{ReadOptions, MAX_SAMPLES_PER_CHANNEL};
 use crate::recording::{Channel, ChannelKind, ReadNote, Recording, SourceFormat};
-use crate::units::SampleRate;
+use crate::units::{SampleRate, Shown};
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::Path;
@@ -96,7 +96,8 @@ fn read_wav_from<R: Read + Seek>(
     let full_scale = opts.full_scale_mv;
     if !(full_scale.is_finite() && full_scale > 0.0) {
         return Err(Error::Usage(format!(
-            "full scale must be a positive number of millivolts, got {full_scale}"
+            "full scale must be a positive number of millivolts, got {}",
+            Shown(full_scale)
         )));
     }
 
@@ -640,7 +641,8 @@ pub fn encode_wav(
     }
     if !(full_scale_mv.is_finite() && full_scale_mv > 0.0) {
         return Err(Error::Usage(format!(
-            "full scale must be a positive number of millivolts, got {full_scale_mv}"
+            "full scale must be a positive number of millivolts, got {}",
+            Shown(full_scale_mv)
         )));
     }
     let bytes_per_sample = u64::from(fmt.bits() / 8);

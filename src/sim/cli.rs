@@ -18,6 +18,7 @@ use crate::io::csv::encode_continuous_csv;
 use crate::io::edf_write::encode_edf_plus;
 use crate::io::wav::{encode_wav, WavSampleFormat};
 use crate::recording::Annotation;
+use crate::units::Shown;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -126,7 +127,8 @@ fn usage(msg: impl Into<String>) -> Error {
 fn fraction(name: &str, v: Option<f64>) -> Result<Option<f64>> {
     match v {
         Some(x) if !(x.is_finite() && (0.0..=1.5).contains(&x)) => Err(usage(format!(
-            "--{name} must be between 0 and 1.5, got {x}"
+            "--{name} must be between 0 and 1.5, got {}",
+            Shown(x)
         ))),
         other => Ok(other),
     }
@@ -156,19 +158,19 @@ impl SimulateArgs {
         if !(self.sample_rate.is_finite() && (2_000.0..=100_000.0).contains(&self.sample_rate)) {
             return Err(usage(format!(
                 "--sample-rate must be between 2000 and 100000 Hz, got {}",
-                self.sample_rate
+                Shown(self.sample_rate)
             )));
         }
         if !(self.hfs_rate.is_finite() && (10.0..=100.0).contains(&self.hfs_rate)) {
             return Err(usage(format!(
                 "--hfs-rate must be between 10 and 100 Hz, got {}",
-                self.hfs_rate
+                Shown(self.hfs_rate)
             )));
         }
         if !(self.hfs_duration.is_finite() && (0.1..=10.0).contains(&self.hfs_duration)) {
             return Err(usage(format!(
                 "--hfs-duration must be between 0.1 and 10 s, got {}",
-                self.hfs_duration
+                Shown(self.hfs_duration)
             )));
         }
         if self.stimuli == 0 || self.stimuli > 200 {
@@ -185,7 +187,7 @@ impl SimulateArgs {
             ("artifact-mv", self.artifact_mv),
         ] {
             if !(v.is_finite() && v >= 0.0) {
-                return Err(usage(format!("--{name} must be ≥ 0, got {v}")));
+                return Err(usage(format!("--{name} must be ≥ 0, got {}", Shown(v))));
             }
         }
         let mut j = preset.junction();
@@ -207,7 +209,8 @@ impl SimulateArgs {
         if let Some(t) = self.temperature {
             if !(t.is_finite() && (20.0..=40.0).contains(&t)) {
                 return Err(usage(format!(
-                    "--temperature must be between 20 and 40 °C, got {t}"
+                    "--temperature must be between 20 and 40 °C, got {}",
+                    Shown(t)
                 )));
             }
             j.temperature_c = t;

@@ -64,6 +64,33 @@ fn missing_file_exits_3_with_one_line_naming_it() {
     assert!(out.stdout.is_empty());
 }
 
+/// Hostile magnitudes, from a flag or from a file's header, are written in
+/// exponent form: the message stays one short line.
+#[test]
+fn huge_numbers_keep_errors_short() {
+    let out = rns()
+        .args(["analyze", "--sample-rate", "1e300"])
+        .arg(sample("mg_sweeps.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let flag_err = stderr_of(&out);
+    assert!(flag_err.contains("got 1e300"), "{flag_err}");
+
+    // A CSV whose time column steps by 1e300 s.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("slow.csv");
+    std::fs::write(&csv, "time_s,emg_mV\n0,1\n1e300,2\n2e300,3\n").unwrap();
+    let out = rns().arg("analyze").arg(&csv).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr_of(&out);
+    assert!(err.contains("sample rate 1e-300 Hz") && err.contains("step 1e300 s"), "{err}");
+    for err in [flag_err, err] {
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.len() < 300, "{err}");
+    }
+}
+
 #[test]
 fn garbage_and_unknown_formats_exit_3() {
     let dir = tempfile::tempdir().unwrap();
