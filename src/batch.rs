@@ -334,7 +334,9 @@ pub fn run(
     // the long recordings. Outcomes go back into input order below.
     let jobs = opts.jobs.max(1);
     let next = AtomicUsize::new(0);
-    let take = || -> Vec<Outcome> {
+    // A worker also renders the file's rows of responses.csv, so that only
+    // joining them is left for the end, on one thread.
+    let take = || -> Vec<(Outcome, String)> {
         let mut mine = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
@@ -344,10 +346,11 @@ pub fn run(
             let o = process(rel, opts, criteria, analyse);
             pb.set_message(o.rel.clone());
             pb.inc(1);
-            mine.push(o);
+            let rows = response_rows(&o);
+            mine.push((o, rows));
         }
     };
-    let work = || -> Vec<Outcome> {
+    let work = || -> Vec<(Outcome, String)> {
         let done = Mutex::new(Vec::with_capacity(by_size.len()));
         rayon::scope(|s| {
             for _ in 0..jobs {
@@ -363,26 +366,28 @@ pub fn run(
     };
     // When threads cannot be started, the pool is the calling thread alone
     // (see `parallel`); the outputs are the same either way.
-    let mut outcomes = crate::parallel::install(Some(jobs), work);
+    let mut done = crate::parallel::install(Some(jobs), work);
     pb.finish_and_clear();
     for p in problems {
         let path = opts.dir.join(&p.rel);
-        outcomes.push(Outcome {
+        let o = Outcome {
             rel: rel_string(&p.rel),
             path: path.clone(),
             sha256: None,
             analysis: None,
             error: Some(file_error(&p.error, &path)),
-        });
+        };
+        done.push((o, String::new()));
     }
-    outcomes.sort_by(|a, b| a.rel.cmp(&b.rel));
+    done.sort_by(|a, b| a.0.rel.cmp(&b.0.rel));
+    let (outcomes, rows): (Vec<Outcome>, Vec<String>) = done.into_iter().unzip();
     write_atomic(
         &opts.out.join("summary.csv"),
         summary_csv(&outcomes).as_bytes(),
     )?;
     write_atomic(
         &opts.out.join("responses.csv"),
-        responses_csv(&outcomes).as_bytes(),
+        join_responses(&rows).as_bytes(),
     )?;
     let exit_code = outcomes.iter().map(Outcome::exit_code).max().unwrap_or(0);
     Ok(BatchSummary {
@@ -464,23 +469,74 @@ pub fn summary_csv(outcomes: &[Outcome]) -> String {
 /// `responses.csv`: the response rows of every analysed file, with the path
 /// relative to the walked folder.
 pub fn responses_csv(outcomes: &[Outcome]) -> String {
-    let relabelled: Vec<Analysis> = outcomes
-        .iter()
-        .filter_map(|o| {
-            o.analysis.as_ref().map(|a| {
-                let mut a = a.clone();
-                a.source.path = o.rel.clone();
-                a
-            })
-        })
-        .collect();
-    let refs: Vec<&Analysis> = relabelled.iter().collect();
-    output::csv::render(&refs)
+    let rows: Vec<String> = outcomes.iter().map(response_rows).collect();
+    join_responses(&rows)
+}
+
+/// One outcome's rows of `responses.csv` (none for a failure), its path
+/// the relative one.
+fn response_rows(o: &Outcome) -> String {
+    o.analysis
+        .as_ref()
+        .map_or_else(String::new, |a| output::csv::rows(a, &o.rel))
+}
+
+/// `responses.csv` from each outcome's rows, in order.
+fn join_responses(rows: &[String]) -> String {
+    let mut out = output::csv::header();
+    out.reserve(rows.iter().map(String::len).sum());
+    for r in rows {
+        out.push_str(r);
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// responses.csv is joined from rows each worker rendered on its own;
+    /// it must be the one table `output::csv::render` makes of the analyses
+    /// (paths relative, failures without rows, quoting intact).
+    #[test]
+    fn joined_response_rows_are_the_one_table() {
+        use crate::synth::{generate, SynthSpec, TrainSpec};
+        let spec = SynthSpec::simple(
+            10_000.0,
+            vec![TrainSpec::from_gains(0.5, 3.0, &[1.0, 0.9, 0.8])],
+        );
+        let rec = generate(&spec).to_recording().unwrap();
+        let a = crate::analysis::analyze(&rec, &crate::config::AnalysisConfig::default()).unwrap();
+        assert!(a.trains.iter().map(|t| t.responses.len()).sum::<usize>() >= 3);
+        let ok = |rel: &str| Outcome {
+            rel: rel.into(),
+            path: PathBuf::from("d").join(rel),
+            sha256: None,
+            analysis: Some(a.clone()),
+            error: None,
+        };
+        let failed = Outcome {
+            analysis: None,
+            error: Some(FileError {
+                message: "broken".into(),
+                exit_code: 3,
+            }),
+            ..ok("c.wav")
+        };
+        let outcomes = [ok("a.wav"), failed, ok("b, \"quoted\".wav")];
+        let relabelled: Vec<Analysis> = outcomes
+            .iter()
+            .filter_map(|o| {
+                let mut a = o.analysis.clone()?;
+                a.source.path = o.rel.clone();
+                Some(a)
+            })
+            .collect();
+        let refs: Vec<&Analysis> = relabelled.iter().collect();
+        let table = output::csv::render(&refs);
+        assert_eq!(responses_csv(&outcomes), table);
+        assert!(table.contains("\"b, \"\"quoted\"\".wav\""), "{table}");
+    }
 
     #[test]
     fn walk_picks_supported_files_sorted_and_skips_hidden_and_output() {

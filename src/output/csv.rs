@@ -30,35 +30,52 @@ fn opt(v: Option<f64>) -> String {
 
 /// Render the response rows of several analyses under one header.
 pub fn render(analyses: &[&Analysis]) -> String {
+    let mut out = header();
+    for a in analyses {
+        out.push_str(&rows(a, &a.source.path));
+    }
+    out
+}
+
+/// The header line of the response table.
+pub fn header() -> String {
     let mut w = ::csv::WriterBuilder::new().from_writer(Vec::new());
     // Writing to a Vec cannot fail; errors would only come from I/O.
     let _ = w.write_record(HEADER);
-    for a in analyses {
-        for t in &a.trains {
-            for r in &t.responses {
-                let row = [
-                    a.source.path.clone(),
-                    t.index.to_string(),
-                    t.role.clone(),
-                    t.role_source.clone(),
-                    opt(t.rate_hz),
-                    opt(t.delay_after_exercise_s),
-                    r.index.to_string(),
-                    opt(r.stimulus_s),
-                    r.latency_ms.to_string(),
-                    r.amplitude_mv.to_string(),
-                    r.peak_to_peak_mv.to_string(),
-                    r.area_mv_ms.to_string(),
-                    r.duration_ms.to_string(),
-                    opt(r.amplitude_rel_pct),
-                    opt(r.area_rel_pct),
-                    a.source.polarity.clone(),
-                    a.classification.pattern.clone(),
-                ];
-                let _ = w.write_record(&row);
-            }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// The response rows of one analysis, without a header, with `path` in the
+/// first column. Rows of several analyses concatenated after [`header`] are
+/// [`render`]'s table: a batch renders each file's rows where it analysed
+/// the file, in parallel, and only joins them at the end.
+pub fn rows(a: &Analysis, path: &str) -> String {
+    let mut w = ::csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    for t in &a.trains {
+        for r in &t.responses {
+            let row = [
+                path.to_string(),
+                t.index.to_string(),
+                t.role.clone(),
+                t.role_source.clone(),
+                opt(t.rate_hz),
+                opt(t.delay_after_exercise_s),
+                r.index.to_string(),
+                opt(r.stimulus_s),
+                r.latency_ms.to_string(),
+                r.amplitude_mv.to_string(),
+                r.peak_to_peak_mv.to_string(),
+                r.area_mv_ms.to_string(),
+                r.duration_ms.to_string(),
+                opt(r.amplitude_rel_pct),
+                opt(r.area_rel_pct),
+                a.source.polarity.clone(),
+                a.classification.pattern.clone(),
+            ];
+            let _ = w.write_record(&row);
         }
     }
-    let bytes = w.into_inner().unwrap_or_default();
-    String::from_utf8(bytes).unwrap_or_default()
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }

@@ -84,7 +84,10 @@ fn huge_numbers_keep_errors_short() {
     let out = rns().arg("analyze").arg(&csv).output().unwrap();
     assert_eq!(out.status.code(), Some(3));
     let err = stderr_of(&out);
-    assert!(err.contains("sample rate 1e-300 Hz") && err.contains("step 1e300 s"), "{err}");
+    assert!(
+        err.contains("sample rate 1e-300 Hz") && err.contains("step 1e300 s"),
+        "{err}"
+    );
     for err in [flag_err, err] {
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
         assert!(err.len() < 300, "{err}");
