@@ -9,7 +9,7 @@
 #   BENCH_DIR    keep the generated inputs and raw results here (default: a
 #                temporary folder, removed at the end)
 #   BENCH_SEEDS  seeds of the batch corpus (default 2: 50 recordings, ~150 MB)
-#   BENCH_RUNS   timed runs per measurement (default 10; batch and Python: 3)
+#   BENCH_RUNS   timed runs per measurement (default 10; Python: 3)
 #
 # Needs about 2 GB of disk for the generated inputs (a 1.15 GB EDF among them).
 # Needs cargo, python3 and, for the figures, hyperfine and GNU time (Debian:
@@ -80,11 +80,13 @@ hyperfine -N -w 3 -r "$runs" --export-json "$dir/analyze.json" \
     "$decode $dir/s/session_5min.wav" \
     "$rns analyze $dir/s/session_5min.wav --format json -o /dev/null" \
     "$decode $dir/s/session_5min.f32.wav" \
-    "$rns analyze $dir/s/session_5min.f32.wav --format json -o /dev/null" >&2
+    "$rns analyze $dir/s/session_5min.f32.wav --format json -o /dev/null" \
+    "$decode --hound $dir/s/session_5min.wav" >&2
 dec16=$(median "$dir/analyze.json" 0)
 ana16=$(median "$dir/analyze.json" 1)
 decf=$(median "$dir/analyze.json" 2)
 anaf=$(median "$dir/analyze.json" 3)
+dech=$(median "$dir/analyze.json" 4)
 
 echo "== CSV ingest (the session as time_s,emg_mV)" >&2
 hyperfine -N -w 1 -r "$runs" --export-json "$dir/csv.json" "taskset -c 0 $decode $dir/s/session_5min.csv" >&2
@@ -92,7 +94,7 @@ csv_s=$(median "$dir/csv.json" 0)
 csv_bytes=$(stat -c %s "$dir/s/session_5min.csv")
 
 echo "== batch, --jobs 1 vs --jobs 2 ($(find "$dir/corpus" -name '*.wav' | wc -l) recordings)" >&2
-hyperfine -N -w 1 -r "$slow_runs" --export-json "$dir/batch.json" \
+hyperfine -N -w 1 -r "$runs" --export-json "$dir/batch.json" \
     "$rns batch $dir/corpus --out $dir/out1 --force --jobs 1" \
     "$rns batch $dir/corpus --out $dir/out2 --force --jobs 2" >&2
 b1=$(median "$dir/batch.json" 0)
@@ -130,7 +132,7 @@ rs_s=$(awk '$1 == "rns_s" { print $2 }' "$dir/python.txt")
 pysub_s=$(awk '$1 == "python_subset_s" { print $2 }' "$dir/python.txt")
 
 # Table: what, measured, target, PASS/FAIL (awk does the arithmetic).
-awk -v dec16="$dec16" -v ana16="$ana16" -v decf="$decf" -v anaf="$anaf" \
+awk -v dec16="$dec16" -v ana16="$ana16" -v decf="$decf" -v anaf="$anaf" -v dech="$dech" \
     -v csv_s="$csv_s" -v csv_bytes="$csv_bytes" -v b1="$b1" -v b2="$b2" \
     -v rss5="$rss5" -v rss5csv="$rss5csv" -v rss5edf="$rss5edf" -v rss1hedf="$rss1hedf" -v rss1h="$rss1h" -v rss1hf="$rss1hf" -v d5="$d5" -v d1h="$d1h" \
     -v py="$py_s" -v pysub="$pysub_s" -v rs="$rs_s" -v c1="$c1" -v c2="$c2" '
@@ -146,6 +148,8 @@ BEGIN {
     row("analyze / decode-only, 5-min 20 kHz 16-bit WAV", sprintf("%.1f ms / %.1f ms = %.2f×", ana16 * 1000, dec16 * 1000, r), "≤ 1.5×", r <= 1.5)
     r = anaf / decf
     row("analyze / decode-only, same as 32-bit float WAV", sprintf("%.1f ms / %.1f ms = %.2f×", anaf * 1000, decf * 1000, r), "", -1)
+    r = ana16 / dech
+    row("analyze / decoding with the hound per-sample iterator, 16-bit WAV", sprintf("%.1f ms / %.1f ms = %.2f×", ana16 * 1000, dech * 1000, r), "", -1)
     t = mb(csv_bytes) / csv_s
     row("CSV ingest, one core", sprintf("%.0f MB in %.0f ms = %.0f MB/s", mb(csv_bytes), csv_s * 1000, t), "≥ 200 MB/s", t >= 200)
     r = b1 / b2
