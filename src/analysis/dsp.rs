@@ -644,6 +644,25 @@ fn spectrum_tools(nfft: usize) -> (Arc<dyn RealToComplex<f64>>, Arc<Vec<f64>>) {
     (fft, window)
 }
 
+/// One spectrum frame's transform input: the points' values (`value(i)`)
+/// less the mean of the unmasked ones, Hann-windowed, masked points zero.
+/// Generic over `value` so that each kind of point (a sample, a mean of
+/// samples) gets its own loop, without a branch per point.
+fn fill_frame(input: &mut [f64], masked: &[bool], window: &[f64], value: impl Fn(usize) -> f64) {
+    let mut mean = 0.0;
+    let mut cnt = 0usize;
+    for (i, &m) in masked.iter().enumerate() {
+        if !m {
+            mean += value(i);
+            cnt += 1;
+        }
+    }
+    mean /= cnt.max(1) as f64;
+    for (i, ((o, &m), &w)) in input.iter_mut().zip(masked).zip(window).enumerate() {
+        *o = if m { 0.0 } else { (value(i) - mean) * w };
+    }
+}
+
 /// Welch-spectrum detection of a mains line; returns the refined frequency.
 fn detect_mains(
     x: &[f32],
@@ -724,29 +743,14 @@ fn detect_mains(
         } else {
             mask.flags(start, start + nfft, masked);
         }
-        let value = |i: usize| -> f64 {
-            if dec > 1 {
+        if dec > 1 {
+            fill_frame(input, masked, &window, |i| {
                 let block = &x[start + i * dec..start + (i + 1) * dec];
                 block.iter().map(|&v| f64::from(v)).sum::<f64>() / dec as f64
-            } else {
-                f64::from(x[start + i])
-            }
-        };
-        let mut mean = 0.0;
-        let mut cnt = 0usize;
-        for (i, &m) in masked.iter().enumerate() {
-            if !m {
-                mean += value(i);
-                cnt += 1;
-            }
-        }
-        mean /= cnt.max(1) as f64;
-        for (i, o) in input.iter_mut().enumerate() {
-            *o = if masked[i] {
-                0.0
-            } else {
-                (value(i) - mean) * window[i]
-            };
+            });
+        } else {
+            let seg = &x[start..start + nfft];
+            fill_frame(input, masked, &window, |i| f64::from(seg[i]));
         }
         fft.process_with_scratch(input, spectrum, scratch)
             .ok()
