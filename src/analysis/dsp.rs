@@ -237,13 +237,48 @@ pub fn peak_abs(x: &[f32]) -> f64 {
 /// joined in order and the extremes do not depend on the order, so the
 /// figures do not depend on the number of threads.
 pub fn noise_and_extremes(x: &[f32], max_points: usize) -> (f64, f32, f32) {
+    let r = noise_and_piece_extremes(x, max_points);
+    (r.noise_sd, r.lo, r.hi)
+}
+
+/// Samples per piece of [`noise_and_piece_extremes`].
+pub const EXTREMES_PIECE: usize = 1 << 18;
+
+/// The figures of [`noise_and_extremes`], with the extremes of each piece.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoiseAndExtremes {
+    /// [`diff_noise_sd`] of the signal.
+    pub noise_sd: f64,
+    /// The smallest sample (∞ when there is none).
+    pub lo: f32,
+    /// The largest sample (−∞ when there is none).
+    pub hi: f32,
+    /// `(lo, hi)` of each piece of [`EXTREMES_PIECE`] samples, in order: a
+    /// later search for the extremes needs only the pieces that hold them.
+    pub pieces: Vec<(f32, f32)>,
+}
+
+/// [`noise_and_extremes`], keeping the extremes of each piece.
+pub fn noise_and_piece_extremes(x: &[f32], max_points: usize) -> NoiseAndExtremes {
+    const PIECE: usize = EXTREMES_PIECE;
+    let whole = |pieces: Vec<(f32, f32)>, noise_sd: f64| {
+        let (lo, hi) = pieces
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(l1, h1), &(l2, h2)| {
+                (l1.min(l2), h1.max(h2))
+            });
+        NoiseAndExtremes {
+            noise_sd,
+            lo,
+            hi,
+            pieces,
+        }
+    };
     if x.len() < 3 {
-        let (lo, hi) = extremes(x);
-        return (0.0, lo, hi);
+        return whole(vec![extremes(x)], 0.0);
     }
     let n = x.len() - 1;
     let stride = (n / max_points.max(1)).max(1);
-    const PIECE: usize = 1 << 18;
     // The differences `|x[i + 1] − x[i]|` of the grid `i ≡ 0 (mod stride)`,
     // `i < n`, go to `d[i / stride]`; each piece fills the part of `d` whose
     // differences start in it.
@@ -261,25 +296,26 @@ pub fn noise_and_extremes(x: &[f32], max_points: usize) -> (f64, f32, f32) {
         parts.push(part);
         rest = tail;
     }
-    let (lo, hi) = x
+    let pieces: Vec<(f32, f32)> = x
         .par_chunks(PIECE)
         .zip(parts)
         .enumerate()
         .map(|(p, (chunk, part))| {
+            // The extremes first: their streaming read brings the piece into
+            // cache, where the strided differences then find it (the other
+            // way round, the strided loop waited on memory: 1.6 ms → 0.4).
+            let ex = extremes(chunk);
             let from = (p * PIECE).div_ceil(stride) * stride;
             for (k, o) in part.iter_mut().enumerate() {
                 let i = from + k * stride;
                 *o = (x[i + 1] as f64 - x[i] as f64).abs();
             }
-            extremes(chunk)
+            ex
         })
-        .reduce(
-            || (f32::INFINITY, f32::NEG_INFINITY),
-            |(l1, h1), (l2, h2)| (l1.min(l2), h1.max(h2)),
-        );
+        .collect();
     let sd = median_in_place(&mut d) / 0.674_49;
     NOISE_DIFFS.with(|b| *b.borrow_mut() = d);
-    (sd, lo, hi)
+    whole(pieces, sd)
 }
 
 thread_local! {

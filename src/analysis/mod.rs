@@ -260,7 +260,8 @@ fn analyze_impl(
 
     // 1. Stimuli.
     let trigger = plan.trigger_channel.map(|t| &rec.channels[t]);
-    let (noise_slope_sd, lo, hi) = dsp::noise_and_extremes(x, stimulus::NOISE_POINTS);
+    let noise = dsp::noise_and_piece_extremes(x, stimulus::NOISE_POINTS);
+    let (noise_slope_sd, lo, hi) = (noise.noise_sd, noise.lo, noise.hi);
     let mut fracs: Vec<f64> = Vec::new();
     let (stims, source): (Vec<usize>, StimulusSource) = if let Some(tc) = trigger {
         (
@@ -317,7 +318,7 @@ fn analyze_impl(
         || dsp::fit_hum(x, rate, &segments, &mask),
         || {
             rayon::join(
-                || find_rails(x, lo, hi),
+                || find_rails(x, lo, hi, &noise.pieces),
                 || want_map.then(|| trains::ActivityMap::new(x, rate, noise_slope_sd)),
             )
         },
@@ -579,13 +580,20 @@ fn fill_window(
 /// The clipping rails of a signal whose extremes are `lo` and `hi`
 /// ([`dsp::extremes`]): `(lo, hi)` when the signal stays on one of them for
 /// at least 3 consecutive samples.
-fn find_rails(x: &[f32], lo: f32, hi: f32) -> Option<(f64, f64)> {
+fn find_rails(x: &[f32], lo: f32, hi: f32, pieces: &[(f32, f32)]) -> Option<(f64, f64)> {
     if hi.is_nan() || lo.is_nan() || hi <= lo {
         return None;
     }
-    // Pieces overlap by two samples, so every run of three lies whole in one.
-    const PIECE: usize = 1 << 18;
-    let starts: Vec<usize> = (0..x.len()).step_by(PIECE).collect();
+    // Pieces overlap by two samples, so every run of three lies whole in one,
+    // the one where it starts; only pieces holding an extreme (`pieces`: the
+    // extremes of each, from the noise pass) can start one.
+    const PIECE: usize = dsp::EXTREMES_PIECE;
+    let starts: Vec<usize> = (0..x.len())
+        .step_by(PIECE)
+        .zip(pieces)
+        .filter(|&(_, &(l, h))| l == lo || h == hi)
+        .map(|(a, _)| a)
+        .collect();
     let railed = starts.par_iter().any(|&a| {
         let piece = &x[a..(a + PIECE + 2).min(x.len())];
         let mut run_lo = 0;
@@ -1061,5 +1069,53 @@ fn session_figures(ctx: &Context<'_>, out: &[TrainOut]) -> SessionOut {
         late_post_exercise_decrement_pct: round_opt(late, 2),
         repair,
         exhaustion,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rails by definition: a run of ≥ 3 samples on either extreme.
+    fn rails_brute_force(x: &[f32]) -> Option<(f64, f64)> {
+        let (lo, hi) = dsp::extremes(x);
+        let on = |v: f32| x.windows(3).any(|w| w.iter().all(|&s| s == v));
+        (on(lo) || on(hi)).then_some((lo as f64, hi as f64))
+    }
+
+    /// `find_rails` searches only the pieces whose extremes (from the noise
+    /// pass) reach the signal's; runs that straddle a piece boundary, sit at
+    /// the very end, or are one sample short must come out as by definition.
+    #[test]
+    fn rails_are_found_in_the_pieces_that_hold_the_extremes() {
+        const P: usize = dsp::EXTREMES_PIECE;
+        let n = 2 * P + P / 2;
+        let mut rng = crate::test_rng::XorShift::new(11);
+        let base: Vec<f32> = (0..n).map(|_| (rng.next_f64() - 0.5) as f32).collect();
+        // (start of a run on the top rail, its length), runs on the bottom one.
+        type Runs<'a> = &'a [(usize, usize)];
+        let cases: &[(Runs<'_>, Runs<'_>)] = &[
+            (&[], &[]),
+            (&[(P - 1, 3)], &[]),
+            (&[(P - 2, 3)], &[]),
+            (&[(2 * P - 1, 2)], &[(10, 2)]),
+            (&[(5, 2), (P + 7, 2)], &[(2 * P - 2, 4)]),
+            (&[], &[(n - 3, 3)]),
+            (&[], &[(n - 2, 2)]),
+            (&[(P / 2, 1)], &[(P + P / 2, 3)]),
+        ];
+        for (k, &(tops, bottoms)) in cases.iter().enumerate() {
+            let mut x = base.clone();
+            for &(a, len) in tops {
+                x[a..a + len].fill(1.0);
+            }
+            for &(a, len) in bottoms {
+                x[a..a + len].fill(-1.0);
+            }
+            let ne = dsp::noise_and_piece_extremes(&x, stimulus::NOISE_POINTS);
+            assert_eq!(ne.pieces.len(), n.div_ceil(P));
+            let got = find_rails(&x, ne.lo, ne.hi, &ne.pieces);
+            assert_eq!(got, rails_brute_force(&x), "case {k}");
+        }
     }
 }
