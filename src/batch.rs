@@ -3,8 +3,9 @@
 //! Overview: [`find_inputs`] walks a folder recursively and picks every file
 //! with a supported extension ([`is_supported_path`]), skipping hidden
 //! entries and the output folder, in a fixed (sorted) order. [`run`] analyses
-//! them in parallel on a `rayon` pool of `jobs` threads, writes one JSON (and,
-//! when asked, one HTML report) per recording as each finishes, then writes two
+//! them in parallel on a `rayon` pool of `jobs` threads, writes one JSON (by a
+//! writer thread, so that the workers do not wait for the disk) and, when
+//! asked, one HTML report per recording as each finishes, then writes two
 //! tables in input order:
 //!
 //! - `summary.csv`: one row per recording: status, exit code and error, the
@@ -25,8 +26,10 @@ use crate::io::is_supported_path;
 use crate::output;
 use crate::report;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Mutex;
 
 /// Column names of `summary.csv`, in order.
@@ -218,6 +221,7 @@ fn process(
     opts: &BatchOptions,
     criteria: &Criteria,
     analyse: &AnalyseFn<'_>,
+    json: &JsonWriter,
 ) -> Outcome {
     let path = opts.dir.join(rel);
     let rel_s = rel_string(rel);
@@ -243,19 +247,8 @@ fn process(
         }
     };
     let json_path = opts.out.join("json").join(format!("{rel_s}.json"));
-    let written = json_path
-        .parent()
-        .map_or(Ok(()), std::fs::create_dir_all)
-        .map_err(|e| Error::Write {
-            path: json_path.clone(),
-            source: e,
-        })
-        .and_then(|()| write_atomic(&json_path, output::json::render_one(&analysis).as_bytes()));
-    if let Err(e) = written {
-        out.error = Some(FileError {
-            message: e.to_string(),
-            exit_code: e.exit_code(),
-        });
+    if let Err(e) = json.write(&rel_s, json_path, output::json::render_one(&analysis)) {
+        out.error = Some(write_error(&e));
     } else if opts.report {
         let report_path = opts.out.join("reports").join(rel);
         let dir = report_path
@@ -273,6 +266,63 @@ fn process(
     }
     out.analysis = Some(analysis);
     out
+}
+
+/// An outcome's error for a failed write.
+fn write_error(e: &Error) -> FileError {
+    FileError {
+        message: e.to_string(),
+        exit_code: e.exit_code(),
+    }
+}
+
+/// `path`'s folder, then `path` itself, written atomically.
+fn write_json(path: &Path, text: &str) -> Result<()> {
+    path.parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .map_err(|e| Error::Write {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+    write_atomic(path, text.as_bytes())
+}
+
+/// Where the workers' JSON files go: written on the spot, or handed to a
+/// writer thread. A write is atomic only once it is on disk (`fsync`), and
+/// a worker waiting for the disk is a core standing idle; two workers'
+/// `fsync`s even queue behind each other. The writer thread takes that wait
+/// (its queue is short, so the files in flight stay few) and reports the
+/// writes that failed when it is done.
+enum JsonWriter {
+    /// Write in the calling thread (no writer thread could be started).
+    Here,
+    /// Queue `(rel, path, text)` for the writer thread.
+    Queued(SyncSender<(String, PathBuf, String)>),
+}
+
+impl JsonWriter {
+    /// Write `text` to `path` for the file `rel`. An error here is the
+    /// write's own (written on the spot) or a writer that is gone.
+    fn write(&self, rel: &str, path: PathBuf, text: String) -> Result<()> {
+        match self {
+            JsonWriter::Here => write_json(&path, &text),
+            JsonWriter::Queued(tx) => {
+                tx.send((rel.to_string(), path.clone(), text))
+                    .map_err(|_| Error::Write {
+                        path,
+                        source: std::io::Error::other("the writer thread has stopped"),
+                    })
+            }
+        }
+    }
+}
+
+/// The writer thread's loop: every queued file written in turn; the
+/// failures, by `rel`.
+fn write_queued(rx: Receiver<(String, PathBuf, String)>) -> Vec<(String, Error)> {
+    rx.into_iter()
+        .filter_map(|(rel, path, text)| write_json(&path, &text).err().map(|e| (rel, e)))
+        .collect()
 }
 
 fn progress_bar(n: usize, show: bool) -> ProgressBar {
@@ -333,41 +383,74 @@ pub fn run(
     // `par_iter` makes, can leave one worker idle while the other analyses
     // the long recordings. Outcomes go back into input order below.
     let jobs = opts.jobs.max(1);
-    let next = AtomicUsize::new(0);
-    // A worker also renders the file's rows of responses.csv, so that only
-    // joining them is left for the end, on one thread.
-    let take = || -> Vec<(Outcome, String)> {
-        let mut mine = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(&(_, rel)) = by_size.get(i) else {
-                return mine;
-            };
-            let o = process(rel, opts, criteria, analyse);
-            pb.set_message(o.rel.clone());
-            pb.inc(1);
-            let rows = response_rows(&o);
-            mine.push((o, rows));
-        }
-    };
-    let work = || -> Vec<(Outcome, String)> {
-        let done = Mutex::new(Vec::with_capacity(by_size.len()));
-        rayon::scope(|s| {
-            for _ in 0..jobs {
-                s.spawn(|_| {
-                    let mine = take();
-                    // The lock is only held to append (a worker's panic would
-                    // leave the scope anyway), so poisoning cannot lose outcomes.
-                    done.lock().unwrap_or_else(|e| e.into_inner()).extend(mine);
+    let (mut done, failed_writes) = std::thread::scope(|scope| {
+        let (tx, rx) = sync_channel(2 * jobs);
+        let writer = std::thread::Builder::new()
+            .name("rns-batch-writer".into())
+            .spawn_scoped(scope, move || write_queued(rx));
+        let json = match writer {
+            Ok(_) => JsonWriter::Queued(tx),
+            Err(_) => JsonWriter::Here,
+        };
+        let next = AtomicUsize::new(0);
+        // A worker also renders the file's rows of responses.csv, so that
+        // only joining them is left for the end, on one thread.
+        let take = || -> Vec<(Outcome, String)> {
+            let mut mine = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(_, rel)) = by_size.get(i) else {
+                    return mine;
+                };
+                let o = process(rel, opts, criteria, analyse, &json);
+                pb.set_message(o.rel.clone());
+                pb.inc(1);
+                let rows = response_rows(&o);
+                mine.push((o, rows));
+            }
+        };
+        let work = || -> Vec<(Outcome, String)> {
+            let done = Mutex::new(Vec::with_capacity(by_size.len()));
+            rayon::scope(|s| {
+                for _ in 0..jobs {
+                    s.spawn(|_| {
+                        let mine = take();
+                        // The lock is only held to append (a worker's panic
+                        // would leave the scope anyway), so poisoning cannot
+                        // lose outcomes.
+                        done.lock().unwrap_or_else(|e| e.into_inner()).extend(mine);
+                    });
+                }
+            });
+            done.into_inner().unwrap_or_else(|e| e.into_inner())
+        };
+        // When threads cannot be started, the pool is the calling thread
+        // alone (see `parallel`); the outputs are the same either way.
+        let done = crate::parallel::install(Some(jobs), work);
+        // Closing the queue ends the writer's loop.
+        drop(json);
+        // `None`: the writer stopped without saying which writes failed.
+        let failed = writer.map_or(Some(Vec::new()), |w| w.join().ok());
+        (done, failed)
+    });
+    pb.finish_and_clear();
+    // A failed write is the file's error (the JSON is written before the
+    // report, whose error it replaces).
+    let failed_writes_unknown = failed_writes.is_none();
+    let failed: HashMap<String, Error> = failed_writes.unwrap_or_default().into_iter().collect();
+    for (o, _) in &mut done {
+        if let Some(e) = failed.get(&o.rel) {
+            o.error = Some(write_error(e));
+        } else if failed_writes_unknown && o.error.is_none() {
+            let json_path = opts.out.join("json").join(format!("{}.json", o.rel));
+            if !json_path.is_file() {
+                o.error = Some(FileError {
+                    message: format!("{}: the JSON was not written", json_path.display()),
+                    exit_code: 1,
                 });
             }
-        });
-        done.into_inner().unwrap_or_else(|e| e.into_inner())
-    };
-    // When threads cannot be started, the pool is the calling thread alone
-    // (see `parallel`); the outputs are the same either way.
-    let mut done = crate::parallel::install(Some(jobs), work);
-    pb.finish_and_clear();
+        }
+    }
     for p in problems {
         let path = opts.dir.join(&p.rel);
         let o = Outcome {

@@ -245,6 +245,60 @@ fn batch_refuses_an_existing_output_folder_without_force() {
     assert_eq!(rows.len(), 1);
 }
 
+/// A JSON that cannot be written (a folder is in its place) fails that file
+/// alone, with exit code 1 and the path in its row; the others are written.
+/// The JSON files are written by a thread of their own, whatever `--jobs`.
+#[test]
+fn a_json_that_cannot_be_written_fails_its_file_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_folder(dir.path());
+    for jobs in ["1", "2"] {
+        let out = dir.path().join(format!("out{jobs}"));
+        let blocker = out.join("json/mg_sweeps.csv.json");
+        std::fs::create_dir_all(blocker.join("in the way")).unwrap();
+        let o = run_batch(&data, &out, &["--force", "--jobs", jobs]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        // The broken WAV (3) outranks the write failure (1).
+        assert_eq!(o.status.code(), Some(3), "{stderr}");
+        let (header, rows) = read_csv(&out.join("summary.csv"));
+        let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let row = rows.iter().find(|r| r[0] == "mg_sweeps.csv").unwrap();
+        assert_eq!(row[col("status")], "error");
+        assert_eq!(row[col("exit_code")], "1");
+        assert!(
+            row[col("error")].contains("mg_sweeps.csv.json"),
+            "{}",
+            row[col("error")]
+        );
+        assert!(stderr.contains("mg_sweeps.csv.json"), "{stderr}");
+        assert!(blocker.join("in the way").is_dir());
+        for ok in ["mg_session.wav", "session 2/hfs_pseudofacilitation.wav"] {
+            let row = rows.iter().find(|r| r[0] == ok).unwrap();
+            assert_eq!(row[col("status")], "ok", "{ok}");
+            assert!(out.join(format!("json/{ok}.json")).is_file(), "{ok}");
+        }
+        // No temporary file is left behind.
+        let leftovers: Vec<_> = walk(&out)
+            .into_iter()
+            .filter(|p| p.to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
 #[test]
 fn batch_of_a_missing_or_empty_folder() {
     let dir = tempfile::tempdir().unwrap();
