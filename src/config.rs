@@ -44,7 +44,7 @@ pub struct MeasureSettings {
     pub max_blank: Ms,
     /// Longest response window after the stimulus.
     pub max_window: Ms,
-    /// Gap kept before the next stimulus (the window ends before it). Primer §2 [N5][N7][FC2].
+    /// Gap kept before the next stimulus (the window ends before it). Primer §2 \[N5\]\[N7\]\[FC2\].
     pub guard_before_next: Ms,
     /// Pre-stimulus span used for the fallback baseline.
     pub pre_stimulus: Ms,

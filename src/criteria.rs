@@ -25,12 +25,12 @@ use std::path::Path;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DecrementCriteria {
-    /// Decrement above this (1st vs 4th/5th) is abnormal. [A1][N1][N4]
+    /// Decrement above this (1st vs 4th/5th) is abnormal. \[A1\]\[N1\]\[N4\]
     pub abnormal_pct: f64,
-    /// Decrement from this up to `abnormal_pct` is equivocal. [FC1]
+    /// Decrement from this up to `abnormal_pct` is equivocal. \[FC1\]
     pub equivocal_pct: f64,
     /// A train whose late decrement exceeds this multiple of its early
-    /// decrement is progressive rather than U-shaped. [S14]
+    /// decrement is progressive rather than U-shaped. \[S14\]
     pub late_early_ratio: f64,
 }
 
@@ -48,13 +48,13 @@ impl Default for DecrementCriteria {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IncrementCriteria {
-    /// Increment at or above this is LEMS-level (97 % sensitivity, 99 % specificity vs MG). [O5][L20]
+    /// Increment at or above this is LEMS-level (97 % sensitivity, 99 % specificity vs MG). \[O5\]\[L20\]
     pub lems_pct: f64,
-    /// Classic LEMS increment (specificity 100 %). [O5][L20]
+    /// Classic LEMS increment (specificity 100 %). \[O5\]\[L20\]
     pub classic_lems_pct: f64,
-    /// Post-exercise increment below this is normal. [N3]
+    /// Post-exercise increment below this is normal. \[N3\]
     pub normal_max_pct: f64,
-    /// Brief-exercise triage: at or below this the test is negative. [PEF11]
+    /// Brief-exercise triage: at or below this the test is negative. \[PEF11\]
     pub triage_negative_pct: f64,
 }
 
@@ -74,17 +74,17 @@ impl Default for IncrementCriteria {
 #[serde(default, deny_unknown_fields)]
 pub struct QualityCriteria {
     /// Amplitude and area decrement that differ by more than this many
-    /// points suggest a technical cause ("several points"). [BC]; project default 5.
+    /// points suggest a technical cause ("several points"). \[BC\]; project default 5.
     pub area_amplitude_disagreement_points: f64,
     /// A step between successive responses smaller than this (% of the first)
     /// is treated as noise when counting direction reversals. Project default.
     pub reversal_step_pct: f64,
     /// Number of direction reversals above which a train is irregular
-    /// (a U-shape has one). [N1]; project default 2.
+    /// (a U-shape has one). \[N1\]; project default 2.
     pub max_reversals: usize,
     /// Baseline level variation across a train above this % of the first
     /// response's amplitude flags baseline instability (movement, electrode
-    /// shift [N2][MK]). Each response has its own baseline, so slow wander
+    /// shift \[N2\]\[MK\]). Each response has its own baseline, so slow wander
     /// alone does not bias the numbers. Project default.
     pub baseline_variation_pct: f64,
     /// Baseline under the response onset differing from the pre-stimulus
@@ -92,19 +92,19 @@ pub struct QualityCriteria {
     /// under the onset, primer §5.5) flags baseline instability. Project default.
     pub baseline_drift_pct: f64,
     /// First responses of comparable trains that differ by more than this %
-    /// suggest submaximal or varying stimulation. [MOR]; project default.
+    /// suggest submaximal or varying stimulation. \[MOR\]; project default.
     pub first_response_variation_pct: f64,
     /// Onset latency spread within a train above this suggests submaximal
-    /// stimulation or electrode movement. [N2][MK]; project default.
+    /// stimulation or electrode movement. \[N2\]\[MK\]; project default.
     pub latency_spread_ms: f64,
-    /// Amplitude increment at or above this with area flat is pseudofacilitation. [N3][PAD]; project default.
+    /// Amplitude increment at or above this with area flat is pseudofacilitation. \[N3\]\[PAD\]; project default.
     pub pseudofacilitation_amplitude_pct: f64,
-    /// "Area flat": area increment at or below this %. [PAD]; project default.
+    /// "Area flat": area increment at or below this %. \[PAD\]; project default.
     pub pseudofacilitation_area_pct: f64,
-    /// Lowest skin temperature for a valid study, °C. [N1][N2][MK]
+    /// Lowest skin temperature for a valid study, °C. \[N1\]\[N2\]\[MK\]
     pub min_temperature_c: f64,
     /// A post-exercise train later than this after a brief contraction misses
-    /// facilitation (peak ~12 s, gone by ~50 s; > 60 s misses it). [PEF11]
+    /// facilitation (peak ~12 s, gone by ~50 s; > 60 s misses it). \[PEF11\]
     pub max_facilitation_delay_s: f64,
     /// Response amplitude below this many times the noise level is "absent". Project default.
     pub min_snr: f64,
@@ -129,20 +129,20 @@ impl Default for QualityCriteria {
     }
 }
 
-/// Repair and exhaustion after exercise (MG). [N4]
+/// Repair and exhaustion after exercise (MG). \[N4\]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ExerciseCriteria {
     /// Repair: decrement right after exercise smaller than the baseline
-    /// decrement by at least this many points. [N4]; project default.
+    /// decrement by at least this many points. \[N4\]; project default.
     pub repair_points: f64,
-    /// Exhaustion: decrement at 1–4 min larger than baseline by at least this many points. [N4]; project default.
+    /// Exhaustion: decrement at 1–4 min larger than baseline by at least this many points. \[N4\]; project default.
     pub exhaustion_points: f64,
-    /// Trains up to this delay after exercise count as "immediately after". [N6][K14]
+    /// Trains up to this delay after exercise count as "immediately after". \[N6\]\[K14\]
     pub immediate_max_s: f64,
-    /// Exhaustion window start (1 min). [N6][K14]
+    /// Exhaustion window start (1 min). \[N6\]\[K14\]
     pub exhaustion_min_s: f64,
-    /// Exhaustion window end (4 min, with a margin). [N6][K14]
+    /// Exhaustion window end (4 min, with a margin). \[N6\]\[K14\]
     pub exhaustion_max_s: f64,
 }
 
@@ -172,7 +172,7 @@ pub struct NormalRange {
 }
 
 impl NormalRange {
-    /// Lower normal limit: mean − 2 SD. [M98][CJ]
+    /// Lower normal limit: mean − 2 SD. \[M98\]\[CJ\]
     pub fn lower_limit_mv(&self) -> f64 {
         (self.mean_mv - 2.0 * self.sd_mv).max(0.0)
     }
@@ -190,7 +190,7 @@ pub struct Criteria {
     pub quality: QualityCriteria,
     /// Repair and exhaustion.
     pub exercise: ExerciseCriteria,
-    /// Trains at or above this rate are high-frequency stimulation. Primer §2 (20–50 Hz) [N5][N7].
+    /// Trains at or above this rate are high-frequency stimulation. Primer §2 (20–50 Hz) \[N5\]\[N7\].
     pub hfs_min_rate_hz: f64,
     /// Normal CMAP amplitudes by muscle (keys compared case-insensitively).
     pub normal_ranges: BTreeMap<String, NormalRange>,

@@ -13,6 +13,10 @@
 //! 3 unreadable input, 4 nothing to analyse; with several files, the highest
 //! code of any file.
 
+// The flags' doc comments are their `--help` texts, where `<file>` and
+// `<name>` are placeholders, not HTML.
+#![allow(rustdoc::invalid_html_tags)]
+
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rns_analyzer::analysis::{self, Analysis};

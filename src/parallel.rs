@@ -26,7 +26,7 @@ fn pool(threads: Option<usize>) -> Option<ThreadPool> {
     })
 }
 
-/// Run `f` inside a pool of `threads` threads (see [`pool`]). The results of
+/// Run `f` inside a pool of `threads` threads (see `pool`). The results of
 /// the analysis do not depend on the number of threads.
 pub fn install<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> T {
     match pool(threads) {

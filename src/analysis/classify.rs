@@ -6,29 +6,29 @@
 //! 1. **Effective increment** of a source (post-exercise first response vs
 //!    rest; or an `hfs` train's largest vs first) is the *smaller* of its
 //!    amplitude and area increments: a rise in amplitude without a rise in area
-//!    is pseudofacilitation, never facilitation [N3][PAD]. Sources flagged as
+//!    is pseudofacilitation, never facilitation \[N3\]\[PAD\]. Sources flagged as
 //!    technically unreliable do not count: for a post-exercise comparison, the
 //!    flags that corrupt a first response (artifact overlap, clipping, absent
 //!    or implausible response, baseline instability, unmeasurable); for a
 //!    high-rate train, any reliability flag (a zig-zag inflates its largest
 //!    response), and fewer than 5 responses.
-//! 2. Effective increment ≥ `lems_pct` (60 %) [O5][L20] → **lems_like**.
+//! 2. Effective increment ≥ `lems_pct` (60 %) \[O5\]\[L20\] → **lems_like**.
 //! 3. Otherwise the decrement decides. It is the largest 4th/5th-response
 //!    decrement among low-rate trains that carry no technical warning (rest
-//!    or after exercise, [A1]). No such train → **indeterminate**.
-//! 4. Decrement > `abnormal_pct` (10 %) [A1][N1][N4]. The shape is judged on
-//!    the rest train when it is itself abnormal (the criterion [S14] concerns
+//!    or after exercise, \[A1\]). No such train → **indeterminate**.
+//! 4. Decrement > `abnormal_pct` (10 %) \[A1\]\[N1\]\[N4\]. The shape is judged on
+//!    the rest train when it is itself abnormal (the criterion \[S14\] concerns
 //!    it), else on the train with the largest decrement. U-shaped → **mg_like**,
 //!    unless the baseline CMAP is low and facilitation was not tested (a
 //!    pre-synaptic disorder is not excluded) → indeterminate. Progressive
-//!    (late > 102 % of early [S14]) → indeterminate: LEMS, MuSK-MG, ALS or
+//!    (late > 102 % of early \[S14\]) → indeterminate: LEMS, MuSK-MG, ALS or
 //!    fatigue can do this.
 //! 5. Decrement ≤ 10 %: an increment between `normal_max_pct` (40 %) and 60 %
 //!    → indeterminate; a low baseline CMAP → indeterminate; else **normal**
-//!    (a 5–10 % decrement is reported as equivocal [FC1]).
+//!    (a 5–10 % decrement is reported as equivocal \[FC1\]).
 //!
 //! A post-exercise increment between the brief-exercise triage limits
-//! (`triage_negative_pct` 24 % and 60 % [PEF11]) adds a `triage_inconclusive`
+//! (`triage_negative_pct` 24 % and 60 % \[PEF11\]) adds a `triage_inconclusive`
 //! finding: the triage neither clears nor confirms a pre-synaptic pattern.
 
 use crate::analysis::result::{round, Classification, Finding, QualityFlag, SessionOut, TrainOut};

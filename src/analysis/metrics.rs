@@ -2,10 +2,10 @@
 //! one train (amplitudes or areas, first response first) and returns `None` when
 //! the train is too short or the first value is not positive.
 //!
-//! - decrement of response n: `(A1 − An) / A1 × 100` [A1][N4][BIO]
-//! - increment: `(A_post − A_pre) / A_pre × 100` [N3][N6]
+//! - decrement of response n: `(A1 − An) / A1 × 100` \[A1\]\[N4\]\[BIO\]
+//! - increment: `(A_post − A_pre) / A_pre × 100` \[N3\]\[N6\]
 //! - shape: flat, U-shaped, progressive (late decrement > 102 % of the early
-//!   decrement [S14]), irregular (zig-zag [N1]), or incrementing.
+//!   decrement \[S14\]), irregular (zig-zag \[N1\]), or incrementing.
 
 use serde::Serialize;
 
@@ -79,7 +79,7 @@ pub fn reversals(v: &[f64], min_step_pct: f64) -> usize {
     count
 }
 
-/// Late/early decrement ratio [S14]: the decrement at the end of the train
+/// Late/early decrement ratio \[S14\]: the decrement at the end of the train
 /// (mean of the last two responses when the train has ≥ 8) over the largest
 /// decrement among responses 2–5. Defined for trains of ≥ 6 responses whose
 /// early decrement is positive.
@@ -134,7 +134,7 @@ impl Shape {
 pub struct ShapeParams {
     /// Below this decrement (and increment) a train is flat, %.
     pub flat_pct: f64,
-    /// Late/early ratio above which the decline is progressive [S14].
+    /// Late/early ratio above which the decline is progressive \[S14\].
     pub late_early_ratio: f64,
     /// Step ignored when counting reversals, % of the first.
     pub reversal_step_pct: f64,

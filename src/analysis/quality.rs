@@ -4,19 +4,19 @@
 //!
 //! | code | trace it looks for |
 //! |---|---|
-//! | `irregular_amplitudes` | zig-zag amplitudes, more reversals than a U-shape [N1] |
-//! | `amplitude_area_disagreement` | amplitude and area decrement differ by several points [BC] |
+//! | `irregular_amplitudes` | zig-zag amplitudes, more reversals than a U-shape \[N1\] |
+//! | `amplitude_area_disagreement` | amplitude and area decrement differ by several points \[BC\] |
 //! | `baseline_instability` | the baseline level wanders across a train, or drifts under the onset |
 //! | `artifact_overlap` | the artifact has not settled when the response starts |
 //! | `clipped_signal` | the response touches the amplifier's rails |
 //! | `too_few_responses` | a low-rate train with 2–3 responses, a high-rate train with fewer than 5, or no train of ≥ 4 |
-//! | `possible_submaximal` | first responses of rest trains differ, or latency wanders [MOR] |
-//! | `pseudofacilitation` | amplitude up, area flat [N3][PAD] |
+//! | `possible_submaximal` | first responses of rest trains differ, or latency wanders \[MOR\] |
+//! | `pseudofacilitation` | amplitude up, area flat \[N3\]\[PAD\] |
 //! | `response_absent` | response within the noise |
 //! | `implausible_response` | "responses" that are no CMAP: over in < 1 ms, onset latency scattered by > 2 ms within a train, or a post-exercise first response whose latency is > 2 ms from the baseline's |
 //! | `incomplete_response` | the negative phase had not returned to baseline before the next stimulus |
-//! | `low_temperature` | skin below 32 °C [N1][N2][MK] |
-//! | `exercise_timing` | first post-exercise train too late to catch facilitation [PEF11] |
+//! | `low_temperature` | skin below 32 °C \[N1\]\[N2\]\[MK\] |
+//! | `exercise_timing` | first post-exercise train too late to catch facilitation \[PEF11\] |
 //! | `unmeasurable_response` | a response window too short to measure |
 //! | `rate_unknown` | epoched sweeps without a stimulation rate |
 //! | `roles_inferred` | roles guessed from order and gaps |

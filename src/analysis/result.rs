@@ -128,7 +128,7 @@ pub struct TrainOut {
     pub last_area_increment_pct: Option<f64>,
     /// `flat`, `u_shaped`, `progressive`, `irregular`, `incrementing` (≥ 4 responses).
     pub shape: Option<String>,
-    /// Late/early decrement ratio [S14] (≥ 6 responses with an early decrement).
+    /// Late/early decrement ratio \[S14\] (≥ 6 responses with an early decrement).
     pub late_early_ratio: Option<f64>,
 }
 
@@ -143,7 +143,7 @@ pub struct SessionOut {
     pub exercise_source: Option<String>,
     /// First amplitude of the reference (last baseline) train, mV.
     pub baseline_cmap_mv: Option<f64>,
-    /// Lower normal limit for the muscle, mV (mean − 2 SD) [M98][CJ].
+    /// Lower normal limit for the muscle, mV (mean − 2 SD) \[M98\]\[CJ\].
     pub baseline_cmap_lower_limit_mv: Option<f64>,
     /// Muscle whose normal range was used.
     pub normal_range_muscle: Option<String>,
@@ -153,9 +153,9 @@ pub struct SessionOut {
     pub immediate_post_exercise_decrement_pct: Option<f64>,
     /// Largest decrement among post-exercise trains 1–4 min after exercise, %.
     pub late_post_exercise_decrement_pct: Option<f64>,
-    /// Repair: decrement smaller right after exercise [N4].
+    /// Repair: decrement smaller right after exercise \[N4\].
     pub repair: Option<bool>,
-    /// Exhaustion: decrement larger at 1–4 min [N4].
+    /// Exhaustion: decrement larger at 1–4 min \[N4\].
     pub exhaustion: Option<bool>,
 }
 

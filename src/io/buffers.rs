@@ -47,7 +47,7 @@ pub fn take(capacity: usize) -> Vec<f32> {
 }
 
 /// Keep the sample buffers of a recording that is no longer needed for the
-/// next recording read on this thread (the largest [`KEEP`]).
+/// next recording read on this thread (the largest `KEEP`).
 pub fn recycle(rec: Recording) {
     SPARE.with(|spare| {
         let mut spare = spare.borrow_mut();

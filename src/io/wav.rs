@@ -288,7 +288,7 @@ fn read_wav_from<R: Read + Seek>(
     })
 }
 
-/// The most RIFF chunks [`walk_chunks`] looks at before the data chunk: real
+/// The most RIFF chunks `walk_chunks` looks at before the data chunk: real
 /// files have a handful (`fmt `, `fact`, `LIST`, `bext`, …).
 pub const MAX_CHUNKS: usize = 1024;
 

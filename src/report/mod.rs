@@ -14,7 +14,7 @@
 //!   inline SVG and the stylesheet is inline, so the file needs nothing else.
 //! - [`words`] holds the plain-language wording.
 //!
-//! [`build`] makes a [`Report`] in memory; [`write`] puts it on disk
+//! [`build`] makes a [`Report`] in memory; [`write()`] puts it on disk
 //! atomically (each file written to a temporary and renamed).
 
 pub mod html;
@@ -122,7 +122,7 @@ impl ReportError {
 }
 
 /// Make the report of one recording and write it as `dir/<stem>.html` with
-/// its plots in `dir/<stem>/` (see [`write`]). `path` is the input file, read
+/// its plots in `dir/<stem>/` (see [`write()`]). `path` is the input file, read
 /// again for its SHA-256; the report shows only its file name.
 pub fn write_for_file(
     path: &Path,

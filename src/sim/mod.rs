@@ -9,7 +9,7 @@
 //!    voltage-gated calcium channels (LEMS lowers it; 3,4-diaminopyridine
 //!    lengthens the terminal's depolarisation and raises it) and `R` the
 //!    residual calcium of earlier impulses. `R` is a quarter of the facilitation
-//!    kernel `0.8·e^(−t/50 ms) + 0.12·e^(−t/300 ms) + 0.025·e^(−t/3 s)` [MAG73]
+//!    kernel `0.8·e^(−t/50 ms) + 0.12·e^(−t/300 ms) + 0.025·e^(−t/3 s)` \[MAG73\]
 //!    (plus a small post-tetanic component, τ = 40 s, that long trains and
 //!    voluntary contraction build up): Magleby measured facilitation of release
 //!    at low release, the foot of the Hill curve, where a calcium rise of R/4
@@ -220,8 +220,8 @@ pub struct Muscle {
 }
 
 impl Muscle {
-    /// A muscle by name: ADM 11.6 mV / 3.0 ms [BU], APB 10.0 mV [CZ], FDI
-    /// 12.0 mV [CZ], trapezius 8.0 mV / 2.2 ms [TR]. Latencies without a
+    /// A muscle by name: ADM 11.6 mV / 3.0 ms \[BU\], APB 10.0 mV \[CZ\], FDI
+    /// 12.0 mV \[CZ\], trapezius 8.0 mV / 2.2 ms \[TR\]. Latencies without a
     /// source in the primer (APB, FDI) are typical values, 3.5 ms.
     pub fn parse(name: &str) -> Option<Self> {
         let (n, a, l) = match name.to_ascii_lowercase().as_str() {

@@ -3,10 +3,10 @@
 //!
 //! | protocol | what it does |
 //! |---|---|
-//! | `baseline` | one 3 Hz train at rest [N1][FC1][K14] |
-//! | `brief-exercise` | rest train, 10 s maximal contraction, train 2 s after it [N3][PEF11] |
-//! | `exhaustion` | rest train, 30 s contraction, trains 2 s, 1, 2, 3 and 4 min after [N6][K14] |
-//! | `hfs` | rest train of 5, then a high-rate train (20–50 Hz, 1 s) [N5][N7][FC2] |
+//! | `baseline` | one 3 Hz train at rest \[N1\]\[FC1\]\[K14\] |
+//! | `brief-exercise` | rest train, 10 s maximal contraction, train 2 s after it \[N3\]\[PEF11\] |
+//! | `exhaustion` | rest train, 30 s contraction, trains 2 s, 1, 2, 3 and 4 min after \[N6\]\[K14\] |
+//! | `hfs` | rest train of 5, then a high-rate train (20–50 Hz, 1 s) \[N5\]\[N7\]\[FC2\] |
 //! | `session` | rest train, 10 s contraction, post-exercise train, 60 s rest, high-rate train |
 
 use super::{Event, Schedule};
