@@ -27,7 +27,9 @@ fn decode_with_hound(path: &Path, full_scale_mv: f64) -> Result<Vec<Vec<f32>>, h
     let mut r = hound::WavReader::open(path)?;
     let spec = r.spec();
     let nch = usize::from(spec.channels);
-    let mut out = vec![Vec::with_capacity(r.duration() as usize); nch];
+    let mut out: Vec<Vec<f32>> = (0..nch)
+        .map(|_| Vec::with_capacity(r.duration() as usize))
+        .collect();
     match spec.sample_format {
         hound::SampleFormat::Float => {
             for (i, s) in r.samples::<f32>().enumerate() {

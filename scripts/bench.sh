@@ -99,7 +99,7 @@ echo "== batch, --jobs 1 vs --jobs 2 ($(find "$dir/corpus" -name '*.wav' | wc -l
 # its own `--jobs 1` process, both at once: perfect division of the work,
 # nothing shared but the machine.
 python3 - "$dir" <<'PY'
-import os, sys
+import os, shutil, sys
 d = sys.argv[1]
 src = os.path.join(d, "corpus")
 wavs = sorted((os.path.getsize(os.path.join(src, f)), f) for f in os.listdir(src) if f.endswith(".wav"))
@@ -110,16 +110,17 @@ for size, f in reversed(wavs):
     load[k] += size
 for k, files in enumerate(halves):
     out = os.path.join(d, f"half{k + 1}")
-    os.makedirs(out, exist_ok=True)
+    shutil.rmtree(out, ignore_errors=True)  # a kept BENCH_DIR may hold another split
+    os.makedirs(out)
     for f in files:
         for name in (f, f + ".rns.toml"):
-            if os.path.exists(os.path.join(src, name)) and not os.path.exists(os.path.join(out, name)):
+            if os.path.exists(os.path.join(src, name)):
                 os.link(os.path.join(src, name), os.path.join(out, name))
 PY
 hyperfine -N -w 1 -r "$runs" --export-json "$dir/batch.json" \
     "$rns batch $dir/corpus --out $dir/out1 --force --jobs 1" \
     "$rns batch $dir/corpus --out $dir/out2 --force --jobs 2" \
-    "bash -c '$rns batch $dir/half1 --out $dir/outh1 --force --jobs 1 & $rns batch $dir/half2 --out $dir/outh2 --force --jobs 1; wait'" >&2
+    "bash -c '$rns batch $dir/half1 --out $dir/outh1 --force --jobs 1 & p=\$!; $rns batch $dir/half2 --out $dir/outh2 --force --jobs 1; s=\$?; wait \$p && exit \$s'" >&2
 b1=$(median "$dir/batch.json" 0)
 b2=$(median "$dir/batch.json" 1)
 bh=$(median "$dir/batch.json" 2)

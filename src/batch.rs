@@ -4,9 +4,9 @@
 //! with a supported extension ([`is_supported_path`]), skipping hidden
 //! entries and the output folder, in a fixed (sorted) order. [`run`] analyses
 //! them in parallel on a `rayon` pool of `jobs` threads, writes one JSON (by a
-//! writer thread, so that the workers do not wait for the disk) and, when
-//! asked, one HTML report per recording as each finishes, then writes two
-//! tables in input order:
+//! writer thread, so that the workers do not wait for the disk; with reports,
+//! by the worker, before the report) and, when asked, one HTML report per
+//! recording as each finishes, then writes two tables in input order:
 //!
 //! - `summary.csv`: one row per recording: status, exit code and error, the
 //!   pattern and key figures, and the quality-flag codes ([`SUMMARY_HEADER`]);
@@ -294,7 +294,8 @@ fn write_json(path: &Path, text: &str) -> Result<()> {
 /// (its queue is short, so the files in flight stay few) and reports the
 /// writes that failed when it is done.
 enum JsonWriter {
-    /// Write in the calling thread (no writer thread could be started).
+    /// Write in the calling thread (with reports, or when no writer thread
+    /// could be started).
     Here,
     /// Queue `(rel, path, text)` for the writer thread.
     Queued(SyncSender<(String, PathBuf, String)>),
@@ -384,13 +385,17 @@ pub fn run(
     // the long recordings. Outcomes go back into input order below.
     let jobs = opts.jobs.max(1);
     let (mut done, failed_writes) = std::thread::scope(|scope| {
-        let (tx, rx) = sync_channel(2 * jobs);
-        let writer = std::thread::Builder::new()
-            .name("rns-batch-writer".into())
-            .spawn_scoped(scope, move || write_queued(rx));
+        // With reports, each JSON is written before its report, in the
+        // worker, as a report is only written once its JSON is on disk.
+        let (tx, rx) = sync_channel(jobs.saturating_mul(2).min(64));
+        let writer = (!opts.report).then(|| {
+            std::thread::Builder::new()
+                .name("rns-batch-writer".into())
+                .spawn_scoped(scope, move || write_queued(rx))
+        });
         let json = match writer {
-            Ok(_) => JsonWriter::Queued(tx),
-            Err(_) => JsonWriter::Here,
+            Some(Ok(_)) => JsonWriter::Queued(tx),
+            _ => JsonWriter::Here,
         };
         let next = AtomicUsize::new(0);
         // A worker also renders the file's rows of responses.csv, so that
@@ -430,25 +435,30 @@ pub fn run(
         // Closing the queue ends the writer's loop.
         drop(json);
         // `None`: the writer stopped without saying which writes failed.
-        let failed = writer.map_or(Some(Vec::new()), |w| w.join().ok());
+        let failed = match writer {
+            Some(Ok(w)) => w.join().ok(),
+            _ => Some(Vec::new()),
+        };
         (done, failed)
     });
     pb.finish_and_clear();
-    // A failed write is the file's error (the JSON is written before the
-    // report, whose error it replaces).
+    // A failed write is the file's error.
+    // When the writer stopped without saying, every JSON it was given is
+    // in doubt (one left by an earlier run may stand in its place).
     let failed_writes_unknown = failed_writes.is_none();
     let failed: HashMap<String, Error> = failed_writes.unwrap_or_default().into_iter().collect();
     for (o, _) in &mut done {
         if let Some(e) = failed.get(&o.rel) {
             o.error = Some(write_error(e));
-        } else if failed_writes_unknown && o.error.is_none() {
+        } else if failed_writes_unknown && o.analysis.is_some() && o.error.is_none() {
             let json_path = opts.out.join("json").join(format!("{}.json", o.rel));
-            if !json_path.is_file() {
-                o.error = Some(FileError {
-                    message: format!("{}: the JSON was not written", json_path.display()),
-                    exit_code: 1,
-                });
-            }
+            o.error = Some(FileError {
+                message: format!(
+                    "{}: the JSON may not have been written (the writer thread stopped)",
+                    json_path.display()
+                ),
+                exit_code: 1,
+            });
         }
     }
     for p in problems {

@@ -1050,7 +1050,9 @@ fn read_edf_from<S: Source>(
                 order_error = Some(Error::malformed(
                     path,
                     format!(
-                        "data record {r} starts at {s} s, before the previous record ends ({prev_end} s)"
+                        "data record {r} starts at {} s, before the previous record ends ({} s)",
+                        Shown(s),
+                        Shown(prev_end)
                     ),
                 ));
             } else if let Some(last) = segments

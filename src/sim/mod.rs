@@ -64,7 +64,7 @@ pub mod protocol;
 
 pub use protocol::{Protocol, ProtocolKind, Stage};
 
-/// Residual-calcium kernel [MAG73]: weights and time constants (s), plus the
+/// Residual-calcium kernel \[MAG73\]: weights and time constants (s), plus the
 /// post-tetanic component.
 const KERNEL: [(f64, f64); 4] = [(0.8, 0.050), (0.12, 0.300), (0.025, 3.0), (0.0015, 40.0)];
 /// Largest release probability.

@@ -247,16 +247,24 @@ fn batch_refuses_an_existing_output_folder_without_force() {
 
 /// A JSON that cannot be written (a folder is in its place) fails that file
 /// alone, with exit code 1 and the path in its row; the others are written.
-/// The JSON files are written by a thread of their own, whatever `--jobs`.
+/// Without reports the JSON files are written by a thread of their own,
+/// with reports by the workers, and then the failed file gets no report.
 #[test]
 fn a_json_that_cannot_be_written_fails_its_file_only() {
     let dir = tempfile::tempdir().unwrap();
     let data = data_folder(dir.path());
-    for jobs in ["1", "2"] {
-        let out = dir.path().join(format!("out{jobs}"));
+    let cases: [&[&str]; 3] = [
+        &["--jobs", "1"],
+        &["--jobs", "2"],
+        &["--jobs", "2", "--report"],
+    ];
+    for (k, extra) in cases.into_iter().enumerate() {
+        let out = dir.path().join(format!("out{k}"));
         let blocker = out.join("json/mg_sweeps.csv.json");
         std::fs::create_dir_all(blocker.join("in the way")).unwrap();
-        let o = run_batch(&data, &out, &["--force", "--jobs", jobs]);
+        let mut args = vec!["--force"];
+        args.extend_from_slice(extra);
+        let o = run_batch(&data, &out, &args);
         let stderr = String::from_utf8_lossy(&o.stderr);
         // The broken WAV (3) outranks the write failure (1).
         assert_eq!(o.status.code(), Some(3), "{stderr}");
@@ -277,6 +285,9 @@ fn a_json_that_cannot_be_written_fails_its_file_only() {
             assert_eq!(row[col("status")], "ok", "{ok}");
             assert!(out.join(format!("json/{ok}.json")).is_file(), "{ok}");
         }
+        let reports = extra.contains(&"--report");
+        assert_eq!(out.join("reports/mg_session.wav.html").is_file(), reports);
+        assert!(!out.join("reports/mg_sweeps.csv.html").exists());
         // No temporary file is left behind.
         let leftovers: Vec<_> = walk(&out)
             .into_iter()
