@@ -222,12 +222,9 @@ pub fn extremes(x: &[f32]) -> (f32, f32) {
     fold((l, h), chunks.remainder())
 }
 
-/// The largest |sample| of `x` (0 when empty): `max |x[i]|` from [`extremes`].
-pub fn peak_abs(x: &[f32]) -> f64 {
-    if x.is_empty() {
-        return 0.0;
-    }
-    let (lo, hi) = extremes(x);
+/// The largest |sample| of a non-empty signal whose [`extremes`] are `lo`
+/// and `hi`.
+pub fn peak_abs(lo: f32, hi: f32) -> f64 {
     0.0f64.max(f64::from(lo).abs()).max(f64::from(hi).abs())
 }
 

@@ -278,7 +278,7 @@ fn analyze_impl(
             src,
         )
     } else {
-        let peak_abs = 0.0f64.max(f64::from(lo).abs()).max(f64::from(hi).abs());
+        let peak_abs = dsp::peak_abs(lo, hi);
         let det = stimulus::detect_with_noise(x, rate, &segments, noise_slope_sd, peak_abs);
         fracs = det.stimuli.iter().map(|s| s.frac).collect();
         (

@@ -82,7 +82,7 @@ pub fn detect_from_artifacts(
     let peak_abs = if x.is_empty() {
         0.0
     } else {
-        0.0f64.max(f64::from(lo).abs()).max(f64::from(hi).abs())
+        crate::analysis::dsp::peak_abs(lo, hi)
     };
     detect_with_noise(x, rate, segments, sd, peak_abs)
 }
