@@ -522,14 +522,7 @@ impl Figure for Waterfall<'_> {
             &main,
             k,
             16,
-            &format!(
-                "{} — stacked responses ({})",
-                train_label(self.train),
-                shown_note(
-                    self.total,
-                    &self.shown.iter().map(|s| s.0).collect::<Vec<_>>()
-                )
-            ),
+            &picked_title(self.train, "stacked responses", &self.shown, self.total),
             x0..x1,
             y0..y1,
         )?;
@@ -625,6 +618,22 @@ fn pick_responses(
     Some((shown, total))
 }
 
+/// The title of a plot of the responses [`pick_responses`] picked: the
+/// train, what the plot is, and which of the `total` responses it shows.
+fn picked_title(
+    train: &TrainOut,
+    what: &str,
+    shown: &[(usize, &ResponseTrace)],
+    total: usize,
+) -> String {
+    let indices: Vec<usize> = shown.iter().map(|s| s.0).collect();
+    format!(
+        "{} — {what} ({})",
+        train_label(train),
+        shown_note(total, &indices)
+    )
+}
+
 /// Stacked responses of one train with markers. `None` when the train has no
 /// measured response.
 pub fn waterfall(train: &TrainOut, traces: &TrainTraces) -> Option<Result<Plot, RenderError>> {
@@ -682,14 +691,7 @@ impl Figure for Superimposed<'_> {
             &main,
             k,
             16,
-            &format!(
-                "{} — superimposed ({})",
-                train_label(self.train),
-                shown_note(
-                    self.total,
-                    &self.shown.iter().map(|s| s.0).collect::<Vec<_>>()
-                )
-            ),
+            &picked_title(self.train, "superimposed", &self.shown, self.total),
             x0..x1,
             y0..y1,
         )?;
