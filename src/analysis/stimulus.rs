@@ -273,25 +273,22 @@ fn scan_in_pieces(
     let mut pos = a;
     for (&c, (found, end)) in starts.iter().zip(pieces) {
         let stop = (c + piece).min(b);
-        let idx = found.partition_point(|k| k.start < pos);
-        if idx == 0 || found[idx - 1].end <= pos {
-            out.extend_from_slice(&found[idx..]);
-            pos = pos.max(end);
-        } else {
-            // Scan on from `pos` one cluster at a time until the true scan
-            // stands where the piece's own scan passed as quiet; the piece's
-            // clusters from there on are then the true ones.
-            while pos < stop {
-                let (one, next) = scan(x, pos, stop, b, low, cluster, 1);
-                out.extend(one);
-                pos = next;
-                let idx = found.partition_point(|k| k.start < pos);
-                if idx == 0 || found[idx - 1].end <= pos {
-                    out.extend_from_slice(&found[idx..]);
-                    pos = pos.max(end);
-                    break;
-                }
+        // Where the true scan stands at `pos`, a point the piece's own scan
+        // passed as quiet, the piece's clusters from there on are the true
+        // ones; otherwise scan on from `pos` one cluster at a time.
+        loop {
+            let idx = found.partition_point(|k| k.start < pos);
+            if idx == 0 || found[idx - 1].end <= pos {
+                out.extend_from_slice(&found[idx..]);
+                pos = pos.max(end);
+                break;
             }
+            if pos >= stop {
+                break;
+            }
+            let (one, next) = scan(x, pos, stop, b, low, cluster, 1);
+            out.extend(one);
+            pos = next;
         }
     }
     out
