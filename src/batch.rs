@@ -25,6 +25,7 @@ use crate::io::atomic::write_atomic;
 use crate::io::is_supported_path;
 use crate::output;
 use crate::report;
+use crate::vocab::{Severity, TrainRole};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -506,14 +507,14 @@ pub fn summary_csv(outcomes: &[Outcome]) -> String {
     let _ = w.write_record(SUMMARY_HEADER);
     for o in outcomes {
         let a = o.analysis.as_ref();
-        let flags = |sev: &str| {
+        let flags = |sev: Severity| {
             a.map_or(String::new(), |a| {
                 a.quality
                     .iter()
                     .filter(|q| q.severity == sev)
                     .map(|q| match q.train {
                         Some(t) => format!("{}[{t}]", q.code),
-                        None => q.code.clone(),
+                        None => q.code.name().to_string(),
                     })
                     .collect::<Vec<_>>()
                     .join(";")
@@ -522,7 +523,7 @@ pub fn summary_csv(outcomes: &[Outcome]) -> String {
         let max_hfs = a.and_then(|a| {
             a.trains
                 .iter()
-                .filter(|t| t.role == "hfs")
+                .filter(|t| t.role == TrainRole::Hfs)
                 .filter_map(|t| t.increment_pct)
                 .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
         });
@@ -534,8 +535,10 @@ pub fn summary_csv(outcomes: &[Outcome]) -> String {
                 .as_ref()
                 .map_or(String::new(), |e| e.message.clone()),
             o.sha256.clone().unwrap_or_default(),
-            a.map_or(String::new(), |a| a.source.format.clone()),
-            a.map_or(String::new(), |a| a.classification.pattern.clone()),
+            a.map_or(String::new(), |a| a.source.format.name().to_string()),
+            a.map_or(String::new(), |a| {
+                a.classification.pattern.name().to_string()
+            }),
             a.map_or(String::new(), |a| a.trains.len().to_string()),
             a.map_or(String::new(), |a| {
                 a.trains
@@ -551,8 +554,8 @@ pub fn summary_csv(outcomes: &[Outcome]) -> String {
             opt(max_hfs),
             opt_bool(a.and_then(|a| a.session.repair)),
             opt_bool(a.and_then(|a| a.session.exhaustion)),
-            flags("warning"),
-            flags("info"),
+            flags(Severity::Warning),
+            flags(Severity::Info),
         ];
         let _ = w.write_record(&row);
     }

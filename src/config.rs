@@ -7,33 +7,10 @@
 
 use crate::criteria::Criteria;
 use crate::error::{Error, Result};
-use crate::io::{ChannelFilter, ChannelSel, CsvLayout, ReadOptions};
+use crate::io::{ChannelFilter, ChannelSel, ReadOptions};
 use crate::protocol::{ExerciseSpec, Protocol, TrainSpec};
 use crate::units::{Hz, Ms, SampleRate, Shown};
-
-/// Which phase of the CMAP is measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PolarityChoice {
-    /// Decide from the responses (the first large phase is the negative peak).
-    #[default]
-    Auto,
-    /// Standard: the main (negative) phase is electrically negative in the file.
-    Negative,
-    /// Inverted file: the main phase is stored as positive values.
-    Positive,
-}
-
-impl PolarityChoice {
-    /// Parse `auto`, `negative` or `positive`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "auto" => Some(Self::Auto),
-            "negative" | "neg" => Some(Self::Negative),
-            "positive" | "pos" | "inverted" => Some(Self::Positive),
-            _ => None,
-        }
-    }
-}
+use crate::vocab::{CsvLayout, PolarityChoice};
 
 /// Timing settings of the response measurement.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,12 +50,12 @@ pub struct Overrides {
     pub full_scale_mv: Option<f64>,
     /// Sample rate for CSV without time.
     pub sample_rate_hz: Option<f64>,
-    /// CSV layout: "sweeps" or "continuous".
-    pub layout: Option<String>,
+    /// CSV layout.
+    pub layout: Option<CsvLayout>,
     /// Stimulation rate of sweeps.
     pub rate_hz: Option<f64>,
-    /// Polarity choice: "auto", "negative", "positive".
-    pub polarity: Option<String>,
+    /// Polarity choice.
+    pub polarity: Option<PolarityChoice>,
     /// Muscle name.
     pub muscle: Option<String>,
 }
@@ -143,6 +120,28 @@ pub struct Settings {
     pub analysis: AnalysisConfig,
 }
 
+impl CsvLayout {
+    /// Parse the value of `--layout`; the error is the flag's usage message.
+    pub fn from_flag(s: &str) -> Result<Self> {
+        CsvLayout::from_name(s).ok_or_else(|| {
+            Error::Usage(format!(
+                "--layout must be sweeps, continuous or auto, got {s:?}"
+            ))
+        })
+    }
+}
+
+impl PolarityChoice {
+    /// Parse the value of `--polarity`; the error is the flag's usage message.
+    pub fn from_flag(s: &str) -> Result<Self> {
+        PolarityChoice::parse(s).ok_or_else(|| {
+            Error::Usage(format!(
+                "--polarity must be auto, negative or positive, got {s:?}"
+            ))
+        })
+    }
+}
+
 impl Settings {
     /// Merge flags over the protocol sidecar over defaults, and validate.
     pub fn merge(ov: &Overrides, protocol: Option<&Protocol>, criteria: Criteria) -> Result<Self> {
@@ -165,26 +164,8 @@ impl Settings {
                 ))
             })?),
         };
-        let layout = match ov.layout.as_deref().or(p.layout.as_deref()) {
-            None | Some("auto") => CsvLayout::Auto,
-            Some("sweeps") => CsvLayout::Sweeps,
-            Some("continuous") => CsvLayout::Continuous,
-            Some(other) => {
-                return Err(Error::Usage(format!(
-                    "--layout must be sweeps, continuous or auto, got {other:?}"
-                )))
-            }
-        };
-        let polarity_text = ov
-            .polarity
-            .clone()
-            .or(p.polarity.clone())
-            .unwrap_or_else(|| "auto".into());
-        let polarity = PolarityChoice::parse(&polarity_text).ok_or_else(|| {
-            Error::Usage(format!(
-                "--polarity must be auto, negative or positive, got {polarity_text:?}"
-            ))
-        })?;
+        let layout = ov.layout.or(p.layout).unwrap_or_default();
+        let polarity = ov.polarity.or(p.polarity).unwrap_or_default();
         let sweep_rate = match ov.rate_hz.or(p.rate_hz) {
             None => None,
             Some(r) if r.is_finite() && r > 0.0 && r <= 1000.0 => Some(Hz(r)),
@@ -278,10 +259,12 @@ mod tests {
             sample_rate_hz: Some(100.0),
             ..Default::default()
         }));
-        assert!(bad(Overrides {
-            polarity: Some("up".into()),
-            ..Default::default()
-        }));
+        assert!(PolarityChoice::from_flag("up").is_err());
+        assert_eq!(
+            PolarityChoice::from_flag("NEG").unwrap(),
+            PolarityChoice::Negative
+        );
+        assert!(CsvLayout::from_flag("rows").is_err());
         assert!(bad(Overrides {
             channel: Some(1.into()),
             trigger_channel: Some(1.into()),

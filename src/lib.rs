@@ -35,6 +35,7 @@ pub mod report;
 pub mod sim;
 pub mod synth;
 pub mod units;
+pub mod vocab;
 
 #[cfg(test)]
 mod test_rng;

@@ -26,6 +26,7 @@ use rns_analyzer::error::{Error, EXIT_USAGE};
 use rns_analyzer::io::{atomic::write_atomic, read_recording, ChannelSel};
 use rns_analyzer::output;
 use rns_analyzer::protocol::Protocol;
+use rns_analyzer::vocab::{CsvLayout, PolarityChoice};
 use rns_analyzer::{batch, report};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -141,15 +142,19 @@ struct ReadArgs {
 impl ReadArgs {
     /// These flags as overrides (flag > sidecar > default); the analysis
     /// overrides are left unset.
-    fn overrides(&self) -> Overrides {
-        Overrides {
+    fn overrides(&self) -> Result<Overrides, Error> {
+        Ok(Overrides {
             channel: self.channel.clone(),
             trigger_channel: self.trigger_channel.clone(),
             full_scale_mv: self.full_scale_mv,
             sample_rate_hz: self.sample_rate,
-            layout: self.layout.clone(),
+            layout: self
+                .layout
+                .as_deref()
+                .map(CsvLayout::from_flag)
+                .transpose()?,
             ..Overrides::default()
-        }
+        })
     }
 }
 
@@ -279,7 +284,7 @@ fn load_protocol(path: &Path, explicit: Option<&PathBuf>) -> Result<Option<Proto
 /// Inspect one file: read it as analyze would, then describe it.
 fn inspect_file(path: &Path, args: &InspectArgs) -> Result<output::inspect::Inspection, Error> {
     let protocol = load_protocol(path, args.protocol.as_ref())?;
-    let ov = args.read.overrides();
+    let ov = args.read.overrides()?;
     let settings = Settings::merge(&ov, protocol.as_ref(), Criteria::default())?;
     let rec = read_recording(path, &settings.read)?;
     let plan = analysis::plan_channels(&rec, &settings.analysis)?;
@@ -442,9 +447,13 @@ fn analyze_input(
     let protocol = load_protocol(path, input.protocol.as_ref())?;
     let ov = Overrides {
         rate_hz: input.rate,
-        polarity: input.polarity.clone(),
+        polarity: input
+            .polarity
+            .as_deref()
+            .map(PolarityChoice::from_flag)
+            .transpose()?,
         muscle: input.muscle.clone(),
-        ..input.read.overrides()
+        ..input.read.overrides()?
     };
     let settings = Settings::merge(&ov, protocol.as_ref(), criteria.clone())?;
     let rec = read_recording(path, &settings.read)?;

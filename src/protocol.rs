@@ -29,31 +29,10 @@
 use crate::error::{Error, Result};
 use crate::io::ChannelSel;
 use crate::units::Shown;
+use crate::vocab::TrainRole;
+use crate::vocab::{CsvLayout, PolarityChoice};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-
-/// The role of a stimulus train in a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TrainRole {
-    /// Low-rate train at rest, before any exercise.
-    Baseline,
-    /// Train recorded after a voluntary contraction.
-    PostExercise,
-    /// High-frequency stimulation (≥ 10 Hz).
-    Hfs,
-}
-
-impl TrainRole {
-    /// The name used in outputs.
-    pub fn name(self) -> &'static str {
-        match self {
-            TrainRole::Baseline => "baseline",
-            TrainRole::PostExercise => "post_exercise",
-            TrainRole::Hfs => "hfs",
-        }
-    }
-}
 
 /// What the sidecar says of one train, in train order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -98,11 +77,11 @@ pub struct Protocol {
     /// Sample rate for a CSV without a time column.
     pub sample_rate_hz: Option<f64>,
     /// CSV layout: `"sweeps"`, `"continuous"` or `"auto"`.
-    pub layout: Option<String>,
+    pub layout: Option<CsvLayout>,
     /// Stimulation rate of epoched sweeps (all trains unless a train says otherwise).
     pub rate_hz: Option<f64>,
     /// Which phase of the CMAP to measure: `"auto"`, `"negative"`, `"positive"`.
-    pub polarity: Option<String>,
+    pub polarity: Option<PolarityChoice>,
     /// Medications on record (listed in reports; never interpreted).
     #[serde(default)]
     pub medications: Vec<String>,
@@ -167,20 +146,6 @@ impl Protocol {
                 return Err(bad(format!(
                     "temperature_c must be between 10 and 45 °C, got {}",
                     Shown(t)
-                )));
-            }
-        }
-        if let Some(l) = &self.layout {
-            if !matches!(l.as_str(), "sweeps" | "continuous" | "auto") {
-                return Err(bad(format!(
-                    "layout must be \"sweeps\", \"continuous\" or \"auto\", got {l:?}"
-                )));
-            }
-        }
-        if let Some(p) = &self.polarity {
-            if crate::config::PolarityChoice::parse(p).is_none() {
-                return Err(bad(format!(
-                    "polarity must be \"auto\", \"negative\" or \"positive\", got {p:?}"
                 )));
             }
         }

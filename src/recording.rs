@@ -9,6 +9,7 @@
 //! short) travels in [`ReadNote`]s, which the analysis reports as quality flags.
 
 use crate::units::{SampleRate, Seconds};
+use crate::vocab::FlagCode;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -169,7 +170,7 @@ pub struct Annotation {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReadNote {
     /// Stable code, used as the quality flag's code (`truncated_file`).
-    pub code: &'static str,
+    pub code: FlagCode,
     /// One-line statement of what was wrong and what was read.
     pub message: String,
 }

@@ -38,8 +38,8 @@
 //! onset *o* puts the exercise end at *o* − 60 s).
 
 use crate::io::edf::is_stimulus_text;
-use crate::protocol::TrainRole;
 use crate::recording::Annotation;
+use crate::vocab::TrainRole;
 
 /// How long after a train's first stimulus a mark still applies to it, s.
 pub const MARK_SLACK_S: f64 = 0.5;

@@ -2,77 +2,131 @@
 //! or `indeterminate`, with the findings that led to it. It names patterns,
 //! never diagnoses.
 //!
-//! Rules, in order:
+//! Rules, in order (each is a function below):
 //! 1. **Effective increment** of a source (post-exercise first response vs
 //!    rest; or an `hfs` train's largest vs first) is the *smaller* of its
 //!    amplitude and area increments: a rise in amplitude without a rise in area
 //!    is pseudofacilitation, never facilitation \[N3\]\[PAD\]. Sources flagged as
 //!    technically unreliable do not count: for a post-exercise comparison, the
-//!    flags that corrupt a first response (artifact overlap, clipping, absent
-//!    or implausible response, baseline instability, unmeasurable); for a
-//!    high-rate train, any reliability flag (a zig-zag inflates its largest
-//!    response), and fewer than 5 responses.
-//! 2. Effective increment ≥ `lems_pct` (60 %) \[O5\]\[L20\] → **lems_like**.
+//!    flags that corrupt a first response
+//!    ([`FlagCode::corrupts_first_response`]); for a high-rate train, any
+//!    reliability flag ([`FlagCode::makes_train_unreliable`]: a zig-zag
+//!    inflates its largest response), and fewer than 5 responses
+//!    (`best_increment`).
+//! 2. Effective increment ≥ `lems_pct` (60 %) \[O5\]\[L20\] → **lems_like**
+//!    (`lems_rule`).
 //! 3. Otherwise the decrement decides. It is the largest 4th/5th-response
 //!    decrement among low-rate trains that carry no technical warning (rest
-//!    or after exercise, \[A1\]). No such train → **indeterminate**.
+//!    or after exercise, \[A1\]). No such train → **indeterminate**
+//!    (`reliable_decrement`).
 //! 4. Decrement > `abnormal_pct` (10 %) \[A1\]\[N1\]\[N4\]. The shape is judged on
 //!    the rest train when it is itself abnormal (the criterion \[S14\] concerns
 //!    it), else on the train with the largest decrement. U-shaped → **mg_like**,
 //!    unless the baseline CMAP is low and facilitation was not tested (a
 //!    pre-synaptic disorder is not excluded) → indeterminate. Progressive
 //!    (late > 102 % of early \[S14\]) → indeterminate: LEMS, MuSK-MG, ALS or
-//!    fatigue can do this.
+//!    fatigue can do this (`abnormal_decrement_rule`).
 //! 5. Decrement ≤ 10 %: an increment between `normal_max_pct` (40 %) and 60 %
 //!    → indeterminate; a low baseline CMAP → indeterminate; else **normal**
-//!    (a 5–10 % decrement is reported as equivocal \[FC1\]).
+//!    (a 5–10 % decrement is reported as equivocal \[FC1\])
+//!    (`low_decrement_rule`).
 //!
 //! A post-exercise increment between the brief-exercise triage limits
 //! (`triage_negative_pct` 24 % and 60 % \[PEF11\]) adds a `triage_inconclusive`
 //! finding: the triage neither clears nor confirms a pre-synaptic pattern.
 
 use crate::analysis::result::{round, Classification, Finding, QualityFlag, SessionOut, TrainOut};
-use crate::analysis::{
-    quality, reference_baseline, train_area_decrement, train_decrement, Context,
-};
-use crate::protocol::TrainRole;
-
-/// Quality codes that corrupt a train's first response, and so any
-/// increment computed from it.
-const FIRST_RESPONSE_UNRELIABLE: &[&str] = &[
-    "artifact_overlap",
-    "clipped_signal",
-    "response_absent",
-    "implausible_response",
-    "baseline_instability",
-    "unmeasurable_response",
-];
-
-/// Quality codes that make a train's numbers untrustworthy for interpretation.
-const UNRELIABLE: &[&str] = &[
-    "irregular_amplitudes",
-    "amplitude_area_disagreement",
-    "artifact_overlap",
-    "clipped_signal",
-    "response_absent",
-    "implausible_response",
-    "baseline_instability",
-    "unmeasurable_response",
-];
+use crate::analysis::{quality, reference_baseline, Context};
+use crate::criteria::Criteria;
+use crate::vocab::{FindingCode, FlagCode, Pattern, Shape, TrainRole};
 
 fn finding(
-    code: &str,
+    code: FindingCode,
     message: String,
     train: Option<usize>,
     value: Option<f64>,
     threshold: Option<f64>,
 ) -> Finding {
     Finding {
-        code: code.to_string(),
+        code,
         message,
         train,
         value: value.map(|v| round(v, 2)),
         threshold,
+    }
+}
+
+/// Each train's flag codes, in flag order, gathered once: a search of every
+/// flag per train is quadratic when noise makes thousands of trains.
+struct TrainFlags(Vec<Vec<FlagCode>>);
+
+impl TrainFlags {
+    fn new(flags: &[QualityFlag]) -> Self {
+        let mut codes: Vec<Vec<FlagCode>> = Vec::new();
+        for q in flags {
+            if let Some(t) = q.train.and_then(|t| t.checked_sub(1)) {
+                if codes.len() <= t {
+                    codes.resize(t + 1, Vec::new());
+                }
+                codes[t].push(q.code);
+            }
+        }
+        TrainFlags(codes)
+    }
+
+    fn of(&self, train: usize) -> &[FlagCode] {
+        self.0.get(train).map_or(&[][..], Vec::as_slice)
+    }
+
+    /// The flags that make train `train` (0-based) unusable for the pattern.
+    fn unreliable(&self, train: usize) -> Vec<FlagCode> {
+        self.of(train)
+            .iter()
+            .copied()
+            .filter(|c| c.makes_train_unreliable())
+            .collect()
+    }
+
+    /// Whether train `train`'s first response is corrupted (zig-zag and
+    /// amplitude/area disagreement describe a train's profile; an increment
+    /// compares first responses, which only these flags corrupt).
+    fn first_unreliable(&self, train: usize) -> bool {
+        self.of(train).iter().any(|c| c.corrupts_first_response())
+    }
+}
+
+/// Where an increment came from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum IncrementSource {
+    /// First response after exercise vs the reference rest train's.
+    PostExercise,
+    /// A high-rate train's largest response vs its first, at this rate (Hz).
+    HighRate(f64),
+}
+
+impl IncrementSource {
+    fn words(self) -> String {
+        match self {
+            IncrementSource::PostExercise => "post-exercise".into(),
+            IncrementSource::HighRate(hz) => format!("high-rate ({hz:.0} Hz)"),
+        }
+    }
+}
+
+/// An increment that counts: its source, train (0-based), amplitude and area
+/// increments, %.
+#[derive(Debug, Clone, Copy)]
+struct Increment {
+    source: IncrementSource,
+    train: Option<usize>,
+    amplitude: f64,
+    area: f64,
+}
+
+impl Increment {
+    /// The smaller of the amplitude and area increments (rule 1).
+    fn effective(&self) -> f64 {
+        self.amplitude.min(self.area)
     }
 }
 
@@ -84,80 +138,108 @@ pub fn classify(
     flags: &[QualityFlag],
 ) -> Classification {
     let c = &ctx.cfg.criteria;
+    let tf = TrainFlags::new(flags);
     let mut f: Vec<Finding> = Vec::new();
-    // Each train's flag codes, in flag order, gathered once: a search of
-    // every flag per train is quadratic when noise makes thousands of trains.
-    let mut codes_of: Vec<Vec<&str>> = Vec::new();
-    for q in flags {
-        if let Some(t) = q.train.and_then(|t| t.checked_sub(1)) {
-            if codes_of.len() <= t {
-                codes_of.resize(t + 1, Vec::new());
-            }
-            codes_of[t].push(q.code.as_str());
+    let low_cmap = baseline_cmap(ctx, session, &mut f);
+    let best = best_increment(ctx, out, &tf);
+    if let Some(b) = &best {
+        f.push(increment_finding(b, c));
+        if let Some(t) = triage_inconclusive(b, c) {
+            f.push(t);
         }
     }
-    let codes = |train: usize| codes_of.get(train).map_or(&[][..], Vec::as_slice);
-    let unreliable = |train: usize| -> Vec<&str> {
-        codes(train)
-            .iter()
-            .copied()
-            .filter(|c| UNRELIABLE.contains(c))
-            .collect()
-    };
-    // Zig-zag and amplitude/area disagreement describe a train's pattern; an
-    // increment compares first responses, which only these flags corrupt.
-    let first_unreliable = |train: usize| -> bool {
-        codes(train)
-            .iter()
-            .any(|c| FIRST_RESPONSE_UNRELIABLE.contains(c))
-    };
-    let recording_wide_warnings: Vec<&str> = flags
+    let eff_inc = best.as_ref().map(Increment::effective);
+    let decrement = reliable_decrement(ctx, out, &tf);
+    for (i, codes) in &decrement.skipped {
+        let names: Vec<&str> = codes.iter().map(|c| c.name()).collect();
+        f.push(finding(
+            FindingCode::TechnicallyUnreliableTrain,
+            format!(
+                "train {} not used for interpretation: {}",
+                i + 1,
+                names.join(", ")
+            ),
+            Some(i + 1),
+            None,
+            None,
+        ));
+    }
+    session_findings(session, &mut f);
+    if flags
         .iter()
-        .filter(|q| q.train.is_none() && q.code == "low_temperature")
-        .map(|q| q.code.as_str())
-        .collect();
+        .any(|q| q.train.is_none() && q.code == FlagCode::LowTemperature)
+    {
+        f.push(finding(
+            FindingCode::LowTemperature,
+            "the limb was cool: a decrement may be masked".into(),
+            None,
+            ctx.cfg.temperature_c,
+            Some(c.quality.min_temperature_c),
+        ));
+    }
+    let pattern =
+        lems_rule(eff_inc, decrement.worst, c, &mut f).unwrap_or_else(|| match decrement.worst {
+            None => no_decrement_rule(!decrement.skipped.is_empty(), &mut f),
+            Some((wi, dec)) if dec > c.decrement.abnormal_pct => {
+                abnormal_decrement_rule(ctx, out, &tf, (wi, dec), low_cmap, eff_inc, &mut f)
+            }
+            Some((wi, dec)) => low_decrement_rule((wi, dec), low_cmap, eff_inc, c, &mut f),
+        });
+    Classification {
+        pattern,
+        findings: f,
+    }
+}
 
-    // Baseline CMAP against the muscle's normal range.
-    let low_cmap = match (
+/// The baseline CMAP against the muscle's normal range \[M98\]\[CJ\]: a
+/// finding, and whether it is low (`None` without a range or a CMAP).
+fn baseline_cmap(ctx: &Context<'_>, session: &SessionOut, f: &mut Vec<Finding>) -> Option<bool> {
+    let (Some(a), Some(lim)) = (
         session.baseline_cmap_mv,
         session.baseline_cmap_lower_limit_mv,
-    ) {
-        (Some(a), Some(lim)) => {
-            let low = a < lim;
-            f.push(finding(
-                if low {
-                    "low_baseline_cmap"
-                } else {
-                    "normal_baseline_cmap"
-                },
-                format!(
-                    "baseline CMAP {a:.2} mV is {} the lower normal limit {lim:.2} mV for {}",
-                    if low { "below" } else { "at or above" },
-                    session
-                        .normal_range_muscle
-                        .as_deref()
-                        .unwrap_or("the muscle")
-                ),
-                reference_baseline(&ctx.trains).map(|b| b + 1),
-                Some(a),
-                Some(lim),
-            ));
-            Some(low)
-        }
-        _ => None,
+    ) else {
+        return None;
     };
+    let low = a < lim;
+    f.push(finding(
+        if low {
+            FindingCode::LowBaselineCmap
+        } else {
+            FindingCode::NormalBaselineCmap
+        },
+        format!(
+            "baseline CMAP {a:.2} mV is {} the lower normal limit {lim:.2} mV for {}",
+            if low { "below" } else { "at or above" },
+            session
+                .normal_range_muscle
+                .as_deref()
+                .unwrap_or("the muscle")
+        ),
+        reference_baseline(&ctx.trains).map(|b| b + 1),
+        Some(a),
+        Some(lim),
+    ));
+    Some(low)
+}
 
-    // 1. Increments.
-    let mut sources: Vec<(String, Option<usize>, f64, f64)> = Vec::new();
+/// Rule 1: the reliable increment sources, and the one with the largest
+/// effective increment (the last of equals).
+fn best_increment(ctx: &Context<'_>, out: &[TrainOut], tf: &TrainFlags) -> Option<Increment> {
+    let mut sources: Vec<Increment> = Vec::new();
     let post_idx = ctx
         .trains
         .iter()
         .position(|t| t.role == TrainRole::PostExercise && !t.measurements.is_empty());
     if let (Some(p), (Some(a), Some(ar))) = (post_idx, quality::post_increments(ctx)) {
         let base = reference_baseline(&ctx.trains);
-        let bad = first_unreliable(p) || base.is_some_and(first_unreliable);
+        let bad = tf.first_unreliable(p) || base.is_some_and(|b| tf.first_unreliable(b));
         if !bad {
-            sources.push(("post-exercise".into(), Some(p), a, ar));
+            sources.push(Increment {
+                source: IncrementSource::PostExercise,
+                train: Some(p),
+                amplitude: a,
+                area: ar,
+            });
         }
     }
     for (i, t) in ctx.trains.iter().enumerate() {
@@ -167,102 +249,121 @@ pub fn classify(
         // is what random spikes grouped by chance look like).
         if t.role == TrainRole::Hfs
             && t.measurements.len() >= quality::MIN_HFS_RESPONSES
-            && unreliable(i).is_empty()
+            && tf.unreliable(i).is_empty()
         {
             if let (Some(a), Some(ar)) = (out[i].increment_pct, out[i].area_increment_pct) {
-                sources.push((
-                    format!("high-rate ({:.0} Hz)", t.rate_hz.unwrap_or(0.0)),
-                    Some(i),
-                    a,
-                    ar,
-                ));
+                sources.push(Increment {
+                    source: IncrementSource::HighRate(t.rate_hz.unwrap_or(0.0)),
+                    train: Some(i),
+                    amplitude: a,
+                    area: ar,
+                });
             }
         }
     }
-    let best = sources
-        .iter()
-        .map(|(name, tr, a, ar)| (name.clone(), *tr, *a, *ar, a.min(*ar)))
-        .max_by(|x, y| x.4.total_cmp(&y.4));
-    if let Some((name, tr, a, ar, eff)) = &best {
-        let train = tr.map(|t| t + 1);
-        if *eff >= c.increment.lems_pct {
-            let classic = *eff >= c.increment.classic_lems_pct;
-            f.push(finding(
-                "lems_level_increment",
-                format!(
-                    "{name} increment {a:.1} % in amplitude and {ar:.1} % in area (≥ {:.0} %{})",
-                    c.increment.lems_pct,
-                    if classic {
-                        ", at the classic ≥ 100 % level"
-                    } else {
-                        ""
-                    }
-                ),
-                train,
-                Some(*eff),
-                Some(c.increment.lems_pct),
-            ));
-        } else if *a >= c.increment.normal_max_pct && *ar < c.increment.normal_max_pct {
-            f.push(finding(
-                "pseudofacilitation",
-                format!("{name} amplitude rose {a:.1} % but area only {ar:.1} %: pseudofacilitation, not facilitation"),
-                train,
-                Some(*a),
-                Some(c.increment.normal_max_pct),
-            ));
-        } else if *eff >= c.increment.normal_max_pct {
-            f.push(finding(
-                "borderline_increment",
-                format!(
-                    "{name} increment {eff:.1} % is above normal (< {:.0} %) but below the LEMS level ({:.0} %)",
-                    c.increment.normal_max_pct, c.increment.lems_pct
-                ),
-                train,
-                Some(*eff),
-                Some(c.increment.normal_max_pct),
-            ));
-        } else {
-            f.push(finding(
-                "normal_increment",
-                format!("{name} increment {eff:.1} % (amplitude {a:.1} %, area {ar:.1} %) is below {:.0} %", c.increment.normal_max_pct),
-                train,
-                Some(*eff),
-                Some(c.increment.normal_max_pct),
-            ));
-        }
+    sources
+        .into_iter()
+        .max_by(|x, y| x.effective().total_cmp(&y.effective()))
+}
+
+/// What the best increment is: LEMS-level \[O5\]\[L20\], pseudofacilitation
+/// \[N3\]\[PAD\], borderline, or normal \[N3\].
+fn increment_finding(b: &Increment, c: &Criteria) -> Finding {
+    let (name, train) = (b.source.words(), b.train.map(|t| t + 1));
+    let (a, ar, eff) = (b.amplitude, b.area, b.effective());
+    let inc = &c.increment;
+    if eff >= inc.lems_pct {
+        let classic = eff >= inc.classic_lems_pct;
+        finding(
+            FindingCode::LemsLevelIncrement,
+            format!(
+                "{name} increment {a:.1} % in amplitude and {ar:.1} % in area (≥ {:.0} %{})",
+                inc.lems_pct,
+                if classic {
+                    ", at the classic ≥ 100 % level"
+                } else {
+                    ""
+                }
+            ),
+            train,
+            Some(eff),
+            Some(inc.lems_pct),
+        )
+    } else if a >= inc.normal_max_pct && ar < inc.normal_max_pct {
+        finding(
+            FindingCode::Pseudofacilitation,
+            format!("{name} amplitude rose {a:.1} % but area only {ar:.1} %: pseudofacilitation, not facilitation"),
+            train,
+            Some(a),
+            Some(inc.normal_max_pct),
+        )
+    } else if eff >= inc.normal_max_pct {
+        finding(
+            FindingCode::BorderlineIncrement,
+            format!(
+                "{name} increment {eff:.1} % is above normal (< {:.0} %) but below the LEMS level ({:.0} %)",
+                inc.normal_max_pct, inc.lems_pct
+            ),
+            train,
+            Some(eff),
+            Some(inc.normal_max_pct),
+        )
+    } else {
+        finding(
+            FindingCode::NormalIncrement,
+            format!(
+                "{name} increment {eff:.1} % (amplitude {a:.1} %, area {ar:.1} %) is below {:.0} %",
+                inc.normal_max_pct
+            ),
+            train,
+            Some(eff),
+            Some(inc.normal_max_pct),
+        )
     }
-    // Brief-exercise triage [PEF11]: ≤ 24 % negative, ≥ 60 % positive, in
-    // between a full RNS study decides.
-    if let Some((name, train, _, _, eff)) = &best {
-        if name == "post-exercise"
-            && *eff > c.increment.triage_negative_pct
-            && *eff < c.increment.lems_pct
-        {
-            f.push(finding(
-                "triage_inconclusive",
+}
+
+/// Brief-exercise triage \[PEF11\]: ≤ 24 % negative, ≥ 60 % positive, in
+/// between a full RNS study decides.
+fn triage_inconclusive(b: &Increment, c: &Criteria) -> Option<Finding> {
+    let eff = b.effective();
+    let inc = &c.increment;
+    (b.source == IncrementSource::PostExercise
+        && eff > inc.triage_negative_pct
+        && eff < inc.lems_pct)
+        .then(|| {
+            finding(
+                FindingCode::TriageInconclusive,
                 format!(
                     "post-exercise increment {eff:.1} % lies between the brief-exercise triage limits ({:.0}–{:.0} %): a full RNS study with high-rate stimulation decides",
-                    c.increment.triage_negative_pct, c.increment.lems_pct
+                    inc.triage_negative_pct, inc.lems_pct
                 ),
-                train.map(|t| t + 1),
-                Some(*eff),
-                Some(c.increment.triage_negative_pct),
-            ));
-        }
-    }
-    let eff_inc = best.as_ref().map(|b| b.4);
+                b.train.map(|t| t + 1),
+                Some(eff),
+                Some(inc.triage_negative_pct),
+            )
+        })
+}
 
-    // 3. Decrement from reliable low-rate trains.
+/// Rule 3's inputs: the largest decrement of a reliable low-rate train
+/// (train, %), and the trains set aside with their flags.
+struct Decrement {
+    worst: Option<(usize, f64)>,
+    skipped: Vec<(usize, Vec<FlagCode>)>,
+}
+
+/// Rule 3: the largest 4th/5th decrement among low-rate trains without a
+/// technical warning \[A1\].
+fn reliable_decrement(ctx: &Context<'_>, out: &[TrainOut], tf: &TrainFlags) -> Decrement {
     let mut worst: Option<(usize, f64)> = None;
-    let mut skipped: Vec<(usize, Vec<&str>)> = Vec::new();
+    let mut skipped = Vec::new();
     for (i, t) in ctx.trains.iter().enumerate() {
         if !t.is_low_rate() {
             continue;
         }
-        let Some(d) = train_decrement(&out[i]) else {
+        let Some(d) = out[i].decrement() else {
             continue;
         };
-        let bad = unreliable(i);
+        let bad = tf.unreliable(i);
         if !bad.is_empty() {
             skipped.push((i, bad));
             continue;
@@ -271,22 +372,14 @@ pub fn classify(
             worst = Some((i, d));
         }
     }
-    for (i, codes) in &skipped {
-        f.push(finding(
-            "technically_unreliable_train",
-            format!(
-                "train {} not used for interpretation: {}",
-                i + 1,
-                codes.join(", ")
-            ),
-            Some(i + 1),
-            None,
-            None,
-        ));
-    }
+    Decrement { worst, skipped }
+}
+
+/// Repair and exhaustion, as in post-synaptic disorders \[N4\].
+fn session_findings(session: &SessionOut, f: &mut Vec<Finding>) {
     if let Some(true) = session.repair {
         f.push(finding(
-            "repair",
+            FindingCode::Repair,
             "decrement is smaller right after exercise (repair), as in post-synaptic disorders"
                 .into(),
             None,
@@ -296,120 +389,136 @@ pub fn classify(
     }
     if let Some(true) = session.exhaustion {
         f.push(finding(
-            "exhaustion",
+            FindingCode::Exhaustion,
             "decrement is larger 1–4 min after exercise (exhaustion), as in post-synaptic disorders".into(),
             None,
             session.late_post_exercise_decrement_pct,
             session.baseline_decrement_pct,
         ));
     }
-    for code in &recording_wide_warnings {
-        if *code == "low_temperature" {
-            f.push(finding(
-                "low_temperature",
-                "the limb was cool: a decrement may be masked".into(),
-                None,
-                ctx.cfg.temperature_c,
-                Some(c.quality.min_temperature_c),
-            ));
-        }
-    }
+}
 
-    let pattern = |p: &str| p.to_string();
-    let done = |pattern: String, f: Vec<Finding>| Classification {
-        pattern,
-        findings: f,
-    };
-
-    if let Some(e) = eff_inc {
-        if e >= c.increment.lems_pct {
-            if let Some((i, d)) = worst {
-                if d > c.decrement.abnormal_pct {
-                    f.push(finding(
-                        "abnormal_decrement",
-                        format!("decrement {d:.1} % at low rate (common in LEMS as well)"),
-                        Some(i + 1),
-                        Some(d),
-                        Some(c.decrement.abnormal_pct),
-                    ));
-                }
-            }
-            return done(pattern("lems_like"), f);
-        }
+/// Rule 2: a LEMS-level effective increment makes the pattern `lems_like`;
+/// an abnormal decrement beside it is reported (common in LEMS \[CJ\]\[N5\]).
+fn lems_rule(
+    eff_inc: Option<f64>,
+    worst: Option<(usize, f64)>,
+    c: &Criteria,
+    f: &mut Vec<Finding>,
+) -> Option<Pattern> {
+    if eff_inc? < c.increment.lems_pct {
+        return None;
     }
-    let Some((wi, dec)) = worst else {
+    if let Some((i, d)) = worst.filter(|&(_, d)| d > c.decrement.abnormal_pct) {
         f.push(finding(
-            "no_reliable_decrement",
-            if skipped.is_empty() {
-                "no low-rate train with at least 4 responses: decrement not assessed".into()
-            } else {
-                "every low-rate train carries a technical warning: decrement not assessed".into()
-            },
-            None,
-            None,
-            None,
+            FindingCode::AbnormalDecrement,
+            format!("decrement {d:.1} % at low rate (common in LEMS as well)"),
+            Some(i + 1),
+            Some(d),
+            Some(c.decrement.abnormal_pct),
         ));
-        return done(pattern("indeterminate"), f);
-    };
-    let area_dec = train_area_decrement(&out[wi]);
+    }
+    Some(Pattern::LemsLike)
+}
+
+/// Rule 3, no usable train: `indeterminate`.
+fn no_decrement_rule(any_skipped: bool, f: &mut Vec<Finding>) -> Pattern {
+    f.push(finding(
+        FindingCode::NoReliableDecrement,
+        if any_skipped {
+            "every low-rate train carries a technical warning: decrement not assessed".into()
+        } else {
+            "no low-rate train with at least 4 responses: decrement not assessed".into()
+        },
+        None,
+        None,
+        None,
+    ));
+    Pattern::Indeterminate
+}
+
+/// Rule 4: an abnormal decrement \[A1\]\[N1\]\[N4\], judged by its shape.
+fn abnormal_decrement_rule(
+    ctx: &Context<'_>,
+    out: &[TrainOut],
+    tf: &TrainFlags,
+    (wi, dec): (usize, f64),
+    low_cmap: Option<bool>,
+    eff_inc: Option<f64>,
+    f: &mut Vec<Finding>,
+) -> Pattern {
+    let c = &ctx.cfg.criteria;
+    let area_dec = out[wi].area_decrement();
     // The shape criterion [S14] concerns the rest train: judge it there when
     // that train is itself abnormal and reliable (an exhaustion train after
     // exercise may decline differently).
     let shape_train = reference_baseline(&ctx.trains)
         .filter(|&b| {
-            unreliable(b).is_empty()
-                && train_decrement(&out[b]).is_some_and(|d| d > c.decrement.abnormal_pct)
+            tf.unreliable(b).is_empty()
+                && out[b]
+                    .decrement()
+                    .is_some_and(|d| d > c.decrement.abnormal_pct)
         })
         .unwrap_or(wi);
-    let shape = out[shape_train].shape.clone().unwrap_or_default();
-    if dec > c.decrement.abnormal_pct {
+    let shape = out[shape_train].shape;
+    f.push(finding(
+        FindingCode::AbnormalDecrement,
+        format!(
+            "decrement {dec:.1} % in train {} (area {}) exceeds {:.0} %; {} is {}",
+            wi + 1,
+            area_dec.map_or("n/a".into(), |a| format!("{a:.1} %")),
+            c.decrement.abnormal_pct,
+            if shape_train == wi {
+                "the train".to_string()
+            } else {
+                format!("the rest train ({})", shape_train + 1)
+            },
+            shape.map_or("", Shape::name).replace('_', "-")
+        ),
+        Some(wi + 1),
+        Some(dec),
+        Some(c.decrement.abnormal_pct),
+    ));
+    if shape == Some(Shape::Progressive) {
+        let ratio = out[shape_train].late_early_ratio;
         f.push(finding(
-            "abnormal_decrement",
+            FindingCode::ProgressiveDecrement,
             format!(
-                "decrement {dec:.1} % in train {} (area {}) exceeds {:.0} %; {} is {}",
-                wi + 1,
-                area_dec.map_or("n/a".into(), |a| format!("{a:.1} %")),
-                c.decrement.abnormal_pct,
-                if shape_train == wi {
-                    "the train".to_string()
-                } else {
-                    format!("the rest train ({})", shape_train + 1)
-                },
-                shape.replace('_', "-")
+                "the decrement keeps growing to the end of the train (late/early ratio {} > {:.2}): seen in LEMS, MuSK-MG, ALS or fatigue, not typical of AChR-MG",
+                ratio.map_or("n/a".into(), |r| format!("{r:.2}")),
+                c.decrement.late_early_ratio
             ),
-            Some(wi + 1),
-            Some(dec),
-            Some(c.decrement.abnormal_pct),
+            Some(shape_train + 1),
+            ratio,
+            Some(c.decrement.late_early_ratio),
         ));
-        if shape == "progressive" {
-            f.push(finding(
-                "progressive_decrement",
-                format!(
-                    "the decrement keeps growing to the end of the train (late/early ratio {} > {:.2}): seen in LEMS, MuSK-MG, ALS or fatigue, not typical of AChR-MG",
-                    out[shape_train].late_early_ratio.map_or("n/a".into(), |r| format!("{r:.2}")),
-                    c.decrement.late_early_ratio
-                ),
-                Some(shape_train + 1),
-                out[shape_train].late_early_ratio,
-                Some(c.decrement.late_early_ratio),
-            ));
-            return done(pattern("indeterminate"), f);
-        }
-        if low_cmap == Some(true) && eff_inc.is_none() {
-            f.push(finding(
-                "facilitation_not_tested",
-                "low CMAP with decrement and no exercise or high-rate data: a pre-synaptic pattern is not excluded; a brief-exercise test would decide".into(),
-                None,
-                None,
-                None,
-            ));
-            return done(pattern("indeterminate"), f);
-        }
-        return done(pattern("mg_like"), f);
+        return Pattern::Indeterminate;
     }
+    if low_cmap == Some(true) && eff_inc.is_none() {
+        f.push(finding(
+            FindingCode::FacilitationNotTested,
+            "low CMAP with decrement and no exercise or high-rate data: a pre-synaptic pattern is not excluded; a brief-exercise test would decide".into(),
+            None,
+            None,
+            None,
+        ));
+        return Pattern::Indeterminate;
+    }
+    Pattern::MgLike
+}
+
+/// Rule 5: no abnormal decrement. Equivocal (5–10 % \[FC1\]) or normal; a
+/// borderline increment or a low CMAP leaves it `indeterminate`.
+fn low_decrement_rule(
+    (wi, dec): (usize, f64),
+    low_cmap: Option<bool>,
+    eff_inc: Option<f64>,
+    c: &Criteria,
+    f: &mut Vec<Finding>,
+) -> Pattern {
     if dec >= c.decrement.equivocal_pct {
         f.push(finding(
-            "equivocal_decrement",
+            FindingCode::EquivocalDecrement,
             format!(
                 "decrement {dec:.1} % is equivocal ({:.0}–{:.0} %)",
                 c.decrement.equivocal_pct, c.decrement.abnormal_pct
@@ -420,7 +529,7 @@ pub fn classify(
         ));
     } else {
         f.push(finding(
-            "normal_decrement",
+            FindingCode::NormalDecrement,
             format!(
                 "decrement {dec:.1} % is below {:.0} %",
                 c.decrement.equivocal_pct
@@ -431,11 +540,11 @@ pub fn classify(
         ));
     }
     if eff_inc.is_some_and(|e| e >= c.increment.normal_max_pct) {
-        return done(pattern("indeterminate"), f);
+        return Pattern::Indeterminate;
     }
     if low_cmap == Some(true) {
         f.push(finding(
-            "low_cmap_without_nmj_pattern",
+            FindingCode::LowCmapWithoutNmjPattern,
             if eff_inc.is_none() {
                 "low CMAP without decrement; facilitation not tested: a brief-exercise test would decide".into()
             } else {
@@ -445,7 +554,7 @@ pub fn classify(
             None,
             None,
         ));
-        return done(pattern("indeterminate"), f);
+        return Pattern::Indeterminate;
     }
-    done(pattern("normal"), f)
+    Pattern::Normal
 }

@@ -7,7 +7,7 @@
 //! - shape: flat, U-shaped, progressive (late decrement > 102 % of the early
 //!   decrement \[S14\]), irregular (zig-zag \[N1\]), or incrementing.
 
-use serde::Serialize;
+use crate::vocab::Shape;
 
 /// `(x − reference) / reference × 100`, if the reference is positive.
 pub fn pct_change(reference: f64, x: f64) -> Option<f64> {
@@ -98,35 +98,6 @@ pub fn late_early_ratio(v: &[f64]) -> Option<f64> {
         decrement(v, n)?
     };
     Some(late / early)
-}
-
-/// The shape of a train's amplitude profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Shape {
-    /// No decrement or increment beyond the equivocal level.
-    Flat,
-    /// Largest fall early (nadir at 4–5), level or partial recovery after (MG).
-    UShaped,
-    /// Decline continuing to the end of the train.
-    Progressive,
-    /// Zig-zag: several direction reversals (movement, electrode artifact).
-    Irregular,
-    /// Amplitudes rise through the train (facilitation or pseudofacilitation).
-    Incrementing,
-}
-
-impl Shape {
-    /// The name used in outputs.
-    pub fn name(self) -> &'static str {
-        match self {
-            Shape::Flat => "flat",
-            Shape::UShaped => "u_shaped",
-            Shape::Progressive => "progressive",
-            Shape::Irregular => "irregular",
-            Shape::Incrementing => "incrementing",
-        }
-    }
 }
 
 /// Thresholds the shape needs.

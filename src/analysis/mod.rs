@@ -34,11 +34,14 @@ pub mod stimulus;
 pub mod traces;
 pub mod trains;
 
-use crate::config::{AnalysisConfig, PolarityChoice};
+use crate::config::AnalysisConfig;
 use crate::error::{Error, Result};
-use crate::protocol::TrainRole;
 use crate::recording::{ChannelKind, Recording, StimulusOrigin};
 use crate::units::{Ms, SampleRate, Seconds};
+pub use crate::vocab::StimulusSource;
+use crate::vocab::{
+    ExerciseSource, Polarity, PolarityChoice, PolaritySource, RoleSource, TrainRole,
+};
 use dsp::{HumModel, Mask};
 use metrics::ShapeParams;
 use rayon::prelude::*;
@@ -46,31 +49,6 @@ use response::Measurement;
 pub use result::Analysis;
 use result::{round, round_opt, ResponseOut, SessionOut, Source, TrainOut};
 pub use traces::{ResponseTrace, TrainTraces};
-
-/// How the stimuli were found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StimulusSource {
-    /// Steep artifact slopes in the EMG.
-    ArtifactSlope,
-    /// Rising edges of a trigger channel.
-    TriggerChannel,
-    /// Time 0 of epoched sweeps.
-    Sweeps,
-    /// Annotations in the file.
-    Annotations,
-}
-
-impl StimulusSource {
-    /// The name used in outputs (`source.stimulus_source`).
-    pub fn name(self) -> &'static str {
-        match self {
-            StimulusSource::ArtifactSlope => "artifact_slope",
-            StimulusSource::TriggerChannel => "trigger_channel",
-            StimulusSource::Sweeps => "sweeps",
-            StimulusSource::Annotations => "annotations",
-        }
-    }
-}
 
 /// A train with its measured responses, before rendering.
 #[derive(Debug, Clone)]
@@ -84,7 +62,7 @@ pub struct MeasuredTrain {
     /// Role.
     pub role: TrainRole,
     /// How the role was decided.
-    pub role_source: &'static str,
+    pub role_source: RoleSource,
     /// Seconds from the end of exercise, when known.
     pub delay_s: Option<f64>,
     /// Measurements (one per measurable response).
@@ -119,7 +97,7 @@ pub struct Context<'a> {
     /// Trains.
     pub trains: Vec<MeasuredTrain>,
     /// Exercise period (start, end), s, and its source.
-    pub exercise: Option<(f64, f64, &'static str)>,
+    pub exercise: Option<(f64, f64, ExerciseSource)>,
     /// Hum model, when hum was found.
     pub hum: Option<HumModel>,
     /// Whether roles came from order and gaps alone.
@@ -331,9 +309,9 @@ fn analyze_impl(
         .map(|(k, &s)| window_of(s, stims.get(k + 1).copied(), &segments, rate, cfg))
         .collect();
     let steep_floor = 20.0 * noise_slope_sd.max(1e-12);
-    let (sign, polarity_source) = match cfg.polarity {
-        PolarityChoice::Negative => (-1.0, "user"),
-        PolarityChoice::Positive => (1.0, "user"),
+    let (polarity, polarity_source) = match cfg.polarity {
+        PolarityChoice::Negative => (Polarity::Negative, PolaritySource::User),
+        PolarityChoice::Positive => (Polarity::Positive, PolaritySource::User),
         PolarityChoice::Auto => (
             vote_polarity(
                 x,
@@ -345,9 +323,10 @@ fn analyze_impl(
                 rails,
                 steep_floor,
             ),
-            "auto",
+            PolaritySource::Auto,
         ),
     };
+    let sign = polarity.sign();
     let oriented_rails = rails.map(|(lo, hi)| if sign > 0.0 { (lo, hi) } else { (-hi, -lo) });
     // Each window is measured on its own (in parallel, collected in order).
     type Measured = (Option<(Measurement, bool)>, Option<ResponseTrace>);
@@ -441,7 +420,7 @@ fn analyze_impl(
             times: tt,
             rate_hz,
             role: TrainRole::Baseline,
-            role_source: "order_and_gaps",
+            role_source: RoleSource::OrderAndGaps,
             delay_s: None,
             measurements: ms,
             clipped,
@@ -492,14 +471,14 @@ fn analyze_impl(
         },
         source: Source {
             path: path.display().to_string(),
-            format: rec.format.name().to_string(),
+            format: rec.format,
             sample_rate_hz: rate.hz(),
             channel: plan.channel,
-            polarity: if sign < 0.0 { "negative" } else { "positive" }.to_string(),
-            polarity_source: polarity_source.to_string(),
+            polarity,
+            polarity_source,
             channel_label: ch.label.clone(),
             duration_s: round(rec.duration().0, 6),
-            stimulus_source: source.name().to_string(),
+            stimulus_source: source,
             mains_hz: ctx.hum.as_ref().map(|h| round(h.freq_hz, 2)),
             mains_rms_uv: ctx.hum.as_ref().map(|h| round(h.rms_mv * 1000.0, 1)),
         },
@@ -618,8 +597,8 @@ fn find_rails(x: &[f32], lo: f32, hi: f32, pieces: &[(f32, f32)]) -> Option<(f64
     railed.then_some((lo as f64, hi as f64))
 }
 
-/// Amplitude-weighted vote on which way the main phase points: −1.0 when it
-/// is electrically negative (standard), +1.0 when the file is inverted.
+/// Amplitude-weighted vote on which way the main phase points: `negative`
+/// (standard) or `positive` (an inverted file).
 #[allow(clippy::too_many_arguments)]
 fn vote_polarity(
     x: &[f32],
@@ -630,7 +609,7 @@ fn vote_polarity(
     hum: Option<&HumModel>,
     rails: Option<(f64, f64)>,
     steep_floor: f64,
-) -> f64 {
+) -> Polarity {
     let w = rate.samples_in(Ms(0.3)).max(1);
     // Each window's vote is its own (on all threads); they add up in order.
     let n = stims.len().min(60);
@@ -699,9 +678,9 @@ fn vote_polarity(
         .collect();
     let vote: f64 = votes.iter().sum();
     if vote > 0.0 {
-        1.0
+        Polarity::Positive
     } else {
-        -1.0
+        Polarity::Negative
     }
 }
 
@@ -759,16 +738,16 @@ fn assign_roles(
         for (t, spec) in ctx.trains.iter_mut().zip(&cfg.trains) {
             if let Some(r) = spec.role {
                 t.role = r;
-                t.role_source = "protocol";
+                t.role_source = RoleSource::Protocol;
             }
             t.delay_s = spec.delay_after_exercise_s;
         }
     }
     // Rate.
     for t in ctx.trains.iter_mut() {
-        if t.role_source != "protocol" && t.rate_hz.is_some_and(|r| r >= hfs_min) {
+        if t.role_source != RoleSource::Protocol && t.rate_hz.is_some_and(|r| r >= hfs_min) {
             t.role = TrainRole::Hfs;
-            t.role_source = "rate";
+            t.role_source = RoleSource::Rate;
         }
     }
     // Annotations (EDF+): below the protocol, above the rate for `hfs` marks
@@ -783,12 +762,12 @@ fn assign_roles(
     if !marks.is_empty() {
         for t in ctx.trains.iter_mut() {
             let Some(start) = t.times[0] else { continue };
-            if t.role_source == "protocol" {
+            if t.role_source == RoleSource::Protocol {
                 continue;
             }
-            if let Some((role, delay)) = marks.role_of(start, t.role_source == "rate") {
+            if let Some((role, delay)) = marks.role_of(start, t.role_source == RoleSource::Rate) {
                 t.role = role;
-                t.role_source = "annotation";
+                t.role_source = RoleSource::Annotation;
                 // A protocol exercise sets the delays below.
                 if t.delay_s.is_none() && !protocol_exercise {
                     t.delay_s = delay;
@@ -798,14 +777,23 @@ fn assign_roles(
     }
     // Exercise: from the protocol, else the annotations, else voluntary
     // activity between trains.
-    let mut exercise: Option<(f64, f64, &'static str)> = cfg
+    let mut exercise: Option<(f64, f64, ExerciseSource)> = cfg
         .exercise
         .as_ref()
         .and_then(|e| {
-            e.end_s
-                .map(|end| (end - e.duration_s.unwrap_or(0.0), end, "protocol"))
+            e.end_s.map(|end| {
+                (
+                    end - e.duration_s.unwrap_or(0.0),
+                    end,
+                    ExerciseSource::Protocol,
+                )
+            })
         })
-        .or_else(|| marks.last_exercise().map(|(a, b)| (a, b, "annotation")));
+        .or_else(|| {
+            marks
+                .last_exercise()
+                .map(|(a, b)| (a, b, ExerciseSource::Annotation))
+        });
     if exercise.is_none() && timing_known {
         let map = map.unwrap_or_else(|| trains::ActivityMap::new(x, ctx.rate, noise_slope_sd));
         let excluded: Vec<(usize, usize)> = windows.iter().map(|&(a, b, _)| (a, b)).collect();
@@ -833,7 +821,7 @@ fn assign_roles(
             exercise = Some((
                 rec.time_of(act.start as f64),
                 rec.time_of(act.end as f64),
-                "voluntary_activity",
+                ExerciseSource::VoluntaryActivity,
             ));
             // Each train takes its delay from the latest exercise before it.
             for t in ctx.trains.iter_mut() {
@@ -844,18 +832,18 @@ fn assign_roles(
                     .map(|(_, a)| rec.time_of(a.end as f64))
                     .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
                 // Roles from the protocol or annotations stand.
-                let free = !matches!(t.role_source, "protocol" | "annotation");
+                let free = !matches!(t.role_source, RoleSource::Protocol | RoleSource::Annotation);
                 if let Some(end) = latest {
                     if t.delay_s.is_none() {
                         t.delay_s = Some(start - end);
                     }
                     if free && t.role != TrainRole::Hfs {
                         t.role = TrainRole::PostExercise;
-                        t.role_source = "voluntary_activity";
+                        t.role_source = RoleSource::VoluntaryActivity;
                     }
                 } else if free && t.role != TrainRole::Hfs {
                     t.role = TrainRole::Baseline;
-                    t.role_source = "voluntary_activity";
+                    t.role_source = RoleSource::VoluntaryActivity;
                 }
             }
         }
@@ -864,15 +852,15 @@ fn assign_roles(
             let Some(start) = t.times[0] else { continue };
             // A protocol exercise decides over annotation roles; an annotated
             // one only places the trains no annotation placed.
-            let decided = t.role_source == "protocol"
-                || (src == "annotation" && t.role_source == "annotation");
+            let decided = t.role_source == RoleSource::Protocol
+                || (src == ExerciseSource::Annotation && t.role_source == RoleSource::Annotation);
             if !decided && t.role != TrainRole::Hfs {
                 t.role = if start >= end {
                     TrainRole::PostExercise
                 } else {
                     TrainRole::Baseline
                 };
-                t.role_source = src;
+                t.role_source = src.role_source();
             }
             if start >= end && t.delay_s.is_none() {
                 t.delay_s = Some(start - end);
@@ -888,7 +876,7 @@ fn assign_roles(
         for t in ctx.trains.iter_mut() {
             let start = t.times[0];
             let end = t.times.last().copied().flatten();
-            if t.role_source == "order_and_gaps" {
+            if t.role_source == RoleSource::OrderAndGaps {
                 let gap = match (prev_end, start) {
                     (Some(p), Some(s)) => s - p,
                     _ => 0.0,
@@ -964,8 +952,8 @@ fn render_train(
     };
     TrainOut {
         index: i + 1,
-        role: t.role.name().to_string(),
-        role_source: t.role_source.to_string(),
+        role: t.role,
+        role_source: t.role_source,
         rate_hz: round_opt(t.rate_hz, 3),
         start_s: round_opt(t.times.first().copied().flatten(), 6),
         delay_after_exercise_s: round_opt(t.delay_s, 3),
@@ -982,42 +970,14 @@ fn render_train(
             hfs.then(|| metrics::increment_last(&areas)).flatten(),
             2,
         ),
-        shape: metrics::shape(&amps, &params).map(|s| s.name().to_string()),
+        shape: metrics::shape(&amps, &params),
         late_early_ratio: round_opt(low.then(|| metrics::late_early_ratio(&amps)).flatten(), 3),
     }
 }
 
-/// The reference baseline train: the last baseline train before the first
-/// post-exercise train (or the first baseline train).
+/// The reference baseline train ([`result::reference_baseline`]).
 pub fn reference_baseline(trains: &[MeasuredTrain]) -> Option<usize> {
-    let first_post = trains
-        .iter()
-        .position(|t| t.role == TrainRole::PostExercise)
-        .unwrap_or(trains.len());
-    trains[..first_post]
-        .iter()
-        .rposition(|t| t.role == TrainRole::Baseline && !t.measurements.is_empty())
-        .or_else(|| {
-            trains
-                .iter()
-                .position(|t| t.role == TrainRole::Baseline && !t.measurements.is_empty())
-        })
-}
-
-/// Largest of the 4th and 5th decrement of a rendered train.
-pub fn train_decrement(t: &TrainOut) -> Option<f64> {
-    match (t.decrement_pct, t.decrement_5th_pct) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-/// Area counterpart of [`train_decrement`].
-pub fn train_area_decrement(t: &TrainOut) -> Option<f64> {
-    match (t.area_decrement_pct, t.area_decrement_5th_pct) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    }
+    result::reference_baseline(trains, |t| (t.role, !t.measurements.is_empty()))
 }
 
 fn session_figures(ctx: &Context<'_>, out: &[TrainOut]) -> SessionOut {
@@ -1026,7 +986,7 @@ fn session_figures(ctx: &Context<'_>, out: &[TrainOut]) -> SessionOut {
     let baseline_cmap =
         base.and_then(|b| ctx.trains[b].measurements.first().map(|m| m.amplitude_mv));
     let range = ctx.cfg.muscle.as_deref().and_then(|m| crit.normal_range(m));
-    let base_dec = base.and_then(|b| train_decrement(&out[b]));
+    let base_dec = base.and_then(|b| out[b].decrement());
     let post: Vec<(usize, f64)> = ctx
         .trains
         .iter()
@@ -1037,13 +997,13 @@ fn session_figures(ctx: &Context<'_>, out: &[TrainOut]) -> SessionOut {
     let immediate = post
         .iter()
         .find(|(_, d)| *d <= crit.exercise.immediate_max_s)
-        .and_then(|(i, _)| train_decrement(&out[*i]));
+        .and_then(|(i, _)| out[*i].decrement());
     let late = post
         .iter()
         .filter(|(_, d)| {
             *d >= crit.exercise.exhaustion_min_s && *d <= crit.exercise.exhaustion_max_s
         })
-        .filter_map(|(i, _)| train_decrement(&out[*i]))
+        .filter_map(|(i, _)| out[*i].decrement())
         .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
     let repair = match (base_dec, immediate) {
         (Some(b), Some(i)) => {
@@ -1060,7 +1020,7 @@ fn session_figures(ctx: &Context<'_>, out: &[TrainOut]) -> SessionOut {
     SessionOut {
         exercise_start_s: round_opt(ctx.exercise.map(|e| e.0), 3),
         exercise_end_s: round_opt(ctx.exercise.map(|e| e.1), 3),
-        exercise_source: ctx.exercise.map(|e| e.2.to_string()),
+        exercise_source: ctx.exercise.map(|e| e.2),
         baseline_cmap_mv: round_opt(baseline_cmap, 4),
         baseline_cmap_lower_limit_mv: round_opt(range.map(|(_, r)| r.lower_limit_mv()), 3),
         normal_range_muscle: range.map(|(k, _)| k.to_string()),

@@ -25,9 +25,9 @@
 //! | `truncated_file` | the reader recovered a file cut short (see [`ReadNote`]) |
 
 use crate::analysis::result::{round, QualityFlag, SessionOut, TrainOut};
-use crate::analysis::{metrics, train_area_decrement, train_decrement, Context};
-use crate::protocol::TrainRole;
+use crate::analysis::{metrics, Context};
 use crate::recording::ReadNote;
+use crate::vocab::{FlagCode, Severity, TrainRole};
 
 /// Shortest negative phase a CMAP can have, ms (they last several).
 const MIN_CMAP_DURATION_MS: f64 = 1.0;
@@ -39,12 +39,16 @@ pub const MAX_LATENCY_DIFFERENCE_MS: f64 = 2.0;
 /// (real ones have tens: 20–50 Hz for 1–10 s).
 pub const MIN_HFS_RESPONSES: usize = 5;
 
-fn flag(code: &str, message: String, train: Option<usize>, warning: bool) -> QualityFlag {
+fn flag(code: FlagCode, message: String, train: Option<usize>, warning: bool) -> QualityFlag {
     QualityFlag {
-        code: code.to_string(),
+        code,
         message,
         train,
-        severity: if warning { "warning" } else { "info" }.to_string(),
+        severity: if warning {
+            Severity::Warning
+        } else {
+            Severity::Info
+        },
     }
 }
 
@@ -71,7 +75,7 @@ pub fn check(
         let amps = t.amplitudes();
         if t.unmeasured > 0 {
             flags.push(flag(
-                "unmeasurable_response",
+                FlagCode::UnmeasurableResponse,
                 format!(
                     "{} response(s) could not be measured (window too short before the next stimulus or the end of the recording)",
                     t.unmeasured
@@ -86,7 +90,7 @@ pub fn check(
         let revs = metrics::reversals(&amps, q.reversal_step_pct);
         if amps.len() >= 4 && revs > q.max_reversals {
             flags.push(flag(
-                "irregular_amplitudes",
+                FlagCode::IrregularAmplitudes,
                 format!(
                     "amplitudes change direction {revs} times (a U-shape changes once): movement or electrode artifact suspected"
                 ),
@@ -95,11 +99,11 @@ pub fn check(
             ));
         }
         if t.is_low_rate() {
-            if let (Some(a), Some(b)) = (train_decrement(o), train_area_decrement(o)) {
+            if let (Some(a), Some(b)) = (o.decrement(), o.area_decrement()) {
                 let diff = (a - b).abs();
                 if diff > q.area_amplitude_disagreement_points {
                     flags.push(flag(
-                        "amplitude_area_disagreement",
+                FlagCode::AmplitudeAreaDisagreement,
                         format!(
                             "amplitude decrement {a:.1} % and area decrement {b:.1} % differ by {diff:.1} points (> {:.1}): technical cause likely",
                             q.area_amplitude_disagreement_points
@@ -111,7 +115,7 @@ pub fn check(
             }
             if (2..4).contains(&amps.len()) {
                 flags.push(flag(
-                    "too_few_responses",
+                    FlagCode::TooFewResponses,
                     format!("only {} responses: decrement needs at least 4", amps.len()),
                     Some(n),
                     false,
@@ -119,7 +123,7 @@ pub fn check(
             }
         } else if amps.len() < MIN_HFS_RESPONSES {
             flags.push(flag(
-                "too_few_responses",
+                FlagCode::TooFewResponses,
                 format!(
                     "only {} responses at a high rate: an increment needs at least {MIN_HFS_RESPONSES}",
                     amps.len()
@@ -149,7 +153,7 @@ pub fn check(
             .count();
         if levels.len() >= 2 && spread_pct > q.baseline_variation_pct {
             flags.push(flag(
-                "baseline_instability",
+                FlagCode::BaselineInstability,
                 format!(
                     "baseline level varies by {:.3} mV across the train ({spread_pct:.0} % of the first response): movement or electrode shift suspected",
                     hi - lo
@@ -159,7 +163,7 @@ pub fn check(
             ));
         } else if slow && drifting > 0 {
             flags.push(flag(
-                "baseline_instability",
+                FlagCode::BaselineInstability,
                 format!(
                     "in {drifting} of {} responses the baseline under the onset differs from the pre-stimulus level by more than {:.0} % of the amplitude (drift or artifact tail)",
                     amps.len(),
@@ -176,7 +180,7 @@ pub fn check(
             .count();
         if overlap > 0 {
             flags.push(flag(
-                "artifact_overlap",
+                FlagCode::ArtifactOverlap,
                 format!(
                     "in {overlap} of {} responses the stimulus artifact had not settled when the response began: onset, baseline and area are uncertain",
                     amps.len()
@@ -188,7 +192,7 @@ pub fn check(
         let clipped = t.clipped.iter().filter(|&&c| c).count();
         if has_rails && clipped > 0 {
             flags.push(flag(
-                "clipped_signal",
+                FlagCode::ClippedSignal,
                 format!(
                     "{clipped} of {} responses reach the amplifier's limit: amplitudes are underestimated; lower the gain",
                     amps.len()
@@ -204,7 +208,7 @@ pub fn check(
             .count();
         if absent > 0 {
             flags.push(flag(
-                "response_absent",
+                FlagCode::ResponseAbsent,
                 format!(
                     "{absent} of {} responses are within {:.0}× the baseline noise",
                     amps.len(),
@@ -231,7 +235,7 @@ pub fn check(
             });
         if brief > 0 {
             flags.push(flag(
-                "implausible_response",
+                FlagCode::ImplausibleResponse,
                 format!(
                     "{brief} of {} responses last less than {MIN_CMAP_DURATION_MS} ms (a CMAP's negative phase lasts several): noise or spikes, not muscle responses",
                     amps.len()
@@ -241,7 +245,7 @@ pub fn check(
             ));
         } else if lat_hi - lat_lo > MAX_LATENCY_DIFFERENCE_MS {
             flags.push(flag(
-                "implausible_response",
+                FlagCode::ImplausibleResponse,
                 format!(
                     "onset latency ranges over {:.2}–{:.2} ms within the train (one muscle's response varies by tenths of a millisecond): noise or spikes, not muscle responses",
                     lat_lo, lat_hi
@@ -253,7 +257,7 @@ pub fn check(
         let open = t.measurements.iter().filter(|m| !m.returned).count();
         if open > 0 {
             flags.push(flag(
-                "incomplete_response",
+                FlagCode::IncompleteResponse,
                 format!(
                     "in {open} of {} responses the negative phase had not returned to baseline before the window ended: area and duration are truncated",
                     amps.len()
@@ -272,7 +276,7 @@ pub fn check(
                 });
             if h - l > q.latency_spread_ms && t.is_low_rate() {
                 flags.push(flag(
-                    "possible_submaximal",
+                FlagCode::PossibleSubmaximal,
                     format!(
                         "onset latency varies by {:.2} ms within the train (> {:.2}): submaximal or shifting stimulation, or electrode movement",
                         h - l,
@@ -287,7 +291,7 @@ pub fn check(
             if let (Some(ai), Some(ar)) = (o.increment_pct, o.area_increment_pct) {
                 if ai >= q.pseudofacilitation_amplitude_pct && ar <= q.pseudofacilitation_area_pct {
                     flags.push(flag(
-                        "pseudofacilitation",
+                FlagCode::Pseudofacilitation,
                         format!(
                             "amplitude rose {ai:.1} % but area only {ar:.1} %: better synchrony (pseudofacilitation), not facilitation"
                         ),
@@ -311,7 +315,7 @@ pub fn check(
         );
         if (lp - lb).abs() > MAX_LATENCY_DIFFERENCE_MS {
             flags.push(flag(
-                "implausible_response",
+                FlagCode::ImplausibleResponse,
                 format!(
                     "the first response's onset latency ({lp:.2} ms) differs from the baseline's ({lb:.2} ms, train {}) by more than {MAX_LATENCY_DIFFERENCE_MS} ms: not the same muscle response, so no post-exercise comparison",
                     b + 1
@@ -330,7 +334,7 @@ pub fn check(
         if let (Some(ai), Some(ar)) = post_increments(ctx) {
             if ai >= q.pseudofacilitation_amplitude_pct && ar <= q.pseudofacilitation_area_pct {
                 flags.push(flag(
-                    "pseudofacilitation",
+                FlagCode::Pseudofacilitation,
                     format!(
                         "after exercise amplitude rose {ai:.1} % but area only {ar:.1} %: pseudofacilitation, not facilitation"
                     ),
@@ -342,7 +346,7 @@ pub fn check(
         if let Some(d) = ctx.trains[post].delay_s {
             if d > q.max_facilitation_delay_s {
                 flags.push(flag(
-                    "exercise_timing",
+                FlagCode::ExerciseTiming,
                     format!(
                         "first post-exercise train {d:.0} s after exercise (> {:.0} s): post-exercise facilitation may be missed",
                         q.max_facilitation_delay_s
@@ -370,7 +374,7 @@ pub fn check(
         let var = (hi - lo) / hi.max(1e-12) * 100.0;
         if var > q.first_response_variation_pct {
             flags.push(flag(
-                "possible_submaximal",
+                FlagCode::PossibleSubmaximal,
                 format!(
                     "first responses of the rest trains differ by {var:.1} % ({lo:.2}–{hi:.2} mV): check that stimulation is supramaximal and stable"
                 ),
@@ -381,10 +385,10 @@ pub fn check(
     }
     if ctx.trains.iter().all(|t| t.measurements.len() < 4)
         && !ctx.trains.iter().any(|t| t.role == TrainRole::Hfs)
-        && !flags.iter().any(|f| f.code == "too_few_responses")
+        && !flags.iter().any(|f| f.code == FlagCode::TooFewResponses)
     {
         flags.push(flag(
-            "too_few_responses",
+            FlagCode::TooFewResponses,
             "no train has the 4 responses a decrement needs".into(),
             None,
             false,
@@ -393,7 +397,7 @@ pub fn check(
     if let Some(t) = ctx.cfg.temperature_c {
         if t < q.min_temperature_c {
             flags.push(flag(
-                "low_temperature",
+                FlagCode::LowTemperature,
                 format!(
                     "skin temperature {t:.1} °C is below {:.0} °C: cooling masks decrement",
                     q.min_temperature_c
@@ -405,7 +409,7 @@ pub fn check(
     }
     if ctx.rate_unknown {
         flags.push(flag(
-            "rate_unknown",
+                FlagCode::RateUnknown,
             "sweeps carry no timing and no stimulation rate was given (--rate or rate_hz in the sidecar): trains are not classed as high-rate".into(),
             None,
             false,
@@ -413,7 +417,7 @@ pub fn check(
     }
     if ctx.roles_guessed {
         flags.push(flag(
-            "roles_inferred",
+                FlagCode::RolesInferred,
             "no exercise was seen or declared: trains after a pause of ≥ 8 s are taken as post-exercise; confirm with a protocol sidecar".into(),
             None,
             false,
@@ -421,7 +425,7 @@ pub fn check(
     }
     if let Some((declared, found)) = ctx.protocol_mismatch {
         flags.push(flag(
-            "protocol_mismatch",
+                FlagCode::ProtocolMismatch,
             format!("the protocol lists {declared} train(s) but {found} were found: roles were applied in order"),
             None,
             true,
@@ -429,7 +433,7 @@ pub fn check(
     }
     if let Some(h) = &ctx.hum {
         flags.push(flag(
-            "mains_hum_removed",
+            FlagCode::MainsHumRemoved,
             format!(
                 "{:.2} Hz mains hum of {:.1} µV rms found and removed",
                 h.freq_hz,

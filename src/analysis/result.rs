@@ -5,6 +5,11 @@
 //! the same bytes: millivolts to 4 decimals (0.1 µV), percentages to 2, times to
 //! 3 decimals of a millisecond and 6 of a second.
 
+use crate::recording::SourceFormat;
+use crate::vocab::{
+    ExerciseSource, FindingCode, FlagCode, Pattern, Polarity, PolaritySource, RoleSource, Severity,
+    Shape, StimulusSource, TrainRole,
+};
 use serde::Serialize;
 
 /// Version of the JSON contract. Bump only for a breaking change.
@@ -41,22 +46,22 @@ pub struct Source {
     /// Input path as given.
     pub path: String,
     /// `wav`, `csv_continuous`, `csv_sweeps`, ...
-    pub format: String,
+    pub format: SourceFormat,
     /// Samples per second.
     pub sample_rate_hz: f64,
     /// EMG channel index.
     pub channel: usize,
     /// `negative` (main phase electrically negative, the standard) or
     /// `positive` (inverted file: the main phase was measured as positive).
-    pub polarity: String,
+    pub polarity: Polarity,
     /// How the polarity was decided: `auto` or `user`.
-    pub polarity_source: String,
+    pub polarity_source: PolaritySource,
     /// Label of the EMG channel.
     pub channel_label: String,
     /// Recording duration, s.
     pub duration_s: f64,
     /// `artifact_slope`, `trigger_channel`, `sweeps` or `annotations`.
-    pub stimulus_source: String,
+    pub stimulus_source: StimulusSource,
     /// Mains hum found and removed, Hz (`null` when none).
     pub mains_hz: Option<f64>,
     /// RMS of the removed hum, µV.
@@ -96,10 +101,10 @@ pub struct TrainOut {
     /// Position in the recording, from 1.
     pub index: usize,
     /// `baseline`, `post_exercise` or `hfs`.
-    pub role: String,
+    pub role: TrainRole,
     /// How the role was decided: `protocol`, `annotation`, `rate`,
     /// `voluntary_activity`, `order_and_gaps`.
-    pub role_source: String,
+    pub role_source: RoleSource,
     /// Stimulation rate, Hz (`null` for a single stimulus or unknown sweep timing).
     pub rate_hz: Option<f64>,
     /// First stimulus, s (`null` when sweep timing is unknown).
@@ -127,9 +132,58 @@ pub struct TrainOut {
     /// `hfs` only: last area vs first, %.
     pub last_area_increment_pct: Option<f64>,
     /// `flat`, `u_shaped`, `progressive`, `irregular`, `incrementing` (≥ 4 responses).
-    pub shape: Option<String>,
+    pub shape: Option<Shape>,
     /// Late/early decrement ratio \[S14\] (≥ 6 responses with an early decrement).
     pub late_early_ratio: Option<f64>,
+}
+
+impl TrainOut {
+    /// The train's decrement: the larger of the 4th- and 5th-response
+    /// amplitude decrements (primer §3: n = 4, some labs n = 5) \[A1\]\[N4\].
+    pub fn decrement(&self) -> Option<f64> {
+        larger(self.decrement_pct, self.decrement_5th_pct)
+    }
+
+    /// Area counterpart of [`decrement`](Self::decrement).
+    pub fn area_decrement(&self) -> Option<f64> {
+        larger(self.area_decrement_pct, self.area_decrement_5th_pct)
+    }
+}
+
+/// The reference baseline train among `trains`: the last baseline train
+/// with responses before the first post-exercise train, or else the first
+/// baseline train with responses. `role_of` gives each train's role and
+/// whether it has measured responses. The session's baseline CMAP,
+/// decrement and post-exercise comparison all refer to it.
+pub fn reference_baseline<T>(
+    trains: &[T],
+    role_of: impl Fn(&T) -> (TrainRole, bool),
+) -> Option<usize> {
+    let usable = |t: &T| role_of(t) == (TrainRole::Baseline, true);
+    let first_post = trains
+        .iter()
+        .position(|t| role_of(t).0 == TrainRole::PostExercise)
+        .unwrap_or(trains.len());
+    trains[..first_post]
+        .iter()
+        .rposition(usable)
+        .or_else(|| trains.iter().position(usable))
+}
+
+impl Analysis {
+    /// The reference baseline train ([`reference_baseline`]).
+    pub fn reference_train(&self) -> Option<&TrainOut> {
+        reference_baseline(&self.trains, |t| (t.role, !t.responses.is_empty()))
+            .map(|i| &self.trains[i])
+    }
+}
+
+/// The larger of two optional figures, or the one that is there.
+fn larger(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// Session-level figures (exercise, repair, exhaustion).
@@ -140,7 +194,7 @@ pub struct SessionOut {
     /// End of exercise, s.
     pub exercise_end_s: Option<f64>,
     /// `protocol`, `annotation`, `voluntary_activity`, or `null`.
-    pub exercise_source: Option<String>,
+    pub exercise_source: Option<ExerciseSource>,
     /// First amplitude of the reference (last baseline) train, mV.
     pub baseline_cmap_mv: Option<f64>,
     /// Lower normal limit for the muscle, mV (mean − 2 SD) \[M98\]\[CJ\].
@@ -163,7 +217,7 @@ pub struct SessionOut {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Finding {
     /// Stable code (`abnormal_decrement`, `lems_level_increment`, ...).
-    pub code: String,
+    pub code: FindingCode,
     /// Plain-language statement.
     pub message: String,
     /// Train it refers to (1-based), if any.
@@ -178,7 +232,7 @@ pub struct Finding {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Classification {
     /// `normal`, `mg_like`, `lems_like` or `indeterminate`.
-    pub pattern: String,
+    pub pattern: Pattern,
     /// Findings, in the order they were weighed.
     pub findings: Vec<Finding>,
 }
@@ -187,13 +241,13 @@ pub struct Classification {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct QualityFlag {
     /// Stable code (`irregular_amplitudes`, `clipped_signal`, ...).
-    pub code: String,
+    pub code: FlagCode,
     /// Plain-language statement.
     pub message: String,
     /// Train it refers to (1-based), `null` for the recording.
     pub train: Option<usize>,
     /// `warning` (affects the numbers) or `info`.
-    pub severity: String,
+    pub severity: Severity,
 }
 
 /// The protocol facts the result was computed with.

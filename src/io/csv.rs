@@ -86,11 +86,12 @@
 //! decoded and the unwanted ones are dropped afterwards.
 
 use crate::error::{Error, Result};
-use crate::io::{ChannelFilter, CsvLayout, ReadOptions, MAX_CHANNELS, MAX_SAMPLES_PER_CHANNEL};
+use crate::io::{ChannelFilter, ReadOptions, MAX_CHANNELS, MAX_SAMPLES_PER_CHANNEL};
 use crate::recording::{
     Channel, ChannelKind, KnownStimuli, Recording, Segment, SourceFormat, StimulusOrigin,
 };
 use crate::units::{SampleRate, Shown};
+use crate::vocab::CsvLayout;
 use std::cell::OnceCell;
 use std::fmt::Write as _;
 use std::fs::File;

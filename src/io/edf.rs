@@ -103,6 +103,7 @@ use crate::recording::{
     StimulusOrigin,
 };
 use crate::units::{SampleRate, Shown};
+use crate::vocab::FlagCode;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek};
 use std::path::Path;
@@ -1170,7 +1171,7 @@ fn truncation_note(
         _ => return None,
     };
     Some(ReadNote {
-        code: "truncated_file",
+        code: FlagCode::TruncatedFile,
         message,
     })
 }
@@ -1614,7 +1615,7 @@ mod tests {
         assert!((rec.channels[0].samples[4] - 1e-4).abs() < 1e-9);
         // The recovery is noted, naming what was declared and what was read.
         assert_eq!(rec.notes.len(), 1);
-        assert_eq!(rec.notes[0].code, "truncated_file");
+        assert_eq!(rec.notes[0].code, FlagCode::TruncatedFile);
         let m = &rec.notes[0].message;
         assert!(
             m.contains("declares 3 data records, the file holds 2 whole record(s) and 4 bytes"),

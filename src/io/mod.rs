@@ -27,6 +27,7 @@ pub mod wav;
 use crate::error::{Error, Result};
 use crate::recording::Recording;
 use crate::units::SampleRate;
+use crate::vocab::CsvLayout;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
@@ -36,18 +37,6 @@ use std::path::Path;
 pub const MAX_SAMPLES_PER_CHANNEL: u64 = 1 << 30;
 /// The largest number of channels a reader accepts.
 pub const MAX_CHANNELS: u64 = 256;
-
-/// How a CSV lays out its samples.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum CsvLayout {
-    /// Decide from the header and the time column.
-    #[default]
-    Auto,
-    /// One row per sample.
-    Continuous,
-    /// First column time after stimulus, then one column per response.
-    Sweeps,
-}
 
 /// A channel as the user names it: by index or by label.
 ///

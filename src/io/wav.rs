@@ -46,6 +46,7 @@ use crate::error::{Error, Result};
 use crate::io::{ReadOptions, MAX_SAMPLES_PER_CHANNEL};
 use crate::recording::{Channel, ChannelKind, ReadNote, Recording, SourceFormat};
 use crate::units::{SampleRate, Shown};
+use crate::vocab::FlagCode;
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::Path;
@@ -198,7 +199,7 @@ fn read_wav_from<R: Read + Seek>(
         // Rounded so the message reads "0.7 s", not "0.7000000000000001 s".
         let seconds = (frames as f64 / rate.hz() * 1e6).round() / 1e6;
         notes.push(ReadNote {
-            code: "truncated_file",
+            code: FlagCode::TruncatedFile,
             message: format!(
                 "truncated file: the data chunk declares {declared_bytes} bytes, the file holds \
                  {held_bytes}; read the {frames} whole frames present ({seconds} s), the rest \
@@ -906,7 +907,7 @@ mod tests {
         assert_eq!(rec.segments[0].len, 90);
         // The recovery is noted; a whole file has no note.
         assert_eq!(rec.notes.len(), 1);
-        assert_eq!(rec.notes[0].code, "truncated_file");
+        assert_eq!(rec.notes[0].code, FlagCode::TruncatedFile);
         let m = &rec.notes[0].message;
         assert!(
             m.contains("declares 400 bytes, the file holds 360; read the 90 whole frames present (0.009 s)"),

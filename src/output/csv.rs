@@ -58,8 +58,8 @@ pub fn rows(a: &Analysis, path: &str) -> String {
             let row = [
                 path.to_string(),
                 t.index.to_string(),
-                t.role.clone(),
-                t.role_source.clone(),
+                t.role.name().to_string(),
+                t.role_source.name().to_string(),
                 opt(t.rate_hz),
                 opt(t.delay_after_exercise_s),
                 r.index.to_string(),
@@ -71,8 +71,8 @@ pub fn rows(a: &Analysis, path: &str) -> String {
                 r.duration_ms.to_string(),
                 opt(r.amplitude_rel_pct),
                 opt(r.area_rel_pct),
-                a.source.polarity.clone(),
-                a.classification.pattern.clone(),
+                a.source.polarity.name().to_string(),
+                a.classification.pattern.name().to_string(),
             ];
             let _ = w.write_record(&row);
         }

@@ -16,12 +16,12 @@ pub fn render(a: &Analysis) -> String {
     let _ = writeln!(
         s,
         "  {} · {} Hz · channel {} ({}) · {:.1} s · stimuli from {} · main phase {} ({})",
-        src.format,
+        src.format.name(),
         src.sample_rate_hz,
         src.channel,
         src.channel_label,
         src.duration_s,
-        src.stimulus_source.replace('_', " "),
+        src.stimulus_source.name().replace('_', " "),
         src.polarity,
         src.polarity_source
     );
@@ -42,7 +42,11 @@ pub fn render(a: &Analysis) -> String {
     let _ = writeln!(
         s,
         "  PATTERN: {}",
-        a.classification.pattern.to_uppercase().replace('_', "-")
+        a.classification
+            .pattern
+            .name()
+            .to_uppercase()
+            .replace('_', "-")
     );
     for f in &a.classification.findings {
         let _ = writeln!(s, "    - {}", f.message);
@@ -54,7 +58,7 @@ pub fn render(a: &Analysis) -> String {
             "  Train {} · {} ({}) · {} · start {} · {} responses{}",
             t.index,
             t.role,
-            t.role_source.replace('_', " "),
+            t.role_source.name().replace('_', " "),
             t.rate_hz.map_or("single".into(), |r| format!("{r:.1} Hz")),
             t.start_s.map_or("—".into(), |v| format!("{v:.2} s")),
             t.responses.len(),
@@ -99,8 +103,8 @@ pub fn render(a: &Analysis) -> String {
                 num(t.last_area_increment_pct, " %")
             ));
         }
-        if let Some(sh) = &t.shape {
-            line.push(format!("shape {}", sh.replace('_', "-")));
+        if let Some(sh) = t.shape {
+            line.push(format!("shape {}", sh.name().replace('_', "-")));
         }
         for l in line {
             let _ = writeln!(s, "    {l}");

@@ -11,10 +11,12 @@
 //! file name and SHA-256 checksum and the tool by its version, so the same
 //! input gives the same bytes.
 
-use super::plots::{role_words, train_colour, trim_num, Plot};
+use super::plots::{train_colour, trim_num, Plot};
 use super::words;
+use super::words::role_words;
 use super::ReportInput;
 use crate::analysis::result::{QualityFlag, TrainOut};
+use crate::vocab::{PolaritySource, TrainRole};
 use std::fmt::Write;
 
 /// Escape text for HTML/XML content and attribute values.
@@ -192,7 +194,7 @@ fn header(h: &mut String, input: &ReportInput<'_>) {
          </tbody>\n</table>\n</header>\n",
         file = esc(input.file_name),
         sha = esc(input.sha256),
-        fmt = esc(&s.format),
+        fmt = s.format.name(),
         rate = trim_num(s.sample_rate_hz, 1),
         dur = trim_num(s.duration_s, 2),
         ch = s.channel,
@@ -202,16 +204,13 @@ fn header(h: &mut String, input: &ReportInput<'_>) {
 
 fn pattern(h: &mut String, input: &ReportInput<'_>) {
     let c = &input.analysis.classification;
-    let code = match c.pattern.as_str() {
-        p @ ("normal" | "mg_like" | "lems_like" | "indeterminate") => p,
-        _ => "indeterminate",
-    };
+    let code = c.pattern;
     let _ = write!(
         h,
         "<section class=\"pattern pattern-{code}\">\n<div class=\"label\">Pattern</div>\n\
          <div class=\"name\">{}</div>\n<div class=\"gloss\">{}</div>\n",
-        esc(words::pattern_name(&c.pattern)),
-        esc(words::pattern_gloss(&c.pattern)),
+        esc(words::pattern_name(c.pattern)),
+        esc(words::pattern_gloss(c.pattern)),
     );
     if c.findings.is_empty() {
         h.push_str("<p class=\"none\">No findings.</p>\n");
@@ -222,7 +221,7 @@ fn pattern(h: &mut String, input: &ReportInput<'_>) {
                 h,
                 "<li>{} <span class=\"code\">{}</span></li>",
                 esc(&f.message),
-                esc(&f.code)
+                f.code
             );
         }
         h.push_str("</ol>\n");
@@ -260,13 +259,7 @@ fn study(h: &mut String, input: &ReportInput<'_>) {
     row(
         h,
         "Stimuli from",
-        &match s.stimulus_source.as_str() {
-            "artifact_slope" => "stimulus artifacts in the EMG".to_string(),
-            "trigger_channel" => "trigger channel".to_string(),
-            "sweeps" => "sweeps (time 0 of each)".to_string(),
-            "annotations" => "annotations in the file".to_string(),
-            other => other.replace('_', " "),
-        },
+        words::stimulus_source_words(s.stimulus_source),
     );
     row(
         h,
@@ -274,10 +267,9 @@ fn study(h: &mut String, input: &ReportInput<'_>) {
         &format!(
             "{} in the file ({})",
             s.polarity,
-            if s.polarity_source == "user" {
-                "as given"
-            } else {
-                "detected"
+            match s.polarity_source {
+                PolaritySource::User => "as given",
+                PolaritySource::Auto => "detected",
             }
         ),
     );
@@ -350,7 +342,11 @@ fn session(h: &mut String, input: &ReportInput<'_>) {
             trim_num(c.increment.lems_pct, 2)
         ),
     );
-    let hfs: Vec<&TrainOut> = a.trains.iter().filter(|t| t.role == "hfs").collect();
+    let hfs: Vec<&TrainOut> = a
+        .trains
+        .iter()
+        .filter(|t| t.role == TrainRole::Hfs)
+        .collect();
     if !hfs.is_empty() {
         let best = hfs
             .iter()
@@ -410,12 +406,8 @@ fn session(h: &mut String, input: &ReportInput<'_>) {
             (Some(s0), Some(s1)) => format!("{s0:.1}–{s1:.1} s"),
             _ => "none seen or declared".into(),
         },
-        match ss.exercise_source.as_deref() {
-            Some("protocol") => "from the protocol sidecar".into(),
-            Some("voluntary_activity") => "detected from voluntary activity".into(),
-            Some(o) => o.replace('_', " "),
-            None => String::new(),
-        },
+        ss.exercise_source
+            .map_or(String::new(), |e| words::exercise_source_words(e).into()),
     );
     h.push_str("</tbody>\n</table>\n</section>\n");
 }
@@ -453,17 +445,11 @@ fn train<'p>(
         r = c.0,
         g = c.1,
         b = c.2,
-        role = esc(role_words(&t.role)),
+        role = esc(role_words(t.role)),
     );
     let mut facts = vec![format!(
         "role from {}",
-        match t.role_source.as_str() {
-            "protocol" => "the protocol".to_string(),
-            "rate" => "the stimulation rate".to_string(),
-            "voluntary_activity" => "voluntary activity (exercise) between trains".to_string(),
-            "order_and_gaps" => "the order of trains and the pauses".to_string(),
-            o => o.replace('_', " "),
-        }
+        words::role_source_words(t.role_source)
     )];
     facts.push(
         t.rate_hz
@@ -479,7 +465,7 @@ fn train<'p>(
     let _ = writeln!(h, "<p class=\"facts\">{}</p>", esc(&facts.join(" · ")));
 
     h.push_str("<div class=\"metrics\">\n");
-    if t.role == "hfs" {
+    if t.role == TrainRole::Hfs {
         metric(h, "increment, largest", val(t.increment_pct, 1, "%"));
         metric(
             h,
@@ -511,9 +497,7 @@ fn train<'p>(
     metric(
         h,
         "shape",
-        t.shape
-            .as_deref()
-            .map_or("—".into(), |s| s.replace('_', "-")),
+        t.shape.map_or("—".into(), |s| s.name().replace('_', "-")),
     );
     h.push_str("</div>\n");
 
@@ -527,16 +511,8 @@ fn train<'p>(
         let _ = writeln!(
             h,
             "<div class=\"flag {}\"><span class=\"sev\">{}:</span> {}</div>",
-            if q.severity == "warning" {
-                "warning"
-            } else {
-                "info"
-            },
-            if q.severity == "warning" {
-                "Warning"
-            } else {
-                "Note"
-            },
+            q.severity,
+            words::severity_words(q.severity),
             esc(&q.message)
         );
     }
@@ -590,20 +566,16 @@ fn quality(h: &mut String, flags: &[QualityFlag]) {
         "<table>\n<thead><tr><th>severity</th><th>where</th><th>what was seen</th><th>what it means</th></tr></thead>\n<tbody>\n",
     );
     for q in flags {
-        let sev = if q.severity == "warning" {
-            "warning"
-        } else {
-            "info"
-        };
         let _ = writeln!(
             h,
-            "<tr><td class=\"sev-{sev}\">{}</td><td>{}</td><td>{} <span class=\"code\">{}</span></td><td>{}</td></tr>",
-            if sev == "warning" { "Warning" } else { "Note" },
+            "<tr><td class=\"sev-{}\">{}</td><td>{}</td><td>{} <span class=\"code\">{}</span></td><td>{}</td></tr>",
+            q.severity,
+            words::severity_words(q.severity),
             q.train
                 .map_or("recording".to_string(), |t| format!("train {t}")),
             esc(&q.message),
-            esc(&q.code),
-            esc(words::quality_meaning(&q.code)),
+            q.code,
+            esc(words::quality_meaning(q.code)),
         );
     }
     h.push_str("</tbody>\n</table>\n<p class=\"facts\">A warning makes the numbers less trustworthy; a note does not.</p>\n</section>\n");

@@ -20,10 +20,12 @@
 //! once at 1× for SVG, once at 2× for PNG (sharper in print); nothing in it
 //! depends on time or chance, so the same input gives the same bytes.
 
+use super::words::role_words;
 use crate::analysis::result::TrainOut;
 use crate::analysis::traces::{decimate, ResponseTrace, TrainTraces};
 use crate::analysis::Analysis;
 use crate::criteria::Criteria;
+use crate::vocab::TrainRole;
 use plotters::chart::MeshStyle;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -458,17 +460,7 @@ fn train_label(t: &TrainOut) -> String {
     let rate = t
         .rate_hz
         .map_or(String::new(), |r| format!(" · {} Hz", trim_num(r, 1)));
-    format!("Train {} · {}{}", t.index, role_words(&t.role), rate)
-}
-
-/// A role in words.
-pub fn role_words(role: &str) -> &'static str {
-    match role {
-        "baseline" => "baseline (rest)",
-        "post_exercise" => "after exercise",
-        "hfs" => "high-rate",
-        _ => "train",
-    }
+    format!("Train {} · {}{}", t.index, role_words(t.role), rate)
 }
 
 /// A number with at most `d` decimals and no trailing zeros.
@@ -957,7 +949,7 @@ impl Figure for Trends<'_> {
             .map(|t| {
                 (
                     Mark::Square(train_colour(t.index)),
-                    format!("train {} ({})", t.index, role_words(&t.role)),
+                    format!("train {} ({})", t.index, role_words(t.role)),
                 )
             })
             .collect();
@@ -975,13 +967,13 @@ pub fn trends(a: &Analysis, criteria: &Criteria) -> Option<Result<Plot, RenderEr
         .trains
         .iter()
         .filter(usable)
-        .filter(|t| t.role != "hfs")
+        .filter(|t| t.role != TrainRole::Hfs)
         .collect();
     let high: Vec<&TrainOut> = a
         .trains
         .iter()
         .filter(usable)
-        .filter(|t| t.role == "hfs")
+        .filter(|t| t.role == TrainRole::Hfs)
         .collect();
     if low.is_empty() && high.is_empty() {
         return None;
@@ -1178,36 +1170,11 @@ impl Figure for PostExercise<'_> {
     }
 }
 
-/// The reference baseline train of a rendered analysis: the last baseline
-/// train before the first post-exercise train, else the first baseline train
-/// (the rule of `analysis::reference_baseline`).
-pub fn reference_train(a: &Analysis) -> Option<&TrainOut> {
-    let first_post = a
-        .trains
-        .iter()
-        .position(|t| t.role == "post_exercise")
-        .unwrap_or(a.trains.len());
-    let ok = |t: &&TrainOut| t.role == "baseline" && !t.responses.is_empty();
-    a.trains[..first_post]
-        .iter()
-        .rev()
-        .find(ok)
-        .or_else(|| a.trains.iter().find(ok))
-}
-
-/// Larger of the 4th and 5th decrement.
-fn decrement_of(t: &TrainOut) -> Option<f64> {
-    match (t.decrement_pct, t.decrement_5th_pct) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    }
-}
-
 /// Rest against after-exercise trains. `None` without a post-exercise train
 /// and a reference rest train.
 pub fn post_exercise(a: &Analysis, criteria: &Criteria) -> Option<Result<Plot, RenderError>> {
-    let reference = reference_train(a)?;
-    if !a.trains.iter().any(|t| t.role == "post_exercise") {
+    let reference = a.reference_train()?;
+    if !a.trains.iter().any(|t| t.role == TrainRole::PostExercise) {
         return None;
     }
     let ref_amp = reference.responses.first().map(|r| r.amplitude_mv)?;
@@ -1216,12 +1183,12 @@ pub fn post_exercise(a: &Analysis, criteria: &Criteria) -> Option<Result<Plot, R
     let groups: Vec<Group> = a
         .trains
         .iter()
-        .filter(|t| t.role != "hfs" && !t.responses.is_empty())
+        .filter(|t| t.role != TrainRole::Hfs && !t.responses.is_empty())
         .map(|t| {
-            let when = match (t.role.as_str(), t.delay_after_exercise_s) {
-                ("post_exercise", Some(d)) => format!("+{} s", trim_num(d, 0)),
-                ("post_exercise", None) => "after".into(),
-                _ => "rest".into(),
+            let when = match (t.role, t.delay_after_exercise_s) {
+                (TrainRole::PostExercise, Some(d)) => format!("+{} s", trim_num(d, 0)),
+                (TrainRole::PostExercise, None) => "after".into(),
+                (TrainRole::Baseline | TrainRole::Hfs, _) => "rest".into(),
             };
             Group {
                 label: format!("T{} {when}", t.index),
@@ -1234,7 +1201,7 @@ pub fn post_exercise(a: &Analysis, criteria: &Criteria) -> Option<Result<Plot, R
                     .responses
                     .first()
                     .and_then(|r| pct(r.area_mv_ms, ref_area)),
-                decrement: decrement_of(t),
+                decrement: t.decrement(),
             }
         })
         .collect();

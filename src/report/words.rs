@@ -2,105 +2,160 @@
 //! language, with the primer's source tags.
 
 use crate::criteria::Criteria;
+use crate::vocab::{
+    ExerciseSource, FlagCode, Pattern, RoleSource, Severity, StimulusSource, TrainRole,
+};
 
-/// Display name of a pattern code.
-pub fn pattern_name(code: &str) -> &'static str {
-    match code {
-        "normal" => "Normal",
-        "mg_like" => "MG-like",
-        "lems_like" => "LEMS-like",
-        "indeterminate" => "Indeterminate",
-        _ => "Unknown",
+/// Display name of a pattern.
+pub fn pattern_name(p: Pattern) -> &'static str {
+    match p {
+        Pattern::Normal => "Normal",
+        Pattern::MgLike => "MG-like",
+        Pattern::LemsLike => "LEMS-like",
+        Pattern::Indeterminate => "Indeterminate",
     }
 }
 
 /// One sentence on what a pattern means (a pattern, never a diagnosis).
-pub fn pattern_gloss(code: &str) -> &'static str {
-    match code {
-        "normal" => "No abnormal decrement and no abnormal increment by the criteria used.",
-        "mg_like" => {
+pub fn pattern_gloss(p: Pattern) -> &'static str {
+    match p {
+        Pattern::Normal => "No abnormal decrement and no abnormal increment by the criteria used.",
+        Pattern::MgLike => {
             "Post-synaptic pattern, as seen in myasthenia gravis: abnormal decrement at low \
              rate without LEMS-level facilitation."
         }
-        "lems_like" => {
+        Pattern::LemsLike => {
             "Pre-synaptic pattern, as seen in Lambert–Eaton myasthenic syndrome: LEMS-level \
              facilitation in both amplitude and area."
         }
-        "indeterminate" => {
+        Pattern::Indeterminate => {
             "The findings fit no single pattern, or too little could be measured reliably; \
              the findings below give the reason."
         }
-        _ => "",
+    }
+}
+
+/// A train's role in words.
+pub fn role_words(role: TrainRole) -> &'static str {
+    match role {
+        TrainRole::Baseline => "baseline (rest)",
+        TrainRole::PostExercise => "after exercise",
+        TrainRole::Hfs => "high-rate",
+    }
+}
+
+/// How a train's role was decided, in words ("role from …").
+pub fn role_source_words(s: RoleSource) -> &'static str {
+    match s {
+        RoleSource::Protocol => "the protocol",
+        RoleSource::Annotation => "annotation",
+        RoleSource::Rate => "the stimulation rate",
+        RoleSource::VoluntaryActivity => "voluntary activity (exercise) between trains",
+        RoleSource::OrderAndGaps => "the order of trains and the pauses",
+    }
+}
+
+/// Where the stimuli came from, in words.
+pub fn stimulus_source_words(s: StimulusSource) -> &'static str {
+    match s {
+        StimulusSource::ArtifactSlope => "stimulus artifacts in the EMG",
+        StimulusSource::TriggerChannel => "trigger channel",
+        StimulusSource::Sweeps => "sweeps (time 0 of each)",
+        StimulusSource::Annotations => "annotations in the file",
+    }
+}
+
+/// Where the exercise period came from, in words.
+pub fn exercise_source_words(s: ExerciseSource) -> &'static str {
+    match s {
+        ExerciseSource::Protocol => "from the protocol sidecar",
+        ExerciseSource::Annotation => "annotation",
+        ExerciseSource::VoluntaryActivity => "detected from voluntary activity",
+    }
+}
+
+/// A flag's severity as the report labels it.
+pub fn severity_words(s: Severity) -> &'static str {
+    match s {
+        Severity::Warning => "Warning",
+        Severity::Info => "Note",
     }
 }
 
 /// What a quality flag means for the reader, by code.
-pub fn quality_meaning(code: &str) -> &'static str {
+pub fn quality_meaning(code: FlagCode) -> &'static str {
+    use FlagCode::*;
     match code {
-        "irregular_amplitudes" => {
+        IrregularAmplitudes => {
             "Amplitudes zig-zag instead of declining smoothly: movement or electrode artifact is \
              likely [N1]. The train is not used for the pattern."
         }
-        "amplitude_area_disagreement" => {
+        AmplitudeAreaDisagreement => {
             "Amplitude and area decrement differ by several points, which suggests a technical \
              cause [BC]. The train is not used for the pattern."
         }
-        "baseline_instability" => {
+        BaselineInstability => {
             "The baseline moved during the train (movement, electrode shift, drift or an \
              artifact tail under the onset). The train is not used for the pattern."
         }
-        "artifact_overlap" => {
+        ArtifactOverlap => {
             "The stimulus artifact had not settled when the response began; onset and amplitude \
              are unreliable. The train is not used for the pattern."
         }
-        "clipped_signal" => {
+        ClippedSignal => {
             "Responses reached the amplifier's limits, so amplitudes are underestimated. The \
              train is not used for the pattern."
         }
-        "too_few_responses" => {
+        TooFewResponses => {
             "Too few responses for the standard decrement (1st vs 4th or 5th response)."
         }
-        "possible_submaximal" => {
+        PossibleSubmaximal => {
             "Onset latency or first-response amplitude varies: stimulation may have been \
              submaximal, or the electrode moved [MOR]."
         }
-        "pseudofacilitation" => {
+        Pseudofacilitation => {
             "Amplitude rose while the area stayed flat: better synchrony of the fibres, not true \
              facilitation [N3][PAD]."
         }
-        "response_absent" => {
-            "A response is lost in the noise. The train is not used for the pattern."
-        }
-        "incomplete_response" => {
+        ResponseAbsent => "A response is lost in the noise. The train is not used for the pattern.",
+        IncompleteResponse => {
             "The negative phase had not returned to the baseline before the window ended; area \
              and duration are truncated."
         }
-        "low_temperature" => {
+        LowTemperature => {
             "Skin temperature below the minimum: cooling improves transmission and can hide a \
              decrement [N1][N2][MK]."
         }
-        "exercise_timing" => {
+        ExerciseTiming => {
             "The first train after exercise came late; facilitation may already have faded \
              [PEF11]."
         }
-        "unmeasurable_response" => {
+        UnmeasurableResponse => {
             "A response window was too short to measure (next stimulus or end of recording too \
              close). The train is not used for the pattern."
         }
-        "rate_unknown" => {
+        RateUnknown => {
             "Sweeps without a stimulation rate: trains cannot be classed as high-rate and carry \
              no times."
         }
-        "roles_inferred" => {
+        RolesInferred => {
             "No exercise was seen or declared; the after-exercise train was inferred from a \
              pause of 8 s or more."
         }
-        "protocol_mismatch" => {
+        ProtocolMismatch => {
             "The protocol sidecar lists a different number of trains than were found; check the \
              train roles."
         }
-        "mains_hum_removed" => "Mains hum was found and subtracted before measuring.",
-        _ => "",
+        MainsHumRemoved => "Mains hum was found and subtracted before measuring.",
+        ImplausibleResponse => {
+            "What was measured does not behave like a muscle response (too brief, or its \
+             latency jumps by more than a CMAP's does): noise, spikes or a different wave. \
+             The train is not used for the pattern."
+        }
+        TruncatedFile => {
+            "The file ends early: it was read up to its last whole sample, so the last train \
+             may be incomplete."
+        }
     }
 }
 
@@ -317,9 +372,16 @@ mod tests {
 
     #[test]
     fn every_pattern_has_words() {
-        for p in ["normal", "mg_like", "lems_like", "indeterminate"] {
+        for &p in Pattern::ALL {
             assert!(!pattern_gloss(p).is_empty());
-            assert_ne!(pattern_name(p), "Unknown");
+            assert!(!pattern_name(p).is_empty());
+        }
+    }
+
+    #[test]
+    fn every_flag_has_a_meaning() {
+        for &c in FlagCode::ALL {
+            assert!(quality_meaning(c).len() > 40, "{c}");
         }
     }
 }

@@ -19,6 +19,7 @@ use crate::io::edf_write::encode_edf_plus;
 use crate::io::wav::{encode_wav, WavSampleFormat};
 use crate::recording::Annotation;
 use crate::units::Shown;
+use crate::vocab::TrainRole;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -336,9 +337,9 @@ fn annotations(spec: &SimSpec, truth: &super::SimTruth) -> Vec<Annotation> {
     }
     for st in spec.protocol.trains() {
         let text = match st.role {
-            "post_exercise" => "post exercise",
-            "hfs" => "hfs",
-            _ => "baseline",
+            TrainRole::PostExercise => "post exercise",
+            TrainRole::Hfs => "hfs",
+            TrainRole::Baseline => "baseline",
         };
         out.push(Annotation {
             onset_s: st.start_s,

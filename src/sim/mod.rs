@@ -54,6 +54,7 @@ use crate::synth::{
     self, template_support_ms, template_value, ArtifactSpec, CmapShape, HumSpec, SynthSpec,
     TrainSpec, VoluntarySpec, WanderSpec,
 };
+use crate::vocab::TrainRole;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Binomial, Distribution, StandardNormal};
@@ -315,7 +316,7 @@ pub struct SimTrain {
     /// Train (1-based).
     pub index: usize,
     /// Role in the protocol (`baseline`, `post_exercise`, `hfs`).
-    pub role: String,
+    pub role: TrainRole,
     /// Stimulation rate, Hz.
     pub rate_hz: f64,
     /// First stimulus, s.
@@ -750,7 +751,7 @@ pub fn simulate(spec: &SimSpec) -> SimOutput {
                 .fold(None, |m: Option<f64>, d| Some(m.map_or(d, |m| m.min(d))));
             SimTrain {
                 index: k + 1,
-                role: t.role.to_string(),
+                role: t.role,
                 rate_hz: t.rate_hz,
                 start_s: t.start_s,
                 delay_after_exercise_s: delay.map(|d| round(d, 3)),

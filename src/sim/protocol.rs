@@ -10,6 +10,7 @@
 //! | `session` | rest train, 10 s contraction, post-exercise train, 60 s rest, high-rate train |
 
 use super::{Event, Schedule};
+use crate::vocab::TrainRole;
 
 /// The named protocols.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +71,7 @@ pub struct Stage {
     /// Number of stimuli.
     pub count: usize,
     /// Role: `baseline`, `post_exercise` or `hfs`.
-    pub role: &'static str,
+    pub role: TrainRole,
 }
 
 impl Stage {
@@ -99,13 +100,13 @@ impl Protocol {
     /// given high-rate train rate (Hz) and duration (s).
     pub fn standard(kind: ProtocolKind, n: usize, hfs_rate: f64, hfs_duration_s: f64) -> Self {
         let n = n.max(1);
-        let rest = |start: f64, role: &'static str| Stage {
+        let rest = |start: f64, role: TrainRole| Stage {
             start_s: start,
             rate_hz: 3.0,
             count: n,
             role,
         };
-        let first = rest(1.0, "baseline");
+        let first = rest(1.0, TrainRole::Baseline);
         let mut stages = vec![first.clone()];
         let mut exercise = vec![];
         let hfs_count = ((hfs_rate * hfs_duration_s).round() as usize).max(2);
@@ -114,7 +115,7 @@ impl Protocol {
             ProtocolKind::BriefExercise | ProtocolKind::Session => {
                 let a = first.end_s() + 2.0;
                 exercise.push((a, a + 10.0));
-                let post = rest(a + 10.0 + AFTER_EXERCISE_S, "post_exercise");
+                let post = rest(a + 10.0 + AFTER_EXERCISE_S, TrainRole::PostExercise);
                 let post_end = post.end_s();
                 stages.push(post);
                 if kind == ProtocolKind::Session {
@@ -123,7 +124,7 @@ impl Protocol {
                         start_s: post_end + 60.0,
                         rate_hz: hfs_rate,
                         count: hfs_count,
-                        role: "hfs",
+                        role: TrainRole::Hfs,
                     });
                 }
             }
@@ -132,7 +133,7 @@ impl Protocol {
                 let end = a + 30.0;
                 exercise.push((a, end));
                 for delay in [AFTER_EXERCISE_S, 60.0, 120.0, 180.0, 240.0] {
-                    stages.push(rest(end + delay, "post_exercise"));
+                    stages.push(rest(end + delay, TrainRole::PostExercise));
                 }
             }
             ProtocolKind::Hfs => {
@@ -142,7 +143,7 @@ impl Protocol {
                     start_s: start,
                     rate_hz: hfs_rate,
                     count: hfs_count,
-                    role: "hfs",
+                    role: TrainRole::Hfs,
                 });
             }
         }

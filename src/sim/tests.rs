@@ -5,7 +5,8 @@
 //! exercise; cooling and the inhibitor reduce the MG decrement).
 
 use super::*;
-use crate::analysis::metrics::{self, Shape, ShapeParams};
+use crate::analysis::metrics::{self, ShapeParams};
+use crate::vocab::Shape;
 
 fn truth(junction: Junction, kind: ProtocolKind) -> SimTruth {
     let spec = SimSpec {
@@ -187,7 +188,7 @@ fn protocols_have_the_documented_timing() {
     assert_eq!(delays, vec![2.0, 60.0, 120.0, 180.0, 240.0]);
     let h = Protocol::standard(ProtocolKind::Hfs, 10, 30.0, 2.0);
     assert_eq!(h.stages[1].count, 60);
-    assert_eq!(h.stages[1].role, "hfs");
+    assert_eq!(h.stages[1].role, TrainRole::Hfs);
     let sched = h.schedule();
     assert!(sched
         .events

@@ -8,6 +8,7 @@ use rns_analyzer::synth::{
     incrementing_gains, u_shaped_gains, ArtifactSpec, CmapShape, HumSpec, SynthSpec, TrainSpec,
     WanderSpec,
 };
+use rns_analyzer::vocab::TrainRole;
 
 #[derive(Clone, Copy, Debug)]
 enum Condition {
@@ -134,7 +135,7 @@ fn worst_over_seeds(rate: f64, amplitude_mv: f64) -> (f64, f64, String) {
     for seed in [1, 2, 3] {
         let (out, a) = run_synth(&small_cmap_case(rate, amplitude_mv, seed), &cfg);
         assert_eq!(a.trains[1].responses.len(), 200);
-        assert_eq!(a.trains[1].role, "hfs");
+        assert_eq!(a.trains[1].role, TrainRole::Hfs);
         let (amp, _, dec) = errors(&out, &a);
         report.push(format!(
             "{rate:>6} {amplitude_mv} mV seed {seed}: amp {amp:.2} % dec {dec:.2} pt"

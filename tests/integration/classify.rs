@@ -10,6 +10,7 @@ use rns_analyzer::synth::{
     incrementing_gains, progressive_gains, u_shaped_gains, CmapShape, Response, SynthOutput,
     SynthSpec, TrainSpec, VoluntarySpec,
 };
+use rns_analyzer::vocab::{FindingCode, FlagCode, Pattern, RoleSource, Shape, TrainRole};
 
 fn adm() -> AnalysisConfig {
     AnalysisConfig {
@@ -26,7 +27,10 @@ fn cmap(amplitude_mv: f64) -> CmapShape {
 }
 
 fn has_finding(a: &Analysis, code: &str) -> bool {
-    a.classification.findings.iter().any(|f| f.code == code)
+    a.classification
+        .findings
+        .iter()
+        .any(|f| f.code.name() == code)
 }
 
 /// Each of `codes` is among the classification's findings.
@@ -120,8 +124,8 @@ fn assert_timing_matches_truth(out: &SynthOutput, a: &Analysis) {
 #[track_caller]
 fn assert_post_exercise_from_voluntary_activity(s: &SynthSpec, a: &Analysis, ex_end: f64) {
     for (k, t) in a.trains.iter().enumerate().skip(1) {
-        assert_eq!(t.role, "post_exercise", "{}", summary(a));
-        assert_eq!(t.role_source, "voluntary_activity");
+        assert_eq!(t.role, TrainRole::PostExercise, "{}", summary(a));
+        assert_eq!(t.role_source, RoleSource::VoluntaryActivity);
         let truth = s.trains[k].start_s - ex_end;
         let d = t.delay_after_exercise_s.unwrap();
         assert!(
@@ -145,7 +149,7 @@ fn normal_flat_train_and_small_post_exercise_increment() {
     s.voluntary = voluntary(5.0, 15.0, 1.0);
     let (out, a) = run_synth(&s, &adm());
     assert_timing_matches_truth(&out, &a);
-    assert_eq!(a.classification.pattern, "normal", "{}", summary(&a));
+    assert_eq!(a.classification.pattern, Pattern::Normal, "{}", summary(&a));
     assert_findings(
         &a,
         &[
@@ -165,7 +169,7 @@ fn rest_train(gains: &[f64], cmap_mv: f64, pattern: &str, findings: &[&str]) -> 
     let mut s = SynthSpec::simple(20_000.0, vec![TrainSpec::from_gains(1.0, 3.0, gains)]);
     s.cmap = cmap(cmap_mv);
     let (_, a) = run_synth(&s, &adm());
-    assert_eq!(a.classification.pattern, pattern, "{}", summary(&a));
+    assert_eq!(a.classification.pattern.name(), pattern, "{}", summary(&a));
     assert_findings(&a, findings);
     a
 }
@@ -174,7 +178,7 @@ fn rest_train(gains: &[f64], cmap_mv: f64, pattern: &str, findings: &[&str]) -> 
 fn mg_like_u_shaped_decrement() {
     let gains = u_shaped_gains(10, 25.0);
     let a = rest_train(&gains, 10.0, "mg_like", &["abnormal_decrement"]);
-    assert_eq!(a.trains[0].shape.as_deref(), Some("u_shaped"));
+    assert_eq!(a.trains[0].shape, Some(Shape::UShaped));
     let d = a.trains[0].decrement_pct.unwrap();
     assert!((d - 25.0).abs() < 1.5, "decrement {d}");
 }
@@ -193,7 +197,7 @@ fn progressive_decrement_is_indeterminate() {
     let gains = progressive_gains(10, 25.0);
     let findings = ["progressive_decrement", "abnormal_decrement"];
     let a = rest_train(&gains, 10.0, "indeterminate", &findings);
-    assert_eq!(a.trains[0].shape.as_deref(), Some("progressive"));
+    assert_eq!(a.trains[0].shape, Some(Shape::Progressive));
 }
 
 #[test]
@@ -225,16 +229,16 @@ fn mg_like_session_with_repair_and_exhaustion() {
     s.voluntary = voluntary(6.0, ex_end, 1.0);
     let (out, a) = run_synth(&s, &adm());
     assert_timing_matches_truth(&out, &a);
-    assert_eq!(a.classification.pattern, "mg_like", "{}", summary(&a));
+    assert_eq!(a.classification.pattern, Pattern::MgLike, "{}", summary(&a));
     assert_eq!(a.session.repair, Some(true), "{}", summary(&a));
     assert_eq!(a.session.exhaustion, Some(true), "{}", summary(&a));
     assert_findings(&a, &["repair", "exhaustion"]);
     assert_eq!(
-        a.session.exercise_source.as_deref(),
+        a.session.exercise_source.map(|e| e.name()),
         Some("voluntary_activity")
     );
     // Roles and delays from the voluntary activity.
-    assert_eq!(a.trains[0].role, "baseline");
+    assert_eq!(a.trains[0].role, TrainRole::Baseline);
     assert_post_exercise_from_voluntary_activity(&s, &a, ex_end);
 }
 
@@ -253,7 +257,12 @@ fn lems_like_brief_exercise() {
     s.voluntary = voluntary(5.0, ex_end, 0.5);
     let (out, a) = run_synth(&s, &adm());
     assert_timing_matches_truth(&out, &a);
-    assert_eq!(a.classification.pattern, "lems_like", "{}", summary(&a));
+    assert_eq!(
+        a.classification.pattern,
+        Pattern::LemsLike,
+        "{}",
+        summary(&a)
+    );
     assert_findings(&a, &["low_baseline_cmap", "lems_level_increment"]);
     let inc = a.post_exercise_increment_pct.unwrap();
     let area_inc = a.post_exercise_area_increment_pct.unwrap();
@@ -273,14 +282,19 @@ fn lems_like_high_rate_increment() {
     s.cmap = cmap(3.0);
     let (out, a) = run_synth(&s, &adm());
     assert_timing_matches_truth(&out, &a);
-    assert_eq!(a.trains[1].role, "hfs");
-    assert_eq!(a.trains[1].role_source, "rate");
-    assert_eq!(a.classification.pattern, "lems_like", "{}", summary(&a));
+    assert_eq!(a.trains[1].role, TrainRole::Hfs);
+    assert_eq!(a.trains[1].role_source, RoleSource::Rate);
+    assert_eq!(
+        a.classification.pattern,
+        Pattern::LemsLike,
+        "{}",
+        summary(&a)
+    );
     let f = a
         .classification
         .findings
         .iter()
-        .find(|f| f.code == "lems_level_increment")
+        .find(|f| f.code == FindingCode::LemsLevelIncrement)
         .unwrap_or_else(|| panic!("{}", summary(&a)));
     assert_eq!(f.train, Some(2));
     assert!((f.value.unwrap() - 150.0).abs() < 7.5, "{}", summary(&a));
@@ -308,8 +322,13 @@ fn pseudofacilitation_alone_is_not_lems_like() {
     let mut s = SynthSpec::simple(20_000.0, trains);
     s.cmap = cmap(10.0);
     let (_, a) = run_synth(&s, &adm());
-    assert_ne!(a.classification.pattern, "lems_like", "{}", summary(&a));
-    assert_eq!(a.classification.pattern, "normal", "{}", summary(&a));
+    assert_ne!(
+        a.classification.pattern,
+        Pattern::LemsLike,
+        "{}",
+        summary(&a)
+    );
+    assert_eq!(a.classification.pattern, Pattern::Normal, "{}", summary(&a));
     assert!(has_finding(&a, "pseudofacilitation"), "{}", summary(&a));
     assert!(!has_finding(&a, "lems_level_increment"));
     let inc = a.trains[1].increment_pct.unwrap();
@@ -319,7 +338,7 @@ fn pseudofacilitation_alone_is_not_lems_like() {
     assert!(a
         .quality
         .iter()
-        .any(|q| q.code == "pseudofacilitation" && q.train == Some(2)));
+        .any(|q| q.code == FlagCode::Pseudofacilitation && q.train == Some(2)));
 }
 
 #[test]
@@ -346,15 +365,20 @@ fn post_exercise_pseudofacilitation_is_not_lems_like() {
     s.cmap = cmap(10.0);
     s.voluntary = voluntary(5.0, ex_end, 1.0);
     let (_, a) = run_synth(&s, &adm());
-    assert_eq!(a.trains[1].role, "post_exercise", "{}", summary(&a));
-    assert_ne!(a.classification.pattern, "lems_like", "{}", summary(&a));
+    assert_eq!(a.trains[1].role, TrainRole::PostExercise, "{}", summary(&a));
+    assert_ne!(
+        a.classification.pattern,
+        Pattern::LemsLike,
+        "{}",
+        summary(&a)
+    );
     assert!(has_finding(&a, "pseudofacilitation"), "{}", summary(&a));
     assert!((a.post_exercise_increment_pct.unwrap() - 70.0).abs() < 5.0);
     assert!(a.post_exercise_area_increment_pct.unwrap().abs() < 10.0);
     assert!(a
         .quality
         .iter()
-        .any(|q| q.code == "pseudofacilitation" && q.train == Some(2)));
+        .any(|q| q.code == FlagCode::Pseudofacilitation && q.train == Some(2)));
 }
 
 #[test]
@@ -388,15 +412,19 @@ fn roles_from_voluntary_activity(fs: f64, rms_mv: f64) {
     // No stimulus is found inside the voluntary EMG.
     assert_timing_matches_truth(&out, &a);
     let ctx = summary(&a);
-    assert_eq!(a.trains[0].role, "baseline", "{ctx}");
-    assert_eq!(a.trains[0].role_source, "voluntary_activity", "{ctx}");
+    assert_eq!(a.trains[0].role, TrainRole::Baseline, "{ctx}");
+    assert_eq!(
+        a.trains[0].role_source,
+        RoleSource::VoluntaryActivity,
+        "{ctx}"
+    );
     assert_eq!(a.trains[0].delay_after_exercise_s, None);
     assert_post_exercise_from_voluntary_activity(&s, &a, ex_end);
     let start = a.session.exercise_start_s.unwrap();
     let end = a.session.exercise_end_s.unwrap();
     assert!((start - 4.0).abs() <= 0.3, "exercise start {start}");
     assert!((end - ex_end).abs() <= 0.3, "exercise end {end}");
-    assert!(!a.quality.iter().any(|q| q.code == "roles_inferred"));
+    assert!(!a.quality.iter().any(|q| q.code == FlagCode::RolesInferred));
 }
 
 #[test]
@@ -425,8 +453,8 @@ fn no_exercise_is_seen_in_quiet_interference() {
             });
             let (_, a) = run_synth(&s, &adm());
             assert_eq!(a.session.exercise_source, None, "{}", summary(&a));
-            assert_eq!(a.trains[1].role_source, "order_and_gaps");
-            assert!(a.quality.iter().any(|q| q.code == "roles_inferred"));
+            assert_eq!(a.trains[1].role_source, RoleSource::OrderAndGaps);
+            assert!(a.quality.iter().any(|q| q.code == FlagCode::RolesInferred));
         },
     );
 }

@@ -10,6 +10,7 @@
 use crate::util::rns;
 use rns_analyzer::io::edf::{read_edf, read_edf_file};
 use rns_analyzer::io::{read_recording, ChannelFilter, ChannelSel, ReadOptions};
+use rns_analyzer::vocab::FlagCode;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -557,7 +558,7 @@ fn streamed_reading_matches_reading_the_bytes() {
             assert_eq!(streamed, whole, "{name} cut at {cut}");
             assert_eq!(dispatched, whole, "{name} cut at {cut}");
             compared += 1;
-            recovered += usize::from(whole.contains("code: \"truncated_file\""));
+            recovered += usize::from(whole.contains("code: TruncatedFile"));
         }
     }
     // Recordings were read (not only refused), and cut ones recovered.
@@ -582,7 +583,7 @@ fn cut_fixtures_are_read_with_the_truncation_warning_by_both_readers() {
         .unwrap();
         assert_eq!(format!("{streamed:?}"), format!("{whole:?}"), "{name}");
         assert_eq!(streamed.notes.len(), 1, "{name}");
-        assert_eq!(streamed.notes[0].code, "truncated_file");
+        assert_eq!(streamed.notes[0].code, FlagCode::TruncatedFile);
         assert!(
             streamed.notes[0]
                 .message

@@ -10,7 +10,9 @@ use rns_analyzer::io::csv::{encode_continuous_csv, encode_sweeps_csv};
 use rns_analyzer::io::read_recording;
 use rns_analyzer::io::wav::{encode_wav, WavSampleFormat};
 use rns_analyzer::protocol::Protocol;
+use rns_analyzer::recording::SourceFormat;
 use rns_analyzer::synth::{generate, u_shaped_gains, CmapShape, SynthOutput, SynthSpec, TrainSpec};
+use rns_analyzer::vocab::{FlagCode, StimulusSource};
 use std::path::Path;
 
 fn signal() -> SynthOutput {
@@ -79,7 +81,7 @@ fn every_layout_gives_the_same_responses() {
             },
             None,
         );
-        assert_eq!(a.source.format, "wav");
+        assert_eq!(a.source.format, SourceFormat::Wav);
         assert_close(&format!("{fmt:?}"), &amplitudes(&a), &reference, tol);
     }
 
@@ -114,7 +116,7 @@ fn every_layout_gives_the_same_responses() {
         },
         None,
     );
-    assert_eq!(a.source.stimulus_source, "trigger_channel");
+    assert_eq!(a.source.stimulus_source, StimulusSource::TriggerChannel);
     assert_eq!(a.source.channel, 2);
     assert_close("multichannel + trigger", &amplitudes(&a), &reference, 1.0);
 
@@ -123,7 +125,7 @@ fn every_layout_gives_the_same_responses() {
     let p = dir.path().join("cont.csv");
     std::fs::write(&p, &csv).unwrap();
     let a = run(&p, Overrides::default(), None);
-    assert_eq!(a.source.format, "csv_continuous");
+    assert_eq!(a.source.format, SourceFormat::CsvContinuous);
     assert_close("csv s/mV", &amplitudes(&a), &reference, 0.2);
 
     // Same, rewritten: time in ms, values in µV, `;` delimiter with decimal commas.
@@ -174,8 +176,8 @@ fn every_layout_gives_the_same_responses() {
         ..Default::default()
     };
     let a = run(&p, Overrides::default(), Some(&proto));
-    assert_eq!(a.source.format, "csv_sweeps");
-    assert_eq!(a.source.stimulus_source, "sweeps");
+    assert_eq!(a.source.format, SourceFormat::CsvSweeps);
+    assert_eq!(a.source.stimulus_source, StimulusSource::Sweeps);
     assert_eq!(a.trains.len(), 1);
     assert_eq!(a.trains[0].rate_hz, Some(3.0));
     assert_close("sweeps", &amplitudes(&a), &reference, 1.0);
@@ -190,5 +192,5 @@ fn every_layout_gives_the_same_responses() {
     let a = run(&p, Overrides::default(), None);
     assert!(a.trains[0].rate_hz.is_none());
     assert!(a.trains[0].responses[0].stimulus_s.is_none());
-    assert!(a.quality.iter().any(|q| q.code == "rate_unknown"));
+    assert!(a.quality.iter().any(|q| q.code == FlagCode::RateUnknown));
 }

@@ -11,6 +11,7 @@ use rns_analyzer::config::AnalysisConfig;
 use rns_analyzer::error::EXIT_NOTHING;
 use rns_analyzer::recording::Recording;
 use rns_analyzer::units::SampleRate;
+use rns_analyzer::vocab::Pattern;
 use std::f64::consts::{PI, TAU};
 
 const RATES: [f64; 3] = [2_000.0, 20_000.0, 100_000.0];
@@ -163,7 +164,7 @@ fn meaningless_signals_give_nothing_or_indeterminate() {
             match analyze(&rec, &AnalysisConfig::default()) {
                 Err(e) if e.exit_code() == EXIT_NOTHING => {}
                 Err(e) => failures.push(format!("{name} at {fs} Hz: unexpected error {e}")),
-                Ok(a) if a.classification.pattern == "indeterminate" => {}
+                Ok(a) if a.classification.pattern == Pattern::Indeterminate => {}
                 Ok(a) => failures.push(format!(
                     "{name} at {fs} Hz: pattern {} with {} train(s) of {:?} responses; findings {:?}",
                     a.classification.pattern,
@@ -172,7 +173,7 @@ fn meaningless_signals_give_nothing_or_indeterminate() {
                     a.classification
                         .findings
                         .iter()
-                        .map(|f| f.code.as_str())
+                        .map(|f| f.code.name())
                         .collect::<Vec<_>>()
                 )),
             }

@@ -11,13 +11,14 @@ use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rns_analyzer::analysis::{analyze, Analysis};
-use rns_analyzer::config::{AnalysisConfig, PolarityChoice};
+use rns_analyzer::config::AnalysisConfig;
 use rns_analyzer::recording::Recording;
 use rns_analyzer::synth::{
     generate, incrementing_gains, u_shaped_gains, CmapShape, HumSpec, SynthSpec, TrainSpec,
     WanderSpec,
 };
 use rns_analyzer::units::SampleRate;
+use rns_analyzer::vocab::PolarityChoice;
 
 /// A session whose every percentage is defined: a 3 Hz baseline train, a
 /// post-exercise train after a 9 s pause (role from order and gaps) and a
@@ -198,9 +199,9 @@ proptest! {
         let a = run(&rec);
         // The session itself is analysed as drawn.
         prop_assert_eq!(a.trains.len(), 3);
-        prop_assert_eq!(a.trains[1].role.as_str(), "post_exercise");
-        prop_assert_eq!(a.trains[2].role.as_str(), "hfs");
-        prop_assert_eq!(a.source.polarity.as_str(), "negative");
+        prop_assert_eq!(a.trains[1].role.name(), "post_exercise");
+        prop_assert_eq!(a.trains[2].role.name(), "hfs");
+        prop_assert_eq!(a.source.polarity.name(), "negative");
 
         let g = transformed(&rec, |v| (f64::from(v) * gain) as f32);
         let ag = run(&g);
@@ -223,7 +224,7 @@ proptest! {
         let f = transformed(&rec, |v| -v);
         let af = run(&f);
         same_percentages(&a, &af, "polarity flip")?;
-        prop_assert_eq!(af.source.polarity.as_str(), "positive");
+        prop_assert_eq!(af.source.polarity.name(), "positive");
         for (ta, tf) in a.trains.iter().zip(&af.trains) {
             for (ra, rf) in ta.responses.iter().zip(&tf.responses) {
                 prop_assert!(

@@ -5,13 +5,16 @@
 use crate::util::run_synth;
 use rns_analyzer::analysis::{analyze, Analysis};
 use rns_analyzer::config::AnalysisConfig;
-use rns_analyzer::protocol::{ExerciseSpec, TrainRole, TrainSpec as ProtocolTrain};
+use rns_analyzer::protocol::{ExerciseSpec, TrainSpec as ProtocolTrain};
 use rns_analyzer::recording::{KnownStimuli, Recording, Segment, SourceFormat, StimulusOrigin};
 use rns_analyzer::synth::{
     generate, u_shaped_gains, ArtifactSpec, CmapShape, HumSpec, Response, SynthSpec, TrainSpec,
     WanderSpec,
 };
 use rns_analyzer::units::SampleRate;
+use rns_analyzer::vocab::{
+    FindingCode, Polarity, RoleSource, Severity, Shape, StimulusSource, TrainRole,
+};
 
 const FS: f64 = 20_000.0;
 
@@ -34,25 +37,27 @@ fn describe(a: &Analysis) -> String {
 
 /// Whether flag `code` was raised on `train` (1-based; `None` = recording-wide).
 fn has(a: &Analysis, code: &str, train: Option<usize>) -> bool {
-    a.quality.iter().any(|q| q.code == code && q.train == train)
+    a.quality
+        .iter()
+        .any(|q| q.code.name() == code && q.train == train)
 }
 
 fn has_any(a: &Analysis, code: &str) -> bool {
-    a.quality.iter().any(|q| q.code == code)
+    a.quality.iter().any(|q| q.code.name() == code)
 }
 
 fn severity(a: &Analysis, code: &str) -> String {
     a.quality
         .iter()
-        .find(|q| q.code == code)
-        .map(|q| q.severity.clone())
+        .find(|q| q.code.name() == code)
+        .map(|q| q.severity.name().to_string())
         .unwrap_or_default()
 }
 
 fn warnings(a: &Analysis) -> Vec<String> {
     a.quality
         .iter()
-        .filter(|q| q.severity == "warning")
+        .filter(|q| q.severity == Severity::Warning)
         .map(|q| format!("{}@{:?}: {}", q.code, q.train, q.message))
         .collect()
 }
@@ -67,7 +72,7 @@ fn assert_flag(a: &Analysis, code: &str, train: Option<usize>) {
             .iter()
             .map(|t| (
                 t.index,
-                t.role.clone(),
+                t.role,
                 t.rate_hz,
                 t.responses
                     .iter()
@@ -153,7 +158,7 @@ fn irregular_amplitudes() {
     let (_, a) = run_synth(&s, &AnalysisConfig::default());
     assert_flag(&a, "irregular_amplitudes", Some(1));
     assert_eq!(severity(&a, "irregular_amplitudes"), "warning");
-    assert_eq!(a.trains[0].shape.as_deref(), Some("irregular"));
+    assert_eq!(a.trains[0].shape, Some(Shape::Irregular));
 }
 
 #[test]
@@ -242,7 +247,7 @@ fn strong_opposite_tail_does_not_flip_polarity() {
         let (_, a) = run_synth(&s, &AnalysisConfig::default());
         assert_eq!(
             a.source.polarity,
-            "negative",
+            Polarity::Negative,
             "tail {tail} mV τ {tau} ms\n{}",
             describe(&a)
         );
@@ -305,7 +310,7 @@ fn possible_submaximal_from_unequal_rest_trains() {
     ];
     let (_, a) = run_synth(&SynthSpec::simple(FS, trains), &AnalysisConfig::default());
     assert_eq!(a.trains.len(), 2);
-    assert!(a.trains.iter().all(|t| t.role == "baseline"));
+    assert!(a.trains.iter().all(|t| t.role == TrainRole::Baseline));
     assert_flag(&a, "possible_submaximal", None);
 }
 
@@ -329,7 +334,7 @@ fn pseudofacilitation_at_high_rate() {
         &one_train(50.0, pseudo_responses(50, 1.5)),
         &AnalysisConfig::default(),
     );
-    assert_eq!(a.trains[0].role, "hfs");
+    assert_eq!(a.trains[0].role, TrainRole::Hfs);
     assert_flag(&a, "pseudofacilitation", Some(1));
     assert_eq!(severity(&a, "pseudofacilitation"), "info");
 }
@@ -405,7 +410,7 @@ fn low_temperature() {
         .classification
         .findings
         .iter()
-        .any(|f| f.code == "low_temperature"));
+        .any(|f| f.code == FindingCode::LowTemperature));
     // 32 °C is fine.
     let cfg = AnalysisConfig {
         temperature_c: Some(32.0),
@@ -432,7 +437,12 @@ fn exercise_timing() {
         ..AnalysisConfig::default()
     };
     let (_, a) = run_synth(&s, &cfg);
-    assert_eq!(a.trains[1].role, "post_exercise", "{:#?}", a.trains[1]);
+    assert_eq!(
+        a.trains[1].role,
+        TrainRole::PostExercise,
+        "{:#?}",
+        a.trains[1]
+    );
     let d = a.trains[1].delay_after_exercise_s.unwrap();
     assert!((d - 90.0).abs() < 0.01, "delay {d}");
     assert_flag(&a, "exercise_timing", Some(2));
@@ -453,7 +463,7 @@ fn exercise_timing_not_raised_when_prompt() {
         ..AnalysisConfig::default()
     };
     let (_, a) = run_synth(&SynthSpec::simple(FS, trains), &cfg);
-    assert_eq!(a.trains[1].role, "post_exercise");
+    assert_eq!(a.trains[1].role, TrainRole::PostExercise);
     assert!(!has_any(&a, "exercise_timing"), "{}", describe(&a));
 }
 
@@ -506,7 +516,7 @@ fn rate_unknown_for_sweeps_without_rate() {
     );
     let rec = sweeps_recording(&s, 5.0, 40.0);
     let a = analyze(&rec, &AnalysisConfig::default()).unwrap();
-    assert_eq!(a.source.stimulus_source, "sweeps");
+    assert_eq!(a.source.stimulus_source, StimulusSource::Sweeps);
     assert_flag(&a, "rate_unknown", None);
     assert_eq!(a.trains.len(), 1);
     assert!((a.trains[0].decrement_pct.unwrap() - 20.0).abs() < 1.5);
@@ -531,8 +541,8 @@ fn roles_inferred_from_gaps() {
         &SynthSpec::simple(10_000.0, trains),
         &AnalysisConfig::default(),
     );
-    assert_eq!(a.trains[1].role, "post_exercise");
-    assert_eq!(a.trains[1].role_source, "order_and_gaps");
+    assert_eq!(a.trains[1].role, TrainRole::PostExercise);
+    assert_eq!(a.trains[1].role_source, RoleSource::OrderAndGaps);
     assert_flag(&a, "roles_inferred", None);
     assert_eq!(severity(&a, "roles_inferred"), "info");
 }
@@ -554,7 +564,7 @@ fn protocol_mismatch() {
     };
     let (_, a) = run_synth(&clean_spec(), &cfg);
     assert_flag(&a, "protocol_mismatch", None);
-    assert_eq!(a.trains[0].role, "baseline");
+    assert_eq!(a.trains[0].role, TrainRole::Baseline);
 }
 
 #[test]

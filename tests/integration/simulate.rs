@@ -8,6 +8,7 @@ use rns_analyzer::config::AnalysisConfig;
 use rns_analyzer::recording::Recording;
 use rns_analyzer::sim::{self, Muscle, Preset, Protocol, ProtocolKind, SimOutput, SimSpec};
 use rns_analyzer::units::SampleRate;
+use rns_analyzer::vocab::{RoleSource, TrainRole};
 use serde_json::Value;
 
 fn run(preset: Preset, kind: ProtocolKind, seed: u64) -> (SimOutput, Analysis) {
@@ -54,7 +55,7 @@ fn simulated_physiology_gives_the_intended_pattern() {
     ] {
         let (_, a) = run(preset, kind, 11);
         assert_eq!(
-            a.classification.pattern,
+            a.classification.pattern.name(),
             want,
             "{} {}:\n{}",
             preset.name(),
@@ -65,7 +66,7 @@ fn simulated_physiology_gives_the_intended_pattern() {
     // Botulism-like: small CMAP, moderate facilitation: never normal or MG-like.
     let (_, a) = run(Preset::BotulismLike, ProtocolKind::Hfs, 11);
     assert!(
-        !matches!(a.classification.pattern.as_str(), "normal" | "mg_like"),
+        !matches!(a.classification.pattern.name(), "normal" | "mg_like"),
         "{}",
         describe(&a)
     );
@@ -78,8 +79,8 @@ fn mg_exhaustion_protocol_shows_repair_and_exhaustion_in_the_analysis() {
     assert_eq!(a.session.exhaustion, Some(true), "{}", describe(&a));
     assert_eq!(a.trains.len(), 6);
     for t in &a.trains[1..] {
-        assert_eq!(t.role, "post_exercise");
-        assert_eq!(t.role_source, "voluntary_activity");
+        assert_eq!(t.role, TrainRole::PostExercise);
+        assert_eq!(t.role_source, RoleSource::VoluntaryActivity);
     }
 }
 
