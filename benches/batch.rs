@@ -6,23 +6,16 @@
 //! Run with `cargo bench --bench batch`. `scripts/bench.sh` measures the
 //! speed-up end to end on a larger corpus.
 
-use clap::Parser;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rns_analyzer::analysis;
 use rns_analyzer::batch::{self, BatchOptions};
-use rns_analyzer::config::{Overrides, Settings};
-use rns_analyzer::criteria::Criteria;
 use rns_analyzer::io::read_recording;
-use rns_analyzer::protocol::Protocol;
-use rns_analyzer::sim::cli::{run, SimulateArgs};
+use rns_analyzer::settings::config::{Overrides, Settings};
+use rns_analyzer::settings::criteria::Criteria;
+use rns_analyzer::settings::protocol::Protocol;
+use rns_analyzer::sim::command::{run, SimFormat, SimulateArgs};
 use std::path::Path;
 use std::time::Duration;
-
-#[derive(Parser)]
-struct Sim {
-    #[command(flatten)]
-    args: SimulateArgs,
-}
 
 fn benches(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -32,22 +25,15 @@ fn benches(c: &mut Criterion) {
     for preset in ["normal", "mg-mild", "mg-severe", "lems", "botulism-like"] {
         for protocol in ["baseline", "brief-exercise"] {
             let out = corpus.join(format!("{preset}_{protocol}.wav"));
-            let argv = [
-                "simulate",
-                "--preset",
-                preset,
-                "--protocol",
-                protocol,
-                "--format",
-                "wav16",
-                "--sample-rate",
-                "20000",
-                "--out",
-            ];
-            let mut argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
-            argv.push(out.display().to_string());
-            let sim = Sim::try_parse_from(argv).expect("arguments");
-            run(&sim.args).expect("simulate");
+            let args = SimulateArgs {
+                preset: preset.into(),
+                protocol: protocol.into(),
+                format: SimFormat::Wav16,
+                sample_rate: 20_000.0,
+                out: Some(out.clone()),
+                ..SimulateArgs::default()
+            };
+            run(&args).expect("simulate");
             bytes += std::fs::metadata(&out).expect("written").len();
         }
     }

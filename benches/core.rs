@@ -10,7 +10,7 @@ mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rns_analyzer::analysis::{self, dsp, response, stimulus};
-use rns_analyzer::config::{AnalysisConfig, MeasureSettings};
+use rns_analyzer::settings::config::{AnalysisConfig, MeasureSettings};
 use rns_analyzer::units::{Ms, SampleRate};
 use std::hint::black_box;
 use std::time::Duration;

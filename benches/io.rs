@@ -9,10 +9,12 @@ mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rns_analyzer::analysis;
-use rns_analyzer::config::AnalysisConfig;
-use rns_analyzer::io::csv::{encode_continuous_csv, read_csv};
-use rns_analyzer::io::wav::{encode_wav, read_wav, WavSampleFormat};
+use rns_analyzer::export::csv::encode_continuous_csv;
+use rns_analyzer::export::wav::{encode_wav, WavSampleFormat};
+use rns_analyzer::io::csv::read_csv;
+use rns_analyzer::io::wav::read_wav;
 use rns_analyzer::io::{read_recording, ReadOptions};
+use rns_analyzer::settings::config::AnalysisConfig;
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;

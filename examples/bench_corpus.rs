@@ -16,7 +16,7 @@
 
 use clap::Parser;
 use rayon::prelude::*;
-use rns_analyzer::sim::cli::{run, SimulateArgs};
+use rns_analyzer::sim::command::{run, SimFormat, SimulateArgs};
 use std::path::PathBuf;
 
 /// Command line of the example.
@@ -35,58 +35,39 @@ struct Cli {
     formats: String,
 }
 
-/// Wraps `rns simulate`'s arguments so they can be parsed from a list.
-#[derive(Parser)]
-struct Sim {
-    #[command(flatten)]
-    args: SimulateArgs,
-}
-
 const PRESETS: &[&str] = &["normal", "mg-mild", "mg-severe", "lems", "botulism-like"];
 const PROTOCOLS: &[&str] = &["baseline", "brief-exercise", "hfs", "session", "exhaustion"];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cli = Cli::parse();
     std::fs::create_dir_all(&cli.dir)?;
-    let mut jobs: Vec<Vec<String>> = Vec::new();
+    let mut jobs: Vec<SimulateArgs> = Vec::new();
     for seed in 1..=cli.seeds {
         for preset in PRESETS {
             for protocol in PROTOCOLS {
                 for format in cli.formats.split(',').map(str::trim) {
-                    let ext = match format {
-                        "csv" => "csv",
-                        "wav" => "f32.wav",
-                        _ => "wav",
+                    let (format, ext) = match format {
+                        "csv" => (SimFormat::Csv, "csv"),
+                        "wav" => (SimFormat::Wav, "f32.wav"),
+                        "wav16" => (SimFormat::Wav16, "wav"),
+                        other => return Err(format!("unknown format {other:?}").into()),
                     };
                     let out = cli.dir.join(format!("{preset}_{protocol}_s{seed}.{ext}"));
-                    jobs.push(
-                        [
-                            "simulate",
-                            "--preset",
-                            preset,
-                            "--protocol",
-                            protocol,
-                            "--format",
-                            format,
-                            "--seed",
-                            &seed.to_string(),
-                            "--sample-rate",
-                            &cli.rate.to_string(),
-                            "--out",
-                            &out.display().to_string(),
-                        ]
-                        .iter()
-                        .map(|s| s.to_string())
-                        .collect(),
-                    );
+                    jobs.push(SimulateArgs {
+                        preset: preset.to_string(),
+                        protocol: protocol.to_string(),
+                        format,
+                        seed,
+                        sample_rate: cli.rate,
+                        out: Some(out),
+                        ..SimulateArgs::default()
+                    });
                 }
             }
         }
     }
-    jobs.par_iter().try_for_each(|argv| {
-        let sim = Sim::try_parse_from(argv).map_err(|e| e.to_string())?;
-        run(&sim.args).map(|_| ()).map_err(|e| e.to_string())
-    })?;
+    jobs.par_iter()
+        .try_for_each(|args| run(args).map(|_| ()).map_err(|e| e.to_string()))?;
     println!("wrote {} recordings to {}", jobs.len(), cli.dir.display());
     Ok(())
 }

@@ -16,9 +16,9 @@
 //! written by repeating the session's data under a header that declares
 //! twelve times its length, so it costs no more than the session to generate.
 
-use rns_analyzer::io::csv::encode_continuous_csv;
-use rns_analyzer::io::wav::{encode_wav, WavSampleFormat};
-use rns_analyzer::synth;
+use rns_analyzer::export::csv::encode_continuous_csv;
+use rns_analyzer::export::wav::{encode_wav, WavSampleFormat};
+use rns_analyzer::sim::synth;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

@@ -16,10 +16,10 @@
 //! per-sample iterator (as `rns` did before issue #6), every channel scaled
 //! to millivolts: an informative second baseline (BENCHMARKS.md).
 
-use rns_analyzer::config::{Overrides, Settings};
-use rns_analyzer::criteria::Criteria;
 use rns_analyzer::io::read_recording;
-use rns_analyzer::protocol::Protocol;
+use rns_analyzer::settings::config::{Overrides, Settings};
+use rns_analyzer::settings::criteria::Criteria;
+use rns_analyzer::settings::protocol::Protocol;
 use std::path::{Path, PathBuf};
 
 /// Every channel of a WAV as f32 millivolts, through hound's iterator.

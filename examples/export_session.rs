@@ -21,8 +21,8 @@
 //! - `gapped` (5 kHz, 7.5 s): three 3 Hz × 3 trains at 0.4, 3.5 and 6.3 s,
 //!   from which the script cuts an EDF+D with gaps between them.
 
-use rns_analyzer::io::wav::{encode_wav, WavSampleFormat};
-use rns_analyzer::synth::{
+use rns_analyzer::export::wav::{encode_wav, WavSampleFormat};
+use rns_analyzer::sim::synth::{
     generate, u_shaped_gains, CmapShape, HumSpec, SynthOutput, SynthSpec, TrainSpec, VoluntarySpec,
     WanderSpec,
 };

@@ -12,14 +12,14 @@
 //! (`tests/integration/samples.rs`) checks the analyzer against the last two.
 //! Seeds are fixed, so the files are byte-for-byte reproducible.
 
-use rns_analyzer::io::atomic::write_atomic;
-use rns_analyzer::io::csv::{encode_continuous_csv, encode_sweeps_csv};
-use rns_analyzer::io::wav::{encode_wav, WavSampleFormat};
-use rns_analyzer::sim::{self, Muscle, Preset, Protocol, ProtocolKind, SimSpec};
-use rns_analyzer::synth::{
+use rns_analyzer::export::atomic::write_atomic;
+use rns_analyzer::export::csv::{encode_continuous_csv, encode_sweeps_csv};
+use rns_analyzer::export::wav::{encode_wav, WavSampleFormat};
+use rns_analyzer::sim::synth::{
     generate, incrementing_gains, progressive_gains, u_shaped_gains, CmapShape, HumSpec, Response,
     SynthOutput, SynthSpec, TrainSpec, VoluntarySpec, WanderSpec,
 };
+use rns_analyzer::sim::{self, Muscle, Preset, Protocol, ProtocolKind, SimSpec};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 

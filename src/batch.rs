@@ -19,12 +19,12 @@
 //! only read.
 
 use crate::analysis::{Analysis, TrainTraces};
-use crate::criteria::Criteria;
 use crate::error::{Error, Result};
-use crate::io::atomic::write_atomic;
+use crate::export::atomic::write_atomic;
 use crate::io::is_supported_path;
 use crate::output;
 use crate::report;
+use crate::settings::criteria::Criteria;
 use crate::vocab::{Severity, TrainRole};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
@@ -596,13 +596,14 @@ mod tests {
     /// (paths relative, failures without rows, quoting intact).
     #[test]
     fn joined_response_rows_are_the_one_table() {
-        use crate::synth::{generate, SynthSpec, TrainSpec};
+        use crate::sim::synth::{generate, SynthSpec, TrainSpec};
         let spec = SynthSpec::simple(
             10_000.0,
             vec![TrainSpec::from_gains(0.5, 3.0, &[1.0, 0.9, 0.8])],
         );
         let rec = generate(&spec).to_recording().unwrap();
-        let a = crate::analysis::analyze(&rec, &crate::config::AnalysisConfig::default()).unwrap();
+        let a = crate::analysis::analyze(&rec, &crate::settings::config::AnalysisConfig::default())
+            .unwrap();
         assert!(a.trains.iter().map(|t| t.responses.len()).sum::<usize>() >= 3);
         let ok = |rel: &str| Outcome {
             rel: rel.into(),

@@ -8,32 +8,34 @@
 //! `indeterminate`) with the findings behind it. It reports patterns, never
 //! diagnoses.
 //!
-//! Layout:
-//! - [`units`]: time, frequency and sample-rate types.
+//! Layers, lowest first (a module names only lower layers; the integration
+//! test `layers` keeps it so):
+//! - [`units`], [`vocab`] (the domain's words as enums), [`parallel`]; then
+//!   [`error`].
 //! - [`recording`]: the in-memory recording every reader produces.
 //! - [`io`]: readers (WAV, CSV, EDF/EDF+/BDF) chosen by magic bytes or extension.
-//! - [`protocol`]: the `<file>.rns.toml` sidecar.
-//! - [`criteria`]: thresholds of the interpretation, with their sources.
-//! - [`config`]: the validated analysis configuration the core takes.
-//! - [`analysis`]: the pure computation (slices of samples + rate → numbers).
-//! - [`output`]: JSON, CSV and text renderings of an analysis.
+//! - [`export`]: writers (WAV, CSV, EDF+) and atomic output; [`settings`]:
+//!   the sidecar, the criteria profile and the validated configuration.
+//! - [`analysis`]: the pure computation (slices of samples + rate → numbers);
+//!   [`sim`]: the physiological simulator and the synthetic generator.
+//! - [`output`]: JSON, CSV, text and inspect renderings of an analysis.
 //! - [`report`]: self-contained HTML reports with plots (SVG, PNG).
 //! - [`batch`]: a whole folder analysed in parallel, with summary tables.
-//! - [`synth`]: a synthetic RNS recording generator with known answers.
+//!
+//! The `rns` binary (`src/bin/rns/`) parses the command line (clap) and
+//! calls these; the library itself has no command-line dependency.
 
 pub mod analysis;
 pub mod batch;
-pub mod config;
-pub mod criteria;
 pub mod error;
+pub mod export;
 pub mod io;
 pub mod output;
 pub mod parallel;
-pub mod protocol;
 pub mod recording;
 pub mod report;
+pub mod settings;
 pub mod sim;
-pub mod synth;
 pub mod units;
 pub mod vocab;
 

@@ -1,7 +1,7 @@
 //! Inputs shared by the benchmarks, generated at bench time (nothing large is
 //! committed): the 5-minute 20 kHz session of [`synth::benchmark_session`].
 
-use rns_analyzer::synth::{self, SynthOutput};
+use rns_analyzer::sim::synth::{self, SynthOutput};
 
 /// Sample rate of the benchmark session, Hz.
 pub const RATE_HZ: f64 = 20_000.0;

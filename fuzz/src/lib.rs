@@ -25,16 +25,17 @@
 //! integration tests compile it with the main crate's dependencies.
 
 use rns_analyzer::analysis::{analyze_with_traces, plan_channels, Analysis};
-use rns_analyzer::config::{AnalysisConfig, Overrides, Settings};
-use rns_analyzer::criteria::Criteria;
 use rns_analyzer::error::Error;
 use rns_analyzer::io::{csv::read_csv, edf::read_edf, wav::read_wav};
-use rns_analyzer::io::{ChannelSel, ReadOptions, MAX_SAMPLES_PER_CHANNEL};
+use rns_analyzer::io::{ReadOptions, MAX_SAMPLES_PER_CHANNEL};
 use rns_analyzer::output;
-use rns_analyzer::protocol::{ExerciseSpec, TrainSpec};
+use rns_analyzer::recording::ChannelSel;
 use rns_analyzer::recording::{
     Channel, ChannelKind, KnownStimuli, Recording, Segment, SourceFormat, StimulusOrigin,
 };
+use rns_analyzer::settings::config::{AnalysisConfig, Overrides, Settings};
+use rns_analyzer::settings::criteria::Criteria;
+use rns_analyzer::settings::protocol::{ExerciseSpec, TrainSpec};
 use rns_analyzer::units::{Hz, SampleRate};
 use rns_analyzer::vocab::{PolarityChoice, TrainRole};
 use std::path::Path;

@@ -37,7 +37,7 @@
 //! before it, or, without one, what its mark states (`post 1 min` placed at
 //! onset *o* puts the exercise end at *o* − 60 s).
 
-use crate::io::edf::is_stimulus_text;
+use crate::recording::is_stimulus_text;
 use crate::recording::Annotation;
 use crate::vocab::TrainRole;
 

@@ -37,7 +37,7 @@
 
 use crate::analysis::result::{round, Classification, Finding, QualityFlag, SessionOut, TrainOut};
 use crate::analysis::{quality, reference_baseline, Context};
-use crate::criteria::Criteria;
+use crate::settings::criteria::Criteria;
 use crate::vocab::{FindingCode, FlagCode, Pattern, Shape, TrainRole};
 
 fn finding(

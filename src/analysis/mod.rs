@@ -34,9 +34,9 @@ pub mod stimulus;
 pub mod traces;
 pub mod trains;
 
-use crate::config::AnalysisConfig;
 use crate::error::{Error, Result};
 use crate::recording::{ChannelKind, Recording, StimulusOrigin};
+use crate::settings::config::AnalysisConfig;
 use crate::units::{Ms, SampleRate, Seconds};
 pub use crate::vocab::StimulusSource;
 use crate::vocab::{

@@ -35,7 +35,7 @@
 //!    (parabola-refined) before the window end.
 
 use crate::analysis::dsp::{moving_average, refine_extremum, robust_sd, trimmed_mean};
-use crate::config::MeasureSettings;
+use crate::settings::config::MeasureSettings;
 use crate::units::{Ms, SampleRate};
 
 /// The figures of one response, in oriented units (main phase positive).

@@ -99,8 +99,8 @@
 use crate::error::{Error, Result};
 use crate::io::{ChannelFilter, ReadOptions, MAX_SAMPLES_PER_CHANNEL};
 use crate::recording::{
-    Annotation, Channel, ChannelKind, KnownStimuli, ReadNote, Recording, Segment, SourceFormat,
-    StimulusOrigin,
+    is_stimulus_text, Annotation, Channel, ChannelKind, KnownStimuli, ReadNote, Recording, Segment,
+    SourceFormat, StimulusOrigin,
 };
 use crate::units::{SampleRate, Shown};
 use crate::vocab::FlagCode;
@@ -620,22 +620,6 @@ pub fn parse_tals(block: &[u8]) -> std::result::Result<Vec<Tal>, String> {
         });
     }
     Ok(out)
-}
-
-/// Whether an annotation text marks a stimulus: ignoring case and
-/// surrounding blanks, `stim`, `stimulus`, `trigger` or `trig`, each
-/// optionally followed by blanks, `_`, `-` or `#` and a number, or `S` with
-/// or without a number (`S`, `S1`, `S  1`, as BrainVision writes markers).
-pub fn is_stimulus_text(text: &str) -> bool {
-    let t = text.trim().to_lowercase();
-    // After the word: nothing, or separators and then a number.
-    let number_tail = |rest: &str| {
-        let digits = rest.trim_start_matches([' ', '_', '-', '#']);
-        digits.bytes().all(|b| b.is_ascii_digit()) && (rest.is_empty() || !digits.is_empty())
-    };
-    ["stimulus", "stim", "trigger", "trig", "s"]
-        .iter()
-        .any(|w| t.strip_prefix(w).is_some_and(number_tail))
 }
 
 /// The unit factor to millivolts of a physical dimension, if it is a voltage.

@@ -14,22 +14,18 @@
 //!
 //! Channels are named by a [`ChannelSel`]: an index counting from 0, or a
 //! label matched against the file's channel labels (see
-//! [`ChannelSel::resolve`]). Readers resolve the selectors of a
+//! [`ChannelSel::resolve`](crate::recording::ChannelSel::resolve)). Readers resolve the selectors of a
 //! [`ChannelFilter::Select`] once they know the labels.
 
-pub mod atomic;
 pub mod buffers;
 pub mod csv;
 pub mod edf;
-pub mod edf_write;
 pub mod wav;
 
 use crate::error::{Error, Result};
-use crate::recording::Recording;
+use crate::recording::{ChannelSel, Recording};
 use crate::units::SampleRate;
 use crate::vocab::CsvLayout;
-use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::path::Path;
 
 /// The largest number of samples per channel a reader will decode
@@ -37,145 +33,6 @@ use std::path::Path;
 pub const MAX_SAMPLES_PER_CHANNEL: u64 = 1 << 30;
 /// The largest number of channels a reader accepts.
 pub const MAX_CHANNELS: u64 = 256;
-
-/// A channel as the user names it: by index or by label.
-///
-/// On the command line and in the sidecar, a value made only of ASCII digits
-/// is an index; anything else is a label.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ChannelSel {
-    /// Position among the file's channels, counting from 0.
-    Index(usize),
-    /// A label (`"EMG ADM"`), matched as [`ChannelSel::resolve`] describes.
-    Label(String),
-}
-
-impl ChannelSel {
-    /// Parse a flag value: digits are an index, other text a label. An empty
-    /// (or all-blank) value is an error message.
-    pub fn parse(s: &str) -> std::result::Result<Self, String> {
-        let t = s.trim();
-        if t.is_empty() {
-            return Err("a channel must be an index or a label, got an empty value".into());
-        }
-        if t.bytes().all(|b| b.is_ascii_digit()) {
-            return t
-                .parse::<usize>()
-                .map(ChannelSel::Index)
-                .map_err(|_| format!("channel index {t} is too large"));
-        }
-        Ok(ChannelSel::Label(t.to_string()))
-    }
-
-    /// Find the channel among `labels` (the file's channel labels, in index
-    /// order).
-    ///
-    /// An index must be below `labels.len()`. A label is compared without
-    /// regard to case and surrounding blanks: an exact match wins; otherwise
-    /// the one label that starts with it; otherwise the one label that
-    /// contains it. Several equally good matches are a usage error naming
-    /// them; no match is [`Error::NoSuchChannel`].
-    pub fn resolve(&self, path: &Path, labels: &[&str]) -> Result<usize> {
-        let missing = || Error::NoSuchChannel {
-            path: path.to_path_buf(),
-            channel: self.to_string(),
-            available: labels.len(),
-        };
-        match self {
-            ChannelSel::Index(i) if *i < labels.len() => Ok(*i),
-            ChannelSel::Index(_) => Err(missing()),
-            ChannelSel::Label(want) => {
-                let want = want.trim().to_lowercase();
-                let norm: Vec<String> = labels.iter().map(|l| l.trim().to_lowercase()).collect();
-                let rules: [&dyn Fn(&str) -> bool; 3] =
-                    [&|l| l == want, &|l| l.starts_with(&want), &|l| {
-                        l.contains(&want)
-                    }];
-                for rule in rules {
-                    let hits: Vec<usize> = (0..norm.len()).filter(|&i| rule(&norm[i])).collect();
-                    match hits.as_slice() {
-                        [] => continue,
-                        [one] => return Ok(*one),
-                        many => {
-                            // Name a few candidates; a file can have hundreds of channels.
-                            let names: Vec<String> = many
-                                .iter()
-                                .take(5)
-                                .map(|&i| format!("{i} {:?}", labels[i].trim()))
-                                .collect();
-                            let more = if many.len() > 5 { ", …" } else { "" };
-                            return Err(Error::Usage(format!(
-                                "{}: channel {self} matches {} channels ({}{more}); give the index or the full label",
-                                path.display(),
-                                many.len(),
-                                names.join(", ")
-                            )));
-                        }
-                    }
-                }
-                Err(missing())
-            }
-        }
-    }
-}
-
-impl fmt::Display for ChannelSel {
-    /// An index as a number, a label quoted (`2`, `"EMG ADM"`).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ChannelSel::Index(i) => write!(f, "{i}"),
-            ChannelSel::Label(l) => write!(f, "{l:?}"),
-        }
-    }
-}
-
-impl From<usize> for ChannelSel {
-    fn from(i: usize) -> Self {
-        ChannelSel::Index(i)
-    }
-}
-
-impl From<&str> for ChannelSel {
-    fn from(s: &str) -> Self {
-        ChannelSel::Label(s.to_string())
-    }
-}
-
-impl Serialize for ChannelSel {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        match self {
-            ChannelSel::Index(i) => s.serialize_u64(*i as u64),
-            ChannelSel::Label(l) => s.serialize_str(l),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for ChannelSel {
-    /// A non-negative integer (index) or a string (label, or digits = index).
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = ChannelSel;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a channel index (integer ≥ 0) or a channel label (string)")
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<ChannelSel, E> {
-                usize::try_from(v)
-                    .map(ChannelSel::Index)
-                    .map_err(|_| E::custom(format!("channel index {v} is too large")))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<ChannelSel, E> {
-                u64::try_from(v)
-                    .map_err(|_| E::custom(format!("channel index must be ≥ 0, got {v}")))
-                    .and_then(|u| self.visit_u64(u))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<ChannelSel, E> {
-                ChannelSel::parse(v).map_err(E::custom)
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
 
 /// Which channels to decode.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

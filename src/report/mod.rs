@@ -22,9 +22,9 @@ pub mod plots;
 pub mod words;
 
 use crate::analysis::{Analysis, TrainTraces};
-use crate::criteria::Criteria;
 use crate::error::{Error, Result};
-use crate::io::atomic::write_atomic;
+use crate::export::atomic::write_atomic;
+use crate::settings::criteria::Criteria;
 use plots::{Plot, RenderError};
 use sha2::{Digest, Sha256};
 use std::io::Read;

@@ -24,7 +24,7 @@ use super::words::role_words;
 use crate::analysis::result::TrainOut;
 use crate::analysis::traces::{decimate, ResponseTrace, TrainTraces};
 use crate::analysis::Analysis;
-use crate::criteria::Criteria;
+use crate::settings::criteria::Criteria;
 use crate::vocab::TrainRole;
 use plotters::chart::MeshStyle;
 use plotters::coord::types::RangedCoordf64;

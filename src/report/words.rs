@@ -1,7 +1,7 @@
 //! The report's fixed wording: patterns, quality flags and criteria in plain
 //! language, with the primer's source tags.
 
-use crate::criteria::Criteria;
+use crate::settings::criteria::Criteria;
 use crate::vocab::{
     ExerciseSource, FlagCode, Pattern, RoleSource, Severity, StimulusSource, TrainRole,
 };

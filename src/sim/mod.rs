@@ -34,7 +34,7 @@
 //!    nadir of a 3 Hz train (seed text; primer §6).
 //!
 //! Fibres belong to motor units; a unit's potential is the template of
-//! [`crate::synth`] scaled by the fraction of its fibres that fired, placed at
+//! [`crate::sim::synth`] scaled by the fraction of its fibres that fired, placed at
 //! the unit's latency. Latencies are dispersed (conduction velocities differ);
 //! at high stimulation rates the dispersion narrows, which raises the CMAP
 //! amplitude without changing its area (pseudofacilitation). The CMAP is the
@@ -42,7 +42,7 @@
 //! every fibre firing has the muscle's normal amplitude (primer §2 table).
 //!
 //! Stimulus artifacts, noise, hum, wander, voluntary EMG during exercise and
-//! amplifier clipping are drawn by [`crate::synth::generate`]. The truth of
+//! amplifier clipping are drawn by [`synth::generate`]. The truth of
 //! each response is taken from the noiseless CMAP computed on a fine (100 kHz)
 //! grid: baseline-to-negative-peak amplitude, negative-phase area, and the
 //! fraction of fibres that fired.
@@ -50,18 +50,19 @@
 //! Everything random (fibre properties, quantal release, noise) comes from
 //! ChaCha streams of one seed: the same seed gives the same bytes.
 
-use crate::synth::{
-    self, template_support_ms, template_value, ArtifactSpec, CmapShape, HumSpec, SynthSpec,
-    TrainSpec, VoluntarySpec, WanderSpec,
-};
 use crate::vocab::TrainRole;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Binomial, Distribution, StandardNormal};
 use serde::Serialize;
+use synth::{
+    template_support_ms, template_value, ArtifactSpec, CmapShape, HumSpec, SynthSpec, TrainSpec,
+    VoluntarySpec, WanderSpec,
+};
 
-pub mod cli;
+pub mod command;
 pub mod protocol;
+pub mod synth;
 
 pub use protocol::{Protocol, ProtocolKind, Stage};
 

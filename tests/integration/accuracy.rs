@@ -3,8 +3,8 @@
 //! 25 µV rms, mains hum, baseline wander and clipped artifacts.
 
 use crate::util::{errors, run_synth};
-use rns_analyzer::config::AnalysisConfig;
-use rns_analyzer::synth::{
+use rns_analyzer::settings::config::AnalysisConfig;
+use rns_analyzer::sim::synth::{
     incrementing_gains, u_shaped_gains, ArtifactSpec, CmapShape, HumSpec, SynthSpec, TrainSpec,
     WanderSpec,
 };

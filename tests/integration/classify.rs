@@ -5,8 +5,8 @@
 
 use crate::util::{check_cases, run_synth};
 use rns_analyzer::analysis::Analysis;
-use rns_analyzer::config::AnalysisConfig;
-use rns_analyzer::synth::{
+use rns_analyzer::settings::config::AnalysisConfig;
+use rns_analyzer::sim::synth::{
     incrementing_gains, progressive_gains, u_shaped_gains, CmapShape, Response, SynthOutput,
     SynthSpec, TrainSpec, VoluntarySpec,
 };
@@ -431,7 +431,7 @@ fn roles_from_voluntary_activity(fs: f64, rms_mv: f64) {
 fn no_exercise_is_seen_in_quiet_interference() {
     // No voluntary EMG, but strong wander and hum: the trains after a pause
     // are post-exercise only by order and gaps (and flagged as such).
-    use rns_analyzer::synth::{HumSpec, WanderSpec};
+    use rns_analyzer::sim::synth::{HumSpec, WanderSpec};
     check_cases(
         [5_000.0, 50_000.0].map(|fs| (format!("{fs} Hz"), fs)),
         |fs| {

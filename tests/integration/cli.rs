@@ -12,11 +12,11 @@ fn stderr_of(out: &std::process::Output) -> String {
 /// A 16-bit mono WAV of `secs` seconds of silence at 10 kHz.
 fn silent_wav(dir: &Path) -> PathBuf {
     let p = dir.join("silence.wav");
-    let bytes = rns_analyzer::io::wav::encode_wav(
+    let bytes = rns_analyzer::export::wav::encode_wav(
         &[&vec![0.0f32; 20_000]],
         10_000,
         1.0,
-        rns_analyzer::io::wav::WavSampleFormat::Int16,
+        rns_analyzer::export::wav::WavSampleFormat::Int16,
     )
     .unwrap();
     std::fs::write(&p, bytes).unwrap();

@@ -9,7 +9,8 @@
 
 use crate::util::rns;
 use rns_analyzer::io::edf::{read_edf, read_edf_file};
-use rns_analyzer::io::{read_recording, ChannelFilter, ChannelSel, ReadOptions};
+use rns_analyzer::io::{read_recording, ChannelFilter, ReadOptions};
+use rns_analyzer::recording::ChannelSel;
 use rns_analyzer::vocab::FlagCode;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

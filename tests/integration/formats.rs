@@ -4,14 +4,16 @@
 //! give the same responses as the signal itself, within the format's precision.
 
 use rns_analyzer::analysis::{analyze, Analysis};
-use rns_analyzer::config::{Overrides, Settings};
-use rns_analyzer::criteria::Criteria;
-use rns_analyzer::io::csv::{encode_continuous_csv, encode_sweeps_csv};
+use rns_analyzer::export::csv::{encode_continuous_csv, encode_sweeps_csv};
+use rns_analyzer::export::wav::{encode_wav, WavSampleFormat};
 use rns_analyzer::io::read_recording;
-use rns_analyzer::io::wav::{encode_wav, WavSampleFormat};
-use rns_analyzer::protocol::Protocol;
 use rns_analyzer::recording::SourceFormat;
-use rns_analyzer::synth::{generate, u_shaped_gains, CmapShape, SynthOutput, SynthSpec, TrainSpec};
+use rns_analyzer::settings::config::{Overrides, Settings};
+use rns_analyzer::settings::criteria::Criteria;
+use rns_analyzer::settings::protocol::Protocol;
+use rns_analyzer::sim::synth::{
+    generate, u_shaped_gains, CmapShape, SynthOutput, SynthSpec, TrainSpec,
+};
 use rns_analyzer::vocab::{FlagCode, StimulusSource};
 use std::path::Path;
 

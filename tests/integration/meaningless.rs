@@ -7,9 +7,9 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rns_analyzer::analysis::analyze;
-use rns_analyzer::config::AnalysisConfig;
 use rns_analyzer::error::EXIT_NOTHING;
 use rns_analyzer::recording::Recording;
+use rns_analyzer::settings::config::AnalysisConfig;
 use rns_analyzer::units::SampleRate;
 use rns_analyzer::vocab::Pattern;
 use std::f64::consts::{PI, TAU};

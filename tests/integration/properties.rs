@@ -11,9 +11,9 @@ use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rns_analyzer::analysis::{analyze, Analysis};
-use rns_analyzer::config::AnalysisConfig;
 use rns_analyzer::recording::Recording;
-use rns_analyzer::synth::{
+use rns_analyzer::settings::config::AnalysisConfig;
+use rns_analyzer::sim::synth::{
     generate, incrementing_gains, u_shaped_gains, CmapShape, HumSpec, SynthSpec, TrainSpec,
     WanderSpec,
 };

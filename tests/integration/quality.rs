@@ -4,10 +4,10 @@
 
 use crate::util::run_synth;
 use rns_analyzer::analysis::{analyze, Analysis};
-use rns_analyzer::config::AnalysisConfig;
-use rns_analyzer::protocol::{ExerciseSpec, TrainSpec as ProtocolTrain};
 use rns_analyzer::recording::{KnownStimuli, Recording, Segment, SourceFormat, StimulusOrigin};
-use rns_analyzer::synth::{
+use rns_analyzer::settings::config::AnalysisConfig;
+use rns_analyzer::settings::protocol::{ExerciseSpec, TrainSpec as ProtocolTrain};
+use rns_analyzer::sim::synth::{
     generate, u_shaped_gains, ArtifactSpec, CmapShape, HumSpec, Response, SynthSpec, TrainSpec,
     WanderSpec,
 };

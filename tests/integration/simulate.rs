@@ -4,8 +4,8 @@
 
 use crate::util::rns;
 use rns_analyzer::analysis::{analyze, Analysis};
-use rns_analyzer::config::AnalysisConfig;
 use rns_analyzer::recording::Recording;
+use rns_analyzer::settings::config::AnalysisConfig;
 use rns_analyzer::sim::{self, Muscle, Preset, Protocol, ProtocolKind, SimOutput, SimSpec};
 use rns_analyzer::units::SampleRate;
 use rns_analyzer::vocab::{RoleSource, TrainRole};

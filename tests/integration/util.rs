@@ -2,8 +2,8 @@
 
 use assert_cmd::Command;
 use rns_analyzer::analysis::{analyze, Analysis};
-use rns_analyzer::config::AnalysisConfig;
-use rns_analyzer::synth::{generate, SynthOutput, SynthSpec};
+use rns_analyzer::settings::config::AnalysisConfig;
+use rns_analyzer::sim::synth::{generate, SynthOutput, SynthSpec};
 use std::fmt::Display;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};

@@ -17,15 +17,19 @@
 // `<name>` are placeholders, not HTML.
 #![allow(rustdoc::invalid_html_tags)]
 
+mod simulate;
+
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rns_analyzer::analysis::{self, Analysis};
-use rns_analyzer::config::{Overrides, Settings};
-use rns_analyzer::criteria::Criteria;
 use rns_analyzer::error::{Error, EXIT_USAGE};
-use rns_analyzer::io::{atomic::write_atomic, read_recording, ChannelSel};
+use rns_analyzer::export::atomic::write_atomic;
+use rns_analyzer::io::read_recording;
 use rns_analyzer::output;
-use rns_analyzer::protocol::Protocol;
+use rns_analyzer::recording::ChannelSel;
+use rns_analyzer::settings::config::{Overrides, Settings};
+use rns_analyzer::settings::criteria::Criteria;
+use rns_analyzer::settings::protocol::Protocol;
 use rns_analyzer::vocab::{CsvLayout, PolarityChoice};
 use rns_analyzer::{batch, report};
 use std::io::{IsTerminal, Write};
@@ -60,7 +64,7 @@ enum Command {
     Batch(BatchArgs),
     /// Simulate an RNS recording from a physiological model of the
     /// neuromuscular junction, with its truth; or sweep a parameter.
-    Simulate(rns_analyzer::sim::cli::SimulateArgs),
+    Simulate(simulate::SimulateCli),
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -244,7 +248,7 @@ fn main() -> ExitCode {
         },
         Command::Report(args) => ExitCode::from(on_pool(|| run_report(&args)) as u8),
         Command::Batch(args) => ExitCode::from(run_batch(&args) as u8),
-        Command::Simulate(args) => match rns_analyzer::sim::cli::run(&args) {
+        Command::Simulate(args) => match simulate::run(args) {
             Ok(text) => {
                 print!("{text}");
                 ExitCode::SUCCESS

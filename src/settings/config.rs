@@ -5,10 +5,11 @@
 //! defaults), checked, and turned into one [`AnalysisConfig`]. The analysis core
 //! takes only this type, with units carried in the types.
 
-use crate::criteria::Criteria;
 use crate::error::{Error, Result};
-use crate::io::{ChannelFilter, ChannelSel, ReadOptions};
-use crate::protocol::{ExerciseSpec, Protocol, TrainSpec};
+use crate::io::{ChannelFilter, ReadOptions};
+use crate::recording::ChannelSel;
+use crate::settings::criteria::Criteria;
+use crate::settings::protocol::{ExerciseSpec, Protocol, TrainSpec};
 use crate::units::{Hz, Ms, SampleRate, Shown};
 use crate::vocab::{CsvLayout, PolarityChoice};
 

@@ -1,4 +1,8 @@
-//! `rns simulate`: arguments, output files, and parameter sweeps.
+//! `rns simulate` as a library call: its arguments (plain values; the
+//! binary parses them with clap), the recording and its companions written
+//! atomically, and parameter sweeps. Drawing a sweep's curve is left to the
+//! caller (the binary uses the report's plots), so the simulator depends on
+//! no renderer.
 //!
 //! ```text
 //! rns simulate --preset mg-mild --protocol exhaustion --out rec.wav [--format wav|wav16|csv|edf] [--seed N]
@@ -13,10 +17,10 @@
 
 use super::{simulate, Junction, Muscle, Preset, Protocol, ProtocolKind, Recording, SimSpec};
 use crate::error::{Error, Result};
-use crate::io::atomic::write_atomic;
-use crate::io::csv::encode_continuous_csv;
-use crate::io::edf_write::encode_edf_plus;
-use crate::io::wav::{encode_wav, WavSampleFormat};
+use crate::export::atomic::write_atomic;
+use crate::export::csv::encode_continuous_csv;
+use crate::export::edf::encode_edf_plus;
+use crate::export::wav::{encode_wav, WavSampleFormat};
 use crate::recording::Annotation;
 use crate::units::Shown;
 use crate::vocab::TrainRole;
@@ -24,7 +28,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Output format of a simulated recording.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SimFormat {
     /// 32-bit float WAV, values in millivolts.
     Wav,
@@ -38,87 +42,95 @@ pub enum SimFormat {
 }
 
 /// Arguments of `rns simulate`.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SimulateArgs {
     /// Junction preset: normal, mg-mild, mg-severe, lems, botulism-like.
-    #[arg(long, default_value = "normal")]
     pub preset: String,
     /// Protocol: baseline, brief-exercise, exhaustion, hfs, session.
-    #[arg(long, default_value = "session")]
     pub protocol: String,
     /// Output recording (required unless --sweep).
-    #[arg(long, short = 'o', value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = SimFormat::Wav)]
     pub format: SimFormat,
     /// Seed of every random draw (same seed, same bytes).
-    #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Muscle: ADM, APB, FDI, trapezius (normal CMAP size and latency).
-    #[arg(long, default_value = "ADM")]
     pub muscle: String,
     /// Stimuli per low-rate (3 Hz) train.
-    #[arg(long, default_value_t = 10)]
     pub stimuli: usize,
     /// Rate of the high-rate train, Hz (20–50).
-    #[arg(long, default_value_t = 50.0)]
     pub hfs_rate: f64,
     /// Duration of the high-rate train, s.
-    #[arg(long, default_value_t = 1.0)]
     pub hfs_duration: f64,
     /// Fraction of working acetylcholine receptors (overrides the preset).
-    #[arg(long)]
     pub achr: Option<f64>,
     /// Fraction of presynaptic calcium entry (overrides the preset).
-    #[arg(long)]
     pub release: Option<f64>,
     /// Fraction of release blocked, botulinum-like (overrides the preset).
-    #[arg(long)]
     pub block: Option<f64>,
     /// Muscle temperature, °C.
-    #[arg(long)]
     pub temperature: Option<f64>,
     /// Cholinesterase inhibitor effect, 0–1.
-    #[arg(long)]
     pub inhibitor: Option<f64>,
     /// 3,4-diaminopyridine effect, 0–1.
-    #[arg(long)]
     pub dap: Option<f64>,
     /// Sample rate, Hz.
-    #[arg(long, default_value_t = 10_000.0)]
     pub sample_rate: f64,
     /// White noise, µV rms.
-    #[arg(long, default_value_t = 10.0)]
     pub noise_uv: f64,
     /// Mains hum amplitude, µV (0 = none).
-    #[arg(long, default_value_t = 20.0)]
     pub hum_uv: f64,
     /// Mains frequency, Hz.
-    #[arg(long, default_value_t = 50.0)]
     pub mains_hz: f64,
     /// Baseline wander amplitude, µV.
-    #[arg(long, default_value_t = 100.0)]
     pub wander_uv: f64,
     /// Voluntary EMG during exercise, mV rms (0 = silent).
-    #[arg(long, default_value_t = 1.0)]
     pub voluntary_mv: f64,
     /// Stimulus artifact amplitude, mV.
-    #[arg(long, default_value_t = 8.0)]
     pub artifact_mv: f64,
     /// Amplifier rails, ±mV (clipping).
-    #[arg(long)]
     pub clip_mv: Option<f64>,
     /// Full scale of a 16-bit WAV, mV.
-    #[arg(long, default_value_t = 50.0)]
     pub full_scale_mv: f64,
     /// Sweep one parameter: NAME=START:STOP:STEP with NAME one of achr,
     /// release, block, temperature, inhibitor, dap. Prints a table.
-    #[arg(long, value_name = "NAME=A:B:STEP")]
     pub sweep: Option<String>,
     /// With --sweep: also draw the curve, as SVG (`.svg`) or PNG (`.png`).
-    #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
+}
+
+impl Default for SimulateArgs {
+    /// The defaults of `rns simulate`'s flags.
+    fn default() -> Self {
+        SimulateArgs {
+            preset: "normal".into(),
+            protocol: "session".into(),
+            out: None,
+            format: SimFormat::Wav,
+            seed: 1,
+            muscle: "ADM".into(),
+            stimuli: 10,
+            hfs_rate: 50.0,
+            hfs_duration: 1.0,
+            achr: None,
+            release: None,
+            block: None,
+            temperature: None,
+            inhibitor: None,
+            dap: None,
+            sample_rate: 10_000.0,
+            noise_uv: 10.0,
+            hum_uv: 20.0,
+            mains_hz: 50.0,
+            wander_uv: 100.0,
+            voluntary_mv: 1.0,
+            artifact_mv: 8.0,
+            clip_mv: None,
+            full_scale_mv: 50.0,
+            sweep: None,
+            plot: None,
+        }
+    }
 }
 
 fn usage(msg: impl Into<String>) -> Error {
@@ -236,8 +248,32 @@ impl SimulateArgs {
     }
 }
 
-/// Run `rns simulate`; returns the text to print on standard output.
-pub fn run(args: &SimulateArgs) -> Result<String> {
+/// What `rns simulate` did: the text to print on standard output, and the
+/// sweep curve the caller should draw when `--plot` asked for one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The report of what was written, or the sweep's table.
+    pub text: String,
+    /// The sweep's curve to draw, with where to write it.
+    pub plot: Option<SweepPlot>,
+}
+
+/// A sweep curve to draw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepPlot {
+    /// The parameter swept.
+    pub parameter: String,
+    /// Its rows.
+    pub rows: Vec<SweepRow>,
+    /// Where to write the figure.
+    pub path: PathBuf,
+    /// PNG (`.png`) rather than SVG (`.svg`).
+    pub png: bool,
+}
+
+/// Run `rns simulate`: write the recording and its companions, or compute a
+/// sweep.
+pub fn run(args: &SimulateArgs) -> Result<Outcome> {
     let (spec, preset) = args.spec()?;
     if let Some(sweep) = &args.sweep {
         return run_sweep(&spec, sweep, args.plot.as_deref());
@@ -249,7 +285,8 @@ pub fn run(args: &SimulateArgs) -> Result<String> {
         .out
         .as_ref()
         .ok_or_else(|| usage("--out FILE is required (or --sweep)"))?;
-    write_recording(&spec, preset, args, out)
+    let text = write_recording(&spec, preset, args, out)?;
+    Ok(Outcome { text, plot: None })
 }
 
 /// Simulate and write the recording, its truth and its sidecar.
@@ -471,7 +508,7 @@ pub fn sweep_rows(spec: &SimSpec, name: &str, values: &[f64]) -> Vec<SweepRow> {
         .collect()
 }
 
-fn run_sweep(spec: &SimSpec, sweep: &str, plot: Option<&Path>) -> Result<String> {
+fn run_sweep(spec: &SimSpec, sweep: &str, plot: Option<&Path>) -> Result<Outcome> {
     let (name, values) = parse_sweep(sweep)?;
     let ext = plot.map(|p| {
         p.extension()
@@ -505,26 +542,11 @@ fn run_sweep(spec: &SimSpec, sweep: &str, plot: Option<&Path>) -> Result<String>
             r.hfs_increment_pct
         );
     }
-    if let (Some(path), Some(ext)) = (plot, ext) {
-        let points: Vec<crate::report::plots::SweepPoint> = rows
-            .iter()
-            .map(|r| crate::report::plots::SweepPoint {
-                value: r.value,
-                decrement_pct: r.decrement_pct,
-                post_exercise_increment_pct: r.post_exercise_increment_pct,
-                hfs_increment_pct: r.hfs_increment_pct,
-            })
-            .collect();
-        let fig =
-            crate::report::plots::sweep(&name, &points, &crate::criteria::Criteria::default())
-                .map_err(|e| usage(e.to_string()))?;
-        let bytes = if ext == "svg" {
-            fig.svg.into_bytes()
-        } else {
-            fig.png
-        };
-        write_atomic(path, &bytes)?;
-        let _ = writeln!(s, "# plot written to {}", path.display());
-    }
-    Ok(s)
+    let plot = plot.map(|path| SweepPlot {
+        parameter: name.clone(),
+        rows,
+        path: path.to_path_buf(),
+        png: ext.as_deref() == Some("png"),
+    });
+    Ok(Outcome { text: s, plot })
 }

@@ -26,8 +26,8 @@
 //! delay_after_exercise_s = 2.0
 //! ```
 
-use crate::error::{Error, Result};
-use crate::io::ChannelSel;
+use crate::error::{one_line, Error, Result};
+use crate::recording::ChannelSel;
 use crate::units::Shown;
 use crate::vocab::TrainRole;
 use crate::vocab::{CsvLayout, PolarityChoice};
@@ -165,11 +165,6 @@ impl Protocol {
         }
         Ok(())
     }
-}
-
-/// Collapse a multi-line message (TOML errors carry a source excerpt) to one line.
-pub(crate) fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

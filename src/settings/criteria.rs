@@ -14,8 +14,8 @@
 //! sd_mv = 2.1
 //! ```
 
+use crate::error::one_line;
 use crate::error::{Error, Result};
-use crate::protocol::one_line;
 use crate::units::Shown;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
