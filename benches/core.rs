@@ -9,7 +9,7 @@
 mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use rns_analyzer::analysis::{self, dsp, response, stimulus};
+use rns_analyzer::analysis::{self, hum, response, stimulus};
 use rns_analyzer::settings::config::{AnalysisConfig, MeasureSettings};
 use rns_analyzer::units::{Ms, SampleRate};
 use std::hint::black_box;
@@ -36,7 +36,7 @@ fn benches(c: &mut Criterion) {
 
     let det = stimulus::detect_from_artifacts(x, rate, &segments);
     let stims: Vec<usize> = det.stimuli.iter().map(|s| s.sample).collect();
-    let mask = dsp::Mask::new(
+    let mask = hum::Mask::new(
         stims
             .iter()
             .map(|&s| {
@@ -48,7 +48,7 @@ fn benches(c: &mut Criterion) {
             .collect(),
     );
     g.bench_function("hum_fit_5min_20k", |b| {
-        b.iter(|| dsp::fit_hum(black_box(x), rate, &segments, &mask))
+        b.iter(|| hum::fit_hum(black_box(x), rate, &segments, &mask))
     });
 
     g.bench_function("analyze_5min_20k", |b| {

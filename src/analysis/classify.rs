@@ -35,8 +35,10 @@
 //! (`triage_negative_pct` 24 % and 60 % \[PEF11\]) adds a `triage_inconclusive`
 //! finding: the triage neither clears nor confirms a pre-synaptic pattern.
 
+use crate::analysis::context::Context;
+use crate::analysis::quality;
 use crate::analysis::result::{round, Classification, Finding, QualityFlag, SessionOut, TrainOut};
-use crate::analysis::{quality, reference_baseline, Context};
+use crate::analysis::session::{post_increments, reference_baseline};
 use crate::settings::criteria::Criteria;
 use crate::vocab::{FindingCode, FlagCode, Pattern, Shape, TrainRole};
 
@@ -230,7 +232,7 @@ fn best_increment(ctx: &Context<'_>, out: &[TrainOut], tf: &TrainFlags) -> Optio
         .trains
         .iter()
         .position(|t| t.role == TrainRole::PostExercise && !t.measurements.is_empty());
-    if let (Some(p), (Some(a), Some(ar))) = (post_idx, quality::post_increments(ctx)) {
+    if let (Some(p), (Some(a), Some(ar))) = (post_idx, post_increments(ctx)) {
         let base = reference_baseline(&ctx.trains);
         let bad = tf.first_unreliable(p) || base.is_some_and(|b| tf.first_unreliable(b));
         if !bad {

@@ -2,6 +2,11 @@
 //! message with the figures behind it, the train it concerns, and a severity:
 //! `warning` when it makes the numbers less trustworthy, `info` otherwise.
 //!
+//! Each rule is one function below, documented with its row of the user
+//! guide's table and tested beside it. [`check`] runs the train rules
+//! ([`TRAIN_RULES`]) on every train in order, then the recording rules
+//! ([`RECORDING_RULES`]).
+//!
 //! | code | trace it looks for |
 //! |---|---|
 //! | `irregular_amplitudes` | zig-zag amplitudes, more reversals than a U-shape \[N1\] |
@@ -24,9 +29,12 @@
 //! | `mains_hum_removed` | hum found and removed |
 //! | `truncated_file` | the reader recovered a file cut short (see [`ReadNote`]) |
 
-use crate::analysis::result::{round, QualityFlag, SessionOut, TrainOut};
-use crate::analysis::{metrics, Context};
+use crate::analysis::context::{Context, MeasuredTrain};
+use crate::analysis::metrics;
+use crate::analysis::result::{round, QualityFlag, TrainOut};
+use crate::analysis::session::{post_increments, reference_baseline};
 use crate::recording::ReadNote;
+use crate::settings::criteria::QualityCriteria;
 use crate::vocab::{FlagCode, Severity, TrainRole};
 
 /// Shortest negative phase a CMAP can have, ms (they last several).
@@ -61,411 +69,800 @@ pub fn read_notes(notes: &[ReadNote]) -> Vec<QualityFlag> {
         .collect()
 }
 
+/// What a train rule looks at: one train with at least one measured
+/// response, its rendered figures and the recording's facts.
+pub struct TrainCheck<'a> {
+    /// The quality tolerances.
+    pub q: &'a QualityCriteria,
+    /// The train.
+    pub t: &'a MeasuredTrain,
+    /// Its rendered figures.
+    pub o: &'a TrainOut,
+    /// Its number, from 1.
+    pub n: usize,
+    /// Its amplitudes, mV.
+    pub amps: Vec<f64>,
+    /// The signal sits on clipping rails somewhere.
+    pub has_rails: bool,
+}
+
+impl TrainCheck<'_> {
+    fn flag(&self, code: FlagCode, message: String, warning: bool) -> Option<QualityFlag> {
+        Some(flag(code, message, Some(self.n), warning))
+    }
+
+    /// Responses that satisfy `p`.
+    fn count(&self, p: impl Fn(&crate::analysis::response::Measurement) -> bool) -> usize {
+        self.t.measurements.iter().filter(|m| p(m)).count()
+    }
+}
+
+/// A rule over one train.
+pub type TrainRule = fn(&TrainCheck<'_>) -> Option<QualityFlag>;
+
+/// A rule over the whole recording; it sees the flags raised before it.
+pub type RecordingRule = fn(&Context<'_>, &[QualityFlag]) -> Option<QualityFlag>;
+
+/// The train rules, in the order their flags appear.
+pub const TRAIN_RULES: &[TrainRule] = &[
+    irregular_amplitudes,
+    amplitude_area_disagreement,
+    too_few_in_train,
+    baseline_instability,
+    artifact_overlap,
+    clipped_signal,
+    response_absent,
+    implausible_in_train,
+    incomplete_response,
+    latency_spread,
+    hfs_pseudofacilitation,
+];
+
+/// The recording rules, in the order their flags appear.
+pub const RECORDING_RULES: &[RecordingRule] = &[
+    post_exercise_latency,
+    post_exercise_pseudofacilitation,
+    exercise_timing,
+    rest_first_responses_differ,
+    no_train_of_four,
+    low_temperature,
+    rate_unknown,
+    roles_inferred,
+    protocol_mismatch,
+    mains_hum_removed,
+];
+
 /// Run every check.
-pub fn check(
-    ctx: &Context<'_>,
-    out: &[TrainOut],
-    session: &SessionOut,
-    has_rails: bool,
-) -> Vec<QualityFlag> {
+pub fn check(ctx: &Context<'_>, out: &[TrainOut], has_rails: bool) -> Vec<QualityFlag> {
     let q = &ctx.cfg.criteria.quality;
     let mut flags = Vec::new();
     for (i, (t, o)) in ctx.trains.iter().zip(out).enumerate() {
-        let n = i + 1;
-        let amps = t.amplitudes();
-        if t.unmeasured > 0 {
-            flags.push(flag(
-                FlagCode::UnmeasurableResponse,
-                format!(
-                    "{} response(s) could not be measured (window too short before the next stimulus or the end of the recording)",
-                    t.unmeasured
-                ),
-                Some(n),
-                true,
-            ));
-        }
-        if amps.is_empty() {
+        flags.extend(unmeasurable_response(t, i + 1));
+        if t.measurements.is_empty() {
             continue;
         }
-        let revs = metrics::reversals(&amps, q.reversal_step_pct);
-        if amps.len() >= 4 && revs > q.max_reversals {
-            flags.push(flag(
-                FlagCode::IrregularAmplitudes,
-                format!(
-                    "amplitudes change direction {revs} times (a U-shape changes once): movement or electrode artifact suspected"
-                ),
-                Some(n),
-                true,
-            ));
-        }
-        if t.is_low_rate() {
-            if let (Some(a), Some(b)) = (o.decrement(), o.area_decrement()) {
-                let diff = (a - b).abs();
-                if diff > q.area_amplitude_disagreement_points {
-                    flags.push(flag(
-                FlagCode::AmplitudeAreaDisagreement,
-                        format!(
-                            "amplitude decrement {a:.1} % and area decrement {b:.1} % differ by {diff:.1} points (> {:.1}): technical cause likely",
-                            q.area_amplitude_disagreement_points
-                        ),
-                        Some(n),
-                        true,
-                    ));
-                }
-            }
-            if (2..4).contains(&amps.len()) {
-                flags.push(flag(
-                    FlagCode::TooFewResponses,
-                    format!("only {} responses: decrement needs at least 4", amps.len()),
-                    Some(n),
-                    false,
-                ));
-            }
-        } else if amps.len() < MIN_HFS_RESPONSES {
-            flags.push(flag(
-                FlagCode::TooFewResponses,
-                format!(
-                    "only {} responses at a high rate: an increment needs at least {MIN_HFS_RESPONSES}",
-                    amps.len()
-                ),
-                Some(n),
-                false,
-            ));
-        }
-        // Baseline: drift under the onset (low-rate trains: at high rates the
-        // pre-stimulus span is the previous response's tail), and the spread of
-        // levels across the train.
-        let a1 = amps[0].abs().max(1e-12);
-        let levels: Vec<f64> = t.measurements.iter().map(|m| m.baseline).collect();
-        let (lo, hi) = levels
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
-                (l.min(v), h.max(v))
-            });
-        let spread_pct = (hi - lo) / a1 * 100.0;
-        let slow = t.rate_hz.is_none_or(|r| r < 10.0);
-        let drifting = t
-            .measurements
-            .iter()
-            .filter(|m| m.post_artifact_baseline && m.amplitude_mv > 0.0)
-            .map(|m| (m.baseline - m.pre_baseline).abs() / m.amplitude_mv * 100.0)
-            .filter(|&d| d > q.baseline_drift_pct)
-            .count();
-        if levels.len() >= 2 && spread_pct > q.baseline_variation_pct {
-            flags.push(flag(
-                FlagCode::BaselineInstability,
-                format!(
-                    "baseline level varies by {:.3} mV across the train ({spread_pct:.0} % of the first response): movement or electrode shift suspected",
-                    hi - lo
-                ),
-                Some(n),
-                true,
-            ));
-        } else if slow && drifting > 0 {
-            flags.push(flag(
-                FlagCode::BaselineInstability,
-                format!(
-                    "in {drifting} of {} responses the baseline under the onset differs from the pre-stimulus level by more than {:.0} % of the amplitude (drift or artifact tail)",
-                    amps.len(),
-                    q.baseline_drift_pct
-                ),
-                Some(n),
-                true,
-            ));
-        }
-        let overlap = t
-            .measurements
-            .iter()
-            .filter(|m| m.artifact_overlap || m.onset_at_blank)
-            .count();
-        if overlap > 0 {
-            flags.push(flag(
-                FlagCode::ArtifactOverlap,
-                format!(
-                    "in {overlap} of {} responses the stimulus artifact had not settled when the response began: onset, baseline and area are uncertain",
-                    amps.len()
-                ),
-                Some(n),
-                true,
-            ));
-        }
-        let clipped = t.clipped.iter().filter(|&&c| c).count();
-        if has_rails && clipped > 0 {
-            flags.push(flag(
-                FlagCode::ClippedSignal,
-                format!(
-                    "{clipped} of {} responses reach the amplifier's limit: amplitudes are underestimated; lower the gain",
-                    amps.len()
-                ),
-                Some(n),
-                true,
-            ));
-        }
-        let absent = t
-            .measurements
-            .iter()
-            .filter(|m| m.noise_sd > 0.0 && m.amplitude_mv < q.min_snr * m.noise_sd)
-            .count();
-        if absent > 0 {
-            flags.push(flag(
-                FlagCode::ResponseAbsent,
-                format!(
-                    "{absent} of {} responses are within {:.0}× the baseline noise",
-                    amps.len(),
-                    q.min_snr
-                ),
-                Some(n),
-                true,
-            ));
-        }
-        // A CMAP's negative phase lasts several milliseconds. What is over
-        // sooner is noise or a spike the window caught (heavy-tailed noise,
-        // random spikes grouped into a "train" by chance), and numbers
-        // computed from it mean nothing.
-        let brief = t
-            .measurements
-            .iter()
-            .filter(|m| m.duration_ms < MIN_CMAP_DURATION_MS)
-            .count();
-        let (lat_lo, lat_hi) = t
-            .measurements
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), m| {
-                (l.min(m.latency_ms), h.max(m.latency_ms))
-            });
-        if brief > 0 {
-            flags.push(flag(
-                FlagCode::ImplausibleResponse,
-                format!(
-                    "{brief} of {} responses last less than {MIN_CMAP_DURATION_MS} ms (a CMAP's negative phase lasts several): noise or spikes, not muscle responses",
-                    amps.len()
-                ),
-                Some(n),
-                true,
-            ));
-        } else if lat_hi - lat_lo > MAX_LATENCY_DIFFERENCE_MS {
-            flags.push(flag(
-                FlagCode::ImplausibleResponse,
-                format!(
-                    "onset latency ranges over {:.2}–{:.2} ms within the train (one muscle's response varies by tenths of a millisecond): noise or spikes, not muscle responses",
-                    lat_lo, lat_hi
-                ),
-                Some(n),
-                true,
-            ));
-        }
-        let open = t.measurements.iter().filter(|m| !m.returned).count();
-        if open > 0 {
-            flags.push(flag(
-                FlagCode::IncompleteResponse,
-                format!(
-                    "in {open} of {} responses the negative phase had not returned to baseline before the window ended: area and duration are truncated",
-                    amps.len()
-                ),
-                Some(n),
-                t.is_low_rate(),
-            ));
-        }
-        // Latency spread: submaximal stimulation or movement.
-        if amps.len() >= 3 {
-            let lat: Vec<f64> = t.measurements.iter().map(|m| m.latency_ms).collect();
-            let (l, h) = lat
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-                    (a.min(v), b.max(v))
-                });
-            if h - l > q.latency_spread_ms && t.is_low_rate() {
-                flags.push(flag(
-                FlagCode::PossibleSubmaximal,
-                    format!(
-                        "onset latency varies by {:.2} ms within the train (> {:.2}): submaximal or shifting stimulation, or electrode movement",
-                        h - l,
-                        q.latency_spread_ms
-                    ),
-                    Some(n),
-                    true,
-                ));
-            }
-        }
-        if t.role == TrainRole::Hfs {
-            if let (Some(ai), Some(ar)) = (o.increment_pct, o.area_increment_pct) {
-                if ai >= q.pseudofacilitation_amplitude_pct && ar <= q.pseudofacilitation_area_pct {
-                    flags.push(flag(
-                FlagCode::Pseudofacilitation,
-                        format!(
-                            "amplitude rose {ai:.1} % but area only {ar:.1} %: better synchrony (pseudofacilitation), not facilitation"
-                        ),
-                        Some(n),
-                        false,
-                    ));
-                }
-            }
+        let c = TrainCheck {
+            q,
+            t,
+            o,
+            n: i + 1,
+            amps: t.amplitudes(),
+            has_rails,
+        };
+        flags.extend(TRAIN_RULES.iter().filter_map(|rule| rule(&c)));
+    }
+    for rule in RECORDING_RULES {
+        if let Some(f) = rule(ctx, &flags) {
+            flags.push(f);
         }
     }
-    // The post-exercise comparison needs the same response before and after:
-    // first responses whose onset latencies differ grossly are not.
-    let first_post = ctx
-        .trains
+    flags
+}
+
+/// `unmeasurable_response` (warning): a response window too short to
+/// measure (the next stimulus or the end of the recording too close).
+fn unmeasurable_response(t: &MeasuredTrain, n: usize) -> Option<QualityFlag> {
+    (t.unmeasured > 0).then(|| {
+        flag(
+            FlagCode::UnmeasurableResponse,
+            format!(
+                "{} response(s) could not be measured (window too short before the next stimulus or the end of the recording)",
+                t.unmeasured
+            ),
+            Some(n),
+            true,
+        )
+    })
+}
+
+/// `irregular_amplitudes` (warning): zig-zag amplitudes, more reversals
+/// than a U-shape (> `max_reversals`) \[N1\].
+fn irregular_amplitudes(c: &TrainCheck<'_>) -> Option<QualityFlag> {
+    let revs = metrics::reversals(&c.amps, c.q.reversal_step_pct);
+    (c.amps.len() >= 4 && revs > c.q.max_reversals).then_some(())?;
+    c.flag(
+        FlagCode::IrregularAmplitudes,
+        format!(
+            "amplitudes change direction {revs} times (a U-shape changes once): movement or electrode artifact suspected"
+        ),
+        true,
+    )
+}
+
+/// `amplitude_area_disagreement` (warning): amplitude and area decrement of a
+/// low-rate train differ by > 5 points \[BC\].
+fn amplitude_area_disagreement(c: &TrainCheck<'_>) -> Option<QualityFlag> {
+    if !c.t.is_low_rate() {
+        return None;
+    }
+    let (a, b) = (c.o.decrement()?, c.o.area_decrement()?);
+    let diff = (a - b).abs();
+    let limit = c.q.area_amplitude_disagreement_points;
+    (diff > limit).then_some(())?;
+    c.flag(
+        FlagCode::AmplitudeAreaDisagreement,
+        format!(
+            "amplitude decrement {a:.1} % and area decrement {b:.1} % differ by {diff:.1} points (> {limit:.1}): technical cause likely"
+        ),
+        true,
+    )
+}
+
+/// `too_few_responses` (info), per train: a low-rate train with only 2–3
+/// responses, or an `hfs` train with fewer than 5 (its increment is not
+/// interpreted).
+fn too_few_in_train(c: &TrainCheck<'_>) -> Option<QualityFlag> {
+    let n = c.amps.len();
+    if c.t.is_low_rate() {
+        (2..4).contains(&n).then_some(())?;
+        c.flag(
+            FlagCode::TooFewResponses,
+            format!("only {n} responses: decrement needs at least 4"),
+            false,
+        )
+    } else {
+        (n < MIN_HFS_RESPONSES).then_some(())?;
+        c.flag(
+            FlagCode::TooFewResponses,
+            format!(
+                "only {n} responses at a high rate: an increment needs at least {MIN_HFS_RESPONSES}"
+            ),
+            false,
+        )
+    }
+}
+
+/// `baseline_instability` (warning): the baseline level varies across a
+/// train by > 50 % of A1 (movement, electrode shift \[N2\]\[MK\]), or, in
+/// trains below 10 Hz (or of unknown rate: at high rates the pre-stimulus
+/// span is the previous response's tail), the baseline under the onset
+/// differs from the pre-stimulus level by > 5 % of the amplitude (drift or
+/// artifact tail, primer §5.5).
+fn baseline_instability(c: &TrainCheck<'_>) -> Option<QualityFlag> {
+    let q = c.q;
+    let a1 = c.amps[0].abs().max(1e-12);
+    let levels: Vec<f64> = c.t.measurements.iter().map(|m| m.baseline).collect();
+    let (lo, hi) = min_max(levels.iter().copied());
+    let spread_pct = (hi - lo) / a1 * 100.0;
+    let slow = c.t.rate_hz.is_none_or(|r| r < 10.0);
+    let drifting = c.count(|m| {
+        m.post_artifact_baseline
+            && m.amplitude_mv > 0.0
+            && (m.baseline - m.pre_baseline).abs() / m.amplitude_mv * 100.0 > q.baseline_drift_pct
+    });
+    if levels.len() >= 2 && spread_pct > q.baseline_variation_pct {
+        c.flag(
+            FlagCode::BaselineInstability,
+            format!(
+                "baseline level varies by {:.3} mV across the train ({spread_pct:.0} % of the first response): movement or electrode shift suspected",
+                hi - lo
+            ),
+            true,
+        )
+    } else if slow && drifting > 0 {
+        c.flag(
+            FlagCode::BaselineInstability,
+            format!(
+                "in {drifting} of {} responses the baseline under the onset differs from the pre-stimulus level by more than {:.0} % of the amplitude (drift or artifact tail)",
+                c.amps.len(),
+                q.baseline_drift_pct
+            ),
+            true,
+        )
+    } else {
+        None
+    }
+}
+
+/// `artifact_overlap` (warning): the stimulus artifact had not settled when
+/// the response began.
+fn artifact_overlap(c: &TrainCheck<'_>) -> Option<QualityFlag> {
+    let overlap = c.count(|m| m.artifact_overlap || m.onset_at_blank);
+    (overlap > 0).then_some(())?;
+    c.flag(
+        FlagCode::ArtifactOverlap,
+        format!(
+            "in {overlap} of {} responses the stimulus artifact had not settled when the response began: onset, baseline and area are uncertain",
+            c.amps.len()
+        ),
+        true,
+    )
+}
+
+/// `clipped_signal` (warning): responses touch the amplifier's rails;
+/// amplitudes are underestimated.
+fn clipped_signal(c: &TrainCheck<'_>) -> Option<QualityFlag> {
+    let clipped = c.t.clipped.iter().filter(|&&x| x).count();
+    (c.has_rails && clipped > 0).then_some(())?;
+    c.flag(
+        FlagCode::ClippedSignal,
+        format!(
+            "{clipped} of {} responses reach the amplifier's limit: amplitudes are underestimated; lower the gain",
+            c.amps.len()
+        ),
+        true,
+    )
+}
+
+/// `response_absent` (warning): amplitude below `min_snr` (5) × the
+/// baseline noise.
+fn response_absent(c: &TrainCheck<'_>) -> Option<QualityFlag> {
+    let q = c.q;
+    let absent = c.count(|m| m.noise_sd > 0.0 && m.amplitude_mv < q.min_snr * m.noise_sd);
+    (absent > 0).then_some(())?;
+    c.flag(
+        FlagCode::ResponseAbsent,
+        format!(
+            "{absent} of {} responses are within {:.0}× the baseline noise",
+            c.amps.len(),
+            q.min_snr
+        ),
+        true,
+    )
+}
+
+/// `implausible_response` (warning), per train: a negative phase over in
+/// < 1 ms, or onset latencies spread over > 2 ms within a train. A CMAP's
+/// negative phase lasts several milliseconds; what is over sooner is noise
+/// or a spike the window caught (heavy-tailed noise, random spikes grouped
+/// into a "train" by chance), and numbers computed from it mean nothing.
+fn implausible_in_train(c: &TrainCheck<'_>) -> Option<QualityFlag> {
+    let brief = c.count(|m| m.duration_ms < MIN_CMAP_DURATION_MS);
+    let (lat_lo, lat_hi) = min_max(c.t.measurements.iter().map(|m| m.latency_ms));
+    if brief > 0 {
+        c.flag(
+            FlagCode::ImplausibleResponse,
+            format!(
+                "{brief} of {} responses last less than {MIN_CMAP_DURATION_MS} ms (a CMAP's negative phase lasts several): noise or spikes, not muscle responses",
+                c.amps.len()
+            ),
+            true,
+        )
+    } else if lat_hi - lat_lo > MAX_LATENCY_DIFFERENCE_MS {
+        c.flag(
+            FlagCode::ImplausibleResponse,
+            format!(
+                "onset latency ranges over {lat_lo:.2}–{lat_hi:.2} ms within the train (one muscle's response varies by tenths of a millisecond): noise or spikes, not muscle responses"
+            ),
+            true,
+        )
+    } else {
+        None
+    }
+}
+
+/// `incomplete_response` (warning at low rate, info at high rate): the
+/// negative phase had not returned to baseline before the window ended.
+fn incomplete_response(c: &TrainCheck<'_>) -> Option<QualityFlag> {
+    let open = c.count(|m| !m.returned);
+    (open > 0).then_some(())?;
+    c.flag(
+        FlagCode::IncompleteResponse,
+        format!(
+            "in {open} of {} responses the negative phase had not returned to baseline before the window ended: area and duration are truncated",
+            c.amps.len()
+        ),
+        c.t.is_low_rate(),
+    )
+}
+
+/// `possible_submaximal` (warning), per train: onset latency varies by more
+/// than 0.3 ms within a low-rate train of ≥ 3 responses (submaximal or
+/// shifting stimulation, or electrode movement \[MOR\]).
+fn latency_spread(c: &TrainCheck<'_>) -> Option<QualityFlag> {
+    let q = c.q;
+    (c.amps.len() >= 3 && c.t.is_low_rate()).then_some(())?;
+    let (l, h) = min_max(c.t.measurements.iter().map(|m| m.latency_ms));
+    (h - l > q.latency_spread_ms).then_some(())?;
+    c.flag(
+        FlagCode::PossibleSubmaximal,
+        format!(
+            "onset latency varies by {:.2} ms within the train (> {:.2}): submaximal or shifting stimulation, or electrode movement",
+            h - l,
+            q.latency_spread_ms
+        ),
+        true,
+    )
+}
+
+/// `pseudofacilitation` (info), in an `hfs` train: amplitude up ≥ 20 % with
+/// area up ≤ 10 % \[N3\]\[PAD\].
+fn hfs_pseudofacilitation(c: &TrainCheck<'_>) -> Option<QualityFlag> {
+    let q = c.q;
+    (c.t.role == TrainRole::Hfs).then_some(())?;
+    let (ai, ar) = (c.o.increment_pct?, c.o.area_increment_pct?);
+    (ai >= q.pseudofacilitation_amplitude_pct && ar <= q.pseudofacilitation_area_pct)
+        .then_some(())?;
+    c.flag(
+        FlagCode::Pseudofacilitation,
+        format!(
+            "amplitude rose {ai:.1} % but area only {ar:.1} %: better synchrony (pseudofacilitation), not facilitation"
+        ),
+        false,
+    )
+}
+
+/// The first post-exercise train with responses.
+fn first_post(ctx: &Context<'_>) -> Option<usize> {
+    ctx.trains
         .iter()
-        .position(|t| t.role == TrainRole::PostExercise && !t.measurements.is_empty());
-    if let (Some(b), Some(p)) = (crate::analysis::reference_baseline(&ctx.trains), first_post) {
-        let (lb, lp) = (
-            ctx.trains[b].measurements[0].latency_ms,
-            ctx.trains[p].measurements[0].latency_ms,
-        );
-        if (lp - lb).abs() > MAX_LATENCY_DIFFERENCE_MS {
-            flags.push(flag(
-                FlagCode::ImplausibleResponse,
-                format!(
-                    "the first response's onset latency ({lp:.2} ms) differs from the baseline's ({lb:.2} ms, train {}) by more than {MAX_LATENCY_DIFFERENCE_MS} ms: not the same muscle response, so no post-exercise comparison",
-                    b + 1
-                ),
-                Some(p + 1),
-                true,
-            ));
-        }
-    }
-    // Post-exercise pseudofacilitation.
-    if let Some(post) = ctx
-        .trains
+        .position(|t| t.role == TrainRole::PostExercise && !t.measurements.is_empty())
+}
+
+/// `implausible_response` (warning), for the session: the first
+/// post-exercise response's onset latency is > 2 ms from the baseline's.
+/// The post-exercise comparison needs the same response before and after.
+fn post_exercise_latency(ctx: &Context<'_>, _: &[QualityFlag]) -> Option<QualityFlag> {
+    let (b, p) = (reference_baseline(&ctx.trains)?, first_post(ctx)?);
+    let lb = ctx.trains[b].measurements[0].latency_ms;
+    let lp = ctx.trains[p].measurements[0].latency_ms;
+    ((lp - lb).abs() > MAX_LATENCY_DIFFERENCE_MS).then(|| {
+        flag(
+            FlagCode::ImplausibleResponse,
+            format!(
+                "the first response's onset latency ({lp:.2} ms) differs from the baseline's ({lb:.2} ms, train {}) by more than {MAX_LATENCY_DIFFERENCE_MS} ms: not the same muscle response, so no post-exercise comparison",
+                b + 1
+            ),
+            Some(p + 1),
+            true,
+        )
+    })
+}
+
+/// The first post-exercise train, with or without responses.
+fn post_train(ctx: &Context<'_>) -> Option<usize> {
+    ctx.trains
         .iter()
         .position(|t| t.role == TrainRole::PostExercise)
-    {
-        if let (Some(ai), Some(ar)) = post_increments(ctx) {
-            if ai >= q.pseudofacilitation_amplitude_pct && ar <= q.pseudofacilitation_area_pct {
-                flags.push(flag(
-                FlagCode::Pseudofacilitation,
-                    format!(
-                        "after exercise amplitude rose {ai:.1} % but area only {ar:.1} %: pseudofacilitation, not facilitation"
-                    ),
-                    Some(post + 1),
-                    false,
-                ));
-            }
-        }
-        if let Some(d) = ctx.trains[post].delay_s {
-            if d > q.max_facilitation_delay_s {
-                flags.push(flag(
-                FlagCode::ExerciseTiming,
-                    format!(
-                        "first post-exercise train {d:.0} s after exercise (> {:.0} s): post-exercise facilitation may be missed",
-                        q.max_facilitation_delay_s
-                    ),
-                    Some(post + 1),
-                    false,
-                ));
-            }
-        }
-    }
-    // First responses of rest trains that should match.
-    let rest: Vec<(usize, f64)> = ctx
+}
+
+/// `pseudofacilitation` (info), after exercise: amplitude up ≥ 20 % with
+/// area up ≤ 10 % \[N3\]\[PAD\].
+fn post_exercise_pseudofacilitation(ctx: &Context<'_>, _: &[QualityFlag]) -> Option<QualityFlag> {
+    let q = &ctx.cfg.criteria.quality;
+    let post = post_train(ctx)?;
+    let (Some(ai), Some(ar)) = post_increments(ctx) else {
+        return None;
+    };
+    (ai >= q.pseudofacilitation_amplitude_pct && ar <= q.pseudofacilitation_area_pct).then(|| {
+        flag(
+            FlagCode::Pseudofacilitation,
+            format!(
+                "after exercise amplitude rose {ai:.1} % but area only {ar:.1} %: pseudofacilitation, not facilitation"
+            ),
+            Some(post + 1),
+            false,
+        )
+    })
+}
+
+/// `exercise_timing` (info): the first post-exercise train came > 60 s
+/// after exercise, too late to catch facilitation \[PEF11\].
+fn exercise_timing(ctx: &Context<'_>, _: &[QualityFlag]) -> Option<QualityFlag> {
+    let q = &ctx.cfg.criteria.quality;
+    let post = post_train(ctx)?;
+    let d = ctx.trains[post].delay_s?;
+    (d > q.max_facilitation_delay_s).then(|| {
+        flag(
+            FlagCode::ExerciseTiming,
+            format!(
+                "first post-exercise train {d:.0} s after exercise (> {:.0} s): post-exercise facilitation may be missed",
+                q.max_facilitation_delay_s
+            ),
+            Some(post + 1),
+            false,
+        )
+    })
+}
+
+/// `possible_submaximal` (warning), for the session: the first responses of
+/// the rest trains differ by > 15 % \[MOR\].
+fn rest_first_responses_differ(ctx: &Context<'_>, _: &[QualityFlag]) -> Option<QualityFlag> {
+    let q = &ctx.cfg.criteria.quality;
+    let rest: Vec<f64> = ctx
         .trains
         .iter()
-        .enumerate()
-        .filter(|(_, t)| t.role == TrainRole::Baseline)
-        .filter_map(|(i, t)| t.measurements.first().map(|m| (i, m.amplitude_mv)))
+        .filter(|t| t.role == TrainRole::Baseline)
+        .filter_map(|t| t.measurements.first().map(|m| m.amplitude_mv))
         .collect();
-    if rest.len() >= 2 {
-        let (lo, hi) = rest
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &(_, v)| {
-                (l.min(v), h.max(v))
-            });
-        let var = (hi - lo) / hi.max(1e-12) * 100.0;
-        if var > q.first_response_variation_pct {
-            flags.push(flag(
-                FlagCode::PossibleSubmaximal,
-                format!(
-                    "first responses of the rest trains differ by {var:.1} % ({lo:.2}–{hi:.2} mV): check that stimulation is supramaximal and stable"
-                ),
-                None,
-                true,
-            ));
-        }
-    }
-    if ctx.trains.iter().all(|t| t.measurements.len() < 4)
+    (rest.len() >= 2).then_some(())?;
+    let (lo, hi) = min_max(rest.iter().copied());
+    let var = (hi - lo) / hi.max(1e-12) * 100.0;
+    (var > q.first_response_variation_pct).then(|| {
+        flag(
+            FlagCode::PossibleSubmaximal,
+            format!(
+                "first responses of the rest trains differ by {var:.1} % ({lo:.2}–{hi:.2} mV): check that stimulation is supramaximal and stable"
+            ),
+            None,
+            true,
+        )
+    })
+}
+
+/// `too_few_responses` (info), for the recording: no train of ≥ 4
+/// responses (and no `hfs` train), when no train was flagged already.
+fn no_train_of_four(ctx: &Context<'_>, flags: &[QualityFlag]) -> Option<QualityFlag> {
+    (ctx.trains.iter().all(|t| t.measurements.len() < 4)
         && !ctx.trains.iter().any(|t| t.role == TrainRole::Hfs)
-        && !flags.iter().any(|f| f.code == FlagCode::TooFewResponses)
-    {
-        flags.push(flag(
+        && !flags.iter().any(|f| f.code == FlagCode::TooFewResponses))
+    .then(|| {
+        flag(
             FlagCode::TooFewResponses,
             "no train has the 4 responses a decrement needs".into(),
             None,
             false,
-        ));
-    }
-    if let Some(t) = ctx.cfg.temperature_c {
-        if t < q.min_temperature_c {
-            flags.push(flag(
-                FlagCode::LowTemperature,
-                format!(
-                    "skin temperature {t:.1} °C is below {:.0} °C: cooling masks decrement",
-                    q.min_temperature_c
-                ),
-                None,
-                true,
-            ));
-        }
-    }
-    if ctx.rate_unknown {
-        flags.push(flag(
-                FlagCode::RateUnknown,
+        )
+    })
+}
+
+/// `low_temperature` (warning): skin below 32 °C; cooling masks decrement
+/// \[N1\]\[N2\]\[MK\].
+fn low_temperature(ctx: &Context<'_>, _: &[QualityFlag]) -> Option<QualityFlag> {
+    let q = &ctx.cfg.criteria.quality;
+    let t = ctx.cfg.temperature_c?;
+    (t < q.min_temperature_c).then(|| {
+        flag(
+            FlagCode::LowTemperature,
+            format!(
+                "skin temperature {t:.1} °C is below {:.0} °C: cooling masks decrement",
+                q.min_temperature_c
+            ),
+            None,
+            true,
+        )
+    })
+}
+
+/// `rate_unknown` (info): epoched sweeps without a stimulation rate.
+fn rate_unknown(ctx: &Context<'_>, _: &[QualityFlag]) -> Option<QualityFlag> {
+    ctx.rate_unknown.then(|| {
+        flag(
+            FlagCode::RateUnknown,
             "sweeps carry no timing and no stimulation rate was given (--rate or rate_hz in the sidecar): trains are not classed as high-rate".into(),
             None,
             false,
-        ));
-    }
-    if ctx.roles_guessed {
-        flags.push(flag(
-                FlagCode::RolesInferred,
+        )
+    })
+}
+
+/// `roles_inferred` (info): no exercise seen or declared; trains after a
+/// pause of ≥ 8 s taken as post-exercise.
+fn roles_inferred(ctx: &Context<'_>, _: &[QualityFlag]) -> Option<QualityFlag> {
+    ctx.roles_guessed.then(|| {
+        flag(
+            FlagCode::RolesInferred,
             "no exercise was seen or declared: trains after a pause of ≥ 8 s are taken as post-exercise; confirm with a protocol sidecar".into(),
             None,
             false,
-        ));
-    }
-    if let Some((declared, found)) = ctx.protocol_mismatch {
-        flags.push(flag(
-                FlagCode::ProtocolMismatch,
-            format!("the protocol lists {declared} train(s) but {found} were found: roles were applied in order"),
-            None,
-            true,
-        ));
-    }
-    if let Some(h) = &ctx.hum {
-        flags.push(flag(
-            FlagCode::MainsHumRemoved,
-            format!(
-                "{:.2} Hz mains hum of {:.1} µV rms found and removed",
-                h.freq_hz,
-                round(h.rms_mv * 1000.0, 1)
-            ),
-            None,
-            false,
-        ));
-    }
-    let _ = session;
-    flags
+        )
+    })
 }
 
-/// Amplitude and area increment of the first post-exercise response vs the reference baseline.
-pub fn post_increments(ctx: &Context<'_>) -> (Option<f64>, Option<f64>) {
-    let Some(b) = crate::analysis::reference_baseline(&ctx.trains) else {
-        return (None, None);
-    };
-    let Some(p) = ctx
-        .trains
-        .iter()
-        .find(|t| t.role == TrainRole::PostExercise && !t.measurements.is_empty())
-    else {
-        return (None, None);
-    };
-    let (bm, pm) = (&ctx.trains[b].measurements[0], &p.measurements[0]);
-    // Rounded as in the output, so messages and fields show the same figure.
-    (
-        crate::analysis::result::round_opt(
-            metrics::pct_change(bm.amplitude_mv, pm.amplitude_mv),
-            2,
+/// `protocol_mismatch` (warning): the sidecar lists a different number of
+/// trains than were found; roles applied in order.
+fn protocol_mismatch(ctx: &Context<'_>, _: &[QualityFlag]) -> Option<QualityFlag> {
+    let (declared, found) = ctx.protocol_mismatch?;
+    Some(flag(
+        FlagCode::ProtocolMismatch,
+        format!("the protocol lists {declared} train(s) but {found} were found: roles were applied in order"),
+        None,
+        true,
+    ))
+}
+
+/// `mains_hum_removed` (info): hum found and removed (frequency and RMS).
+fn mains_hum_removed(ctx: &Context<'_>, _: &[QualityFlag]) -> Option<QualityFlag> {
+    let h = ctx.hum.as_ref()?;
+    Some(flag(
+        FlagCode::MainsHumRemoved,
+        format!(
+            "{:.2} Hz mains hum of {:.1} µV rms found and removed",
+            h.freq_hz,
+            round(h.rms_mv * 1000.0, 1)
         ),
-        crate::analysis::result::round_opt(metrics::pct_change(bm.area_mv_ms, pm.area_mv_ms), 2),
-    )
+        None,
+        false,
+    ))
+}
+
+/// The smallest and largest of `v` (±∞ when empty).
+fn min_max(v: impl Iterator<Item = f64>) -> (f64, f64) {
+    v.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
+        (l.min(x), h.max(x))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::context::testing::{context, measurement, train};
+    use crate::analysis::session::render_train;
+    use crate::settings::config::AnalysisConfig;
+
+    /// The flags of `trains` (with `cfg`), as (code, train) pairs.
+    fn codes_with(
+        cfg: &AnalysisConfig,
+        trains: Vec<MeasuredTrain>,
+    ) -> Vec<(FlagCode, Option<usize>)> {
+        let ctx = context(cfg, trains);
+        let out: Vec<TrainOut> = ctx
+            .trains
+            .iter()
+            .enumerate()
+            .map(|(i, t)| render_train(i, t, &ctx))
+            .collect();
+        check(&ctx, &out, false)
+            .into_iter()
+            .map(|f| (f.code, f.train))
+            .collect()
+    }
+
+    fn codes(trains: Vec<MeasuredTrain>) -> Vec<(FlagCode, Option<usize>)> {
+        codes_with(&AnalysisConfig::default(), trains)
+    }
+
+    fn has(trains: Vec<MeasuredTrain>, code: FlagCode) -> bool {
+        codes(trains).iter().any(|&(c, _)| c == code)
+    }
+
+    const FLAT: [f64; 6] = [8.0, 8.0, 8.0, 8.0, 8.0, 8.0];
+
+    #[test]
+    fn a_clean_train_raises_nothing() {
+        assert_eq!(codes(vec![train(TrainRole::Baseline, &FLAT)]), vec![]);
+    }
+
+    #[test]
+    fn unmeasurable_response_counts_windows_too_short() {
+        let mut t = train(TrainRole::Baseline, &FLAT);
+        t.unmeasured = 2;
+        assert_eq!(
+            codes(vec![t]),
+            vec![(FlagCode::UnmeasurableResponse, Some(1))]
+        );
+    }
+
+    #[test]
+    fn irregular_amplitudes_needs_more_reversals_than_a_u() {
+        let zigzag = [8.0, 7.0, 8.0, 7.0, 8.0, 7.0];
+        assert!(has(
+            vec![train(TrainRole::Baseline, &zigzag)],
+            FlagCode::IrregularAmplitudes
+        ));
+        let u = [8.0, 7.0, 6.5, 6.4, 6.6, 6.9];
+        assert!(!has(
+            vec![train(TrainRole::Baseline, &u)],
+            FlagCode::IrregularAmplitudes
+        ));
+    }
+
+    #[test]
+    fn amplitude_area_disagreement_compares_the_two_decrements() {
+        let mut t = train(TrainRole::Baseline, &[8.0, 7.0, 6.5, 6.0, 6.0, 6.0]);
+        // Areas flat while amplitudes fall 25 %.
+        t.measurements.iter_mut().for_each(|m| m.area_mv_ms = 20.0);
+        assert!(has(vec![t], FlagCode::AmplitudeAreaDisagreement));
+        let t = train(TrainRole::Baseline, &[8.0, 7.0, 6.5, 6.0, 6.0, 6.0]);
+        assert!(!has(vec![t], FlagCode::AmplitudeAreaDisagreement));
+    }
+
+    #[test]
+    fn too_few_responses_per_train_and_for_the_recording() {
+        assert_eq!(
+            codes(vec![train(TrainRole::Baseline, &[8.0, 8.0, 8.0])]),
+            vec![(FlagCode::TooFewResponses, Some(1))]
+        );
+        let hfs = train(TrainRole::Hfs, &[8.0, 9.0, 10.0]);
+        assert_eq!(codes(vec![hfs]), vec![(FlagCode::TooFewResponses, Some(1))]);
+        // A single response: no train of four, said once for the recording.
+        assert_eq!(
+            codes(vec![train(TrainRole::Baseline, &[8.0])]),
+            vec![(FlagCode::TooFewResponses, None)]
+        );
+    }
+
+    #[test]
+    fn baseline_instability_spread_and_drift() {
+        let mut t = train(TrainRole::Baseline, &FLAT);
+        t.measurements[3].baseline = 5.0; // 62 % of A1
+        assert!(has(vec![t], FlagCode::BaselineInstability));
+        let mut t = train(TrainRole::Baseline, &FLAT);
+        t.measurements[1].post_artifact_baseline = true;
+        t.measurements[1].pre_baseline = 0.6; // 7.5 % of the amplitude
+        assert!(has(vec![t.clone()], FlagCode::BaselineInstability));
+        // At a high rate the pre-stimulus span holds the last response's tail.
+        t.role = TrainRole::Hfs;
+        t.rate_hz = Some(50.0);
+        assert!(!has(vec![t], FlagCode::BaselineInstability));
+    }
+
+    #[test]
+    fn artifact_overlap_and_clipping_and_absent() {
+        let mut t = train(TrainRole::Baseline, &FLAT);
+        t.measurements[0].onset_at_blank = true;
+        assert!(has(vec![t], FlagCode::ArtifactOverlap));
+        let mut t = train(TrainRole::Baseline, &FLAT);
+        t.clipped[2] = true;
+        let cfg = AnalysisConfig::default();
+        let ctx = context(&cfg, vec![t]);
+        let out = vec![render_train(0, &ctx.trains[0], &ctx)];
+        let with_rails: Vec<FlagCode> = check(&ctx, &out, true).iter().map(|f| f.code).collect();
+        assert_eq!(with_rails, vec![FlagCode::ClippedSignal]);
+        assert!(check(&ctx, &out, false).is_empty(), "no rails, no clipping");
+        let mut t = train(TrainRole::Baseline, &FLAT);
+        t.measurements[4].noise_sd = 2.0; // 8 mV < 5 × 2 mV
+        assert!(has(vec![t], FlagCode::ResponseAbsent));
+    }
+
+    #[test]
+    fn implausible_response_brief_or_scattered() {
+        let mut t = train(TrainRole::Baseline, &FLAT);
+        t.measurements[2].duration_ms = 0.6;
+        assert!(has(vec![t], FlagCode::ImplausibleResponse));
+        let mut t = train(TrainRole::Baseline, &FLAT);
+        t.measurements[2].latency_ms += 2.5;
+        let c = codes(vec![t]);
+        assert!(
+            c.contains(&(FlagCode::ImplausibleResponse, Some(1))),
+            "{c:?}"
+        );
+    }
+
+    #[test]
+    fn implausible_response_after_exercise_when_latencies_differ() {
+        let base = train(TrainRole::Baseline, &FLAT);
+        let mut post = train(TrainRole::PostExercise, &FLAT);
+        // Every response 3 ms later: consistent within the train, not with the baseline.
+        post.measurements
+            .iter_mut()
+            .for_each(|m| m.latency_ms += 3.0);
+        let c = codes(vec![base, post]);
+        assert!(
+            c.contains(&(FlagCode::ImplausibleResponse, Some(2))),
+            "{c:?}"
+        );
+    }
+
+    #[test]
+    fn incomplete_response_is_a_warning_at_low_rate_only() {
+        let mut t = train(TrainRole::Baseline, &FLAT);
+        t.measurements[0].returned = false;
+        let cfg = AnalysisConfig::default();
+        let ctx = context(&cfg, vec![t.clone()]);
+        let out = vec![render_train(0, &ctx.trains[0], &ctx)];
+        let f = check(&ctx, &out, false);
+        assert_eq!(
+            (f[0].code, f[0].severity),
+            (FlagCode::IncompleteResponse, Severity::Warning)
+        );
+        t.role = TrainRole::Hfs;
+        let ctx = context(&cfg, vec![t]);
+        let out = vec![render_train(0, &ctx.trains[0], &ctx)];
+        let f = check(&ctx, &out, false);
+        assert_eq!(
+            (f[0].code, f[0].severity),
+            (FlagCode::IncompleteResponse, Severity::Info)
+        );
+    }
+
+    #[test]
+    fn possible_submaximal_latency_spread_and_rest_trains() {
+        let mut t = train(TrainRole::Baseline, &FLAT);
+        t.measurements[3].latency_ms += 0.5;
+        assert!(has(vec![t], FlagCode::PossibleSubmaximal));
+        let a = train(TrainRole::Baseline, &FLAT);
+        let b = train(TrainRole::Baseline, &[6.0, 6.0, 6.0, 6.0, 6.0, 6.0]);
+        assert_eq!(
+            codes(vec![a, b]),
+            vec![(FlagCode::PossibleSubmaximal, None)]
+        );
+    }
+
+    #[test]
+    fn pseudofacilitation_in_hfs_and_after_exercise() {
+        let mut t = train(TrainRole::Hfs, &[8.0, 9.0, 10.0, 10.5, 10.5, 10.5]);
+        t.rate_hz = Some(50.0);
+        t.measurements.iter_mut().for_each(|m| m.area_mv_ms = 20.0);
+        assert!(has(vec![t], FlagCode::Pseudofacilitation));
+        let base = train(TrainRole::Baseline, &FLAT);
+        let mut post = train(
+            TrainRole::PostExercise,
+            &[10.0, 10.0, 10.0, 10.0, 10.0, 10.0],
+        );
+        post.measurements
+            .iter_mut()
+            .for_each(|m| m.area_mv_ms = 20.0);
+        let c = codes(vec![base, post]);
+        assert!(
+            c.contains(&(FlagCode::Pseudofacilitation, Some(2))),
+            "{c:?}"
+        );
+    }
+
+    #[test]
+    fn exercise_timing_after_a_minute() {
+        let base = train(TrainRole::Baseline, &FLAT);
+        let mut post = train(TrainRole::PostExercise, &FLAT);
+        post.delay_s = Some(90.0);
+        assert_eq!(
+            codes(vec![base.clone(), post.clone()]),
+            vec![(FlagCode::ExerciseTiming, Some(2))]
+        );
+        post.delay_s = Some(30.0);
+        assert_eq!(codes(vec![base, post]), vec![]);
+    }
+
+    #[test]
+    fn recording_facts_become_flags() {
+        let cfg = AnalysisConfig {
+            temperature_c: Some(30.0),
+            ..AnalysisConfig::default()
+        };
+        let trains = vec![train(TrainRole::Baseline, &FLAT)];
+        assert_eq!(
+            codes_with(&cfg, trains.clone()),
+            vec![(FlagCode::LowTemperature, None)]
+        );
+        let cfg = AnalysisConfig::default();
+        let mut ctx = context(&cfg, trains);
+        ctx.rate_unknown = true;
+        ctx.roles_guessed = true;
+        ctx.protocol_mismatch = Some((3, 1));
+        ctx.hum = Some(crate::analysis::hum::HumModel::for_test(50.0, 0.03));
+        let out = vec![render_train(0, &ctx.trains[0], &ctx)];
+        let f = check(&ctx, &out, false);
+        let got: Vec<FlagCode> = f.iter().map(|f| f.code).collect();
+        assert_eq!(
+            got,
+            vec![
+                FlagCode::RateUnknown,
+                FlagCode::RolesInferred,
+                FlagCode::ProtocolMismatch,
+                FlagCode::MainsHumRemoved
+            ]
+        );
+        assert_eq!(
+            f[3].message,
+            "50.00 Hz mains hum of 30.0 µV rms found and removed"
+        );
+    }
+
+    #[test]
+    fn read_notes_are_warnings() {
+        let f = read_notes(&[ReadNote {
+            code: FlagCode::TruncatedFile,
+            message: "cut short".into(),
+        }]);
+        assert_eq!(
+            (f[0].code, f[0].severity),
+            (FlagCode::TruncatedFile, Severity::Warning)
+        );
+    }
+
+    #[test]
+    fn every_measurement_helper_is_a_clean_cmap() {
+        let m = measurement(8.0);
+        assert!(m.returned && !m.artifact_overlap && m.duration_ms > MIN_CMAP_DURATION_MS);
+    }
 }

@@ -36,8 +36,12 @@
 //! **From a trigger channel**: rising edges through the midpoint between the
 //! channel's extremes, with hysteresis.
 
-use crate::analysis::segment_holding;
+use crate::analysis::channels::ChannelPlan;
+use crate::analysis::dsp::{segment_holding, NoiseAndExtremes};
+use crate::error::{Error, Result};
+use crate::recording::Recording;
 use crate::units::{Ms, SampleRate};
+use crate::vocab::StimulusSource;
 
 /// A stimulus found in the signal.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -525,6 +529,71 @@ pub fn detect_from_trigger(trig: &[f32], rate: SampleRate) -> Vec<usize> {
         }
     }
     out
+}
+
+/// The stimuli the pipeline measures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stimuli {
+    /// Sample indices, ascending.
+    pub samples: Vec<usize>,
+    /// Sub-sample refinement of each (artifact detection only; 0 otherwise).
+    pub fracs: Vec<f64>,
+    /// Where they came from.
+    pub source: StimulusSource,
+    /// Whether their times are known (not sweeps of unknown timing).
+    pub timing_known: bool,
+}
+
+/// Pipeline step 1: the stimuli, from the source the channel plan chose: the
+/// trigger channel's rising edges, the times the file knows (sweeps,
+/// annotations), or the artifacts' steep slopes (with the noise pass's
+/// figures). None found is [`Error::NothingToAnalyse`].
+pub fn find(
+    rec: &Recording,
+    plan: &ChannelPlan,
+    x: &[f32],
+    segments: &[(usize, usize)],
+    noise: &NoiseAndExtremes,
+) -> Result<Stimuli> {
+    let rate = rec.sample_rate;
+    let trigger = plan.trigger_channel.map(|t| &rec.channels[t]);
+    let known = || -> Vec<usize> {
+        rec.stimuli.as_ref().map_or_else(Vec::new, |k| {
+            k.samples.iter().copied().filter(|&s| s < x.len()).collect()
+        })
+    };
+    let (samples, mut fracs) = match (plan.stimulus_source, trigger) {
+        (StimulusSource::TriggerChannel, Some(tc)) => {
+            (detect_from_trigger(&tc.samples, rate), Vec::new())
+        }
+        (StimulusSource::Sweeps | StimulusSource::Annotations, _) => (known(), Vec::new()),
+        (StimulusSource::ArtifactSlope | StimulusSource::TriggerChannel, _) => {
+            let peak_abs = crate::analysis::dsp::peak_abs(noise.lo, noise.hi);
+            let det = detect_with_noise(x, rate, segments, noise.noise_sd, peak_abs);
+            det.stimuli.iter().map(|s| (s.sample, s.frac)).unzip()
+        }
+    };
+    if samples.is_empty() {
+        let reason = match plan.stimulus_source {
+            StimulusSource::TriggerChannel => "the trigger channel has no rising edge",
+            StimulusSource::ArtifactSlope
+            | StimulusSource::Sweeps
+            | StimulusSource::Annotations => {
+                "no stimulus artifact found (no steep, isolated slopes in the signal)"
+            }
+        };
+        return Err(Error::NothingToAnalyse {
+            path: rec.path.clone(),
+            reason: reason.to_string(),
+        });
+    }
+    fracs.resize(samples.len(), 0.0);
+    Ok(Stimuli {
+        samples,
+        fracs,
+        source: plan.stimulus_source,
+        timing_known: rec.stimuli.as_ref().is_none_or(|k| k.timing_known) || trigger.is_some(),
+    })
 }
 
 #[cfg(test)]

@@ -16,7 +16,12 @@
 //! recording may be exercise) and above 4 × the noise slope. Active runs closer
 //! than 0.5 s merge; a run of at least 2 s is an exercise period.
 
+use crate::analysis::context::MeasuredTrain;
+use crate::analysis::response::Measurement;
+use crate::analysis::traces::{ResponseTrace, TrainTraces};
+use crate::settings::config::AnalysisConfig;
 use crate::units::{Ms, SampleRate, Seconds};
+use crate::vocab::{RoleSource, TrainRole};
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -186,6 +191,109 @@ fn lagged_square_sum(c: &[f32], lag: usize) -> f64 {
         })
         .sum();
     acc.iter().sum::<f64>() + tail
+}
+
+/// Group stimuli into trains: by interval when timing is known, else by the
+/// protocol's per-train response counts (sweeps), else one train.
+pub fn group_stimuli(
+    times: &[f64],
+    timing_known: bool,
+    cfg: &AnalysisConfig,
+    n: usize,
+) -> Vec<std::ops::Range<usize>> {
+    if timing_known {
+        return group_by_interval(times);
+    }
+    let counts: Vec<usize> = cfg.trains.iter().filter_map(|t| t.responses).collect();
+    if counts.is_empty() || counts.len() != cfg.trains.len() {
+        return std::iter::once(0..n).collect();
+    }
+    let mut out = Vec::new();
+    let mut start = 0;
+    for c in counts {
+        if start >= n {
+            break;
+        }
+        // A sidecar may state any count (hand-edited files): saturate, never wrap.
+        let end = start.saturating_add(c).min(n);
+        out.push(start..end);
+        start = end;
+    }
+    if start < n {
+        out.push(start..n);
+    }
+    out
+}
+
+/// The trains of `groups` (ranges of stimulus indices) with their times,
+/// rates and measurements (`measured`, one per stimulus). Roles start as
+/// `baseline` from order and gaps; [`roles`](super::roles) decides them.
+#[allow(clippy::too_many_arguments)]
+pub fn build(
+    groups: &[Range<usize>],
+    stims: &[usize],
+    times: &[f64],
+    measured: &[Option<(Measurement, bool)>],
+    timing_known: bool,
+    cfg: &AnalysisConfig,
+) -> Vec<MeasuredTrain> {
+    groups
+        .iter()
+        .enumerate()
+        .map(|(gi, g)| {
+            let spec = cfg.trains.get(gi);
+            let rate_hz = if timing_known {
+                rate_of(&times[g.clone()])
+            } else {
+                spec.and_then(|t| t.rate_hz).or(cfg.sweep_rate.map(|h| h.0))
+            };
+            let tt: Vec<Option<f64>> = if timing_known {
+                times[g.clone()].iter().map(|&t| Some(t)).collect()
+            } else {
+                // Sweeps: times only when the rate is known; trains back to back.
+                (0..g.len())
+                    .map(|j| rate_hz.map(|r| (g.start + j) as f64 / r))
+                    .collect()
+            };
+            let mut ms = Vec::new();
+            let mut clipped = Vec::new();
+            let mut unmeasured = 0;
+            for m in &measured[g.clone()] {
+                match m {
+                    Some((m, c)) => {
+                        ms.push(m.clone());
+                        clipped.push(*c);
+                    }
+                    None => unmeasured += 1,
+                }
+            }
+            MeasuredTrain {
+                stimuli: stims[g.clone()].to_vec(),
+                times: tt,
+                rate_hz,
+                role: TrainRole::Baseline,
+                role_source: RoleSource::OrderAndGaps,
+                delay_s: None,
+                measurements: ms,
+                clipped,
+                unmeasured,
+            }
+        })
+        .collect()
+}
+
+/// Each train's traces (`traces`: one per stimulus, `None` where nothing was
+/// measured): they follow the measured responses of each train, as
+/// `TrainOut::responses` does.
+pub fn traces(groups: &[Range<usize>], traces: &[Option<ResponseTrace>]) -> Vec<TrainTraces> {
+    groups
+        .iter()
+        .enumerate()
+        .map(|(gi, g)| TrainTraces {
+            index: gi + 1,
+            responses: traces[g.clone()].iter().flatten().cloned().collect(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -284,9 +284,9 @@ pub fn render_text(i: &Inspection) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::StimulusSource;
     use crate::recording::{Annotation, Channel, Segment, SourceFormat};
     use crate::units::SampleRate;
+    use crate::vocab::StimulusSource;
     use std::path::PathBuf;
 
     fn rec() -> Recording {

@@ -1,0 +1,221 @@
+//! Pipeline step 6: each train's figures (decrement, increment, shape), the
+//! session's (the reference baseline train, its CMAP against the normal
+//! range, repair and exhaustion \[N4\], the post-exercise increment), then the
+//! quality flags and the classification, rendered as the [`Analysis`]
+//! contract.
+
+use crate::analysis::channels::ChannelPlan;
+use crate::analysis::context::{Context, MeasuredTrain};
+use crate::analysis::metrics::{self, ShapeParams};
+use crate::analysis::result::{
+    self, round, round_opt, Analysis, ResponseOut, SessionOut, Source, TrainOut,
+};
+use crate::analysis::{classify, quality};
+use crate::recording::Recording;
+use crate::vocab::{PolaritySource, StimulusSource, TrainRole};
+
+/// The analysis of `rec` from its trains with their roles: every figure,
+/// the flags and the pattern.
+pub fn render(
+    ctx: &Context<'_>,
+    rec: &Recording,
+    plan: &ChannelPlan,
+    stimulus_source: StimulusSource,
+    polarity_source: PolaritySource,
+    has_rails: bool,
+) -> Analysis {
+    let cfg = ctx.cfg;
+    let trains: Vec<TrainOut> = ctx
+        .trains
+        .iter()
+        .enumerate()
+        .map(|(i, t)| render_train(i, t, ctx))
+        .collect();
+    let session = session_figures(ctx, &trains);
+    let mut quality = quality::check(ctx, &trains, has_rails);
+    quality.extend(quality::read_notes(&rec.notes));
+    let classification = classify::classify(ctx, &trains, &session, &quality);
+    let (pei, peai) = post_increments(ctx);
+    Analysis {
+        schema_version: result::SCHEMA_VERSION,
+        tool: result::Tool {
+            name: "rns-analyzer",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        source: Source {
+            path: rec.path.display().to_string(),
+            format: rec.format,
+            sample_rate_hz: ctx.rate.hz(),
+            channel: plan.channel,
+            polarity: ctx.polarity,
+            polarity_source,
+            channel_label: rec.channels[plan.channel].label.clone(),
+            duration_s: round(rec.duration().0, 6),
+            stimulus_source,
+            mains_hz: ctx.hum.as_ref().map(|h| round(h.freq_hz, 2)),
+            mains_rms_uv: ctx.hum.as_ref().map(|h| round(h.rms_mv * 1000.0, 1)),
+        },
+        protocol: result::ProtocolOut {
+            muscle: cfg.muscle.clone(),
+            nerve: cfg.nerve.clone(),
+            temperature_c: cfg.temperature_c,
+            medications: cfg.medications.clone(),
+        },
+        trains,
+        post_exercise_increment_pct: round_opt(pei, 2),
+        post_exercise_area_increment_pct: round_opt(peai, 2),
+        session,
+        classification,
+        quality,
+    }
+}
+
+/// Render one train with its metrics.
+pub(crate) fn render_train(i: usize, t: &MeasuredTrain, ctx: &Context<'_>) -> TrainOut {
+    let sign = ctx.polarity.sign();
+    let amps = t.amplitudes();
+    let areas = t.areas();
+    let dt = ctx.rate.dt_ms();
+    let first_amp = amps.first().copied();
+    let first_area = areas.first().copied();
+    let responses: Vec<ResponseOut> = t
+        .measurements
+        .iter()
+        .enumerate()
+        .map(|(j, m)| ResponseOut {
+            index: j + 1,
+            stimulus_s: t.times.get(j).copied().flatten().map(|v| round(v, 6)),
+            latency_ms: round(m.latency_ms, 3),
+            amplitude_mv: round(m.amplitude_mv, 4),
+            peak_to_peak_mv: round(m.peak_to_peak_mv, 4),
+            area_mv_ms: round(m.area_mv_ms, 4),
+            duration_ms: round(m.duration_ms, 3),
+            peak_latency_ms: round(m.peak * dt, 3),
+            baseline_mv: round(sign * m.baseline, 4),
+            amplitude_rel_pct: round_opt(
+                first_amp
+                    .and_then(|f| metrics::pct_change(f, m.amplitude_mv))
+                    .map(|c| c + 100.0),
+                2,
+            ),
+            area_rel_pct: round_opt(
+                first_area
+                    .and_then(|f| metrics::pct_change(f, m.area_mv_ms))
+                    .map(|c| c + 100.0),
+                2,
+            ),
+        })
+        .collect();
+    let low = t.is_low_rate();
+    let hfs = t.role == TrainRole::Hfs;
+    let crit = &ctx.cfg.criteria;
+    let params = ShapeParams {
+        flat_pct: crit.decrement.equivocal_pct,
+        late_early_ratio: crit.decrement.late_early_ratio,
+        reversal_step_pct: crit.quality.reversal_step_pct,
+        max_reversals: crit.quality.max_reversals,
+    };
+    TrainOut {
+        index: i + 1,
+        role: t.role,
+        role_source: t.role_source,
+        rate_hz: round_opt(t.rate_hz, 3),
+        start_s: round_opt(t.times.first().copied().flatten(), 6),
+        delay_after_exercise_s: round_opt(t.delay_s, 3),
+        responses,
+        decrement_pct: round_opt(low.then(|| metrics::decrement(&amps, 4)).flatten(), 2),
+        decrement_5th_pct: round_opt(low.then(|| metrics::decrement(&amps, 5)).flatten(), 2),
+        max_decrement_pct: round_opt(low.then(|| metrics::max_decrement(&amps)).flatten(), 2),
+        area_decrement_pct: round_opt(low.then(|| metrics::decrement(&areas, 4)).flatten(), 2),
+        area_decrement_5th_pct: round_opt(low.then(|| metrics::decrement(&areas, 5)).flatten(), 2),
+        increment_pct: round_opt(hfs.then(|| metrics::increment_max(&amps)).flatten(), 2),
+        area_increment_pct: round_opt(hfs.then(|| metrics::increment_max(&areas)).flatten(), 2),
+        last_increment_pct: round_opt(hfs.then(|| metrics::increment_last(&amps)).flatten(), 2),
+        last_area_increment_pct: round_opt(
+            hfs.then(|| metrics::increment_last(&areas)).flatten(),
+            2,
+        ),
+        shape: metrics::shape(&amps, &params),
+        late_early_ratio: round_opt(low.then(|| metrics::late_early_ratio(&amps)).flatten(), 3),
+    }
+}
+
+/// The reference baseline train ([`result::reference_baseline`]).
+pub fn reference_baseline(trains: &[MeasuredTrain]) -> Option<usize> {
+    result::reference_baseline(trains, |t| (t.role, !t.measurements.is_empty()))
+}
+
+/// The session's figures: the reference baseline CMAP against the muscle's
+/// normal range \[M98\]\[CJ\], the decrements right after and 1–4 min after
+/// exercise, repair and exhaustion \[N4\].
+fn session_figures(ctx: &Context<'_>, out: &[TrainOut]) -> SessionOut {
+    let crit = &ctx.cfg.criteria;
+    let base = reference_baseline(&ctx.trains);
+    let baseline_cmap =
+        base.and_then(|b| ctx.trains[b].measurements.first().map(|m| m.amplitude_mv));
+    let range = ctx.cfg.muscle.as_deref().and_then(|m| crit.normal_range(m));
+    let base_dec = base.and_then(|b| out[b].decrement());
+    let post: Vec<(usize, f64)> = ctx
+        .trains
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.role == TrainRole::PostExercise)
+        .filter_map(|(i, t)| t.delay_s.map(|d| (i, d)))
+        .collect();
+    let immediate = post
+        .iter()
+        .find(|(_, d)| *d <= crit.exercise.immediate_max_s)
+        .and_then(|(i, _)| out[*i].decrement());
+    let late = post
+        .iter()
+        .filter(|(_, d)| {
+            *d >= crit.exercise.exhaustion_min_s && *d <= crit.exercise.exhaustion_max_s
+        })
+        .filter_map(|(i, _)| out[*i].decrement())
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+    let repair = match (base_dec, immediate) {
+        (Some(b), Some(i)) => {
+            Some(b - i >= crit.exercise.repair_points && b > crit.decrement.equivocal_pct)
+        }
+        _ => None,
+    };
+    let exhaustion = match (base_dec, late) {
+        (Some(b), Some(l)) => {
+            Some(l - b >= crit.exercise.exhaustion_points && l > crit.decrement.equivocal_pct)
+        }
+        _ => None,
+    };
+    SessionOut {
+        exercise_start_s: round_opt(ctx.exercise.map(|e| e.0), 3),
+        exercise_end_s: round_opt(ctx.exercise.map(|e| e.1), 3),
+        exercise_source: ctx.exercise.map(|e| e.2),
+        baseline_cmap_mv: round_opt(baseline_cmap, 4),
+        baseline_cmap_lower_limit_mv: round_opt(range.map(|(_, r)| r.lower_limit_mv()), 3),
+        normal_range_muscle: range.map(|(k, _)| k.to_string()),
+        baseline_decrement_pct: round_opt(base_dec, 2),
+        immediate_post_exercise_decrement_pct: round_opt(immediate, 2),
+        late_post_exercise_decrement_pct: round_opt(late, 2),
+        repair,
+        exhaustion,
+    }
+}
+
+/// Amplitude and area increment of the first post-exercise response vs the reference baseline.
+pub fn post_increments(ctx: &Context<'_>) -> (Option<f64>, Option<f64>) {
+    let Some(b) = reference_baseline(&ctx.trains) else {
+        return (None, None);
+    };
+    let Some(p) = ctx
+        .trains
+        .iter()
+        .find(|t| t.role == TrainRole::PostExercise && !t.measurements.is_empty())
+    else {
+        return (None, None);
+    };
+    let (bm, pm) = (&ctx.trains[b].measurements[0], &p.measurements[0]);
+    // Rounded as in the output, so messages and fields show the same figure.
+    (
+        round_opt(metrics::pct_change(bm.amplitude_mv, pm.amplitude_mv), 2),
+        round_opt(metrics::pct_change(bm.area_mv_ms, pm.area_mv_ms), 2),
+    )
+}
