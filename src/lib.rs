@@ -25,6 +25,9 @@
 //! The `rns` binary (`src/bin/rns/`) parses the command line (clap) and
 //! calls these; the library itself has no command-line dependency.
 
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
 pub mod analysis;
 pub mod batch;
 pub mod error;
