@@ -165,6 +165,61 @@ def edfs():
     digital = [max(-32768, min(32767, round(v * scale))) for v in SIGNAL]
     h = edf_header(1, 9, 0.1, ["EMG"], ["mV"], [-20], [20], [-32767], [32767], [500])
     write("edf_truncated_record.edf", h + i16(digital[:4000]) + i16([0] * 250))
+    # A 100 Hz temperature before the EMG (5 kHz), 0.1 s records: the EMG is
+    # the first signal at an accepted rate.
+    h = edf_header(2, 8, 0.1, ["Temp", "EMG"], ["degC", "mV"], [-50, -20], [50, 20],
+                   [-32767, -32767], [32767, 32767], [10, 500])
+    write("edf_slow_first_signal.edf", h + b"".join(
+        i16([11000] * 10) + i16(digital[r * 500:(r + 1) * 500]) for r in range(8)))
+    # Every signal at 200 Hz (an EEG-like export): readable, not analysable.
+    h = edf_header(2, 2, 1, ["Fp1", "Fp2"], ["uV", "uV"], [-500, -500], [500, 500],
+                   [-32767, -32767], [32767, 32767], [200, 200])
+    write("edf_all_signals_slow.edf", h + i16([0] * 800))
+
+
+def sweeps_of_toy(pre=10, post=100):
+    """The toy signal's responses as sweeps: `pre` samples before each stimulus, `post` after."""
+    out = []
+    for t in STIMS:
+        s = int(t * FS)
+        out.append(SIGNAL[s - pre: s + post])
+    return out
+
+
+def long_rows(sweeps, pre=10, skip_last=None, order=None, index=lambda k: k):
+    """MonStim's long layout: recording_index, channel_index, stimulus_V, time_point, amplitude_mV."""
+    rows = []
+    for k in order if order is not None else range(len(sweeps)):
+        sw = sweeps[k]
+        n = len(sw) - (skip_last if skip_last and k == 1 else 0)
+        for i in range(n):
+            rows.append(f"{index(k)},1,{0.5 + 0.1 * k:.2f},{(i - pre) * 1000 / FS:.1f},{sw[i]:.6f}\n")
+    return "".join(rows)
+
+
+def layouts():
+    sweeps = sweeps_of_toy()
+    head = "recording_index,channel_index,stimulus_V,time_point,amplitude_mV\n"
+    write("csv_long_valid.csv", (head + long_rows(sweeps)).encode())
+    write("csv_long_missing_time.csv", ("recording_index,channel_index,stimulus_V,amplitude_mV\n"
+                                        + "".join(f"{k},1,0.5,{v:.6f}\n" for k, sw in enumerate(sweeps) for v in sw)).encode())
+    write("csv_long_missing_values.csv", ("recording_index,channel_index,stimulus_V,time_point\n"
+                                          + "".join(f"{k},1,0.5,{(i - 10) * 0.2:.1f}\n" for k in range(3) for i in range(110))).encode())
+    write("csv_long_uneven_sweeps.csv", (head + long_rows(sweeps, skip_last=5)).encode())
+    write("csv_long_sweeps_out_of_order.csv", (head + long_rows(sweeps, order=[0, 2, 1])).encode())
+    write("csv_long_fractional_index.csv", (head + long_rows(sweeps, index=lambda k: k / 2)).encode())
+    block = "Subject,M12\nDate,2024-05-01\nSampling rate,5000 Hz\n"
+    write("csv_header_block_only.csv", block.encode())
+    values = "".join(f"{v:.6f}\n" for v in SIGNAL)
+    write("csv_header_block_rate.csv", (block + "emg_mV\n" + values).encode())
+    write("csv_header_block_rates_disagree.csv", (block + "fs,10000\nemg_mV\n" + values).encode())
+    rng = random.Random(3)
+    write("csv_headerless_no_time.csv", "".join(f"{rng.gauss(0, 1):.4f},{v:.6f}\n" for v in SIGNAL).encode())
+    write("csv_headerless_valid.csv", "".join(f"{i / FS:.6f},{v:.6f}\n" for i, v in enumerate(SIGNAL)).encode())
+    # Noise beside a stimulus intensity that steps up 3 times: no trigger.
+    noise = [rng.gauss(0.0, 0.005) for _ in range(N)]
+    write("csv_intensity_not_trigger.csv", ("time_s,emg_mV,stimulus_V\n" + "".join(
+        f"{i / FS:.6f},{v:.6f},{0.3 + 0.1 * (i // 1000):.2f}\n" for i, v in enumerate(noise))).encode())
 
 
 def other():
@@ -179,6 +234,7 @@ def main():
     wavs()
     csvs()
     edfs()
+    layouts()
     other()
 
 

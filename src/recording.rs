@@ -6,11 +6,15 @@
 //! for discontinuous EDF+D). Stimulus times that the file itself knows (sweeps,
 //! annotations) travel in [`KnownStimuli`]; a trigger channel is a channel of
 //! kind [`ChannelKind::Trigger`]. What a reader recovered from (a file cut
-//! short) travels in [`ReadNote`]s, which the analysis reports as quality flags.
+//! short, a layout guessed) travels in [`ReadNote`]s, which the analysis
+//! reports as quality flags of the note's severity. A file that can be read but
+//! not analysed (every EDF signal sampled below the accepted rate) is still a
+//! [`Recording`], for `rns inspect`; [`Recording::not_analysable`] says why the
+//! analysis refuses it.
 
 use crate::error::{Error, Result};
 use crate::units::{SampleRate, Seconds};
-use crate::vocab::FlagCode;
+use crate::vocab::{FlagCode, Severity};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -60,18 +64,39 @@ impl SourceFormat {
         )
     }
 
-    /// The EMG channel used when none is named: for the EDF family the first
-    /// channel of kind [`ChannelKind::Signal`] (annotation signals are never
-    /// channels), for every other format channel 0.
+    /// The EMG channel used when none is named, from each channel's kind
+    /// alone: the first channel of kind [`ChannelKind::Signal`] (annotation
+    /// signals are never channels; a CSV's trigger and intensity columns are
+    /// passed over), channel 0 when there is none. See
+    /// [`SourceFormat::default_emg_channel_at`] for the rule with rates.
     pub fn default_emg_channel(self, kinds: impl IntoIterator<Item = ChannelKind>) -> usize {
+        kinds
+            .into_iter()
+            .position(|k| k == ChannelKind::Signal)
+            .unwrap_or(0)
+    }
+
+    /// The EMG channel used when none is named, from each channel's kind and
+    /// own sample rate in Hz: for the EDF family, the first
+    /// [`ChannelKind::Signal`] sampled at an accepted rate
+    /// ([`SampleRate::MIN_HZ`]..=[`SampleRate::MAX_HZ`]), so a slow first
+    /// signal (a 100 Hz temperature) is passed over; when no signal has an
+    /// accepted rate, the first signal. Every other format: as
+    /// [`SourceFormat::default_emg_channel`].
+    pub fn default_emg_channel_at(
+        self,
+        channels: impl IntoIterator<Item = (ChannelKind, f64)>,
+    ) -> usize {
+        let channels: Vec<(ChannelKind, f64)> = channels.into_iter().collect();
         if self.is_edf_family() {
-            kinds
-                .into_iter()
-                .position(|k| k == ChannelKind::Signal)
-                .unwrap_or(0)
-        } else {
-            0
+            if let Some(i) = channels
+                .iter()
+                .position(|&(k, hz)| k == ChannelKind::Signal && SampleRate::new(hz).is_some())
+            {
+                return i;
+            }
         }
+        self.default_emg_channel(channels.iter().map(|c| c.0))
     }
 }
 
@@ -83,6 +108,21 @@ pub enum ChannelKind {
     Signal,
     /// A stimulus trigger or marker line (raw values; rising edges are stimuli).
     Trigger,
+    /// The stimulus intensity, held at each stimulus's level (raw values in
+    /// [`Channel::unit`], such as a CSV `stimulus_V` column that is no
+    /// trigger): never the EMG, never a trigger unless named as one.
+    Intensity,
+}
+
+impl ChannelKind {
+    /// The name used in outputs (`"signal"`, `"trigger"`, `"intensity"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ChannelKind::Signal => "signal",
+            ChannelKind::Trigger => "trigger",
+            ChannelKind::Intensity => "intensity",
+        }
+    }
 }
 
 /// One channel of a recording.
@@ -93,7 +133,8 @@ pub struct Channel {
     /// Label as written in the file (column name, EDF label) or `"ch<N>"`.
     pub label: String,
     /// Unit of the values as stored in the file (`"mV"`, `"uV"`, `"V"`; `"mV"` for
-    /// WAV, whose full scale is converted to millivolts; `""` for trigger lines).
+    /// WAV, whose full scale is converted to millivolts; `""` for trigger lines;
+    /// an intensity's own unit, `"V"`, `"mA"`, or `""` when none is named).
     pub unit: String,
     /// Signal or trigger.
     pub kind: ChannelKind,
@@ -104,7 +145,8 @@ pub struct Channel {
     /// decoded. `None`: the recording's rate.
     pub sample_rate_hz: Option<f64>,
     /// The samples: millivolts for [`ChannelKind::Signal`], raw values for
-    /// triggers. Empty when the reader was asked not to decode this channel.
+    /// triggers and intensities. Empty when the reader was asked not to decode
+    /// this channel.
     pub samples: Vec<f32>,
 }
 
@@ -166,15 +208,64 @@ pub struct Annotation {
     pub text: String,
 }
 
-/// Something a reader recovered from instead of refusing the file, such as a
-/// truncated file read to its last whole frame or record. The analysis turns
-/// each note into a `warning` quality flag with the same code and message.
+/// The stimulus intensity of each stimulus the file gives, as an epoched export
+/// states it per sweep (a MonStim `stimulus_V` column, constant within each
+/// sweep).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StimulusIntensities {
+    /// Where it came from: the column name (`"stimulus_V"`).
+    pub label: String,
+    /// Its unit as written (`"V"`, `"mA"`; `""` when the file names none).
+    pub unit: String,
+    /// One value per entry of [`KnownStimuli::samples`], in the same order.
+    pub values: Vec<f64>,
+}
+
+/// One `key,value` line of a header block above a table (instrument or
+/// export metadata), as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MetadataEntry {
+    /// The key, trimmed.
+    pub key: String,
+    /// The value, trimmed (several cells joined by the file's delimiter).
+    pub value: String,
+}
+
+/// Something a reader recovered from or decided instead of refusing the file:
+/// a truncated file read to its last whole frame or record (a `warning`), or
+/// a layout or channel the reader chose by a rule (an `info` that says which
+/// rule decided). The analysis turns each note into a quality flag with the
+/// same code, message and severity.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReadNote {
-    /// Stable code, used as the quality flag's code (`truncated_file`).
+    /// Stable code, used as the quality flag's code (`truncated_file`,
+    /// `layout_guessed`, …).
     pub code: FlagCode,
-    /// One-line statement of what was wrong and what was read.
+    /// One-line statement of what was wrong or decided, and what was read.
     pub message: String,
+    /// `warning` when the numbers may suffer (a file cut short), `info` when
+    /// the note only says how the file was read.
+    pub severity: Severity,
+}
+
+impl ReadNote {
+    /// A note of severity `warning`.
+    pub fn warning(code: FlagCode, message: impl Into<String>) -> Self {
+        ReadNote {
+            code,
+            message: message.into(),
+            severity: Severity::Warning,
+        }
+    }
+
+    /// A note of severity `info`.
+    pub fn info(code: FlagCode, message: impl Into<String>) -> Self {
+        ReadNote {
+            code,
+            message: message.into(),
+            severity: Severity::Info,
+        }
+    }
 }
 
 /// A decoded recording: the single type every reader produces.
@@ -195,8 +286,23 @@ pub struct Recording {
     pub stimuli: Option<KnownStimuli>,
     /// Annotations, if any.
     pub annotations: Vec<Annotation>,
-    /// What the reader recovered from, if anything (see [`ReadNote`]).
+    /// What the reader recovered from or decided, if anything (see [`ReadNote`]).
     pub notes: Vec<ReadNote>,
+    /// The stimulus intensity per known stimulus, when the file gives one
+    /// (see [`StimulusIntensities`]); a continuous file's intensity column is
+    /// a channel of kind [`ChannelKind::Intensity`] instead. See
+    /// [`Recording::stimulus_intensity`].
+    pub intensities: Option<StimulusIntensities>,
+    /// The `key,value` lines of a header block above a CSV table, in file
+    /// order (empty for other files).
+    pub metadata: Vec<MetadataEntry>,
+    /// Why this recording cannot be analysed although it could be read, as a
+    /// one-line message (`channel 0 ("Temp") is sampled at 100 Hz …, outside
+    /// the accepted range 2000–1000000 Hz`); `None` for every recording the
+    /// analysis can take. Such a recording is read only to be described
+    /// (`rns inspect`): its `sample_rate` is the named or first signal's own
+    /// rate, below [`SampleRate::MIN_HZ`]. See [`Recording::check_analysable`].
+    pub not_analysable: Option<String>,
 }
 
 impl Recording {
@@ -231,7 +337,53 @@ impl Recording {
             stimuli: None,
             annotations: Vec::new(),
             notes: Vec::new(),
+            intensities: None,
+            metadata: Vec::new(),
+            not_analysable: None,
         }
+    }
+
+    /// `Ok` when the analysis can take this recording; otherwise the reader's
+    /// reason ([`Recording::not_analysable`]) as [`Error::Malformed`] (exit 3),
+    /// the message the reader gave before it described such files.
+    pub fn check_analysable(&self) -> Result<()> {
+        match &self.not_analysable {
+            None => Ok(()),
+            Some(why) => Err(Error::malformed(&self.path, why.clone())),
+        }
+    }
+
+    /// The stimulus intensity of the stimulus at sample `stimulus`, with its
+    /// unit, when the file gives one: the per-sweep value of the sweep
+    /// (segment) that holds the sample when [`Recording::intensities`] is set,
+    /// else the value of the first decoded [`ChannelKind::Intensity`] channel
+    /// at that sample. `None` when the file has no intensity.
+    pub fn stimulus_intensity(&self, stimulus: usize) -> Option<(f64, &str)> {
+        if let (Some(int), Some(known)) = (&self.intensities, &self.stimuli) {
+            // The known stimulus of the segment holding `stimulus` (sweeps:
+            // one per segment), else the last known stimulus at or before it.
+            let k = match self.segment_of(stimulus) {
+                Some(seg) => {
+                    let p = known.samples.partition_point(|&s| s < seg.start);
+                    known.samples.get(p).filter(|&&s| s < seg.end()).map(|_| p)
+                }
+                None => None,
+            }
+            .or_else(|| {
+                known
+                    .samples
+                    .partition_point(|&s| s <= stimulus)
+                    .checked_sub(1)
+            })?;
+            return int.values.get(k).map(|&v| (v, int.unit.as_str()));
+        }
+        let ch = self
+            .channels
+            .iter()
+            .find(|c| c.kind == ChannelKind::Intensity && c.is_loaded())?;
+        ch.samples
+            .get(stimulus)
+            .map(|&v| (f64::from(v), ch.unit.as_str()))
     }
 
     /// Number of samples per channel (of the channels at the recording's rate).
@@ -243,10 +395,15 @@ impl Recording {
     }
 
     /// The EMG channel used when none is named (see
-    /// [`SourceFormat::default_emg_channel`]).
+    /// [`SourceFormat::default_emg_channel_at`]): the first signal, for the
+    /// EDF family the first signal at an accepted rate.
     pub fn default_emg_channel(&self) -> usize {
-        self.format
-            .default_emg_channel(self.channels.iter().map(|c| c.kind))
+        self.format.default_emg_channel_at(
+            self.channels
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.kind, self.channel_rate_hz(i))),
+        )
     }
 
     /// The sample rate of channel `i` in Hz (its own, or the recording's).
@@ -490,5 +647,72 @@ mod tests {
         assert!((rec.time_of(150.0) - 5.005).abs() < 1e-12);
         assert_eq!(rec.segment_of(100).unwrap().start, 100);
         assert!(rec.segment_of(200).is_none());
+    }
+
+    #[test]
+    fn default_emg_passes_over_slow_edf_signals_and_triggers() {
+        use ChannelKind::*;
+        let edf = SourceFormat::Edf;
+        assert_eq!(
+            edf.default_emg_channel_at([(Signal, 100.0), (Trigger, 5000.0), (Signal, 5000.0)]),
+            2
+        );
+        // None at an accepted rate: the first signal.
+        assert_eq!(
+            edf.default_emg_channel_at([(Trigger, 1.0), (Signal, 200.0)]),
+            1
+        );
+        // Other formats: the first signal whatever its rate.
+        let csv = SourceFormat::CsvContinuous;
+        assert_eq!(
+            csv.default_emg_channel_at([(Intensity, 5000.0), (Signal, 5000.0)]),
+            1
+        );
+        assert_eq!(csv.default_emg_channel([Trigger, Trigger]), 0);
+    }
+
+    #[test]
+    fn stimulus_intensity_per_sweep_or_from_a_channel() {
+        let mut rec = rec_with_segments(
+            (0..3)
+                .map(|k| Segment {
+                    start: k * 10,
+                    len: 10,
+                    start_s: k as f64 * 0.001,
+                })
+                .collect(),
+            30,
+        );
+        assert_eq!(rec.stimulus_intensity(5), None);
+        rec.stimuli = Some(KnownStimuli {
+            samples: vec![2, 12, 22],
+            origin: StimulusOrigin::Sweeps,
+            timing_known: false,
+        });
+        rec.intensities = Some(StimulusIntensities {
+            label: "stimulus_V".into(),
+            unit: "V".into(),
+            values: vec![0.3, 0.4, 0.5],
+        });
+        assert_eq!(rec.stimulus_intensity(12), Some((0.4, "V")));
+        // Any sample of a sweep gives that sweep's intensity.
+        assert_eq!(rec.stimulus_intensity(29), Some((0.5, "V")));
+        rec.intensities = None;
+        rec.channels.push(Channel {
+            index: 1,
+            label: "current_mA".into(),
+            unit: "mA".into(),
+            kind: ChannelKind::Intensity,
+            len: 30,
+            sample_rate_hz: None,
+            samples: (0..30).map(|i| i as f32).collect(),
+        });
+        assert_eq!(rec.stimulus_intensity(7), Some((7.0, "mA")));
+        assert!(rec.check_analysable().is_ok());
+        rec.not_analysable = Some("too slow".into());
+        assert_eq!(
+            rec.check_analysable().unwrap_err().to_string(),
+            "x: too slow"
+        );
     }
 }

@@ -179,6 +179,20 @@ words! {
         MainsHumRemoved = "mains_hum_removed",
         /// The reader recovered a file cut short.
         TruncatedFile = "truncated_file",
+        /// The reader chose the file's layout by a rule (CSV sweeps or
+        /// continuous by the time span, a long table, a headerless matrix);
+        /// the message names the rule and the `--layout` that overrides it.
+        LayoutGuessed = "layout_guessed",
+        /// A CSV column named like a stimulus (`stimulus_V`, `intensity`) does
+        /// not look like a trigger (pulses or steps) and was read as the
+        /// stimulus intensity, not as the trigger.
+        IntensityColumn = "intensity_column",
+        /// The default EMG channel is not the file's first signal: the signals
+        /// before it are sampled outside the accepted range (EDF/BDF).
+        EmgChannelChosen = "emg_channel_chosen",
+        /// A block of `key,value` lines above a CSV table was set aside as
+        /// metadata; the message says what it declared and what was used.
+        HeaderBlock = "header_block",
     }
 }
 
@@ -202,7 +216,11 @@ impl FlagCode {
             | RolesInferred
             | ProtocolMismatch
             | MainsHumRemoved
-            | TruncatedFile => false,
+            | TruncatedFile
+            | LayoutGuessed
+            | IntensityColumn
+            | EmgChannelChosen
+            | HeaderBlock => false,
         }
     }
 

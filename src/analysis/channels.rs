@@ -57,9 +57,14 @@ pub fn plan_channels(rec: &Recording, cfg: &AnalysisConfig) -> Result<ChannelPla
             channel: channel.to_string(),
             available: rec.channels.len(),
         })?;
-    if ch.kind != ChannelKind::Signal {
+    let what = match ch.kind {
+        ChannelKind::Signal => None,
+        ChannelKind::Trigger => Some("a trigger channel"),
+        ChannelKind::Intensity => Some("the stimulus-intensity column"),
+    };
+    if let Some(what) = what {
         return Err(Error::Usage(format!(
-            "{}: channel {} ({}) is a trigger channel, not an EMG signal",
+            "{}: channel {} ({}) is {what}, not an EMG signal",
             path.display(),
             channel,
             ch.label

@@ -60,12 +60,19 @@ fn flag(code: FlagCode, message: String, train: Option<usize>, warning: bool) ->
     }
 }
 
-/// One `warning` flag per reader note: the recording was read, but not all
-/// of it (a file cut short), so the last train may be incomplete.
+/// One flag per reader note, with its severity: a `warning` when the
+/// recording was read but not all of it (a file cut short: the last train
+/// may be incomplete), a note when the reader only says how it read the file
+/// (the layout it guessed, the channel it chose).
 pub fn read_notes(notes: &[ReadNote]) -> Vec<QualityFlag> {
     notes
         .iter()
-        .map(|n| flag(n.code, n.message.clone(), None, true))
+        .map(|n| QualityFlag {
+            code: n.code,
+            message: n.message.clone(),
+            train: None,
+            severity: n.severity,
+        })
         .collect()
 }
 
@@ -849,14 +856,18 @@ mod tests {
     }
 
     #[test]
-    fn read_notes_are_warnings() {
-        let f = read_notes(&[ReadNote {
-            code: FlagCode::TruncatedFile,
-            message: "cut short".into(),
-        }]);
+    fn read_notes_keep_their_severity() {
+        let f = read_notes(&[
+            ReadNote::warning(FlagCode::TruncatedFile, "cut short"),
+            ReadNote::info(FlagCode::LayoutGuessed, "sweeps, by the time column"),
+        ]);
         assert_eq!(
             (f[0].code, f[0].severity),
             (FlagCode::TruncatedFile, Severity::Warning)
+        );
+        assert_eq!(
+            (f[1].code, f[1].severity),
+            (FlagCode::LayoutGuessed, Severity::Info)
         );
     }
 

@@ -47,10 +47,61 @@
 //! precision cannot tell the difference. A time column wins over
 //! [`ReadOptions::sample_rate`]; without one, that option is required.
 //!
+//! # Trigger or stimulus intensity
+//!
+//! A column named for a trigger line (`trigger`, `trig`, `marker`, `sync`) is
+//! a [`ChannelKind::Trigger`] whatever its values. A column named for the
+//! stimulus (`stim…`, `stimulus_V`, `intensity`, `current_mA`:
+//! [`ColumnSpec::stimulus_named`]) is the trigger only when its values look
+//! like one ([`looks_like_trigger`]: pulses or steps between few levels,
+//! resting at one, with a rising edge); otherwise it is the stimulus
+//! intensity, a [`ChannelKind::Intensity`] channel with its own unit (`V`,
+//! `mA`, `%`), never the EMG and never the trigger unless named with
+//! `--trigger-channel`, with an `intensity_column` note.
+//!
+//! # Header block and headerless tables
+//!
+//! The table's header is the last line before the first line that holds only
+//! numbers (within the first [`LOOKAHEAD_LINES`] lines); the lines above it
+//! (blank lines and `#` comments aside) are a **header block** when each is a
+//! `key,value` line: its own delimiter (`,`, `;`, tab, else `:` or `=`), a
+//! first cell that is no number, at most as many cells as the header less
+//! one (or two), an even number of quotes. The block is kept as
+//! [`Recording::metadata`]; a sample rate it declares (`Sampling rate`,
+//! `fs`, `sample interval` with its unit, …) stands in when the table has no
+//! time column and no rate is given (the options win over it, a time column
+//! over both), a voltage unit it declares (`Units,uV`) for the value columns
+//! that name none, each only when every declaration agrees. A `header_block`
+//! note says which lines were set aside and what was used. A file of only
+//! `key,value` lines is an error.
+//!
+//! When the first line holds only numbers, the table has **no header**: the
+//! first column is the time (`time`, unit from its step) when there are
+//! several columns and it rises strictly and regularly over the first 64
+//! rows; the other columns are values in mV (or the header block's unit),
+//! labelled `col<k>` by their 1-based column number. A `layout_guessed` note
+//! says so.
+//!
 //! # Layouts and auto-detection
 //!
-//! [`CsvLayout::Auto`] chooses **sweeps** when the file has a time column and
-//! either
+//! A **long table** has one row per sample and a column numbering the sweep
+//! (`recording_index`, `sweep`, `sweep_index`, `trial`, `epoch`, …) beside a
+//! time column (after the stimulus) and a value column not named like a
+//! sweep, and optionally a column numbering the channel (`channel_index`,
+//! `channel`, `ch`, …) and a stimulus column (MonStim's `recording_index,
+//! channel_index, stimulus_V, time_point, amplitude_mV`). It is read unless
+//! the layout is forced to continuous, into what a sweeps file of the same
+//! data gives ([`SourceFormat::CsvSweeps`]): per channel (by number,
+//! labelled `ch<number>`, or one per value column when there is no channel
+//! column) the sweeps end to end, one segment per sweep, the stimulus at time
+//! 0 of each, and the stimulus column's value per sweep in
+//! [`Recording::intensities`]. The rows of a sweep come together, sweeps in
+//! ascending order; every sweep and channel repeats the first sweep's time
+//! points (within 1 % of a step plus half the printed resolution); each
+//! breach is an error naming the row.
+//!
+//! Otherwise [`CsvLayout::Auto`] chooses **sweeps** when the file has a time
+//! column and either
 //! - (a) every other column is named like a sweep: `sweep…`, `trace…`,
 //!   `resp…`/`response…`, or `r`, `s`, `#`, `cmap` or `stim` followed by
 //!   digits, or digits alone (case-insensitive; spaces, `_` and `-` ignored;
@@ -58,14 +109,18 @@
 //!   `stim<N>` columns counts as sweeps only when there are at least two
 //!   non-time columns; or
 //! - (b) there is no trigger column, at least two value columns, and the
-//!   time column spans less than 1.0 s.
+//!   time column spans less than [`SWEEP_SPAN_S`] (0.1 s: one response), or
+//!   less than [`SWEEP_SPAN_MAX_S`] (1 s) starting before 0 (pre-stimulus
+//!   samples). A `layout_guessed` note says which, and so does one for a file
+//!   under 1 s read as continuous (a 0.45 s six-muscle export from 0 s).
 //!
 //! Otherwise the file is **continuous**.
 //!
 //! Continuous: one [`ChannelKind::Signal`] channel per value column and one
-//! [`ChannelKind::Trigger`] per trigger column, indexed in file order without
-//! the time column; one segment starting at `start_s = 0.0` (the file's first
-//! time value is not kept: recording time starts at the first row).
+//! [`ChannelKind::Trigger`] (or [`ChannelKind::Intensity`]) per trigger
+//! column, indexed in file order without the time column; one segment
+//! starting at `start_s = 0.0` (the file's first time value is not kept:
+//! recording time starts at the first row).
 //!
 //! Sweeps: the sweeps are concatenated into one signal channel `"sweeps"`:
 //! sweep *k* occupies samples `[k·L, (k+1)·L)` (L = rows), one [`Segment`]
@@ -79,19 +134,22 @@
 //! [`ReadOptions::channels`] selects continuous channels by index (value and
 //! trigger columns alike) or by column name (see
 //! [`ChannelSel::resolve`](crate::io::ChannelSel::resolve)); a sweeps file has
-//! the single channel 0, `sweeps`. The default EMG channel is 0. Unwanted
-//! channels keep their metadata with empty samples and their cells are not
-//! checked. An index beyond the file's channels is [`Error::NoSuchChannel`].
-//! While the layout is still undecided (rule b), every value column is
-//! decoded and the unwanted ones are dropped afterwards.
+//! the single channel 0, `sweeps`; a long table its channels `ch<number>`.
+//! The default EMG channel is the first value column. Unwanted channels keep
+//! their metadata with empty samples and their cells are not checked. An
+//! index beyond the file's channels is [`Error::NoSuchChannel`]. While the
+//! layout is still undecided (rule b), and in a long table, every value
+//! column is decoded and the unwanted ones are dropped afterwards.
 
 use crate::error::{Error, Result};
 use crate::io::{ChannelFilter, ReadOptions, MAX_CHANNELS, MAX_SAMPLES_PER_CHANNEL};
 use crate::recording::{
-    Channel, ChannelKind, KnownStimuli, Recording, Segment, SourceFormat, StimulusOrigin,
+    Channel, ChannelKind, KnownStimuli, MetadataEntry, ReadNote, Recording, Segment, SourceFormat,
+    StimulusIntensities, StimulusOrigin,
 };
 use crate::units::{SampleRate, Shown};
 use crate::vocab::CsvLayout;
+use crate::vocab::FlagCode;
 use std::cell::OnceCell;
 use std::fs::File;
 use std::hash::BuildHasherDefault;
@@ -182,6 +240,11 @@ pub struct ColumnSpec {
     pub unit: Option<ColumnUnit>,
     /// The name without its unit, trimmed (`"Sweep 1"` for `"Sweep 1 (mV)"`).
     pub stem: String,
+    /// A [`ColumnKind::Trigger`] named like the stimulus rather than like a
+    /// trigger line (`stim`, `stimulus_V`, `intensity`, `current_mA`): its
+    /// values decide whether it is the trigger (pulses or steps) or the
+    /// stimulus intensity (see [`looks_like_trigger`]).
+    pub stimulus_named: bool,
 }
 
 impl ColumnSpec {
@@ -212,46 +275,104 @@ impl ColumnSpec {
 /// Units are recognised as a bracketed suffix (`(ms)`, `[µV]`), after a last
 /// `_`, `-` or space (`emg_mV`, `EMG uV`), or as the whole name (`ms`, `s`);
 /// case-insensitive, with `µ` (U+00B5) and `μ` (U+03BC) read as `u`.
-/// A time column has stem `time`, `t`, `latency`, `timestamp` or `elapsed`
-/// (or no stem at all, as in `ms`); a trigger column's name contains
-/// `trigger`, `trig`, `stim`, `marker` or `sync`; anything else is a value.
+/// A time column has stem `time`, `t`, `latency`, `timestamp`, `elapsed` or
+/// `time_point` (or no stem at all, as in `ms`); a trigger column's name
+/// contains `trigger`, `trig`, `stim`, `marker` or `sync`, or is an intensity
+/// (`intensity`, `current`, …); anything else is a value. A trigger column
+/// named for the stimulus (`stim…`, an intensity) rather than for a trigger
+/// line (`trigger`, `trig`, `marker`, `sync`) is
+/// [`ColumnSpec::stimulus_named`].
 pub fn parse_column_name(name: &str) -> ColumnSpec {
     let trimmed = name.trim();
     let (stem, unit) = split_unit(trimmed);
     let key = squash(stem);
     let time_stem = matches!(
         key.as_str(),
-        "time" | "t" | "latency" | "timestamp" | "elapsed" | "times"
+        "time" | "t" | "latency" | "timestamp" | "elapsed" | "times" | "timepoint"
     ) || (key.is_empty() && unit.is_some());
     if time_stem && unit.is_none_or(ColumnUnit::is_time) {
         return ColumnSpec {
             kind: ColumnKind::Time,
             unit,
             stem: stem.to_string(),
+            stimulus_named: false,
         };
     }
     let lower = trimmed.to_lowercase();
-    let kind = if ["trigger", "trig", "stim", "marker", "sync"]
+    let trigger_word = ["trigger", "trig", "marker", "sync"]
         .iter()
-        .any(|w| lower.contains(w))
-    {
+        .any(|w| lower.contains(w));
+    let stimulus_word = lower.contains("stim") || is_intensity_name(trimmed);
+    let kind = if trigger_word || stimulus_word {
         ColumnKind::Trigger
     } else {
         ColumnKind::Value
     };
+    let stimulus_named = stimulus_word && !trigger_word;
     match unit {
         Some(u) if u.is_voltage() => ColumnSpec {
             kind,
             unit,
             stem: stem.to_string(),
+            stimulus_named,
         },
         // A time unit on a non-time name is part of the name, not a unit.
         _ => ColumnSpec {
             kind,
             unit: None,
             stem: trimmed.to_string(),
+            stimulus_named,
         },
     }
+}
+
+/// Whether a name says stimulus intensity: its stem (without a unit such as
+/// `mA`, `V`, `%`) squashed is, starts or ends with `intensity`, or is or
+/// starts with `current` (`current_mA`, `Intensity (%)`, `stim_intensity`).
+fn is_intensity_name(name: &str) -> bool {
+    let (stem, _) = intensity_unit(name);
+    let key = squash(stem);
+    key.starts_with("intensity") || key.ends_with("intensity") || key.starts_with("current")
+}
+
+/// The stem and the unit of an intensity column's name, as written: a
+/// bracketed suffix or a last `_`/space token that is a voltage, a current
+/// (`A`, `mA`, `uA`/`µA`) or `%` (`("stimulus", "V")` for `stimulus_V`).
+/// `""` when the name gives none.
+pub fn intensity_unit(name: &str) -> (&str, &str) {
+    const SEPS: &[char] = &['_', '-', ' ', '\t'];
+    let is_unit = |t: &str| {
+        let n: String = t
+            .trim()
+            .chars()
+            .map(|c| match c {
+                '\u{00B5}' | '\u{03BC}' => 'u',
+                c => c.to_ascii_lowercase(),
+            })
+            .collect();
+        matches!(
+            n.as_str(),
+            "v" | "mv" | "uv" | "a" | "ma" | "ua" | "%" | "volt" | "volts" | "amp" | "amps"
+        )
+    };
+    let name = name.trim();
+    for (open, close) in [('(', ')'), ('[', ']')] {
+        if let Some(inner_end) = name.strip_suffix(close) {
+            if let Some(pos) = inner_end.rfind(open) {
+                let tok = inner_end[pos + open.len_utf8()..].trim();
+                if is_unit(tok) {
+                    return (inner_end[..pos].trim_end_matches(SEPS).trim(), tok);
+                }
+            }
+        }
+    }
+    if let Some(pos) = name.rfind(SEPS) {
+        let tok = &name[pos + 1..];
+        if is_unit(tok) {
+            return (name[..pos].trim_end_matches(SEPS).trim(), tok);
+        }
+    }
+    (name, "")
 }
 
 /// Split a trimmed name into (stem, unit) when it ends in a unit.
@@ -392,28 +513,31 @@ struct Timing {
 ///
 /// `path` is used only in error messages and copied into the recording.
 pub fn read_csv(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recording> {
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let (body, skipped_lines) = skip_preamble(text);
+    let bom = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let text = &bytes[bom..];
+    let loc = locate(text, true);
+    let body = &text[loc.offset..];
     if body.is_empty() {
         return Err(no_header(path));
     }
     let header_line = first_line(body);
-    read_body(
-        path,
-        Body::Bytes(body),
-        header_line,
-        skipped_lines,
-        body,
-        opts,
-    )
+    read_body(path, Body::Bytes(body), header_line, &loc, body, body, opts)
 }
 
+/// Bytes read ahead of the table by [`read_csv_file`] (at least), so that a
+/// header block above the table and the first rows can be looked at.
+pub const LOOKAHEAD_BYTES: usize = 1 << 18;
+
 /// Read a delimited-text recording from a file, streaming it: only the
-/// lines up to the header are read ahead, then the rows are parsed through
-/// the csv reader's buffer, so the text is never held whole in memory (it
-/// is read again only when an error message needs a line number). Same
-/// result and errors as [`read_csv`] on the file's bytes, plus [`Error::Io`]
-/// when the file cannot be opened or read.
+/// first [`LOOKAHEAD_BYTES`] (and the whole header line) are read ahead, then
+/// the rows are parsed through the csv reader's buffer, so the text is never
+/// held whole in memory (it is read again only when an error message needs
+/// a line number). Same result and errors as [`read_csv`] on the file's
+/// bytes, plus [`Error::Io`] when the file cannot be opened or read.
 pub fn read_csv_file(path: &Path, opts: &ReadOptions) -> Result<Recording> {
     let io = |e: std::io::Error| Error::Io {
         path: path.to_path_buf(),
@@ -423,29 +547,36 @@ pub fn read_csv_file(path: &Path, opts: &ReadOptions) -> Result<Recording> {
     // Read ahead until the header line is complete (or the file ends).
     let mut head: Vec<u8> = Vec::new();
     loop {
-        let want = (2 * head.len()).max(1 << 16);
+        let want = (2 * head.len()).max(LOOKAHEAD_BYTES);
         let got = (&mut file)
             .take((want - head.len()) as u64)
             .read_to_end(&mut head)
             .map_err(io)?;
         let at_end = head.len() < want || got == 0;
-        let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
-        let (body, skipped_lines) = skip_preamble(text);
+        let bom = if head.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        let text = &head[bom..];
+        let loc = locate(text, at_end);
+        let body = &text[loc.offset..];
         if !(at_end || body.contains(&b'\n')) {
             continue;
         }
         if body.is_empty() {
             return Err(no_header(path));
         }
-        let offset = head.len() - body.len();
+        let offset = bom + loc.offset;
         let header_line = first_line(body).to_vec();
+        let window = body.to_vec();
         file.seek(SeekFrom::Start(offset as u64)).map_err(io)?;
         let lazy = Body::File {
             path,
             offset,
             text: OnceCell::new(),
         };
-        return read_body(path, lazy, &header_line, skipped_lines, file, opts);
+        return read_body(path, lazy, &header_line, &loc, &window, file, opts);
     }
 }
 
@@ -453,13 +584,292 @@ fn no_header(path: &Path) -> Error {
     Error::malformed(path, "no header line (the file is empty or only comments)")
 }
 
-/// The rest of [`read_csv`] and [`read_csv_file`], from the header line
-/// (`header_line`, whose text also starts `source`) on.
+/// Non-blank, non-comment lines looked at for a header block.
+pub const LOOKAHEAD_LINES: usize = 2000;
+
+/// Where the table starts in the text (after a byte-order mark), and what
+/// lies above it.
+#[derive(Debug, Default)]
+struct Located {
+    /// Byte offset of the table's first line: its header, or its first data
+    /// row when it has no header.
+    offset: usize,
+    /// Lines before it (blank lines, comments, the header block).
+    skipped_lines: u64,
+    /// The header block's `key,value` lines.
+    block: Vec<MetadataEntry>,
+    /// File lines of the header block (first, last), when there is one.
+    block_lines: Option<(u64, u64)>,
+    /// The first line holds numbers only: the table has no header.
+    headerless: bool,
+    /// The whole text is key,value lines (two or more, no line of numbers):
+    /// a header block without its table.
+    only_block: bool,
+}
+
+/// Find the table (see the module doc, "Header block and headerless
+/// tables"). `text` is the file's text or its first part; `at_end` says
+/// whether it is all of it (a last line without a line end is then whole).
+fn locate(text: &[u8], at_end: bool) -> Located {
+    let (body, skipped) = skip_preamble(text);
+    let plain = Located {
+        offset: text.len() - body.len(),
+        skipped_lines: skipped,
+        ..Located::default()
+    };
+    // (offset in text, file line number, line) of the lines that are
+    // neither blank nor comments, as far as the text goes.
+    let mut lines: Vec<(usize, u64, &[u8])> = Vec::new();
+    let mut pos = plain.offset;
+    let mut lineno = skipped + 1;
+    while pos < text.len() && lines.len() < LOOKAHEAD_LINES {
+        let nl = text[pos..].iter().position(|&b| b == b'\n');
+        if nl.is_none() && !at_end {
+            break;
+        }
+        let end = nl.map_or(text.len(), |e| pos + e);
+        let line = &text[pos..end];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let t = line.trim_ascii();
+        if !(t.is_empty() || t.starts_with(b"#")) {
+            lines.push((pos, lineno, line));
+        }
+        pos = end + 1;
+        lineno += 1;
+    }
+    let Some(&(_, _, first)) = lines.first() else {
+        return plain;
+    };
+    if numeric_line(first) {
+        return Located {
+            headerless: true,
+            ..plain
+        };
+    }
+    // The header is the last line before the first line of numbers; the
+    // lines above it are the header block.
+    let Some(k) = lines.iter().position(|l| numeric_line(l.2)) else {
+        let only_block = at_end
+            && pos >= text.len()
+            && lines.len() >= 2
+            && lines.iter().all(|l| block_entry(l.2, 2).is_some());
+        return Located {
+            only_block,
+            ..plain
+        };
+    };
+    if k < 2 {
+        return plain;
+    }
+    let (h_off, h_line, header) = lines[k - 1];
+    let d = detect_delimiter(header);
+    let header_cells = split_cells(header, d).filter(|c| !c.is_empty()).count();
+    if split_cells(header, d).next().is_some_and(numeric_cell(d)) {
+        return plain;
+    }
+    let mut block = Vec::with_capacity(k - 1);
+    for &(_, _, l) in &lines[..k - 1] {
+        match block_entry(l, header_cells.max(3) - 1) {
+            Some(e) => block.push(e),
+            None => return plain,
+        }
+    }
+    Located {
+        offset: h_off,
+        skipped_lines: h_line - 1,
+        block,
+        block_lines: Some((lines[0].1, lines[k - 2].1)),
+        headerless: false,
+        only_block: false,
+    }
+}
+
+/// The cells of one line split at `d`, trimmed and without surrounding
+/// quotes (only for looking at a line; the table itself is parsed by the csv
+/// reader).
+fn split_cells(line: &[u8], d: u8) -> impl Iterator<Item = &[u8]> {
+    line.split(move |&b| b == d).map(|c| {
+        let c = c.trim_ascii();
+        c.strip_prefix(b"\"")
+            .and_then(|c| c.strip_suffix(b"\""))
+            .unwrap_or(c)
+            .trim_ascii()
+    })
+}
+
+/// Whether a cell reads as a number under delimiter `d`.
+fn numeric_cell(d: u8) -> impl Fn(&[u8]) -> bool {
+    move |c: &[u8]| parse_cell(c, d != b',').is_ok()
+}
+
+/// Whether every cell of a line is a number (a last empty cell, left by a
+/// trailing delimiter, allowed).
+fn numeric_line(line: &[u8]) -> bool {
+    let d = detect_delimiter(line);
+    let cells: Vec<&[u8]> = split_cells(line, d).collect();
+    let n = match cells.split_last() {
+        Some((last, rest)) if last.is_empty() && !rest.is_empty() => rest.len(),
+        _ => cells.len(),
+    };
+    n > 0 && cells[..n].iter().all(|c| numeric_cell(d)(c))
+}
+
+/// One header-block line as a `key,value` entry: the delimiter is the line's
+/// own (`,`, `;`, tab; else `:` or `=`), the key its first cell, which must
+/// not be a number, the value the other cells. `None` when the line is not
+/// such a line (a number first, more than `max_cells` cells, an odd number of
+/// quotes).
+fn block_entry(line: &[u8], max_cells: usize) -> Option<MetadataEntry> {
+    if line.iter().filter(|&&b| b == b'"').count() % 2 == 1 {
+        return None;
+    }
+    let d = if line.iter().any(|b| matches!(b, b',' | b';' | b'\t')) {
+        detect_delimiter(line)
+    } else if line.contains(&b':') {
+        b':'
+    } else {
+        b'='
+    };
+    let mut cells: Vec<&[u8]> = split_cells(line, d).collect();
+    while cells.len() > 1 && cells.last().is_some_and(|c| c.is_empty()) {
+        cells.pop();
+    }
+    let key = *cells.first()?;
+    if key.is_empty() || numeric_cell(d)(key) || cells.len() > max_cells {
+        return None;
+    }
+    let text = |c: &[u8]| String::from_utf8_lossy(c).trim().to_string();
+    let sep = if d == b'\t' {
+        "\t".to_string()
+    } else {
+        (d as char).to_string()
+    };
+    Some(MetadataEntry {
+        key: text(key),
+        value: cells[1..]
+            .iter()
+            .map(|c| text(c))
+            .collect::<Vec<_>>()
+            .join(&sep),
+    })
+}
+
+/// What a header block declares that the reader may use.
+#[derive(Debug, Default)]
+struct Declared {
+    /// Every sample rate declared (Hz), with the key that declared it.
+    rates: Vec<(f64, String)>,
+    /// Every voltage unit declared, with its key.
+    units: Vec<(ColumnUnit, String)>,
+}
+
+impl Declared {
+    /// Read the entries: a key naming a sample rate (`sample rate`,
+    /// `sampling frequency`, `fs`, `srate`; Hz or kHz in the key or the
+    /// value, Hz by default), a sampling interval (`sample interval`,
+    /// `sampling period`, `dt`; its unit, s, ms or µs, in the key or the value,
+    /// required) or a voltage unit (`unit`, `units`, `y unit`, `amplitude
+    /// unit`, …).
+    fn from(block: &[MetadataEntry]) -> Declared {
+        let mut d = Declared::default();
+        for e in block {
+            let (kstem, kunit) = split_key_unit(&e.key);
+            let key = squash(kstem);
+            let (num, vunit) = number_and_unit(&e.value);
+            let unit = vunit.or(kunit).map(|u| u.to_ascii_lowercase());
+            let sampling = key.contains("sampl");
+            if (sampling && (key.contains("rate") || key.contains("freq")))
+                || matches!(key.as_str(), "fs" | "srate")
+            {
+                let hz = num.and_then(|v| match unit.as_deref() {
+                    None | Some("hz") => Some(v),
+                    Some("khz") => Some(v * 1e3),
+                    _ => None,
+                });
+                if let Some(hz) = hz.filter(|h| h.is_finite() && *h > 0.0) {
+                    d.rates.push((hz, e.key.clone()));
+                }
+            } else if (sampling && (key.contains("interval") || key.contains("period")))
+                || key == "dt"
+            {
+                let per = unit
+                    .as_deref()
+                    .and_then(unit_token)
+                    .and_then(ColumnUnit::seconds_per_unit);
+                if let (Some(v), Some(per)) = (num, per) {
+                    let hz = 1.0 / (v * per);
+                    if hz.is_finite() && hz > 0.0 {
+                        d.rates.push((hz, e.key.clone()));
+                    }
+                }
+            } else if key.ends_with("unit") || key.ends_with("units") {
+                if let Some(u) = unit_token(&e.value).filter(|u| u.is_voltage()) {
+                    d.units.push((u, e.key.clone()));
+                }
+            }
+        }
+        d
+    }
+
+    /// The sample rate, when every declaration agrees (within 1 ppm).
+    fn rate(&self) -> Option<f64> {
+        let (first, _) = *self.rates.first()?;
+        self.rates
+            .iter()
+            .all(|(r, _)| (r - first).abs() <= 1e-6 * first)
+            .then_some(first)
+    }
+
+    /// The voltage unit, when every declaration agrees.
+    fn unit(&self) -> Option<ColumnUnit> {
+        let (first, _) = *self.units.first()?;
+        self.units.iter().all(|(u, _)| *u == first).then_some(first)
+    }
+}
+
+/// A key without a bracketed or trailing unit, and that unit (`("Sampling
+/// rate", Some("kHz"))` for `Sampling rate (kHz)`).
+fn split_key_unit(key: &str) -> (&str, Option<&str>) {
+    let k = key.trim();
+    for (open, close) in [('(', ')'), ('[', ']')] {
+        if let Some(inner) = k.strip_suffix(close) {
+            if let Some(pos) = inner.rfind(open) {
+                return (inner[..pos].trim(), Some(inner[pos + 1..].trim()));
+            }
+        }
+    }
+    (k, None)
+}
+
+/// A value's leading number and the unit after it (`10 kHz`, `0.1ms`,
+/// `20000`).
+fn number_and_unit(value: &str) -> (Option<f64>, Option<&str>) {
+    let v = value.trim();
+    let end = v
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E')))
+        .unwrap_or(v.len());
+    // `e` may start a unit, not an exponent (`5e` is no number): back off.
+    let mut end = end;
+    while end > 0 && v[..end].parse::<f64>().is_err() {
+        end -= 1;
+    }
+    let num = v[..end].parse::<f64>().ok();
+    let rest = v[end..]
+        .trim()
+        .trim_start_matches(['(', '['])
+        .trim_end_matches([')', ']']);
+    (num, (!rest.is_empty()).then_some(rest))
+}
+
+/// The rest of [`read_csv`] and [`read_csv_file`], from the table's first
+/// line (`header_line`, whose text also starts `source`) on; `window` is the
+/// text read ahead from there (the first rows).
 fn read_body<R: Read>(
     path: &Path,
     body: Body<'_>,
     header_line: &[u8],
-    skipped_lines: u64,
+    loc: &Located,
+    window: &[u8],
     source: R,
     opts: &ReadOptions,
 ) -> Result<Recording> {
@@ -469,18 +879,44 @@ fn read_body<R: Read>(
             "the header line is not valid UTF-8 (save the file as UTF-8)",
         ));
     }
+    if loc.only_block {
+        return Err(Error::malformed(
+            path,
+            "no table: the file holds only key,value lines (a header block without data rows); \
+             export the recording's samples with it",
+        ));
+    }
     let delim = detect_delimiter(header_line);
     let ctx = Ctx {
         path,
         body,
         delim,
-        skipped_lines,
+        skipped_lines: loc.skipped_lines,
         decimal_comma: delim != b',',
+        headerless: loc.headerless,
     };
+    let declared = Declared::from(&loc.block);
+    let mut notes = Vec::new();
 
-    let mut rdr = reader_builder(delim).from_reader(source);
+    let mut rdr = reader_builder(delim, loc.headerless).from_reader(source);
     let headers = rdr.byte_headers().map_err(|e| ctx.csv_error(e))?.clone();
-    let columns = parse_header(path, &headers)?;
+    let mut columns = if loc.headerless {
+        let (columns, note) = headerless_columns(&headers, window, delim);
+        notes.push(note);
+        columns
+    } else {
+        parse_header(path, &headers)?
+    };
+    // A unit the header block declares stands for the value columns that
+    // name none.
+    let block_unit = declared.unit();
+    if let Some(u) = block_unit {
+        for c in columns.iter_mut() {
+            if c.spec.kind == ColumnKind::Value && c.spec.unit.is_none() {
+                c.spec.unit = Some(u);
+            }
+        }
+    }
 
     let time_cols: Vec<usize> = columns
         .iter()
@@ -498,6 +934,22 @@ fn read_body<R: Read>(
         ));
     }
     let time_col = time_cols.first().copied();
+
+    // A long table: one row per sample, the sweep (and channel) numbered in
+    // columns of their own.
+    if opts.layout != CsvLayout::Continuous {
+        if let Some(long) = long_columns(path, &columns, time_col)? {
+            let mut rec = read_long(&ctx, &mut rdr, &columns, &long, opts)?;
+            drop(rdr);
+            let mut all = block_notes(loc, &declared, &rec, false);
+            all.append(&mut notes);
+            all.append(&mut rec.notes);
+            rec.notes = all;
+            rec.metadata = loc.block.clone();
+            return Ok(rec);
+        }
+    }
+
     // Non-time columns, in file order: channel index = position here.
     let chan_cols: Vec<usize> = (0..columns.len())
         .filter(|&i| Some(i) != time_col && !columns[i].name.is_empty())
@@ -517,13 +969,22 @@ fn read_body<R: Read>(
         chan_cols.len()
     };
     // Selectors name continuous channels by column name; a sweeps file has
-    // the single channel "sweeps". The default EMG channel is 0.
+    // the single channel "sweeps". The default EMG channel is the first
+    // value column.
     let labels: Vec<&str> = if plan == Plan::Sweeps {
         vec!["sweeps"]
     } else {
         chan_specs.iter().map(|c| c.name.as_str()).collect()
     };
-    let (filter, _) = opts.channels.resolve(path, &labels, 0)?;
+    let default_emg = if plan == Plan::Sweeps {
+        0
+    } else {
+        chan_specs
+            .iter()
+            .position(|c| c.spec.kind == ColumnKind::Value)
+            .unwrap_or(0)
+    };
+    let (filter, _) = opts.channels.resolve(path, &labels, default_emg)?;
     check_filter(path, &filter, n_channels_out)?;
 
     // Decide which cells to decode and how to scale them.
@@ -566,27 +1027,26 @@ fn read_body<R: Read>(
     let layout = match plan {
         Plan::Continuous => Plan::Continuous,
         Plan::Sweeps => Plan::Sweeps,
-        Plan::Undecided => {
-            // Rule (b): a short time span means responses, not a recording.
-            let span_s = match (time_col, &timing) {
-                (Some(t), Some(tm)) => {
-                    let per = time_unit(&columns[t], tm.step_raw)
-                        .seconds_per_unit()
-                        .unwrap_or(1.0);
-                    (table.steps.last - table.steps.first.unwrap_or(table.steps.last)) * per
+        Plan::Undecided => match (time_col, &timing) {
+            (Some(tc), Some(tm)) => {
+                // Rule (b): a short time span means responses, not a recording.
+                let per = time_unit(&columns[tc], tm.step_raw)
+                    .seconds_per_unit()
+                    .unwrap_or(1.0);
+                let first = table.steps.first.unwrap_or(table.steps.last) * per;
+                let span_s = table.steps.last * per - first;
+                let (layout, note) = span_rule(span_s, first, chan_cols.len());
+                notes.extend(note);
+                if layout == Plan::Sweeps {
+                    check_filter(path, &filter, 1)?;
                 }
-                _ => f64::INFINITY,
-            };
-            if span_s < 1.0 {
-                check_filter(path, &filter, 1)?;
-                Plan::Sweeps
-            } else {
-                Plan::Continuous
+                layout
             }
-        }
+            _ => Plan::Continuous,
+        },
     };
 
-    match layout {
+    let mut rec = match layout {
         Plan::Sweeps => build_sweeps(
             &ctx,
             &filter,
@@ -595,9 +1055,786 @@ fn read_body<R: Read>(
             &chan_specs,
             table,
             timing,
-        ),
-        _ => build_continuous(path, opts, &filter, &chan_specs, table, timing),
+        )?,
+        _ => {
+            let rate = match timing {
+                Some(t) => Some(t.rate),
+                None => opts
+                    .sample_rate
+                    .or_else(|| declared.rate().and_then(SampleRate::new)),
+            };
+            build_continuous(path, rate, &declared, &filter, &chan_specs, table)?
+        }
+    };
+    let mut all = block_notes(
+        loc,
+        &declared,
+        &rec,
+        time_col.is_some() || opts.sample_rate.is_some(),
+    );
+    all.append(&mut notes);
+    all.append(&mut rec.notes);
+    rec.notes = all;
+    rec.metadata = loc.block.clone();
+    Ok(rec)
+}
+
+/// Sweeps by the time span (rule b) only below this span, or below
+/// [`SWEEP_SPAN_MAX_S`] when the time starts before 0.
+pub const SWEEP_SPAN_S: f64 = 0.1;
+/// No sweeps by the time span (rule b) from this span on.
+pub const SWEEP_SPAN_MAX_S: f64 = 1.0;
+
+/// Rule (b) of the module doc: sweeps or continuous from the time column's
+/// span and first time (s), for `n` value columns and no trigger; the note
+/// when the rule decided.
+fn span_rule(span_s: f64, first_s: f64, n: usize) -> (Plan, Option<ReadNote>) {
+    let ms = |s: f64| format!("{} ms", Shown((s * 1e3 * 1e3).round() / 1e3));
+    if span_s < SWEEP_SPAN_S || (span_s < SWEEP_SPAN_MAX_S && first_s < 0.0) {
+        let why = if span_s < SWEEP_SPAN_S {
+            format!("spans {} (under {})", ms(span_s), ms(SWEEP_SPAN_S))
+        } else {
+            format!(
+                "starts at {} (before the stimulus at 0) and spans {} (under {} s)",
+                ms(first_s),
+                ms(span_s),
+                SWEEP_SPAN_MAX_S
+            )
+        };
+        let note = ReadNote::info(
+            FlagCode::LayoutGuessed,
+            format!(
+                "read as {n} sweeps (one response per column): no trigger column, and the time \
+                 column {why}; give --layout continuous if the columns are channels of one \
+                 recording"
+            ),
+        );
+        (Plan::Sweeps, Some(note))
+    } else if span_s < SWEEP_SPAN_MAX_S {
+        let note = ReadNote::info(
+            FlagCode::LayoutGuessed,
+            format!(
+                "read as one continuous recording of {n} channels: the time column spans {} \
+                 from {}, longer than one response ({} or more) and with no time before 0; \
+                 give --layout sweeps if each column is one response",
+                ms(span_s),
+                ms(first_s),
+                ms(SWEEP_SPAN_S)
+            ),
+        );
+        (Plan::Continuous, Some(note))
+    } else {
+        (Plan::Continuous, None)
     }
+}
+
+/// The `header_block` note: which lines were set aside, and what their
+/// declarations did (`timed`: the table has its own rate, from a time column
+/// or the options).
+fn block_notes(loc: &Located, declared: &Declared, rec: &Recording, timed: bool) -> Vec<ReadNote> {
+    let Some((a, b)) = loc.block_lines else {
+        return Vec::new();
+    };
+    let mut parts = vec![format!(
+        "lines {a}–{b} above the table are a header block of {} key,value line(s), kept as \
+         metadata",
+        loc.block.len()
+    )];
+    let list = |v: Vec<String>| v.join(", ");
+    match declared.rate() {
+        Some(hz) if !timed && rec.sample_rate.hz() == hz => parts.push(format!(
+            "the table has no time column, so its declared sample rate ({} Hz, \"{}\") is used",
+            Shown(hz),
+            declared.rates[0].1
+        )),
+        Some(hz) if (rec.sample_rate.hz() - hz).abs() > 1e-6 * hz => parts.push(format!(
+            "it declares {} Hz (\"{}\"), the table gives {} Hz, which is used",
+            Shown(hz),
+            declared.rates[0].1,
+            Shown(rec.sample_rate.hz())
+        )),
+        Some(_) => {}
+        None if declared.rates.len() > 1 => parts.push(format!(
+            "it declares different sample rates ({}), so none is used",
+            list(
+                declared
+                    .rates
+                    .iter()
+                    .map(|(r, k)| format!("{} Hz \"{k}\"", Shown(*r)))
+                    .collect()
+            )
+        )),
+        None => {}
+    }
+    match declared.unit() {
+        Some(u) => parts.push(format!(
+            "its unit {} (\"{}\") stands for the value columns that name none",
+            u.label(),
+            declared.units[0].1
+        )),
+        None if declared.units.len() > 1 => parts.push(format!(
+            "it declares different units ({}), so none is used",
+            list(
+                declared
+                    .units
+                    .iter()
+                    .map(|(u, k)| format!("{} \"{k}\"", u.label()))
+                    .collect()
+            )
+        )),
+        None => {}
+    }
+    vec![ReadNote::info(FlagCode::HeaderBlock, parts.join("; "))]
+}
+
+/// The columns of a table without header: `time` for the first column when
+/// it rises strictly and regularly over the first rows (and others follow),
+/// else `col1`; the others `col<k>`, k its 1-based column number (values in
+/// mV unless a header block says otherwise). With the `layout_guessed` note.
+fn headerless_columns(
+    first: &::csv::ByteRecord,
+    window: &[u8],
+    delim: u8,
+) -> (Vec<Column>, ReadNote) {
+    let n = first.len();
+    let decimal_comma = delim != b',';
+    let mut t: Vec<f64> = Vec::new();
+    let mut rdr = reader_builder(delim, true)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(window);
+    let mut rec = ::csv::ByteRecord::new();
+    while t.len() < 64 {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            _ => break,
+        }
+        match rec.get(0).map(|c| parse_cell(c, decimal_comma)) {
+            Some(Ok(v)) => t.push(v),
+            _ => break,
+        }
+    }
+    // A last, incomplete row of the window may be cut: leave it out.
+    if t.len() > 2 {
+        t.pop();
+    }
+    let is_time = n >= 2 && t.len() >= 2 && rises_regularly(&t);
+    let columns: Vec<Column> = (0..n)
+        .map(|i| {
+            let name = if i == 0 && is_time {
+                "time".to_string()
+            } else {
+                format!("col{}", i + 1)
+            };
+            let spec = if i == 0 && is_time {
+                parse_column_name("time")
+            } else {
+                ColumnSpec {
+                    kind: ColumnKind::Value,
+                    unit: None,
+                    stem: name.clone(),
+                    stimulus_named: false,
+                }
+            };
+            Column { name, spec }
+        })
+        .collect();
+    let what = if is_time {
+        format!(
+            "column 1 rises regularly, so it is the time (s or ms, whichever its step makes an \
+             accepted rate); columns 2–{n} are values in mV, labelled col2–col{n}"
+        )
+    } else {
+        "column 1 does not rise regularly, so there is no time column (the rate comes from \
+         --sample-rate); the columns are values in mV, labelled col1…"
+            .to_string()
+    };
+    let note = ReadNote::info(
+        FlagCode::LayoutGuessed,
+        format!(
+            "no header line (the first line holds numbers only): {what}; add a header line \
+             naming the columns (e.g. time_ms,emg_mV) to read it otherwise"
+        ),
+    );
+    (columns, note)
+}
+
+/// Whether times rise strictly with steps within 1 % of the median step
+/// (plus a hair for printed precision).
+fn rises_regularly(t: &[f64]) -> bool {
+    let mut steps: Vec<f64> = t.windows(2).map(|w| w[1] - w[0]).collect();
+    if steps.iter().any(|&s| s.is_nan() || s <= 0.0) {
+        return false;
+    }
+    let mid = steps.len() / 2;
+    let median = *steps.select_nth_unstable_by(mid, f64::total_cmp).1;
+    let scale = t.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    steps
+        .iter()
+        .all(|&s| (s - median).abs() <= 0.01 * median + 1e-9 * scale)
+}
+
+/// The columns of a long table (see the module doc, "Long tables").
+#[derive(Debug)]
+struct LongCols {
+    /// The sweep number.
+    sweep: usize,
+    /// The channel number, if any.
+    channel: Option<usize>,
+    /// The time after the stimulus.
+    time: usize,
+    /// The stimulus intensity of each sweep, if any.
+    intensity: Option<usize>,
+    /// The values: one when `channel` is given, else one channel each.
+    values: Vec<usize>,
+    /// An unnamed last column (a trailing delimiter), which must be empty.
+    empty: Option<usize>,
+}
+
+/// Whether a squashed name numbers sweeps in a long table.
+fn is_sweep_index_name(key: &str) -> bool {
+    let stems = [
+        "recording",
+        "sweep",
+        "trial",
+        "epoch",
+        "trace",
+        "repetition",
+    ];
+    let tails = ["", "index", "idx", "number", "no", "nr", "num", "id"];
+    stems.iter().any(|s| {
+        key.strip_prefix(s)
+            .is_some_and(|t| tails.contains(&t) && !(t.is_empty() && *s == "trace"))
+    })
+}
+
+/// Whether a squashed name numbers channels in a long table.
+fn is_channel_index_name(key: &str) -> bool {
+    let stems = ["channel", "chan", "ch"];
+    let tails = ["", "index", "idx", "number", "no", "nr", "num", "id"];
+    stems
+        .iter()
+        .any(|s| key.strip_prefix(s).is_some_and(|t| tails.contains(&t)))
+}
+
+/// The columns of a long table, when the header has one: a column that
+/// numbers the sweeps (`recording_index`, `sweep`, `sweep_no`, `trial`,
+/// `epoch`, …) beside a value column that is not named like a sweep. The
+/// missing or extra columns such a table cannot do without or with are
+/// errors naming them.
+fn long_columns(
+    path: &Path,
+    columns: &[Column],
+    time_col: Option<usize>,
+) -> Result<Option<LongCols>> {
+    let key = |c: &Column| squash(&c.name);
+    let Some(sweep) = columns
+        .iter()
+        .position(|c| c.spec.kind == ColumnKind::Value && is_sweep_index_name(&key(c)))
+    else {
+        return Ok(None);
+    };
+    let channel = columns
+        .iter()
+        .position(|c| c.spec.kind == ColumnKind::Value && is_channel_index_name(&key(c)));
+    let empty = columns
+        .iter()
+        .rposition(|c| c.name.is_empty())
+        .filter(|&i| i + 1 == columns.len());
+    let rest: Vec<usize> = (0..columns.len())
+        .filter(|&i| Some(i) != time_col && i != sweep && Some(i) != channel && Some(i) != empty)
+        .collect();
+    let values: Vec<usize> = rest
+        .iter()
+        .copied()
+        .filter(|&i| columns[i].spec.kind == ColumnKind::Value)
+        .collect();
+    // A wide sweeps file whose columns are all named like sweeps (`sweep`,
+    // `sweep2`) is no long table.
+    if values.iter().all(|&i| columns[i].spec.is_sweep_name()) && !values.is_empty() {
+        return Ok(None);
+    }
+    let sweep_name = &columns[sweep].name;
+    let Some(time) = time_col else {
+        return Err(Error::malformed(
+            path,
+            format!(
+                "long table (column \"{sweep_name}\" numbers the sweeps) without a time column: \
+                 name the time after the stimulus time_ms (or time_point), or give --layout \
+                 continuous to read the rows as one recording"
+            ),
+        ));
+    };
+    if values.is_empty() {
+        return Err(Error::malformed(
+            path,
+            format!(
+                "long table (column \"{sweep_name}\" numbers the sweeps) without a value column: \
+                 the EMG needs a column of its own (e.g. amplitude_mV)"
+            ),
+        ));
+    }
+    if let Some(&t) = rest
+        .iter()
+        .find(|&&i| columns[i].spec.kind == ColumnKind::Trigger && !columns[i].spec.stimulus_named)
+    {
+        return Err(Error::malformed(
+            path,
+            format!(
+                "column \"{}\" is a trigger column, which a long table (sweeps, the stimulus at \
+                 time 0) cannot have",
+                columns[t].name
+            ),
+        ));
+    }
+    if let (Some(c), true) = (channel, values.len() > 1) {
+        let names: Vec<String> = values
+            .iter()
+            .map(|&i| format!("\"{}\"", columns[i].name))
+            .collect();
+        return Err(Error::malformed(
+            path,
+            format!(
+                "long table with a channel column (\"{}\") needs one value column, found {} ({})",
+                columns[c].name,
+                values.len(),
+                names.join(", ")
+            ),
+        ));
+    }
+    let intensity = rest
+        .iter()
+        .copied()
+        .find(|&i| columns[i].spec.kind == ColumnKind::Trigger);
+    Ok(Some(LongCols {
+        sweep,
+        channel,
+        time,
+        intensity,
+        values,
+        empty,
+    }))
+}
+
+/// A cell that numbers a sweep or a channel: a whole number.
+fn index_cell(v: f64) -> Option<i64> {
+    (v.is_finite() && v.fract() == 0.0 && v.abs() < 9.0e15).then_some(v as i64)
+}
+
+/// Read a long table (see the module doc): the sweeps of each channel joined
+/// end to end, as a sweeps file of the same data would give them.
+fn read_long<R: Read>(
+    ctx: &Ctx<'_>,
+    rdr: &mut ::csv::Reader<R>,
+    columns: &[Column],
+    long: &LongCols,
+    opts: &ReadOptions,
+) -> Result<Recording> {
+    let path = ctx.path;
+    let name = |i: usize| columns[i].name.as_str();
+    let multi_value = long.channel.is_none();
+    // Channel slots in order of appearance: a channel number, or a value column.
+    let mut ids: Vec<i64> = if multi_value {
+        (0..long.values.len() as i64).collect()
+    } else {
+        Vec::new()
+    };
+    let mut data: Vec<Vec<f32>> = vec![Vec::new(); ids.len()];
+    let mut pos: Vec<usize> = vec![0; ids.len()];
+    // The first sweep's times (of its first channel), which every sweep repeats.
+    let mut ref_times: Vec<f64> = Vec::new();
+    let mut steps = Steps::default();
+    let mut time_res = f64::INFINITY;
+    let mut tol = f64::INFINITY;
+    let mut sweeps: Vec<i64> = Vec::new();
+    let mut intens: Vec<f64> = Vec::new();
+    let mut intens_varies = false;
+    let mut rows = 0u64;
+    let mut rec = ::csv::ByteRecord::new();
+    let factor = |i: usize| columns[i].spec.millivolts_per_unit();
+
+    // A sweep is complete: every channel has the first sweep's rows.
+    let finish = |sweep: i64, pos: &mut [usize], ids: &[i64], l: usize| -> Result<()> {
+        for (slot, p) in pos.iter_mut().enumerate() {
+            if *p != l {
+                let ch = if multi_value {
+                    format!("column \"{}\"", name(long.values[slot]))
+                } else {
+                    format!("{} {}", name(long.channel.unwrap_or(0)), ids[slot])
+                };
+                return Err(Error::malformed(
+                    path,
+                    format!(
+                        "long table: {} {sweep} has {} row(s) for {ch}, the first sweep has {l}; \
+                         every sweep must have the same time points (give --layout continuous if \
+                         the file is one recording)",
+                        name(long.sweep),
+                        *p
+                    ),
+                ));
+            }
+            *p = 0;
+        }
+        Ok(())
+    };
+
+    while rdr
+        .read_byte_record(&mut rec)
+        .map_err(|e| ctx.csv_error(e))?
+    {
+        let line = || ctx.line(rec.position());
+        if rows >= MAX_SAMPLES_PER_CHANNEL {
+            return Err(Error::Limit {
+                path: path.to_path_buf(),
+                what: "CSV data rows".into(),
+                value: rows + 1,
+                limit: MAX_SAMPLES_PER_CHANNEL,
+            });
+        }
+        rows += 1;
+        let cell = |i: usize| -> Result<f64> {
+            parse_cell(rec.get(i).unwrap_or_default(), ctx.decimal_comma).map_err(|what| {
+                Error::malformed(
+                    path,
+                    format!("row {}, column \"{}\": {what}", line(), name(i)),
+                )
+            })
+        };
+        if let Some(e) = long.empty {
+            if !rec.get(e).unwrap_or_default().trim_ascii().is_empty() {
+                return Err(Error::malformed(
+                    path,
+                    format!("row {}: a value in the unnamed column {}", line(), e + 1),
+                ));
+            }
+        }
+        let not_a_number = |i: usize, v: f64| {
+            Error::malformed(
+                path,
+                format!(
+                    "row {}, column \"{}\": {v} is not a whole number (long table: it numbers \
+                     the {}); give --layout continuous if the file is not a long table",
+                    line(),
+                    name(i),
+                    if i == long.sweep {
+                        "sweeps"
+                    } else {
+                        "channels"
+                    }
+                ),
+            )
+        };
+        let sv = cell(long.sweep)?;
+        let sweep = index_cell(sv).ok_or_else(|| not_a_number(long.sweep, sv))?;
+        let t = cell(long.time)?;
+        match sweeps.last().copied() {
+            Some(cur) if sweep == cur => {}
+            Some(cur) if sweep < cur => {
+                return Err(Error::malformed(
+                    path,
+                    format!(
+                        "row {}: {} goes back from {cur} to {sweep}; a long table lists the rows \
+                         of each sweep together, in ascending order",
+                        line(),
+                        name(long.sweep)
+                    ),
+                ))
+            }
+            prev => {
+                if let Some(cur) = prev {
+                    if sweeps.len() == 1 {
+                        ref_done(&steps, time_res, &mut tol);
+                    }
+                    finish(cur, &mut pos, &ids, ref_times.len())?;
+                }
+                sweeps.push(sweep);
+            }
+        }
+        if let Some(i) = long.intensity {
+            if sweeps.len() > intens.len() {
+                intens.push(cell(i)?);
+            } else if intens.last().copied() != Some(cell(i)?) {
+                intens_varies = true;
+            }
+        }
+        // The channel slots this row fills.
+        let first_sweep = sweeps.len() == 1;
+        let slot = match long.channel {
+            None => None,
+            Some(ci) => {
+                let cv = cell(ci)?;
+                let id = index_cell(cv).ok_or_else(|| not_a_number(ci, cv))?;
+                match ids.iter().position(|&x| x == id) {
+                    Some(s) => Some(s),
+                    None if first_sweep => {
+                        if ids.len() as u64 >= MAX_CHANNELS {
+                            return Err(Error::Limit {
+                                path: path.to_path_buf(),
+                                what: "channels of the long table".into(),
+                                value: ids.len() as u64 + 1,
+                                limit: MAX_CHANNELS,
+                            });
+                        }
+                        ids.push(id);
+                        data.push(Vec::new());
+                        pos.push(0);
+                        Some(ids.len() - 1)
+                    }
+                    None => {
+                        return Err(Error::malformed(
+                            path,
+                            format!(
+                                "row {}: {} {id} is not in the first sweep; every sweep must \
+                                 have the same channels",
+                                line(),
+                                name(ci)
+                            ),
+                        ))
+                    }
+                }
+            }
+        };
+        // The time: the first sweep's first channel sets the time points,
+        // every other run must repeat them.
+        let p = slot.map_or(pos[0], |s| pos[s]);
+        let defines = first_sweep && slot.is_none_or(|s| s == 0) && p == ref_times.len();
+        if defines {
+            if let Some(&prev) = ref_times.last() {
+                if t <= prev {
+                    return Err(Error::malformed(
+                        path,
+                        format!(
+                            "row {}: time column \"{}\" is not strictly increasing ({t} after \
+                             {prev}) within {} {sweep}",
+                            line(),
+                            name(long.time),
+                            name(long.sweep)
+                        ),
+                    ));
+                }
+            }
+            time_res = time_res.min(cell_resolution(rec.get(long.time).unwrap_or_default()));
+            ref_times.push(t);
+            steps.push(t);
+        } else {
+            let want = ref_times.get(p).copied();
+            let ok = want.is_some_and(|w| {
+                let tol = if tol.is_finite() {
+                    tol
+                } else {
+                    // Within the first sweep: the steps so far.
+                    let n = ref_times.len();
+                    let step = if n >= 2 {
+                        (ref_times[n - 1] - ref_times[0]) / (n - 1) as f64
+                    } else {
+                        f64::INFINITY
+                    };
+                    0.01 * step + 0.5 * time_res
+                };
+                (t - w).abs() <= tol
+            });
+            if !ok {
+                let first = match want {
+                    Some(w) => format!("the first sweep has {w} at this place"),
+                    None => format!("the first sweep has {} time point(s)", ref_times.len()),
+                };
+                return Err(Error::malformed(
+                    path,
+                    format!(
+                        "row {}: time {t} in {} {sweep} does not match the first sweep ({first}); \
+                         every sweep must have the same time points (give --layout continuous if \
+                         the file is one recording)",
+                        line(),
+                        name(long.sweep)
+                    ),
+                ));
+            }
+        }
+        match slot {
+            Some(s) => {
+                let v = (cell(long.values[0])? * factor(long.values[0])) as f32;
+                if !v.is_finite() {
+                    return Err(Error::malformed(
+                        path,
+                        format!(
+                            "row {}, column \"{}\": value out of range",
+                            line(),
+                            name(long.values[0])
+                        ),
+                    ));
+                }
+                data[s].push(v);
+                pos[s] += 1;
+            }
+            None => {
+                for (s, &vi) in long.values.iter().enumerate() {
+                    let v = (cell(vi)? * factor(vi)) as f32;
+                    if !v.is_finite() {
+                        return Err(Error::malformed(
+                            path,
+                            format!(
+                                "row {}, column \"{}\": value out of range",
+                                line(),
+                                name(vi)
+                            ),
+                        ));
+                    }
+                    data[s].push(v);
+                    pos[s] += 1;
+                }
+            }
+        }
+    }
+    let Some(&last) = sweeps.last() else {
+        return Err(Error::malformed(path, "no data rows"));
+    };
+    if sweeps.len() == 1 {
+        ref_done(&steps, time_res, &mut tol);
+    }
+    finish(last, &mut pos, &ids, ref_times.len())?;
+
+    let l = ref_times.len();
+    let k = sweeps.len();
+    let total = l as u64 * k as u64;
+    if total > MAX_SAMPLES_PER_CHANNEL {
+        return Err(Error::Limit {
+            path: path.to_path_buf(),
+            what: "samples in the concatenated sweeps".into(),
+            value: total,
+            limit: MAX_SAMPLES_PER_CHANNEL,
+        });
+    }
+    let table = Table {
+        rows: l,
+        steps,
+        time_res,
+        data: Vec::new(),
+    };
+    let timing = timing(ctx, &columns[long.time], &table)?;
+    let slack = 0.01 * timing.step_raw;
+    let i0 = table.steps.first_at_or_after(-slack).ok_or_else(|| {
+        Error::malformed(
+            path,
+            format!(
+                "time column \"{}\" never reaches 0 (the stimulus)",
+                name(long.time)
+            ),
+        )
+    })?;
+
+    // Channels by number (or in column order), labelled `ch<number>` or by
+    // their column.
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    if !multi_value {
+        order.sort_by_key(|&s| ids[s]);
+    }
+    let labels: Vec<String> = order
+        .iter()
+        .map(|&s| {
+            if multi_value {
+                name(long.values[s]).to_string()
+            } else {
+                format!("ch{}", ids[s])
+            }
+        })
+        .collect();
+    let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+    let (filter, _) = opts.channels.resolve(path, &label_refs, 0)?;
+    check_filter(path, &filter, labels.len())?;
+    let mut data: Vec<Option<Vec<f32>>> = data.into_iter().map(Some).collect();
+    let channels: Vec<Channel> = order
+        .iter()
+        .enumerate()
+        .map(|(index, &s)| {
+            let col = if multi_value {
+                long.values[s]
+            } else {
+                long.values[0]
+            };
+            Channel {
+                index,
+                label: labels[index].clone(),
+                unit: columns[col].spec.voltage_label().to_string(),
+                kind: ChannelKind::Signal,
+                len: l * k,
+                sample_rate_hz: None,
+                samples: if filter.wants(index) {
+                    data[s].take().unwrap_or_default()
+                } else {
+                    Vec::new()
+                },
+            }
+        })
+        .collect();
+    let dur = l as f64 / timing.rate.hz();
+    let segments = (0..k)
+        .map(|s| Segment {
+            start: s * l,
+            len: l,
+            start_s: s as f64 * dur,
+        })
+        .collect();
+    let mut notes = vec![ReadNote::info(
+        FlagCode::LayoutGuessed,
+        format!(
+            "read as a long table (one row per sample): column \"{}\" numbers the sweeps{}; {k} \
+             sweep(s) of {l} samples, {} channel(s), the stimulus at time 0; give --layout \
+             continuous to read the rows as one recording",
+            name(long.sweep),
+            long.channel
+                .map(|c| format!(" and \"{}\" the channels", name(c)))
+                .unwrap_or_default(),
+            labels.len()
+        ),
+    )];
+    let intensities = match long.intensity {
+        Some(i) if !intens_varies => Some(StimulusIntensities {
+            label: name(i).to_string(),
+            unit: intensity_unit(name(i)).1.to_string(),
+            values: intens,
+        }),
+        Some(i) => {
+            notes.push(ReadNote::info(
+                FlagCode::IntensityColumn,
+                format!(
+                    "column \"{}\" changes within sweeps, so it is not kept as each sweep's \
+                     stimulus intensity",
+                    name(i)
+                ),
+            ));
+            None
+        }
+        None => None,
+    };
+    Ok(Recording {
+        path: path.to_path_buf(),
+        format: SourceFormat::CsvSweeps,
+        sample_rate: timing.rate,
+        channels,
+        segments,
+        stimuli: Some(KnownStimuli {
+            samples: (0..k).map(|s| s * l + i0).collect(),
+            origin: StimulusOrigin::Sweeps,
+            timing_known: false,
+        }),
+        annotations: Vec::new(),
+        notes,
+        intensities,
+        metadata: Vec::new(),
+        not_analysable: None,
+    })
+}
+
+/// The first sweep is complete: the tolerance later sweeps' times must
+/// meet (1 % of the median step plus half the printed resolution).
+fn ref_done(steps: &Steps, time_res: f64, tol: &mut f64) {
+    if steps.n == 0 {
+        *tol = if time_res.is_finite() { time_res } else { 0.0 };
+        return;
+    }
+    let median = steps.select(steps.n / 2);
+    let res = if time_res.is_finite() { time_res } else { 0.0 };
+    *tol = 0.01 * median + 0.5 * res;
 }
 
 /// The text from the header line on.
@@ -638,10 +1875,10 @@ impl Body<'_> {
 
 /// The csv reader settings for delimiter `delim` (a large buffer: reading a
 /// file through it needs no second buffer).
-fn reader_builder(delim: u8) -> ::csv::ReaderBuilder {
+fn reader_builder(delim: u8, headerless: bool) -> ::csv::ReaderBuilder {
     let mut b = ::csv::ReaderBuilder::new();
     b.delimiter(delim)
-        .has_headers(true)
+        .has_headers(!headerless)
         .flexible(false)
         .buffer_capacity(1 << 16);
     b
@@ -656,11 +1893,13 @@ struct Ctx<'a> {
     /// Lines before the header (comments, blank lines).
     skipped_lines: u64,
     decimal_comma: bool,
+    /// The table has no header line: its first line is data.
+    headerless: bool,
 }
 
 impl Ctx<'_> {
     fn reader(&self) -> ::csv::Reader<&[u8]> {
-        reader_builder(self.delim).from_reader(self.body.bytes())
+        reader_builder(self.delim, self.headerless).from_reader(self.body.bytes())
     }
 
     /// The 1-based file line of the record at `pos`. The csv crate puts a
@@ -1426,47 +2665,65 @@ fn timing(ctx: &Ctx<'_>, col: &Column, table: &Table) -> Result<Timing> {
 
 fn build_continuous(
     path: &Path,
-    opts: &ReadOptions,
+    rate: Option<SampleRate>,
+    declared: &Declared,
     filter: &ChannelFilter,
     chans: &[&Column],
     table: Table,
-    timing: Option<Timing>,
 ) -> Result<Recording> {
-    let rate = match timing {
-        Some(t) => t.rate,
-        None => opts
-            .sample_rate
-            .ok_or_else(|| Error::malformed(path, "no time column; give --sample-rate"))?,
-    };
+    let rate = rate.ok_or_else(|| {
+        let why = if declared.rates.len() > 1 {
+            " (the header block declares different rates)"
+        } else {
+            ""
+        };
+        Error::malformed(path, format!("no time column; give --sample-rate{why}"))
+    })?;
     let rows = table.rows;
-    let channels = chans
-        .iter()
-        .zip(table.data)
-        .enumerate()
-        .map(|(index, (c, data))| {
-            let trigger = c.spec.kind == ColumnKind::Trigger;
-            Channel {
-                index,
-                label: c.name.clone(),
-                unit: if trigger {
-                    String::new()
-                } else {
-                    c.spec.voltage_label().to_string()
-                },
-                kind: if trigger {
-                    ChannelKind::Trigger
-                } else {
-                    ChannelKind::Signal
-                },
-                len: rows,
-                // Columns decoded only because the layout was undecided are dropped here.
-                sample_rate_hz: None,
-                samples: data
-                    .filter(|_| filter.wants(index) || trigger)
-                    .unwrap_or_default(),
-            }
-        })
-        .collect();
+    let mut notes = Vec::new();
+    let mut channels = Vec::with_capacity(chans.len());
+    for (index, (c, data)) in chans.iter().zip(table.data).enumerate() {
+        let trigger_named = c.spec.kind == ColumnKind::Trigger;
+        // A column named for the stimulus is the trigger only when its
+        // values look like one; otherwise it is the stimulus intensity.
+        let kind = match (&data, trigger_named, c.spec.stimulus_named) {
+            (_, false, _) => ChannelKind::Signal,
+            (_, true, false) => ChannelKind::Trigger,
+            (Some(x), true, true) => match looks_like_trigger(x) {
+                Ok(()) => ChannelKind::Trigger,
+                Err(why) => {
+                    notes.push(ReadNote::info(
+                        FlagCode::IntensityColumn,
+                        format!(
+                            "column \"{}\" is named like the stimulus but {why}, so it is read \
+                             as the stimulus intensity, not as the trigger; give \
+                             --trigger-channel \"{}\" to take its rising edges as the stimuli",
+                            c.name, c.name
+                        ),
+                    ));
+                    ChannelKind::Intensity
+                }
+            },
+            (None, true, true) => ChannelKind::Trigger,
+        };
+        let unit = match kind {
+            ChannelKind::Signal => c.spec.voltage_label().to_string(),
+            ChannelKind::Trigger => String::new(),
+            ChannelKind::Intensity => intensity_unit(&c.name).1.to_string(),
+        };
+        channels.push(Channel {
+            index,
+            label: c.name.clone(),
+            unit,
+            kind,
+            len: rows,
+            sample_rate_hz: None,
+            // Columns decoded only because the layout was undecided are dropped here.
+            samples: data
+                .filter(|_| filter.wants(index) || trigger_named)
+                .unwrap_or_default(),
+        });
+    }
     Ok(Recording {
         path: path.to_path_buf(),
         format: SourceFormat::CsvContinuous,
@@ -1475,9 +2732,84 @@ fn build_continuous(
         segments: Recording::continuous_segments(rows),
         stimuli: None,
         annotations: Vec::new(),
-        notes: Vec::new(),
+        notes,
+        intensities: None,
+        metadata: Vec::new(),
+        not_analysable: None,
     })
 }
+
+/// Whether a column's values look like a trigger line, or why not: pulses
+/// or steps, that is (1) not one level only, (2) at most
+/// [`TRIGGER_MAX_LEVELS`] distinct values of which one (the rest) holds at
+/// least half the rows, or else 99 % of the values within 10 % of the range
+/// from its lowest or highest value (two levels with noise), and (3) at least
+/// one rising edge, from below 30 % of the range to above 70 %. A constant
+/// intensity, a staircase of intensities, a ramp or noise fails (1) or (2).
+pub fn looks_like_trigger(x: &[f32]) -> std::result::Result<(), String> {
+    let (lo, hi) = x
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
+            (l.min(v), h.max(v))
+        });
+    if x.is_empty() || hi.is_nan() || lo.is_nan() || hi <= lo {
+        return Err(match x.first() {
+            Some(v) => format!("holds one value ({v}) throughout"),
+            None => "holds no value".into(),
+        });
+    }
+    let range = f64::from(hi) - f64::from(lo);
+    // Distinct values with their counts, while there are few.
+    let mut levels: Vec<(u32, usize)> = Vec::new();
+    let mut few = true;
+    let mut near = 0usize;
+    for &v in x {
+        if few {
+            let n = levels.len();
+            match levels.iter_mut().find(|l| l.0 == v.to_bits()) {
+                Some(l) => l.1 += 1,
+                None if n == TRIGGER_MAX_LEVELS => few = false,
+                None => levels.push((v.to_bits(), 1)),
+            }
+        }
+        let d = f64::from(v) - f64::from(lo);
+        if d <= 0.1 * range || d >= 0.9 * range {
+            near += 1;
+        }
+    }
+    if few {
+        // A line of few levels rests at one of them most of the time.
+        let rest = levels.iter().map(|l| l.1).max().unwrap_or(0);
+        if (rest as f64) < 0.5 * x.len() as f64 {
+            return Err(format!(
+                "it steps between {} levels without resting at one (the most common holds {:.0} % of the rows)",
+                levels.len(),
+                100.0 * rest as f64 / x.len() as f64
+            ));
+        }
+    } else if (near as f64) < 0.99 * x.len() as f64 {
+        return Err(format!(
+            "its values are no pulses or steps (more than {TRIGGER_MAX_LEVELS} levels, and {:.0} % \
+             of them away from its lowest and highest values)",
+            100.0 * (1.0 - near as f64 / x.len() as f64)
+        ));
+    }
+    let (low, high) = (f64::from(lo) + 0.3 * range, f64::from(lo) + 0.7 * range);
+    let mut armed = f64::from(x[0]) < low;
+    for &v in x {
+        let v = f64::from(v);
+        if v < low {
+            armed = true;
+        } else if v > high && armed {
+            return Ok(());
+        }
+    }
+    Err("it never rises from its low to its high level".into())
+}
+
+/// The most distinct values a trigger line of few levels may hold (a marker
+/// channel's codes).
+pub const TRIGGER_MAX_LEVELS: usize = 16;
 
 fn build_sweeps(
     ctx: &Ctx<'_>,
@@ -1571,6 +2903,9 @@ fn build_sweeps(
         }),
         annotations: Vec::new(),
         notes: Vec::new(),
+        intensities: None,
+        metadata: Vec::new(),
+        not_analysable: None,
     })
 }
 
@@ -1849,9 +3184,373 @@ mod tests {
 
     #[test]
     fn trigger_column_makes_continuous_even_if_short() {
+        // A `stim` column of sine values is the stimulus intensity, still continuous.
         let rec = read(&continuous("time_s,emg,stim", 100, 10_000.0, 1.0, 2)).unwrap();
         assert_eq!(rec.format, SourceFormat::CsvContinuous);
+        assert_eq!(rec.channels[1].kind, ChannelKind::Intensity);
+        let rec = read(&continuous("time_s,emg,trigger", 100, 10_000.0, 1.0, 2)).unwrap();
+        assert_eq!(rec.format, SourceFormat::CsvContinuous);
         assert_eq!(rec.channels[1].kind, ChannelKind::Trigger);
+    }
+
+    /// `rows` rows at 10 kHz of `time_s,emg_mV,<name>` with `col(i)` in the last column.
+    fn with_column(name: &str, rows: usize, col: impl Fn(usize) -> f64) -> String {
+        let mut s = format!("time_s,emg_mV,{name}\n");
+        for i in 0..rows {
+            let _ = writeln!(
+                s,
+                "{:.4},{:.4},{}",
+                i as f64 * 1e-4,
+                (i as f64 * 0.37).sin(),
+                col(i)
+            );
+        }
+        s
+    }
+
+    #[test]
+    fn stimulus_columns_are_triggers_only_when_they_look_like_one() {
+        let kind = |name: &str, col: &dyn Fn(usize) -> f64| {
+            let rec = read(&with_column(name, 3000, col)).unwrap();
+            let notes: Vec<FlagCode> = rec.notes.iter().map(|n| n.code).collect();
+            (rec.channels[1].kind, notes, rec)
+        };
+        // Pulses, clean or recorded with noise, and marker codes: triggers.
+        let pulses = |i: usize| if i % 1000 < 5 { 5.0 } else { 0.0 };
+        assert_eq!(kind("stimulus_V", &pulses).0, ChannelKind::Trigger);
+        let noisy = |i: usize| pulses(i) + 0.01 * ((i * 7919) % 13) as f64 / 13.0;
+        assert_eq!(kind("stim", &noisy).0, ChannelKind::Trigger);
+        let codes = |i: usize| {
+            if i % 1000 < 5 {
+                (1 + i / 1000) as f64
+            } else {
+                0.0
+            }
+        };
+        assert_eq!(kind("Stim code", &codes).0, ChannelKind::Trigger);
+        // A constant intensity, a staircase of intensities, noise: intensities.
+        let (k, notes, rec) = kind("stimulus_V", &|_| 0.5);
+        assert_eq!(k, ChannelKind::Intensity);
+        assert_eq!(notes, vec![FlagCode::IntensityColumn]);
+        assert_eq!(rec.notes[0].severity, crate::vocab::Severity::Info);
+        assert!(
+            rec.notes[0].message.contains("holds one value (0.5)"),
+            "{}",
+            rec.notes[0].message
+        );
+        assert_eq!(rec.channels[1].unit, "V");
+        assert_eq!(rec.stimulus_intensity(1200), Some((0.5, "V")));
+        let stairs = |i: usize| 0.3 + 0.05 * (i / 300) as f64;
+        assert_eq!(kind("current_mA", &stairs).0, ChannelKind::Intensity);
+        assert_eq!(kind("current_mA", &stairs).2.channels[1].unit, "mA");
+        let garbage = |i: usize| ((i * 2_654_435_761) % 1000) as f64 / 1000.0;
+        assert_eq!(kind("Intensity (%)", &garbage).0, ChannelKind::Intensity);
+        // Named as a trigger line: a trigger whatever its values.
+        assert_eq!(kind("trigger", &|_| 0.5).0, ChannelKind::Trigger);
+        // The default EMG is the first value column, after an intensity column.
+        let mut text = String::from("time_s,stimulus_V,emg_mV\n");
+        for i in 0..100 {
+            let _ = writeln!(text, "{:.4},0.5,{}", i as f64 * 1e-4, i);
+        }
+        let rec = read(&text).unwrap();
+        assert_eq!(rec.default_emg_channel(), 1);
+        let opts = ReadOptions {
+            channels: ChannelFilter::Select {
+                emg: None,
+                others: vec![],
+            },
+            ..ReadOptions::default()
+        };
+        let rec = read_with(&text, &opts).unwrap();
+        assert!(rec.channels[1].is_loaded());
+    }
+
+    /// The same 4 sweeps of 30 samples (10 kHz, from −1 ms) as a wide sweeps
+    /// text and as a MonStim long table (channel 1, intensity per sweep).
+    fn wide_and_long() -> (String, String) {
+        let v = |k: usize, i: usize| ((k * 31 + i * 7) % 97) as f64 / 97.0 - 0.5;
+        let t = |i: usize| (i as f64 - 10.0) * 0.1;
+        let mut wide = String::from("time_ms,sweep1,sweep2,sweep3,sweep4\n");
+        for i in 0..30 {
+            let _ = write!(wide, "{:.6}", t(i));
+            for k in 0..4 {
+                let _ = write!(wide, ",{:.6}", v(k, i));
+            }
+            wide.push('\n');
+        }
+        let mut long =
+            String::from("recording_index,channel_index,stimulus_V,time_point,amplitude_mV\n");
+        for k in 0..4 {
+            for i in 0..30 {
+                let _ = writeln!(
+                    long,
+                    "{k},1,{},{},{:.6}",
+                    0.3 + 0.1 * k as f64,
+                    t(i) + 1e-14,
+                    v(k, i)
+                );
+            }
+        }
+        (wide, long)
+    }
+
+    fn same_sweeps(a: &Recording, b: &Recording) {
+        assert_eq!(a.sample_rate.hz(), b.sample_rate.hz());
+        assert_eq!(a.format, b.format);
+        assert_eq!(a.channels[0].samples, b.channels[0].samples);
+        assert_eq!(a.segments, b.segments);
+        assert_eq!(a.stimuli, b.stimuli);
+    }
+
+    #[test]
+    fn long_tables_read_as_the_same_sweeps() {
+        let (wide, long) = wide_and_long();
+        let w = read(&wide).unwrap();
+        let l = read(&long).unwrap();
+        same_sweeps(&w, &l);
+        assert_eq!(l.channels[0].label, "ch1");
+        assert_eq!(l.notes[0].code, FlagCode::LayoutGuessed);
+        let int = l.intensities.as_ref().unwrap();
+        assert_eq!((int.label.as_str(), int.unit.as_str()), ("stimulus_V", "V"));
+        assert_eq!(int.values.len(), 4);
+        assert!((int.values[2] - 0.5).abs() < 1e-12);
+        // The sweep holding a sample gives its intensity.
+        assert!((l.stimulus_intensity(2 * 30 + 10).unwrap().0 - 0.5).abs() < 1e-12);
+        // A header block above it changes nothing but the metadata and a note.
+        let blocked = format!("Subject,M12\nExported by,MonStim Analyzer\n\n{long}");
+        let b = read(&blocked).unwrap();
+        same_sweeps(&w, &b);
+        assert_eq!(b.metadata.len(), 2);
+        assert_eq!(b.metadata[1].value, "MonStim Analyzer");
+        assert_eq!(b.notes[0].code, FlagCode::HeaderBlock);
+        assert!(
+            b.notes[0].message.contains("lines 1–2"),
+            "{}",
+            b.notes[0].message
+        );
+        // From a file, streamed, the same.
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("long.csv");
+        std::fs::write(&f, &blocked).unwrap();
+        same_sweeps(&w, &read_csv_file(&f, &ReadOptions::default()).unwrap());
+        // Forced continuous: the rows are one recording, whose time goes back.
+        let opts = ReadOptions {
+            layout: CsvLayout::Continuous,
+            ..ReadOptions::default()
+        };
+        let e = read_with(&long, &opts).unwrap_err().to_string();
+        assert!(e.contains("not strictly increasing"), "{e}");
+    }
+
+    #[test]
+    fn long_tables_with_several_channels_in_any_row_order() {
+        // Two channels (0 and 2), 3 sweeps of 20 samples; rows interleaved by time.
+        let v = |c: usize, k: usize, i: usize| (c * 100 + k * 20 + i) as f64;
+        let mut long = String::from("sweep,time_ms,channel,emg_uV\n");
+        for k in 0..3 {
+            for i in 0..20 {
+                for c in [2, 0] {
+                    let _ = writeln!(long, "{k},{},{c},{}", i as f64 * 0.1, v(c, k, i));
+                }
+            }
+        }
+        let rec = read(&long).unwrap();
+        let labels: Vec<&str> = rec.channels.iter().map(|c| c.label.as_str()).collect();
+        assert_eq!(labels, ["ch0", "ch2"]);
+        assert_eq!(rec.channels[1].unit, "uV");
+        assert_eq!(rec.channels[1].samples[20], (v(2, 1, 0) * 1e-3) as f32);
+        assert_eq!(rec.stimuli.as_ref().unwrap().samples, vec![0, 20, 40]);
+        // Select by label: only that channel is kept.
+        let opts = ReadOptions {
+            channels: ChannelFilter::Select {
+                emg: Some("ch2".into()),
+                others: vec![],
+            },
+            ..ReadOptions::default()
+        };
+        let rec = read_with(&long, &opts).unwrap();
+        assert!(!rec.channels[0].is_loaded() && rec.channels[1].is_loaded());
+        // Wide in channels: no channel column, one channel per value column.
+        let mut text = String::from("trial,t_ms,APB,ADM\n");
+        for k in 0..2 {
+            for i in 0..20 {
+                let _ = writeln!(text, "{k},{},{},{}", i as f64 * 0.05, i, -(i as f64));
+            }
+        }
+        let rec = read(&text).unwrap();
+        assert_eq!(rec.sample_rate.hz(), 20_000.0);
+        assert_eq!(rec.channels.len(), 2);
+        assert_eq!(rec.channels[1].label, "ADM");
+        assert_eq!(rec.channels[1].samples[21], -1.0);
+    }
+
+    #[test]
+    fn broken_long_tables_name_the_problem() {
+        let (_, long) = wide_and_long();
+        // One sweep short.
+        let lines: Vec<&str> = long.lines().collect();
+        let mut cut: Vec<&str> = lines.clone();
+        cut.remove(60);
+        let e = err(&(cut.join("\n") + "\n"));
+        assert!(
+            e.contains(
+                "recording_index 1 has 29 row(s) for channel_index 1, the first sweep has 30"
+            ),
+            "{e}"
+        );
+        // Sweeps out of order.
+        let e = err(&format!("{long}{}\n", lines[1]));
+        assert!(
+            e.contains("row 122: recording_index goes back from 3 to 0"),
+            "{e}"
+        );
+        // Missing columns.
+        let e = err("recording_index,channel_index,amplitude_mV\n0,1,0.5\n0,1,0.6\n");
+        assert!(
+            e.contains("without a time column") && e.contains("--layout continuous"),
+            "{e}"
+        );
+        let e = err("recording_index,time_ms,stimulus_V\n0,0,0.5\n0,0.1,0.5\n");
+        assert!(e.contains("without a value column"), "{e}");
+        // A sweep number that is no whole number.
+        let e = err("sweep,time_ms,emg\n0,0,1\n0.5,0.1,1\n");
+        assert!(
+            e.contains("row 3, column \"sweep\": 0.5 is not a whole number"),
+            "{e}"
+        );
+        // A channel the first sweep does not have.
+        let e = err("sweep,time_ms,channel,emg\n0,0,0,1\n0,0.1,0,1\n1,0,0,1\n1,0,5,1\n");
+        assert!(e.contains("channel 5 is not in the first sweep"), "{e}");
+        // Other time points in a later sweep.
+        let e = err("sweep,time_ms,emg\n0,0,1\n0,0.1,1\n1,0,1\n1,0.2,1\n");
+        assert!(
+            e.contains("row 5: time 0.2 in sweep 1 does not match"),
+            "{e}"
+        );
+        // Two value columns beside a channel column.
+        let e = err("sweep,channel,time_ms,a,b\n0,0,0,1,2\n");
+        assert!(e.contains("needs one value column, found 2"), "{e}");
+    }
+
+    #[test]
+    fn headerless_matrices_read_as_with_a_header() {
+        let with = continuous("time,col2,col3", 3000, 10_000.0, 1.0, 2);
+        let without: String = with.lines().skip(1).map(|l| format!("{l}\n")).collect();
+        let a = read(&with).unwrap();
+        let b = read(&without).unwrap();
+        assert_eq!(a.format, b.format);
+        assert_eq!(a.sample_rate.hz(), b.sample_rate.hz());
+        assert_eq!(a.channels[1].samples, b.channels[1].samples);
+        assert_eq!(b.channels[0].label, "col2");
+        assert_eq!(b.notes[0].code, FlagCode::LayoutGuessed);
+        assert!(
+            b.notes[0].message.contains("column 1 rises regularly"),
+            "{}",
+            b.notes[0].message
+        );
+        // Errors count the first line as row 1.
+        let e = err("0.0,1\n0.0001,2\n0.0002,x\n");
+        assert!(e.contains("row 3, column \"col2\""), "{e}");
+        // No regular first column: values only, rate from the options.
+        let opts = ReadOptions {
+            sample_rate: SampleRate::new(5000.0),
+            ..ReadOptions::default()
+        };
+        let rec = read_with("3,1\n1,2\n2,3\n", &opts).unwrap();
+        assert_eq!(rec.channels.len(), 2);
+        assert_eq!(rec.channels[0].label, "col1");
+        assert_eq!(rec.channels[0].samples, vec![3.0, 1.0, 2.0]);
+        assert!(err("3,1\n1,2\n2,3\n").contains("no time column; give --sample-rate"));
+    }
+
+    #[test]
+    fn header_blocks_are_kept_and_their_rate_and_unit_used() {
+        let mut table = String::from("emg\n");
+        for i in 0..100 {
+            let _ = writeln!(table, "{i}");
+        }
+        let text = format!("Sampling rate (kHz),10\nUnits,uV\nSubject: anon\n{table}");
+        let rec = read(&text).unwrap();
+        assert_eq!(rec.sample_rate.hz(), 10_000.0);
+        assert_eq!(rec.channels[0].unit, "uV");
+        assert_eq!(rec.channels[0].samples[50], 0.05);
+        assert_eq!(rec.metadata.len(), 3);
+        assert_eq!(rec.metadata[2].key, "Subject");
+        assert_eq!(rec.metadata[2].value, "anon");
+        let m = &rec.notes[0].message;
+        assert!(
+            m.contains("declared sample rate (10000 Hz") && m.contains("unit uV"),
+            "{m}"
+        );
+        // The options' rate wins over the block's, a time column over both.
+        let opts = ReadOptions {
+            sample_rate: SampleRate::new(4000.0),
+            ..ReadOptions::default()
+        };
+        assert_eq!(read_with(&text, &opts).unwrap().sample_rate.hz(), 4000.0);
+        let timed = format!(
+            "fs,20000\n{}",
+            continuous("time_s,emg", 200, 10_000.0, 1.0, 1)
+        );
+        let rec = read(&timed).unwrap();
+        assert_eq!(rec.sample_rate.hz(), 10_000.0);
+        assert!(
+            rec.notes[0].message.contains("the table gives 10000 Hz"),
+            "{}",
+            rec.notes[0].message
+        );
+        // Rates that disagree: none used.
+        let e = err(&format!("Sample rate,10000\nfs,20000\n{table}"));
+        assert!(
+            e.contains(
+                "no time column; give --sample-rate (the header block declares different rates)"
+            ),
+            "{e}"
+        );
+        // A block and no table.
+        let e = err("Subject,M12\nDate,2024-01-01\nSampling rate,10000\n");
+        assert!(
+            e.contains("no table: the file holds only key,value lines"),
+            "{e}"
+        );
+        // Not a block: a units row (as many cells as the header), or a data
+        // row with a bad first cell.
+        let e = err("time_ms,a,b\nms,mV,mV\n0,1,2\n0.1,1,2\n");
+        assert!(e.contains("row 2"), "{e}");
+        let e = err("time_s,emg\n0.1,n/a\n0.2,1\n");
+        assert!(e.contains("row 2, column \"emg\""), "{e}");
+    }
+
+    #[test]
+    fn short_files_are_sweeps_only_by_a_documented_rule() {
+        // 20 ms: sweeps, with the note.
+        let rec = read(&continuous("time_ms,apb,adm", 400, 20_000.0, 1000.0, 2)).unwrap();
+        assert_eq!(rec.format, SourceFormat::CsvSweeps);
+        assert_eq!(rec.notes[0].code, FlagCode::LayoutGuessed);
+        assert!(
+            rec.notes[0].message.contains("under 100 ms"),
+            "{}",
+            rec.notes[0].message
+        );
+        // 0.45 s from 0, six muscles: one continuous recording, with the note.
+        let text = continuous("time_s,APB,ADM,FDI,BB,TA,SOL", 4500, 10_000.0, 1.0, 6);
+        let rec = read(&text).unwrap();
+        assert_eq!(rec.format, SourceFormat::CsvContinuous);
+        assert_eq!(rec.channels.len(), 6);
+        assert!(
+            rec.notes[0].message.contains("--layout sweeps"),
+            "{}",
+            rec.notes[0].message
+        );
+        // 0.3 s from −5 ms (pre-stimulus samples): sweeps.
+        let mut text = String::from("time_ms,a,b\n");
+        for i in 0..3000 {
+            let _ = writeln!(text, "{:.3},1,2", i as f64 * 0.1 - 5.0);
+        }
+        assert_eq!(read(&text).unwrap().format, SourceFormat::CsvSweeps);
+        // From 1 s on, continuous without a note.
+        let rec = read(&continuous("time_ms,apb,adm", 15_000, 10_000.0, 1000.0, 2)).unwrap();
+        assert!(rec.notes.is_empty());
     }
 
     #[test]
@@ -1892,7 +3591,8 @@ mod tests {
         assert_eq!(read(&text).unwrap().format, SourceFormat::CsvSweeps);
         let rec = read(&single).unwrap();
         assert_eq!(rec.format, SourceFormat::CsvContinuous);
-        assert_eq!(rec.channels[0].kind, ChannelKind::Trigger);
+        // A lone stim column of zeros is no trigger (no rising edge).
+        assert_eq!(rec.channels[0].kind, ChannelKind::Intensity);
     }
 
     #[test]

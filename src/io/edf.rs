@@ -664,7 +664,16 @@ fn rate_of(spr: usize, duration_s: f64) -> f64 {
 ///
 /// [`read_edf_file`] reads a file the same way without holding it in memory.
 pub fn read_edf(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recording> {
-    read_edf_from(path, &mut InMemory(bytes), bytes.len() as u64, opts)
+    read_edf_from(path, &mut InMemory(bytes), bytes.len() as u64, opts, false)
+}
+
+/// [`read_edf`] to describe a file (`rns inspect`): a file whose EMG
+/// channel is sampled below the accepted rate (every signal of it, when
+/// none is named) is read all the same, at that channel's own rate, with
+/// [`Recording::not_analysable`] saying why the analysis refuses it. Every
+/// other file gives what [`read_edf`] gives.
+pub fn describe_edf(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recording> {
+    read_edf_from(path, &mut InMemory(bytes), bytes.len() as u64, opts, true)
 }
 
 /// Read an EDF, EDF+, BDF or BDF+ file from disk, a data record at a time.
@@ -676,6 +685,15 @@ pub fn read_edf(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recordi
 /// channels: the signals that are not decoded are skipped, so memory is 4
 /// bytes per decoded sample whatever the number of signals in the file.
 pub fn read_edf_file(path: &Path, opts: &ReadOptions) -> Result<Recording> {
+    read_edf_file_as(path, opts, false)
+}
+
+/// [`describe_edf`] from disk, a data record at a time (see [`read_edf_file`]).
+pub fn describe_edf_file(path: &Path, opts: &ReadOptions) -> Result<Recording> {
+    read_edf_file_as(path, opts, true)
+}
+
+fn read_edf_file_as(path: &Path, opts: &ReadOptions, describe: bool) -> Result<Recording> {
     let file = File::open(path).map_err(|e| io_error(path, e))?;
     let len = file.metadata().map_err(|e| io_error(path, e))?.len();
     let mut src = Streamed {
@@ -683,7 +701,7 @@ pub fn read_edf_file(path: &Path, opts: &ReadOptions) -> Result<Recording> {
         buf: Vec::new(),
         skip: 0,
     };
-    read_edf_from(path, &mut src, len, opts)
+    read_edf_from(path, &mut src, len, opts, describe)
 }
 
 /// The most bytes of one signal's samples the reader takes at once (a
@@ -785,7 +803,7 @@ impl Scale {
         })?;
         let unit = match kind {
             ChannelKind::Signal => millivolts_per_unit(&s.dimension).unwrap_or(1.0),
-            ChannelKind::Trigger => 1.0,
+            ChannelKind::Trigger | ChannelKind::Intensity => 1.0,
         };
         Ok(Scale {
             gain: g * unit,
@@ -843,13 +861,14 @@ fn read_edf_from<S: Source>(
     src: &mut S,
     file_len: u64,
     opts: &ReadOptions,
+    describe: bool,
 ) -> Result<Recording> {
     let h = read_header(path, src, file_len)?;
     let n_records = records_to_read(path, &h, file_len)?;
     let bps = h.variant.bytes_per_sample();
     // Validated by records_to_read (it would have failed on overflow).
     let record_bytes = h.record_bytes().unwrap_or(0);
-    let notes = truncation_note(&h, n_records, record_bytes, file_len)
+    let notes: Vec<ReadNote> = truncation_note(&h, n_records, record_bytes, file_len)
         .into_iter()
         .collect();
 
@@ -885,7 +904,14 @@ fn read_edf_from<S: Source>(
         })
         .collect();
     let format = h.format();
-    let default_emg = format.default_emg_channel(kinds.iter().copied());
+    let own_rates: Vec<f64> = data
+        .iter()
+        .map(|&i| rate_of(h.signals[i].samples_per_record, h.record_duration_s))
+        .collect();
+    // The first signal at an accepted rate (a slow first signal, a 100 Hz
+    // temperature, is passed over), else the first signal.
+    let default_emg =
+        format.default_emg_channel_at(kinds.iter().copied().zip(own_rates.iter().copied()));
     let (filter, emg) = opts.channels.resolve(path, &labels, default_emg)?;
     let rate_channel = emg
         .or(match &filter {
@@ -895,21 +921,33 @@ fn read_edf_from<S: Source>(
         .unwrap_or(default_emg);
     let emg_sig = &h.signals[data[rate_channel]];
     let spr = emg_sig.samples_per_record;
-    let rate_hz = rate_of(spr, h.record_duration_s);
-    let rate = SampleRate::new(rate_hz).ok_or_else(|| {
-        Error::malformed(
-            path,
-            format!(
-                "channel {rate_channel} ({:?}) is sampled at {} Hz ({spr} samples per {} s record), \
-                 outside the accepted range {}–{} Hz",
-                emg_sig.label,
-                Shown(rate_hz),
-                Shown(h.record_duration_s),
-                SampleRate::MIN_HZ,
-                SampleRate::MAX_HZ
-            ),
+    let rate_hz = own_rates[rate_channel];
+    let out_of_range = || {
+        format!(
+            "channel {rate_channel} ({:?}) is sampled at {} Hz ({spr} samples per {} s record), \
+             outside the accepted range {}–{} Hz",
+            emg_sig.label,
+            Shown(rate_hz),
+            Shown(h.record_duration_s),
+            SampleRate::MIN_HZ,
+            SampleRate::MAX_HZ
         )
-    })?;
+    };
+    // A file described for `rns inspect` is read at a slow EMG channel's own
+    // rate, with the reason the analysis refuses it.
+    let (rate, not_analysable) = match SampleRate::new(rate_hz) {
+        Some(r) => (r, None),
+        None => match SampleRate::new_unchecked_range(rate_hz).filter(|_| describe) {
+            Some(r) => (r, Some(out_of_range())),
+            None => return Err(Error::malformed(path, out_of_range())),
+        },
+    };
+    let mut notes: Vec<ReadNote> = notes;
+    let first_signal = format.default_emg_channel(kinds.iter().copied());
+    let named = matches!(&opts.channels, ChannelFilter::Select { emg: Some(_), .. });
+    if !named && rate_channel == default_emg && default_emg != first_signal {
+        notes.push(passed_over_note(&labels, &kinds, &own_rates, default_emg));
+    }
 
     // What to do with each signal, and the channels to decode: those at the
     // EMG channel's rate that the filter wants, every trigger, the EMG channel.
@@ -1123,7 +1161,39 @@ fn read_edf_from<S: Source>(
         }),
         annotations,
         notes,
+        intensities: None,
+        metadata: Vec::new(),
+        not_analysable,
     })
+}
+
+/// The `emg_channel_chosen` note: the default EMG channel `chosen` is not the
+/// first signal, because the signals before it are sampled outside the
+/// accepted range.
+fn passed_over_note(
+    labels: &[&str],
+    kinds: &[ChannelKind],
+    rates: &[f64],
+    chosen: usize,
+) -> ReadNote {
+    let skipped: Vec<String> = (0..chosen)
+        .filter(|&i| kinds[i] == ChannelKind::Signal)
+        .map(|i| format!("{i} ({:?}, {} Hz)", labels[i], Shown(rates[i])))
+        .collect();
+    let shown = skipped.len().min(4);
+    let more = if skipped.len() > shown { ", …" } else { "" };
+    ReadNote::info(
+        FlagCode::EmgChannelChosen,
+        format!(
+            "EMG channel {chosen} ({:?}, {} Hz) is the first signal sampled at an accepted rate \
+             ({}–{} Hz); signal(s) {}{more} before it are not; give --channel to choose another",
+            labels[chosen],
+            Shown(rates[chosen]),
+            SampleRate::MIN_HZ,
+            SampleRate::MAX_HZ,
+            skipped[..shown].join(", ")
+        ),
+    )
 }
 
 /// The `truncated_file` note when the file ends before the records its
@@ -1154,10 +1224,7 @@ fn truncation_note(
         ),
         _ => return None,
     };
-    Some(ReadNote {
-        code: FlagCode::TruncatedFile,
-        message,
-    })
+    Some(ReadNote::warning(FlagCode::TruncatedFile, message))
 }
 
 /// Sample indices of the stimulus annotations: each onset to the nearest
@@ -1196,6 +1263,105 @@ mod tests {
     }
 
     /// A signal of a test file.
+    #[test]
+    fn a_slow_first_signal_is_passed_over_and_an_all_slow_file_is_described() {
+        // 10 ms records: Temp at 100 Hz (1 sample), EMG at 4 kHz (40 samples).
+        let temp = Sig {
+            label: "Temp",
+            dim: "degC",
+            spr: 1,
+            ..emg(1)
+        };
+        let b = build(
+            false,
+            "",
+            "2",
+            "0.01",
+            &[temp, emg(40)],
+            &[
+                vec![i16s(&[370]), i16s(&[7; 40])],
+                vec![i16s(&[371]), i16s(&[8; 40])],
+            ],
+        );
+        let rec = read(&b).unwrap();
+        assert_eq!(rec.sample_rate.hz(), 4000.0);
+        assert_eq!(rec.default_emg_channel(), 1);
+        assert_eq!(rec.channels[0].sample_rate_hz, Some(100.0));
+        assert!(rec.channels[1].is_loaded() && !rec.channels[0].is_loaded());
+        assert!(rec.not_analysable.is_none());
+        let note = &rec.notes[0];
+        assert_eq!(
+            (note.code, note.severity),
+            (FlagCode::EmgChannelChosen, crate::vocab::Severity::Info)
+        );
+        assert!(
+            note.message.contains("EMG channel 1 (\"EMG\", 4000 Hz)")
+                && note.message.contains("0 (\"Temp\", 100 Hz)"),
+            "{}",
+            note.message
+        );
+        // Named, the slow channel is refused as before; described, it is read.
+        let named = ReadOptions {
+            channels: ChannelFilter::Select {
+                emg: Some(0.into()),
+                others: vec![],
+            },
+            ..ReadOptions::default()
+        };
+        let e = read_edf(&p(), &b, &named).unwrap_err().to_string();
+        assert!(
+            e.contains("channel 0 (\"Temp\") is sampled at 100 Hz"),
+            "{e}"
+        );
+        let d = describe_edf(&p(), &b, &named).unwrap();
+        assert_eq!(d.sample_rate.hz(), 100.0);
+        assert_eq!(
+            d.not_analysable.as_deref(),
+            Some(e.trim_start_matches("t.edf: "))
+        );
+        assert!(d.check_analysable().is_err());
+
+        // Every signal slow: refused, or described at the first one's rate.
+        let slow = build(
+            false,
+            "",
+            "2",
+            "1",
+            &[
+                Sig {
+                    label: "Fp1",
+                    spr: 128,
+                    ..emg(128)
+                },
+                Sig {
+                    label: "Fp2",
+                    spr: 256,
+                    ..emg(256)
+                },
+            ],
+            &[
+                vec![i16s(&[1; 128]), i16s(&[2; 256])],
+                vec![i16s(&[1; 128]), i16s(&[2; 256])],
+            ],
+        );
+        let e = read(&slow).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("channel 0 (\"Fp1\") is sampled at 128 Hz (128 samples per 1 s record)"),
+            "{e}"
+        );
+        let d = describe_edf(&p(), &slow, &ReadOptions::default()).unwrap();
+        assert_eq!(d.sample_rate.hz(), 128.0);
+        assert_eq!(d.len(), 256);
+        assert_eq!(d.channels[1].sample_rate_hz, Some(256.0));
+        assert!(d.notes.is_empty());
+        assert!(matches!(d.check_analysable(), Err(Error::Malformed { .. })));
+        assert!(d
+            .not_analysable
+            .unwrap()
+            .contains("outside the accepted range"));
+    }
+
     #[derive(Clone)]
     struct Sig {
         label: &'static str,

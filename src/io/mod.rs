@@ -184,6 +184,21 @@ pub fn is_supported_path(path: &Path) -> bool {
 /// [`csv::read_csv_file`], [`edf::read_edf_file`]), so the file is never held
 /// whole in memory.
 pub fn read_recording(path: &Path, opts: &ReadOptions) -> Result<Recording> {
+    read_as(path, opts, false)
+}
+
+/// Read a recording to describe it (`rns inspect`): as [`read_recording`],
+/// except that an EDF/BDF whose EMG channel (every signal, when none is
+/// named) is sampled below the accepted rate is read all the same, at that
+/// channel's own rate, with [`Recording::not_analysable`] saying why the
+/// analysis refuses it (see [`edf::describe_edf_file`]). Such a recording is
+/// for listing only: hand the analysis what [`read_recording`] reads, or call
+/// [`Recording::check_analysable`] first.
+pub fn describe_recording(path: &Path, opts: &ReadOptions) -> Result<Recording> {
+    read_as(path, opts, true)
+}
+
+fn read_as(path: &Path, opts: &ReadOptions, describe: bool) -> Result<Recording> {
     let io = |e: std::io::Error| Error::Io {
         path: path.to_path_buf(),
         source: e,
@@ -198,6 +213,7 @@ pub fn read_recording(path: &Path, opts: &ReadOptions) -> Result<Recording> {
     match probe(path, &head)? {
         Probed::Wav => wav::read_wav_file(path, opts),
         Probed::Csv => csv::read_csv_file(path, opts),
+        Probed::Edf if describe => edf::describe_edf_file(path, opts),
         Probed::Edf => edf::read_edf_file(path, opts),
     }
 }

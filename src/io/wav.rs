@@ -198,14 +198,14 @@ fn read_wav_from<R: Read + Seek>(
         let frames = held_bytes / bytes_per_frame;
         // Rounded so the message reads "0.7 s", not "0.7000000000000001 s".
         let seconds = (frames as f64 / rate.hz() * 1e6).round() / 1e6;
-        notes.push(ReadNote {
-            code: FlagCode::TruncatedFile,
-            message: format!(
+        notes.push(ReadNote::warning(
+            FlagCode::TruncatedFile,
+            format!(
                 "truncated file: the data chunk declares {declared_bytes} bytes, the file holds \
                  {held_bytes}; read the {frames} whole frames present ({seconds} s), the rest \
                  of the recording is missing"
             ),
-        });
+        ));
         frames
     } else if held_bytes < bytes_per_frame {
         return Err(Error::malformed(
@@ -286,6 +286,9 @@ fn read_wav_from<R: Read + Seek>(
         stimuli: None,
         annotations: Vec::new(),
         notes,
+        intensities: None,
+        metadata: Vec::new(),
+        not_analysable: None,
     })
 }
 

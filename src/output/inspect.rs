@@ -17,19 +17,27 @@
 //!   "segments": [ { "start_s": 0.0, "duration_s": 13.0 } ],
 //!   "analyzer_would_use": { "channel": 0, "channel_label": "EMG ADM",
 //!                           "trigger_channel": null, "stimulus_source": "artifact_slope",
-//!                           "known_stimuli": null } }
+//!                           "known_stimuli": null },
+//!   "not_analysable": null, "notes": [], "metadata": [], "stimulus_intensity": null }
 //! ```
 //!
 //! `sample_rate_hz` and `duration_s` at the top are the recording's (the EMG
-//! channel's); each channel gives its own. `known_stimuli` counts the stimulus
-//! times the file itself gives (sweeps, stimulus annotations), `null` when
-//! none. Times are rounded to 7 decimals (100 ns, EDF+'s finest), durations to
-//! 6.
+//! channel's); each channel gives its own, its `kind` (`signal`, `trigger`,
+//! `intensity`), whether the analyzer can take it as the EMG (`usable`) and
+//! why (`why`). `known_stimuli` counts the stimulus times the file itself
+//! gives (sweeps, stimulus annotations), `null` when none. `not_analysable`
+//! is the reason a file that could be read cannot be analysed (every signal
+//! too slow), `null` otherwise. `notes` are the reader's notes (a file cut
+//! short, a layout guessed), `metadata` the `key,value` lines of a CSV header
+//! block, `stimulus_intensity` the stimulus intensity the file gives (per
+//! sweep, or an intensity column). Times are rounded to 7 decimals (100 ns,
+//! EDF+'s finest), durations to 6.
 
 use crate::analysis::result::round;
 use crate::analysis::ChannelPlan;
 use crate::error::Error;
-use crate::recording::{ChannelKind, Recording};
+use crate::recording::{ChannelKind, MetadataEntry, ReadNote, Recording};
+use crate::units::{SampleRate, Shown};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -53,6 +61,30 @@ pub struct Inspection {
     pub segments: Vec<SegmentInfo>,
     /// What `rns analyze` would use with the same flags and sidecar.
     pub analyzer_would_use: WouldUse,
+    /// Why `rns analyze` refuses this file although it could be read (every
+    /// signal sampled below the accepted rate); `null` when it can analyse it.
+    pub not_analysable: Option<String>,
+    /// The reader's notes: what it recovered from (`warning`) or decided by a
+    /// rule (`info`), each with its quality-flag code.
+    pub notes: Vec<ReadNote>,
+    /// The `key,value` lines of a CSV header block, in file order.
+    pub metadata: Vec<MetadataEntry>,
+    /// The stimulus intensity the file gives; `null` when none.
+    pub stimulus_intensity: Option<IntensityInfo>,
+}
+
+/// The stimulus intensity a file gives.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct IntensityInfo {
+    /// The column it comes from.
+    pub label: String,
+    /// Its unit as written (`""` when none).
+    pub unit: String,
+    /// One value per sweep (per known stimulus), when the file states it per
+    /// sweep; `null` when it is a column of the recording (`channel`).
+    pub per_sweep: Option<Vec<f64>>,
+    /// The intensity channel's index, when it is one; `null` for per-sweep values.
+    pub channel: Option<usize>,
 }
 
 /// One channel.
@@ -72,6 +104,79 @@ pub struct ChannelInfo {
     pub kind: String,
     /// `samples / sample_rate_hz`, s.
     pub duration_s: f64,
+    /// Whether the analyzer can take this channel as the EMG (by default or
+    /// with `--channel`).
+    pub usable: bool,
+    /// Why it can or cannot (`"the EMG channel"`, `"sampled at 100 Hz, below
+    /// 2000 Hz"`, `"a trigger line: its rising edges are the stimuli"`, …).
+    pub why: String,
+}
+
+/// Whether channel `i` can be the EMG, and why (see [`ChannelInfo::why`]).
+fn usability(rec: &Recording, plan: &ChannelPlan, i: usize) -> (bool, String) {
+    let c = &rec.channels[i];
+    let hz = rec.channel_rate_hz(i);
+    match c.kind {
+        ChannelKind::Trigger => {
+            let used = plan.trigger_channel == Some(i);
+            return (
+                false,
+                if used {
+                    "the trigger line: its rising edges are the stimuli".to_string()
+                } else {
+                    format!(
+                        "a trigger line, not an EMG signal (--trigger-channel {i} takes its \
+                         rising edges as the stimuli)"
+                    )
+                },
+            );
+        }
+        ChannelKind::Intensity => {
+            return (
+                false,
+                "the stimulus intensity, not an EMG signal (its values are no trigger pulses)"
+                    .to_string(),
+            )
+        }
+        ChannelKind::Signal => {}
+    }
+    if hz < SampleRate::MIN_HZ {
+        return (
+            false,
+            format!(
+                "sampled at {} Hz, below {} Hz",
+                Shown(hz),
+                SampleRate::MIN_HZ
+            ),
+        );
+    }
+    if hz > SampleRate::MAX_HZ {
+        return (
+            false,
+            format!(
+                "sampled at {} Hz, above {} Hz",
+                Shown(hz),
+                SampleRate::MAX_HZ
+            ),
+        );
+    }
+    if c.len == 0 {
+        return (false, "holds no samples".to_string());
+    }
+    if i == plan.channel && rec.not_analysable.is_none() {
+        return (true, "the EMG channel".to_string());
+    }
+    if c.sample_rate_hz.is_some() {
+        return (
+            true,
+            format!(
+                "an EMG signal at {} Hz, not the recording's {} Hz: --channel {i} analyses it",
+                Shown(hz),
+                Shown(rec.sample_rate.hz())
+            ),
+        );
+    }
+    (true, format!("an EMG signal: --channel {i} analyses it"))
 }
 
 /// One annotation.
@@ -124,12 +229,10 @@ pub fn inspect(rec: &Recording, plan: &ChannelPlan) -> Inspection {
                 unit: c.unit.clone(),
                 sample_rate_hz: hz,
                 samples: c.len,
-                kind: match c.kind {
-                    ChannelKind::Signal => "signal",
-                    ChannelKind::Trigger => "trigger",
-                }
-                .to_string(),
+                kind: c.kind.name().to_string(),
                 duration_s: round(c.len as f64 / hz, 6),
+                usable: usability(rec, plan, i).0,
+                why: usability(rec, plan, i).1,
             }
         })
         .collect();
@@ -168,6 +271,27 @@ pub fn inspect(rec: &Recording, plan: &ChannelPlan) -> Inspection {
             trigger_channel: plan.trigger_channel,
             stimulus_source: plan.stimulus_source.name().to_string(),
             known_stimuli: rec.stimuli.as_ref().map(|k| k.samples.len()),
+        },
+        not_analysable: rec.not_analysable.clone(),
+        notes: rec.notes.clone(),
+        metadata: rec.metadata.clone(),
+        stimulus_intensity: match &rec.intensities {
+            Some(int) => Some(IntensityInfo {
+                label: int.label.clone(),
+                unit: int.unit.clone(),
+                per_sweep: Some(int.values.clone()),
+                channel: None,
+            }),
+            None => rec
+                .channels
+                .iter()
+                .position(|c| c.kind == ChannelKind::Intensity)
+                .map(|i| IntensityInfo {
+                    label: rec.channels[i].label.clone(),
+                    unit: rec.channels[i].unit.clone(),
+                    per_sweep: None,
+                    channel: Some(i),
+                }),
         },
     }
 }
@@ -233,15 +357,62 @@ pub fn render_text(i: &Inspection) -> String {
     let _ = writeln!(o, "  channels:");
     let _ = writeln!(
         o,
-        "    {:>3}  {:<20} {:<8} {:>10} {:>11} {:>10}  kind",
-        "#", "label", "unit", "rate (Hz)", "samples", "dur (s)"
+        "    {:>3}  {:<20} {:<8} {:>10} {:>11} {:>10}  {:<9}  use",
+        "#", "label", "unit", "rate (Hz)", "samples", "dur (s)", "kind"
     );
     for c in &i.channels {
         let _ = writeln!(
             o,
-            "    {:>3}  {:<20} {:<8} {:>10} {:>11} {:>10.3}  {}",
-            c.index, c.label, c.unit, c.sample_rate_hz, c.samples, c.duration_s, c.kind
+            "    {:>3}  {:<20} {:<8} {:>10} {:>11} {:>10.3}  {:<9}  {}",
+            c.index,
+            c.label,
+            c.unit,
+            c.sample_rate_hz,
+            c.samples,
+            c.duration_s,
+            c.kind,
+            if c.usable {
+                c.why.clone()
+            } else {
+                format!("not usable: {}", c.why)
+            }
         );
+    }
+    if let Some(int) = &i.stimulus_intensity {
+        let unit = if int.unit.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", int.unit)
+        };
+        match &int.per_sweep {
+            Some(v) => {
+                let (lo, hi) = v
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| {
+                        (l.min(x), h.max(x))
+                    });
+                let _ = writeln!(
+                    o,
+                    "  stimulus intensity: column {:?}, {} sweep(s), {lo}–{hi}{unit}",
+                    int.label,
+                    v.len()
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    o,
+                    "  stimulus intensity: channel {} ({:?}){unit}",
+                    int.channel.unwrap_or_default(),
+                    int.label
+                );
+            }
+        }
+    }
+    if !i.metadata.is_empty() {
+        let _ = writeln!(o, "  metadata ({}):", i.metadata.len());
+        for m in &i.metadata {
+            let _ = writeln!(o, "    {}: {}", m.key, m.value);
+        }
     }
     if segs > 1 || i.segments.first().is_some_and(|s| s.start_s != 0.0) {
         let list: Vec<String> = i
@@ -273,20 +444,31 @@ pub fn render_text(i: &Inspection) -> String {
         "sweeps" => format!("{} sweep(s)", w.known_stimuli.unwrap_or_default()),
         _ => "artifact slope".to_string(),
     };
-    let _ = writeln!(
-        o,
-        "  analyzer would use: channel {} ({}), stimuli from {source}",
-        w.channel, w.channel_label
-    );
+    for n in &i.notes {
+        let _ = writeln!(o, "  {} ({}): {}", n.severity, n.code, n.message);
+    }
+    match &i.not_analysable {
+        Some(why) => {
+            let _ = writeln!(o, "  analyzer cannot analyse this file: {why}");
+        }
+        None => {
+            let _ = writeln!(
+                o,
+                "  analyzer would use: channel {} ({}), stimuli from {source}",
+                w.channel, w.channel_label
+            );
+        }
+    }
     o
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recording::{Annotation, Channel, Segment, SourceFormat};
+    use crate::recording::{Annotation, Channel, ChannelKind, Segment, SourceFormat};
     use crate::units::SampleRate;
     use crate::vocab::StimulusSource;
+    use crate::vocab::{FlagCode, Severity};
     use std::path::PathBuf;
 
     fn rec() -> Recording {
@@ -326,6 +508,9 @@ mod tests {
                 text: "Übung".into(),
             }],
             notes: Vec::new(),
+            intensities: None,
+            metadata: Vec::new(),
+            not_analysable: None,
         }
     }
 
@@ -355,10 +540,85 @@ mod tests {
         assert_eq!(v["analyzer_would_use"]["stimulus_source"], "artifact_slope");
         assert_eq!(v["analyzer_would_use"]["channel_label"], "EMG ADM");
         assert!(v["analyzer_would_use"]["trigger_channel"].is_null());
+        assert_eq!(v["channels"][0]["usable"], true);
+        assert_eq!(v["channels"][0]["why"], "the EMG channel");
+        assert_eq!(v["channels"][1]["usable"], false);
+        assert!(v["not_analysable"].is_null());
+        assert!(v["stimulus_intensity"].is_null());
+        assert_eq!(v["notes"], serde_json::json!([]));
         let text = render_text(&inspect(&r, &plan));
         assert!(text.contains("Übung"), "{text}");
         assert!(text.contains("0.2500–1.2500 s"), "{text}");
         assert!(text.contains("stimuli from artifact slope"), "{text}");
+    }
+
+    #[test]
+    fn channels_say_why_they_can_or_cannot_be_the_emg() {
+        let mut r = rec();
+        let ch = |index: usize, label: &str, kind, rate: Option<f64>| Channel {
+            index,
+            label: label.into(),
+            unit: "".into(),
+            kind,
+            len: 100,
+            sample_rate_hz: rate,
+            samples: vec![],
+        };
+        r.channels = vec![
+            ch(0, "Temp", ChannelKind::Signal, Some(100.0)),
+            ch(1, "EMG", ChannelKind::Signal, None),
+            ch(2, "EMG 2", ChannelKind::Signal, Some(4000.0)),
+            ch(3, "stimulus_V", ChannelKind::Intensity, None),
+            ch(4, "Trig", ChannelKind::Trigger, None),
+        ];
+        r.notes = vec![ReadNote::info(FlagCode::EmgChannelChosen, "chosen")];
+        r.metadata = vec![MetadataEntry {
+            key: "Subject".into(),
+            value: "anon".into(),
+        }];
+        let plan = ChannelPlan {
+            channel: 1,
+            trigger_channel: Some(4),
+            stimulus_source: StimulusSource::TriggerChannel,
+        };
+        let i = inspect(&r, &plan);
+        let why: Vec<(bool, &str)> = i
+            .channels
+            .iter()
+            .map(|c| (c.usable, c.why.as_str()))
+            .collect();
+        assert_eq!(
+            why,
+            [
+                (false, "sampled at 100 Hz, below 2000 Hz"),
+                (true, "the EMG channel"),
+                (
+                    true,
+                    "an EMG signal at 4000 Hz, not the recording's 5000 Hz: --channel 2 analyses it"
+                ),
+                (
+                    false,
+                    "the stimulus intensity, not an EMG signal (its values are no trigger pulses)"
+                ),
+                (false, "the trigger line: its rising edges are the stimuli"),
+            ]
+        );
+        assert_eq!(i.stimulus_intensity.as_ref().unwrap().channel, Some(3));
+        let v: serde_json::Value = serde_json::from_str(&render_json(&i)).unwrap();
+        assert_eq!(v["notes"][0]["code"], "emg_channel_chosen");
+        assert_eq!(v["notes"][0]["severity"], Severity::Info.name());
+        assert_eq!(v["metadata"][0]["key"], "Subject");
+        let text = render_text(&i);
+        assert!(text.contains("not usable: sampled at 100 Hz"), "{text}");
+        assert!(text.contains("info (emg_channel_chosen): chosen"), "{text}");
+        assert!(text.contains("Subject: anon"), "{text}");
+        // A file that cannot be analysed says so instead of the plan.
+        r.not_analysable = Some("channel 0 (\"Temp\") is sampled at 100 Hz".into());
+        let text = render_text(&inspect(&r, &plan));
+        assert!(
+            text.contains("analyzer cannot analyse this file: channel 0"),
+            "{text}"
+        );
     }
 
     #[test]

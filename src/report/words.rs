@@ -156,6 +156,22 @@ pub fn quality_meaning(code: FlagCode) -> &'static str {
             "The file ends early: it was read up to its last whole sample, so the last train \
              may be incomplete."
         }
+        LayoutGuessed => {
+            "The file's layout (sweeps or one continuous recording, a long table, a matrix \
+             without header) was decided by a rule; if it was read wrongly, give --layout."
+        }
+        IntensityColumn => {
+            "A column named like a stimulus holds the stimulus intensity, not trigger pulses, \
+             so it was not used to find the stimuli."
+        }
+        EmgChannelChosen => {
+            "The EMG channel is not the file's first signal: the signals before it are sampled \
+             too slowly (or too fast) to analyse."
+        }
+        HeaderBlock => {
+            "Lines of key and value above the table were kept as the file's metadata, not read \
+             as data; a sample rate or unit they declare is used only when the table gives none."
+        }
     }
 }
 

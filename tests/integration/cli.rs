@@ -423,3 +423,69 @@ fn golden_json_of_mg_session() {
     let want = std::fs::read_to_string(&golden).expect("golden file (UPDATE_GOLDEN=1 to create)");
     assert_eq!(got, want, "JSON differs from tests/golden/mg_session.json");
 }
+
+/// Garbage beside a `stimulus_V` column that steps up once per "sweep" (a
+/// recruitment's intensity): the column is the stimulus intensity, not the
+/// trigger, so its steps are no stimuli and the noise gives nothing to
+/// analyse (or an indeterminate result), never a pattern from the
+/// intensity's steps. `rns inspect` shows the column as the intensity.
+#[test]
+fn a_stimulus_intensity_column_is_not_taken_for_the_trigger() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("garbage.csv");
+    let mut text = String::from("time_s,emg_mV,stimulus_V\n");
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    for i in 0..40_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let noise = (x % 2001) as f64 / 1000.0 - 1.0;
+        let intensity = 0.3 + 0.05 * (i / 3_333) as f64;
+        text.push_str(&format!(
+            "{:.4},{noise:.4},{intensity:.2}\n",
+            i as f64 / 10_000.0
+        ));
+    }
+    std::fs::write(&p, text).unwrap();
+    let out = rns()
+        .args(["analyze", "--format", "json"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    match out.status.code() {
+        Some(4) => assert!(stderr_of(&out).contains("no stimulus artifact found")),
+        Some(0) => {
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_ne!(v["source"]["stimulus_source"], "trigger_channel");
+            assert_eq!(v["classification"]["pattern"], "indeterminate");
+        }
+        c => panic!("exit {c:?}: {}", stderr_of(&out)),
+    }
+    let out = rns()
+        .args(["inspect", "--format", "json"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["channels"][1]["kind"], "intensity");
+    assert_eq!(v["channels"][1]["usable"], false);
+    assert_eq!(v["stimulus_intensity"]["label"], "stimulus_V");
+    assert_eq!(v["stimulus_intensity"]["channel"], 1);
+    assert_eq!(v["analyzer_would_use"]["stimulus_source"], "artifact_slope");
+    assert_eq!(v["notes"][0]["code"], "intensity_column");
+    // Named with --trigger-channel, its rising edges are the stimuli.
+    let out = rns()
+        .args([
+            "inspect",
+            "--format",
+            "json",
+            "--trigger-channel",
+            "stimulus_V",
+        ])
+        .arg(&p)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["analyzer_would_use"]["trigger_channel"], 1);
+}

@@ -196,3 +196,170 @@ fn every_layout_gives_the_same_responses() {
     assert!(a.trains[0].responses[0].stimulus_s.is_none());
     assert!(a.quality.iter().any(|q| q.code == FlagCode::RateUnknown));
 }
+
+/// The recording and the responses of `path` (rate 3 Hz for sweeps).
+fn read_and_run(path: &Path) -> (rns_analyzer::recording::Recording, Vec<f64>) {
+    let proto = Protocol {
+        rate_hz: Some(3.0),
+        ..Default::default()
+    };
+    let settings =
+        Settings::merge(&Overrides::default(), Some(&proto), Criteria::default()).unwrap();
+    let rec = read_recording(path, &settings.read).unwrap_or_else(|e| panic!("{e}"));
+    let a = analyze(&rec, &settings.analysis).unwrap_or_else(|e| panic!("{e}"));
+    (rec, amplitudes(&a))
+}
+
+fn same_recording(
+    name: &str,
+    a: &rns_analyzer::recording::Recording,
+    b: &rns_analyzer::recording::Recording,
+) {
+    assert_eq!(a.format, b.format, "{name}");
+    assert_eq!(a.sample_rate.hz(), b.sample_rate.hz(), "{name}");
+    let emg = |r: &rns_analyzer::recording::Recording| {
+        r.channels[r.default_emg_channel()].samples.clone()
+    };
+    assert_eq!(emg(a), emg(b), "{name}: samples");
+    assert_eq!(a.segments, b.segments, "{name}: segments");
+    assert_eq!(a.stimuli, b.stimuli, "{name}: stimuli");
+}
+
+/// The layouts real rigs export (a long table, a matrix without header, a
+/// header block of `key,value` lines) read into the same recording as the
+/// plain layout of the same data, and give the same responses.
+#[test]
+fn long_headerless_and_header_block_layouts_match_the_plain_ones() {
+    let out = signal();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let lines_after_header =
+        |t: &str| -> String { t.lines().skip(1).map(|l| format!("{l}\n")).collect() };
+
+    // Continuous.
+    let plain = String::from_utf8(encode_continuous_csv(
+        true,
+        10_000.0,
+        &[("emg_mV", &out.samples)],
+    ))
+    .unwrap();
+    let (rec, amps) = read_and_run(&write("plain.csv", &plain));
+    assert!(!amps.is_empty());
+    let block = "Instrument,Test rig 2\nSubject,anon\nDate,2024-05-01\n";
+    let no_time: String = plain
+        .lines()
+        .skip(1)
+        .map(|l| format!("{}\n", l.split(',').nth(1).unwrap()))
+        .collect();
+    for (name, text) in [
+        ("headerless.csv", lines_after_header(&plain)),
+        ("block.csv", format!("{block}{plain}")),
+        (
+            "block_rate.csv",
+            format!("{block}Sampling rate,10 kHz\nemg_mV\n{no_time}"),
+        ),
+    ] {
+        let (r, a) = read_and_run(&write(name, &text));
+        same_recording(name, &rec, &r);
+        assert_eq!(a, amps, "{name}: responses");
+        assert!(
+            !r.notes.is_empty(),
+            "{name}: a note says which rule decided"
+        );
+    }
+
+    // Sweeps: plain, long (MonStim's columns), long below a header block,
+    // and a matrix without header.
+    let sweeps: Vec<Vec<f32>> = out
+        .truth
+        .stimuli_s
+        .iter()
+        .map(|t| {
+            let s = (t * 10_000.0).ceil() as usize;
+            out.samples[s - 40..s + 300].to_vec()
+        })
+        .collect();
+    let refs: Vec<&[f32]> = sweeps.iter().map(|v| v.as_slice()).collect();
+    let plain = String::from_utf8(encode_sweeps_csv(10_000.0, 40, &refs)).unwrap();
+    let (rec, amps) = read_and_run(&write("sweeps.csv", &plain));
+    assert_eq!(rec.format, SourceFormat::CsvSweeps);
+    let rows: Vec<Vec<&str>> = plain
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let mut long =
+        String::from("recording_index,channel_index,stimulus_V,time_point,amplitude_mV\n");
+    for k in 0..sweeps.len() {
+        for r in &rows {
+            long.push_str(&format!(
+                "{k},0,{},{},{}\n",
+                0.5 + 0.01 * k as f64,
+                r[0],
+                r[k + 1]
+            ));
+        }
+    }
+    for (name, text) in [
+        ("long.csv", long.clone()),
+        (
+            "long_block.csv",
+            format!("MonStim export,1\nSession,RNS test\n\n{long}"),
+        ),
+        ("sweeps_headerless.csv", lines_after_header(&plain)),
+    ] {
+        let (r, a) = read_and_run(&write(name, &text));
+        same_recording(name, &rec, &r);
+        assert_eq!(a, amps, "{name}: responses");
+    }
+    let (r, _) = read_and_run(&write("long.csv", &long));
+    let int = r.intensities.expect("per-sweep intensity");
+    assert_eq!(int.values.len(), sweeps.len());
+    assert!((int.values[3] - 0.53).abs() < 1e-12);
+}
+
+/// A real MonStim long export (the first sweeps of `Example Data 2.csv` and
+/// `3.csv`, tests/real/monstim/) gives the samples of its conversion to the
+/// sweeps layout in the corpus, sweep for sweep, with each sweep's intensity.
+#[test]
+fn monstim_long_exports_match_their_converted_sweeps() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/real/monstim");
+    for (long, wide, n) in [
+        ("ex2_long_first5.csv", "ex2_recruitment.csv", 5),
+        ("ex3_long_first3.csv", "ex3_recruitment.csv", 3),
+    ] {
+        let opts = Default::default();
+        let l = read_recording(&dir.join(long), &opts).unwrap();
+        let w = read_recording(&dir.join(wide), &opts).unwrap();
+        assert_eq!(l.format, SourceFormat::CsvSweeps, "{long}");
+        assert_eq!(l.sample_rate.hz(), w.sample_rate.hz(), "{long}");
+        assert_eq!(l.segments[..], w.segments[..n], "{long}");
+        let (ls, ws) = (l.stimuli.as_ref().unwrap(), w.stimuli.as_ref().unwrap());
+        assert_eq!(ls.samples[..], ws.samples[..n], "{long}");
+        let len = l.channels[0].len;
+        assert_eq!(len, w.segments[n - 1].end(), "{long}");
+        // The conversion printed the values with 6 decimals.
+        for (i, (a, b)) in l.channels[0]
+            .samples
+            .iter()
+            .zip(&w.channels[0].samples[..len])
+            .enumerate()
+        {
+            assert!((a - b).abs() <= 5.1e-7, "{long}: sample {i}: {a} vs {b}");
+        }
+        let origin: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(format!("{wide}.origin.json"))).unwrap(),
+        )
+        .unwrap();
+        let int = l.intensities.as_ref().unwrap();
+        assert_eq!(int.label, "stimulus_V");
+        for (k, v) in int.values.iter().enumerate() {
+            let want = origin["columns"][k]["stimulus_V"].as_f64().unwrap();
+            assert!((v - want).abs() < 1e-9, "{long}: sweep {k}: {v} vs {want}");
+        }
+    }
+}

@@ -24,7 +24,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use rns_analyzer::analysis::{self, Analysis};
 use rns_analyzer::error::{Error, EXIT_USAGE};
 use rns_analyzer::export::atomic::write_atomic;
-use rns_analyzer::io::read_recording;
+use rns_analyzer::io::{describe_recording, read_recording};
 use rns_analyzer::output;
 use rns_analyzer::recording::ChannelSel;
 use rns_analyzer::settings::config::{Overrides, Settings};
@@ -290,7 +290,9 @@ fn inspect_file(path: &Path, args: &InspectArgs) -> Result<output::inspect::Insp
     let protocol = load_protocol(path, args.protocol.as_ref())?;
     let ov = args.read.overrides()?;
     let settings = Settings::merge(&ov, protocol.as_ref(), Criteria::default())?;
-    let rec = read_recording(path, &settings.read)?;
+    // Described even when it cannot be analysed (an EDF of slow signals
+    // only): inspect lists what is there and why.
+    let rec = describe_recording(path, &settings.read)?;
     let plan = analysis::plan_channels(&rec, &settings.analysis)?;
     Ok(output::inspect::inspect(&rec, &plan))
 }
