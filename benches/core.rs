@@ -76,6 +76,7 @@ fn benches(c: &mut Criterion) {
         rails: None,
         steep_floor: 20.0 * det.noise_slope_sd,
         pre_quiet: true,
+        span: None,
     };
     let settings = MeasureSettings::default();
     let mut g = c.benchmark_group("response");

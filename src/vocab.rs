@@ -193,6 +193,10 @@ words! {
         /// A block of `key,value` lines above a CSV table was set aside as
         /// metadata; the message says what it declared and what was used.
         HeaderBlock = "header_block",
+        /// An initial positive deflection precedes the negative phase.
+        InitialPositiveDeflection = "initial_positive_deflection",
+        /// A later wave (H-reflex, F-wave) is larger than the M-wave.
+        LateWave = "late_wave",
     }
 }
 
@@ -220,7 +224,9 @@ impl FlagCode {
             | LayoutGuessed
             | IntensityColumn
             | EmgChannelChosen
-            | HeaderBlock => false,
+            | HeaderBlock
+            | InitialPositiveDeflection
+            | LateWave => false,
         }
     }
 
@@ -256,6 +262,8 @@ words! {
         TriageInconclusive = "triage_inconclusive",
         /// A train set aside for its quality flags.
         TechnicallyUnreliableTrain = "technically_unreliable_train",
+        /// A post-exercise train not comparable with the baseline, set aside.
+        PostExerciseSetAside = "post_exercise_set_aside",
         /// Decrement smaller right after exercise \[N4\].
         Repair = "repair",
         /// Decrement larger 1–4 min after exercise \[N4\].

@@ -109,6 +109,7 @@ fn overrides() -> [Overrides; 2] {
             sample_rate_hz: Some(50_000.0),
             rate_hz: Some(3.0),
             polarity: Some(PolarityChoice::Positive),
+            window_ms: Some((1.0, 20.0)),
             ..Overrides::default()
         },
     ]

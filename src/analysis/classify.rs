@@ -38,9 +38,11 @@
 use crate::analysis::context::Context;
 use crate::analysis::quality;
 use crate::analysis::result::{round, Classification, Finding, QualityFlag, SessionOut, TrainOut};
-use crate::analysis::session::{post_increments, reference_baseline};
+use crate::analysis::session::{
+    comparable, first_comparable_post, post_increments, reference_baseline,
+};
 use crate::settings::criteria::Criteria;
-use crate::vocab::{FindingCode, FlagCode, Pattern, Shape, TrainRole};
+use crate::vocab::{FindingCode, FlagCode, Pattern, Severity, Shape, TrainRole};
 
 fn finding(
     code: FindingCode,
@@ -58,15 +60,18 @@ fn finding(
     }
 }
 
-/// Each train's flag codes, in flag order, gathered once: a search of every
-/// flag per train is quadratic when noise makes thousands of trains.
+/// Each train's warning codes, in flag order, gathered once: a search of
+/// every flag per train is quadratic when noise makes thousands of trains.
+/// Notes (`info`) never set a train aside.
 struct TrainFlags(Vec<Vec<FlagCode>>);
 
 impl TrainFlags {
     fn new(flags: &[QualityFlag]) -> Self {
         let mut codes: Vec<Vec<FlagCode>> = Vec::new();
         for q in flags {
-            if let Some(t) = q.train.and_then(|t| t.checked_sub(1)) {
+            if let (Some(t), Severity::Warning) =
+                (q.train.and_then(|t| t.checked_sub(1)), q.severity)
+            {
                 if codes.len() <= t {
                     codes.resize(t + 1, Vec::new());
                 }
@@ -143,6 +148,7 @@ pub fn classify(
     let tf = TrainFlags::new(flags);
     let mut f: Vec<Finding> = Vec::new();
     let low_cmap = baseline_cmap(ctx, session, &mut f);
+    f.extend(set_aside_post_trains(ctx));
     let best = best_increment(ctx, out, &tf);
     if let Some(b) = &best {
         f.push(increment_finding(b, c));
@@ -224,14 +230,35 @@ fn baseline_cmap(ctx: &Context<'_>, session: &SessionOut, f: &mut Vec<Finding>) 
     Some(low)
 }
 
+/// Post-exercise trains that cannot be compared with the baseline (their
+/// first response is not the same muscle response: a transient at the end
+/// of the contraction taken for a stimulus, a late wave): each is said, and
+/// none supplies an increment, repair or exhaustion.
+fn set_aside_post_trains(ctx: &Context<'_>) -> Vec<Finding> {
+    (0..ctx.trains.len())
+        .filter(|&p| ctx.trains[p].role == TrainRole::PostExercise && !comparable(ctx, p))
+        .map(|p| {
+            let why = if ctx.trains[p].measurements.is_empty() {
+                "no response could be measured"
+            } else {
+                "its first response's latency is not the baseline's (not the same muscle response)"
+            };
+            finding(
+                FindingCode::PostExerciseSetAside,
+                format!("post-exercise train {} set aside: {why}", p + 1),
+                Some(p + 1),
+                None,
+                None,
+            )
+        })
+        .collect()
+}
+
 /// Rule 1: the reliable increment sources, and the one with the largest
 /// effective increment (the last of equals).
 fn best_increment(ctx: &Context<'_>, out: &[TrainOut], tf: &TrainFlags) -> Option<Increment> {
     let mut sources: Vec<Increment> = Vec::new();
-    let post_idx = ctx
-        .trains
-        .iter()
-        .position(|t| t.role == TrainRole::PostExercise && !t.measurements.is_empty());
+    let post_idx = first_comparable_post(ctx);
     if let (Some(p), (Some(a), Some(ar))) = (post_idx, post_increments(ctx)) {
         let base = reference_baseline(&ctx.trains);
         let bad = tf.first_unreliable(p) || base.is_some_and(|b| tf.first_unreliable(b));

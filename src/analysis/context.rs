@@ -26,6 +26,11 @@ pub struct MeasuredTrain {
     pub delay_s: Option<f64>,
     /// Measurements (one per measurable response).
     pub measurements: Vec<Measurement>,
+    /// The stimulus intensity per stimulus, when the file gives one.
+    pub intensities: Vec<Option<f64>>,
+    /// For each measurement, its stimulus's position in `stimuli` (a response
+    /// that could not be measured leaves a gap).
+    pub positions: Vec<usize>,
     /// Whether each response touched a clipping rail.
     pub clipped: Vec<bool>,
     /// Responses that could not be measured (window too short).
@@ -79,8 +84,9 @@ pub(crate) mod testing {
     pub fn measurement(a: f64) -> Measurement {
         Measurement {
             baseline: 0.0,
-            pre_baseline: 0.0,
+            pre_baseline: Some(0.0),
             onset: 30.0,
+            phase_start: 30.0,
             peak: 60.0,
             phase_end: 90.0,
             amplitude_mv: a,
@@ -94,6 +100,8 @@ pub(crate) mod testing {
             onset_at_blank: false,
             returned: true,
             post_artifact_baseline: false,
+            initial_positive_mv: 0.0,
+            larger_late_wave: None,
         }
     }
 
@@ -110,6 +118,8 @@ pub(crate) mod testing {
             role_source: RoleSource::OrderAndGaps,
             delay_s: None,
             measurements: amps.iter().map(|&a| measurement(a)).collect(),
+            positions: (0..amps.len()).collect(),
+            intensities: vec![None; amps.len()],
             clipped: vec![false; amps.len()],
             unmeasured: 0,
         }

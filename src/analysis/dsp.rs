@@ -322,21 +322,21 @@ pub fn moving_average(y: &[f64], w: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Refine an extremum near `idx` by a least-squares parabola over `idx ± h`.
-/// Returns (position, value); falls back to the sample itself when the fit is
-/// not curved the right way or the vertex leaves the fitted span.
-pub fn refine_extremum(y: &[f64], idx: usize, h: usize, maximum: bool) -> (f64, f64) {
+/// The least-squares parabola `c0 + c1 u + c2 u²` (u = i − idx) through
+/// `y[idx − h ..= idx + h]` (clipped to `y`), with the RMS of its residuals;
+/// `None` when fewer than 3 points or the system is singular.
+pub fn fit_parabola(y: &[f64], idx: usize, h: usize) -> Option<([f64; 3], f64)> {
     let n = y.len();
     if n == 0 {
-        return (0.0, 0.0);
+        return None;
     }
     let idx = idx.min(n - 1);
     let a = idx.saturating_sub(h);
     let b = (idx + h).min(n - 1);
     if b - a < 2 {
-        return (idx as f64, y[idx]);
+        return None;
     }
-    // Fit y = c0 + c1 u + c2 u² with u centred on idx (well conditioned).
+    // Centred on idx: well conditioned.
     let (mut s0, mut s1, mut s2, mut s3, mut s4) = (0.0, 0.0, 0.0, 0.0, 0.0);
     let (mut t0, mut t1, mut t2) = (0.0, 0.0, 0.0);
     for (i, &v) in y.iter().enumerate().take(b + 1).skip(a) {
@@ -352,18 +352,42 @@ pub fn refine_extremum(y: &[f64], idx: usize, h: usize, maximum: bool) -> (f64, 
         t2 += v * u2;
     }
     let m = [[s0, s1, s2], [s1, s2, s3], [s2, s3, s4]];
-    let Some(c) = solve3(m, [t0, t1, t2]) else {
-        return (idx as f64, y[idx]);
-    };
+    let c = solve3(m, [t0, t1, t2])?;
+    let ss: f64 = (a..=b)
+        .map(|i| {
+            let u = i as f64 - idx as f64;
+            let r = y[i] - (c[0] + c[1] * u + c[2] * u * u);
+            r * r
+        })
+        .sum();
+    Some((c, (ss / s0).sqrt()))
+}
+
+/// Refine an extremum near `idx` by a least-squares parabola over `idx ± h`.
+/// Returns (position, value); falls back to the sample itself when the fit is
+/// not curved the right way or the vertex leaves the fitted span.
+pub fn refine_extremum(y: &[f64], idx: usize, h: usize, maximum: bool) -> (f64, f64) {
+    vertex(y, idx, h, maximum).unwrap_or_else(|| {
+        let i = idx.min(y.len().saturating_sub(1));
+        y.get(i).map_or((0.0, 0.0), |&v| (i as f64, v))
+    })
+}
+
+/// The vertex of [`fit_parabola`] when it is curved the `maximum` way and
+/// lies within the fitted span.
+pub fn vertex(y: &[f64], idx: usize, h: usize, maximum: bool) -> Option<(f64, f64)> {
+    let idx = idx.min(y.len().checked_sub(1)?);
+    let (c, _) = fit_parabola(y, idx, h)?;
     let curved = if maximum { c[2] < 0.0 } else { c[2] > 0.0 };
     if !curved {
-        return (idx as f64, y[idx]);
+        return None;
     }
     let u = -c[1] / (2.0 * c[2]);
-    if !(u.is_finite() && u >= (a as f64 - idx as f64) && u <= (b as f64 - idx as f64)) {
-        return (idx as f64, y[idx]);
-    }
-    (idx as f64 + u, c[0] + c[1] * u + c[2] * u * u)
+    let (lo, hi) = (
+        idx.saturating_sub(h) as f64 - idx as f64,
+        (idx + h).min(y.len() - 1) as f64 - idx as f64,
+    );
+    (u.is_finite() && u >= lo && u <= hi).then(|| (idx as f64 + u, c[0] + c[1] * u + c[2] * u * u))
 }
 
 fn solve3(m: [[f64; 3]; 3], r: [f64; 3]) -> Option<[f64; 3]> {

@@ -34,6 +34,9 @@ pub struct Measurer<'a> {
     /// A slope (mV/sample) that counts as steep regardless of the artifact.
     steep_floor: f64,
     windows: Vec<Window>,
+    /// Whether each window's pre-stimulus span is free of an earlier
+    /// response.
+    quiet: Vec<bool>,
 }
 
 impl<'a> Measurer<'a> {
@@ -57,7 +60,11 @@ impl<'a> Measurer<'a> {
             .enumerate()
             .map(|(k, &s)| window_of(s, stims.get(k + 1).copied(), segments, rate, cfg))
             .collect();
+        let quiet = (0..stims.len())
+            .map(|k| pre_quiet(stims, k, segments, rate, cfg))
+            .collect();
         Measurer {
+            quiet,
             x,
             stims,
             fracs,
@@ -84,16 +91,95 @@ impl<'a> Measurer<'a> {
         }
     }
 
-    /// Measure window `k` (already filled, oriented, into `buf`) with the
-    /// rails in the same orientation.
-    fn measure_one(&self, buf: &[f64], k: usize, rails: Option<(f64, f64)>) -> Option<Measurement> {
-        let (a, _, s) = self.windows[k];
-        let wctx = response::WindowContext {
+    /// What the measurement of window `k` needs to know, with the rails in
+    /// the window's orientation and the M-wave's span.
+    fn context(
+        &self,
+        k: usize,
+        rails: Option<(f64, f64)>,
+        span: Option<(usize, usize)>,
+    ) -> response::WindowContext {
+        response::WindowContext {
             rails,
             steep_floor: self.steep_floor,
-            pre_quiet: pre_quiet(self.stims, k, self.rate, self.cfg),
-        };
+            pre_quiet: self.quiet[k],
+            span,
+        }
+    }
+
+    /// Measure window `k` (already filled, oriented, into `buf`) with the
+    /// rails in the same orientation, the peak sought in `span`.
+    fn measure_one(
+        &self,
+        buf: &[f64],
+        k: usize,
+        rails: Option<(f64, f64)>,
+        span: Option<(usize, usize)>,
+    ) -> Option<Measurement> {
+        let (a, _, s) = self.windows[k];
+        let wctx = self.context(k, rails, span);
         response::measure(buf, s - a, self.rate, &self.cfg.measure, wctx)
+    }
+
+    /// The M-wave's span, samples after the stimulus: the user's
+    /// `--window-ms`, or the recording's own. The M-wave is the first
+    /// response after the stimulus (an H-reflex or F-wave comes later), and
+    /// its latency is the muscle's, the same from one response to the next:
+    /// the span is found by that consistency. Each window's first
+    /// substantial component (of the windows with a quiet pre-stimulus span,
+    /// when there are any) votes for its latency; the latency shared by the
+    /// most components (within half their median width; ties: the larger
+    /// components) wins, and the span runs from `L − 1.5 W` to `L + W`, `L`
+    /// and `W` the median latency and half-height width of its components.
+    /// A few windows of something else (a stimulus found on a transient, a
+    /// late wave larger than a weak M-wave) do not move it. `None` when no
+    /// window holds a component.
+    fn m_span(&self, comps: &[Option<response::Component>]) -> Option<(usize, usize)> {
+        if let Some((a, b)) = self.cfg.measure.m_window {
+            return Some((self.rate.samples_in(a), self.rate.samples_in(b).max(1)));
+        }
+        // Inside a high-rate train each window starts on the previous
+        // response's tail: the quiet windows vote when there are any.
+        let quiet: Vec<&response::Component> = comps
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| self.quiet[k])
+            .filter_map(|(_, c)| c.as_ref())
+            .collect();
+        let mut found: Vec<&response::Component> = if quiet.is_empty() {
+            comps.iter().flatten().collect()
+        } else {
+            quiet
+        };
+        if found.is_empty() {
+            return None;
+        }
+        found.sort_by(|a, b| a.peak.total_cmp(&b.peak));
+        let tol = 0.5 * dsp::median(&found.iter().map(|c| c.width).collect::<Vec<_>>());
+        // The components within ±tol of each one's latency (two pointers
+        // over the sorted latencies), and their total size.
+        let (mut lo, mut hi) = (0, 0);
+        let mut best: Option<(usize, f64, usize, usize)> = None;
+        for c in &found {
+            while found[lo].peak < c.peak - tol {
+                lo += 1;
+            }
+            while hi < found.len() && found[hi].peak <= c.peak + tol {
+                hi += 1;
+            }
+            let size: f64 = found[lo..hi].iter().map(|c| c.top).sum();
+            let better = best.is_none_or(|(n, s, _, _)| hi - lo > n || (hi - lo == n && size > s));
+            if better {
+                best = Some((hi - lo, size, lo, hi));
+            }
+        }
+        let (_, _, a, b) = best?;
+        let cluster = &found[a..b];
+        let l = dsp::median(&cluster.iter().map(|c| c.peak).collect::<Vec<_>>());
+        let w = dsp::median(&cluster.iter().map(|c| c.width).collect::<Vec<_>>());
+        let from = (l - 1.5 * w).floor().max(0.0) as usize;
+        let to = (l + w).ceil().max(from as f64 + 2.0) as usize;
+        Some((from, to))
     }
 
     /// Amplitude-weighted vote on which way the main phase points: `negative`
@@ -110,27 +196,35 @@ impl<'a> Measurer<'a> {
         let windows = &self.windows;
         let w = rate.samples_in(Ms(0.3)).max(1);
         // Each window's vote is its own (on all threads); they add up in order.
-        let n = stims.len().min(60);
-        let votes: Vec<f64> = (0..n)
+        // The first 60 windows, those with a quiet pre-stimulus span when
+        // there are any: inside a high-rate train a window starts on the
+        // previous response's tail, which can outvote its own response.
+        let first: Vec<usize> = (0..stims.len().min(60)).collect();
+        let quiet: Vec<usize> = first.iter().copied().filter(|&k| self.quiet[k]).collect();
+        let voters = if quiet.is_empty() { first } else { quiet };
+        let votes: Vec<f64> = voters
             .into_par_iter()
             .map_init(Vec::new, |buf, k| -> f64 {
                 let s = stims[k];
                 let (a, b, _) = windows[k];
                 fill_window(x, a, b, 1.0, hum, buf);
-                let Some(m) = self.measure_one(buf, k, rails) else {
+                let Some(m) = self.measure_one(buf, k, rails, None) else {
                     return 0.0;
                 };
                 let from = s - a + m.blank_end;
                 if from + 2 >= buf.len() {
                     return 0.0;
                 }
+                // The level before the response: the pre-stimulus one, or
+                // the first sample after the artifact.
+                let pre_level = m.pre_baseline.unwrap_or(buf[from]);
                 let ys_all = dsp::moving_average(&buf[from..], w);
                 // Skip a decaying artifact tail: while the signal keeps moving the same
                 // way from the window start towards the baseline, it is not the CMAP.
                 let mut skip = 0;
                 if ys_all.len() > 2 {
                     let dir = (ys_all[1] - ys_all[0]).signum();
-                    let towards_base = (m.pre_baseline - ys_all[0]).signum() == dir;
+                    let towards_base = (pre_level - ys_all[0]).signum() == dir;
                     if towards_base {
                         while skip + 1 < ys_all.len()
                             && (ys_all[skip + 1] - ys_all[skip]).signum() == dir
@@ -154,8 +248,8 @@ impl<'a> Measurer<'a> {
                         (0, f64::INFINITY),
                         |acc, (i, &v)| if v < acc.1 { (i, v) } else { acc },
                     );
-                let p = p - m.pre_baseline;
-                let nmag = m.pre_baseline - nv;
+                let p = p - pre_level;
+                let nmag = pre_level - nv;
                 // The main phase comes first when both phases are substantial.
                 let neg_main = if nmag >= 0.4 * p && p >= 0.4 * nmag {
                     in_ < ip
@@ -185,16 +279,34 @@ impl<'a> Measurer<'a> {
             .rails
             .map(|(lo, hi)| if sign > 0.0 { (lo, hi) } else { (-hi, -lo) });
         let (x, rate) = (self.x, self.rate);
+        // Pass 1: each window's first component, for the M-wave's span.
+        let comps: Vec<Option<response::Component>> = if self.cfg.measure.m_window.is_some() {
+            Vec::new()
+        } else {
+            self.stims
+                .par_iter()
+                .enumerate()
+                .map_init(Vec::new, |buf, (k, &s)| {
+                    let (a, b, _) = self.windows[k];
+                    fill_window(x, a, b, sign, self.hum, buf);
+                    let wctx = self.context(k, oriented_rails, None);
+                    response::first_component(buf, s - a, rate, &self.cfg.measure, wctx)
+                })
+                .collect()
+        };
+        let span = self.m_span(&comps);
+
         self.stims
             .par_iter()
             .enumerate()
             .map_init(Vec::new, |buf, (k, &s)| -> Measured {
                 let (a, b, _) = self.windows[k];
                 fill_window(x, a, b, sign, self.hum, buf);
-                let m = self.measure_one(buf, k, oriented_rails).map(|mut m| {
+                let m = self.measure_one(buf, k, oriented_rails, span).map(|mut m| {
                     // Times are relative to the sub-sample stimulus time.
                     let f = self.fracs[k];
                     m.onset -= f;
+                    m.phase_start -= f;
                     m.peak -= f;
                     m.phase_end -= f;
                     m.latency_ms -= f * rate.dt_ms();
@@ -240,11 +352,20 @@ fn window_of(
     (a, b.max(s + 1), s)
 }
 
-/// Whether the pre-stimulus span of stimulus `k` is free of the previous response.
-fn pre_quiet(stims: &[usize], k: usize, rate: SampleRate, cfg: &AnalysisConfig) -> bool {
+/// Whether the pre-stimulus span of stimulus `k` is free of the previous
+/// response: it is the first, the previous one is a window and a
+/// pre-stimulus span away, or in another segment (another sweep).
+fn pre_quiet(
+    stims: &[usize],
+    k: usize,
+    segments: &[(usize, usize)],
+    rate: SampleRate,
+    cfg: &AnalysisConfig,
+) -> bool {
     k == 0
         || stims[k] - stims[k - 1]
             >= rate.samples_in(cfg.measure.max_window) + rate.samples_in(cfg.measure.pre_stimulus)
+        || segment_holding(segments, stims[k]) != segment_holding(segments, stims[k - 1])
 }
 
 /// Copy `x[a..b]` oriented and with hum removed into `buf`.

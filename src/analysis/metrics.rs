@@ -53,12 +53,13 @@ pub fn increment_last(v: &[f64]) -> Option<f64> {
 }
 
 /// Number of direction reversals in the sequence, ignoring steps smaller than
-/// `min_step_pct` of the first value. A U-shape has one; a zig-zag many.
+/// `min_step_pct` of the level they start from (so a high-rate train whose
+/// responses grow threefold is judged at its own size, not its first
+/// response's). A U-shape has one; a zig-zag many.
 pub fn reversals(v: &[f64], min_step_pct: f64) -> usize {
     if v.len() < 3 || v[0] <= 0.0 {
         return 0;
     }
-    let min_step = v[0] * min_step_pct / 100.0;
     let mut last_sign = 0i8;
     let mut count = 0;
     // Steps are measured from the last significant turning level, so a slow
@@ -66,7 +67,7 @@ pub fn reversals(v: &[f64], min_step_pct: f64) -> usize {
     let mut anchor = v[0];
     for &x in &v[1..] {
         let step = x - anchor;
-        if step.abs() < min_step {
+        if step.abs() < anchor.abs() * min_step_pct / 100.0 {
             continue;
         }
         let sign = if step > 0.0 { 1 } else { -1 };
@@ -107,7 +108,7 @@ pub struct ShapeParams {
     pub flat_pct: f64,
     /// Late/early ratio above which the decline is progressive \[S14\].
     pub late_early_ratio: f64,
-    /// Step ignored when counting reversals, % of the first.
+    /// Step ignored when counting reversals, % of the level it starts from.
     pub reversal_step_pct: f64,
     /// More reversals than this is irregular.
     pub max_reversals: usize,
@@ -214,5 +215,14 @@ mod tests {
         assert_eq!(reversals(&[10.0, 9.0, 10.0, 9.0, 10.0], 2.0), 3);
         // Slow drift of small steps is one direction.
         assert_eq!(reversals(&[10.0, 9.9, 9.8, 9.7, 9.6, 9.5, 9.4], 2.0), 0);
+        // A high-rate train tripling in size: its 0.5 % wobbles are no zig-zag.
+        assert_eq!(
+            reversals(&[3.2, 9.4, 11.2, 11.6, 11.7, 11.64, 11.72, 11.66], 2.0),
+            0
+        );
+        assert_eq!(
+            reversals(&[3.2, 9.4, 11.2, 11.6, 10.9, 11.7, 10.9, 11.7], 2.0),
+            4
+        );
     }
 }

@@ -80,7 +80,8 @@ fn analyze_impl(
     cfg: &AnalysisConfig,
     collect: bool,
 ) -> Result<(Analysis, Vec<TrainTraces>)> {
-    // 0. Channels.
+    // 0. Channels (a recording read only to be described is refused here).
+    rec.check_analysable()?;
     let plan = plan_channels(rec, cfg)?;
     let x: &[f32] = &rec.channels[plan.channel].samples;
     let rate = rec.sample_rate;
@@ -133,18 +134,26 @@ fn analyze_impl(
     } else {
         Vec::new()
     };
+    let mut built = trains::build(
+        &groups,
+        &stims.samples,
+        &times,
+        &measured,
+        stims.timing_known,
+        cfg,
+    );
+    for t in &mut built {
+        t.intensities = t
+            .stimuli
+            .iter()
+            .map(|&s| rec.stimulus_intensity(s).map(|(v, _)| v))
+            .collect();
+    }
     let mut ctx = Context {
         cfg,
         rate,
         polarity,
-        trains: trains::build(
-            &groups,
-            &stims.samples,
-            &times,
-            &measured,
-            stims.timing_known,
-            cfg,
-        ),
+        trains: built,
         exercise: None,
         hum: facts.hum,
         roles_guessed: false,

@@ -32,17 +32,19 @@
 use crate::analysis::context::{Context, MeasuredTrain};
 use crate::analysis::metrics;
 use crate::analysis::result::{round, QualityFlag, TrainOut};
-use crate::analysis::session::{post_increments, reference_baseline};
+use crate::analysis::session::{
+    comparable, first_comparable_post, post_increments, reference_baseline,
+    MAX_LATENCY_DIFFERENCE_MS,
+};
 use crate::recording::ReadNote;
 use crate::settings::criteria::QualityCriteria;
 use crate::vocab::{FlagCode, Severity, TrainRole};
 
-/// Shortest negative phase a CMAP can have, ms (they last several).
-const MIN_CMAP_DURATION_MS: f64 = 1.0;
-/// Largest onset-latency difference between responses of one nerve and
-/// muscle, ms: a real train varies by tenths of a millisecond (see
-/// `latency_spread_ms`), so several times more is not one muscle's response.
-pub const MAX_LATENCY_DIFFERENCE_MS: f64 = 2.0;
+/// Shortest negative phase a CMAP can have, ms: human CMAPs last several,
+/// rodent M-waves 0.7–1.0 (the real corpus: 0.76–1.0), while noise spikes
+/// last a sample or three (≤ 0.3 ms at 10 kHz). Never shorter than two
+/// sample steps.
+const MIN_CMAP_DURATION_MS: f64 = 0.5;
 /// Fewest responses of a high-rate train whose increment is interpreted
 /// (real ones have tens: 20–50 Hz for 1–10 s).
 pub const MIN_HFS_RESPONSES: usize = 5;
@@ -91,6 +93,10 @@ pub struct TrainCheck<'a> {
     pub amps: Vec<f64>,
     /// The signal sits on clipping rails somewhere.
     pub has_rails: bool,
+    /// The sample step, ms.
+    pub dt_ms: f64,
+    /// The abnormal decrement, % (criteria).
+    pub abnormal_pct: f64,
 }
 
 impl TrainCheck<'_> {
@@ -106,6 +112,10 @@ impl TrainCheck<'_> {
 
 /// A rule over one train.
 pub type TrainRule = fn(&TrainCheck<'_>) -> Option<QualityFlag>;
+
+/// A rule over one train that needs the rest of the session (train index
+/// from 0).
+pub type SessionTrainRule = fn(&Context<'_>, usize) -> Option<QualityFlag>;
 
 /// A rule over the whole recording; it sees the flags raised before it.
 pub type RecordingRule = fn(&Context<'_>, &[QualityFlag]) -> Option<QualityFlag>;
@@ -123,11 +133,17 @@ pub const TRAIN_RULES: &[TrainRule] = &[
     incomplete_response,
     latency_spread,
     hfs_pseudofacilitation,
+    initial_positive_deflection,
+    late_wave,
 ];
 
-/// The recording rules, in the order their flags appear.
+/// The session rules over each train, in the order their flags appear
+/// (after every train rule's).
+pub const SESSION_TRAIN_RULES: &[SessionTrainRule] = &[post_exercise_latency];
+
+/// The recording rules, in the order their flags appear (after the session
+/// rules').
 pub const RECORDING_RULES: &[RecordingRule] = &[
-    post_exercise_latency,
     post_exercise_pseudofacilitation,
     exercise_timing,
     rest_first_responses_differ,
@@ -155,8 +171,13 @@ pub fn check(ctx: &Context<'_>, out: &[TrainOut], has_rails: bool) -> Vec<Qualit
             n: i + 1,
             amps: t.amplitudes(),
             has_rails,
+            dt_ms: ctx.rate.dt_ms(),
+            abnormal_pct: ctx.cfg.criteria.decrement.abnormal_pct,
         };
         flags.extend(TRAIN_RULES.iter().filter_map(|rule| rule(&c)));
+    }
+    for rule in SESSION_TRAIN_RULES {
+        flags.extend((0..ctx.trains.len()).filter_map(|i| rule(ctx, i)));
     }
     for rule in RECORDING_RULES {
         if let Some(f) = rule(ctx, &flags) {
@@ -196,8 +217,11 @@ fn irregular_amplitudes(c: &TrainCheck<'_>) -> Option<QualityFlag> {
     )
 }
 
-/// `amplitude_area_disagreement` (warning): amplitude and area decrement of a
-/// low-rate train differ by > 5 points \[BC\].
+/// `amplitude_area_disagreement`: amplitude and area decrement of a
+/// low-rate train differ by > 5 points \[BC\]. A warning when either
+/// reaches the abnormal decrement (the disagreement is then about whether
+/// the train is abnormal); below it, where the reading is normal either
+/// way, a note.
 fn amplitude_area_disagreement(c: &TrainCheck<'_>) -> Option<QualityFlag> {
     if !c.t.is_low_rate() {
         return None;
@@ -206,12 +230,20 @@ fn amplitude_area_disagreement(c: &TrainCheck<'_>) -> Option<QualityFlag> {
     let diff = (a - b).abs();
     let limit = c.q.area_amplitude_disagreement_points;
     (diff > limit).then_some(())?;
+    let at_stake = a.max(b) > c.abnormal_pct;
     c.flag(
         FlagCode::AmplitudeAreaDisagreement,
-        format!(
-            "amplitude decrement {a:.1} % and area decrement {b:.1} % differ by {diff:.1} points (> {limit:.1}): technical cause likely"
-        ),
-        true,
+        if at_stake {
+            format!(
+                "amplitude decrement {a:.1} % and area decrement {b:.1} % differ by {diff:.1} points (> {limit:.1}): technical cause likely"
+            )
+        } else {
+            format!(
+                "amplitude decrement {a:.1} % and area decrement {b:.1} % differ by {diff:.1} points (> {limit:.1}), both below the abnormal {:.0} %: the response's shape changed within the train",
+                c.abnormal_pct
+            )
+        },
+        at_stake,
     )
 }
 
@@ -252,10 +284,14 @@ fn baseline_instability(c: &TrainCheck<'_>) -> Option<QualityFlag> {
     let (lo, hi) = min_max(levels.iter().copied());
     let spread_pct = (hi - lo) / a1 * 100.0;
     let slow = c.t.rate_hz.is_none_or(|r| r < 10.0);
+    // Only against a real pre-stimulus level: sweeps that start at the
+    // stimulus have none to drift from.
     let drifting = c.count(|m| {
         m.post_artifact_baseline
             && m.amplitude_mv > 0.0
-            && (m.baseline - m.pre_baseline).abs() / m.amplitude_mv * 100.0 > q.baseline_drift_pct
+            && m.pre_baseline.is_some_and(|p| {
+                (m.baseline - p).abs() / m.amplitude_mv * 100.0 > q.baseline_drift_pct
+            })
     });
     if levels.len() >= 2 && spread_pct > q.baseline_variation_pct {
         c.flag(
@@ -334,13 +370,14 @@ fn response_absent(c: &TrainCheck<'_>) -> Option<QualityFlag> {
 /// or a spike the window caught (heavy-tailed noise, random spikes grouped
 /// into a "train" by chance), and numbers computed from it mean nothing.
 fn implausible_in_train(c: &TrainCheck<'_>) -> Option<QualityFlag> {
-    let brief = c.count(|m| m.duration_ms < MIN_CMAP_DURATION_MS);
+    let shortest = MIN_CMAP_DURATION_MS.max(2.0 * c.dt_ms);
+    let brief = c.count(|m| m.duration_ms < shortest);
     let (lat_lo, lat_hi) = min_max(c.t.measurements.iter().map(|m| m.latency_ms));
     if brief > 0 {
         c.flag(
             FlagCode::ImplausibleResponse,
             format!(
-                "{brief} of {} responses last less than {MIN_CMAP_DURATION_MS} ms (a CMAP's negative phase lasts several): noise or spikes, not muscle responses",
+                "{brief} of {} responses last less than {shortest:.2} ms (a CMAP's negative phase lasts 0.7 ms in rodents, several in humans): noise or spikes, not muscle responses",
                 c.amps.len()
             ),
             true,
@@ -409,38 +446,90 @@ fn hfs_pseudofacilitation(c: &TrainCheck<'_>) -> Option<QualityFlag> {
     )
 }
 
+/// `initial_positive_deflection` (info): a positive deflection precedes
+/// the negative phase (the active electrode off the motor point); baseline
+/// and onset are taken before it.
+fn initial_positive_deflection(c: &TrainCheck<'_>) -> Option<QualityFlag> {
+    let sizes: Vec<(f64, f64)> =
+        c.t.measurements
+            .iter()
+            .filter(|m| m.initial_positive_mv > 0.0 && m.amplitude_mv > 0.0)
+            .map(|m| {
+                (
+                    m.initial_positive_mv,
+                    m.initial_positive_mv / m.amplitude_mv * 100.0,
+                )
+            })
+            .collect();
+    (!sizes.is_empty()).then_some(())?;
+    let mv = crate::analysis::dsp::median(&sizes.iter().map(|s| s.0).collect::<Vec<_>>());
+    let pct = crate::analysis::dsp::median(&sizes.iter().map(|s| s.1).collect::<Vec<_>>());
+    c.flag(
+        FlagCode::InitialPositiveDeflection,
+        format!(
+            "in {} of {} responses a positive deflection of {mv:.2} mV ({pct:.0} % of the amplitude, median) precedes the negative phase: the active electrode is probably off the motor point; baseline and onset were taken before it",
+            sizes.len(),
+            c.amps.len()
+        ),
+        false,
+    )
+}
+
+/// `late_wave` (info): in some responses a later wave (an H-reflex or
+/// F-wave) is larger than the M-wave measured.
+fn late_wave(c: &TrainCheck<'_>) -> Option<QualityFlag> {
+    let late: Vec<f64> =
+        c.t.measurements
+            .iter()
+            .filter_map(|m| m.larger_late_wave)
+            .map(|s| s * c.dt_ms)
+            .collect();
+    (!late.is_empty()).then_some(())?;
+    let at = crate::analysis::dsp::median(&late);
+    c.flag(
+        FlagCode::LateWave,
+        format!(
+            "in {} of {} responses a later wave (peak at {at:.1} ms, median) is larger than the M-wave: an H-reflex or F-wave, which supramaximal stimulation suppresses; check the stimulus intensity",
+            late.len(),
+            c.amps.len()
+        ),
+        false,
+    )
+}
+
 /// The first post-exercise train with responses.
-fn first_post(ctx: &Context<'_>) -> Option<usize> {
-    ctx.trains
-        .iter()
-        .position(|t| t.role == TrainRole::PostExercise && !t.measurements.is_empty())
+/// `implausible_response` (warning), for the session: a post-exercise train
+/// whose first response's onset latency is > 2 ms from the baseline's. The
+/// post-exercise comparison needs the same response before and after; such
+/// a train never supplies it ([`comparable`]).
+fn post_exercise_latency(ctx: &Context<'_>, p: usize) -> Option<QualityFlag> {
+    let t = &ctx.trains[p];
+    (t.role == TrainRole::PostExercise && !t.measurements.is_empty() && !comparable(ctx, p))
+        .then_some(())?;
+    let b = reference_baseline(&ctx.trains)?;
+    let (lb, lp) = (
+        ctx.trains[b].measurements[0].latency_ms,
+        t.measurements[0].latency_ms,
+    );
+    Some(flag(
+        FlagCode::ImplausibleResponse,
+        format!(
+            "the first response's onset latency ({lp:.2} ms) differs from the baseline's ({lb:.2} ms, train {}) by more than {MAX_LATENCY_DIFFERENCE_MS} ms: not the same muscle response, so no post-exercise comparison",
+            b + 1
+        ),
+        Some(p + 1),
+        true,
+    ))
 }
 
-/// `implausible_response` (warning), for the session: the first
-/// post-exercise response's onset latency is > 2 ms from the baseline's.
-/// The post-exercise comparison needs the same response before and after.
-fn post_exercise_latency(ctx: &Context<'_>, _: &[QualityFlag]) -> Option<QualityFlag> {
-    let (b, p) = (reference_baseline(&ctx.trains)?, first_post(ctx)?);
-    let lb = ctx.trains[b].measurements[0].latency_ms;
-    let lp = ctx.trains[p].measurements[0].latency_ms;
-    ((lp - lb).abs() > MAX_LATENCY_DIFFERENCE_MS).then(|| {
-        flag(
-            FlagCode::ImplausibleResponse,
-            format!(
-                "the first response's onset latency ({lp:.2} ms) differs from the baseline's ({lb:.2} ms, train {}) by more than {MAX_LATENCY_DIFFERENCE_MS} ms: not the same muscle response, so no post-exercise comparison",
-                b + 1
-            ),
-            Some(p + 1),
-            true,
-        )
-    })
-}
-
-/// The first post-exercise train, with or without responses.
+/// The post-exercise train the comparison uses: the first comparable one,
+/// else the first.
 fn post_train(ctx: &Context<'_>) -> Option<usize> {
-    ctx.trains
-        .iter()
-        .position(|t| t.role == TrainRole::PostExercise)
+    first_comparable_post(ctx).or_else(|| {
+        ctx.trains
+            .iter()
+            .position(|t| t.role == TrainRole::PostExercise)
+    })
 }
 
 /// `pseudofacilitation` (info), after exercise: amplitude up ≥ 20 % with
@@ -674,6 +763,81 @@ mod tests {
         assert!(!has(vec![t], FlagCode::AmplitudeAreaDisagreement));
     }
 
+    /// The severity of `code`'s flag on `trains`, if raised.
+    fn severity_of(trains: Vec<MeasuredTrain>, code: FlagCode) -> Option<Severity> {
+        let cfg = AnalysisConfig::default();
+        let ctx = context(&cfg, trains);
+        let out: Vec<TrainOut> = ctx
+            .trains
+            .iter()
+            .enumerate()
+            .map(|(i, t)| render_train(i, t, &ctx))
+            .collect();
+        check(&ctx, &out, false)
+            .into_iter()
+            .find(|f| f.code == code)
+            .map(|f| f.severity)
+    }
+
+    #[test]
+    fn amplitude_area_disagreement_warns_only_when_the_reading_is_at_stake() {
+        // Amplitudes fall 25 %, areas 0 %: abnormal by amplitude.
+        let mut t = train(TrainRole::Baseline, &[8.0, 7.0, 6.5, 6.0, 6.0, 6.0]);
+        t.measurements.iter_mut().for_each(|m| m.area_mv_ms = 20.0);
+        assert_eq!(
+            severity_of(vec![t], FlagCode::AmplitudeAreaDisagreement),
+            Some(Severity::Warning)
+        );
+        // Amplitudes fall 7.5 %, areas rise 2 %: normal either way.
+        let mut t = train(TrainRole::Baseline, &[8.0, 7.6, 7.4, 7.4, 7.4, 7.4]);
+        for (k, m) in t.measurements.iter_mut().enumerate() {
+            m.area_mv_ms = 20.0 + 0.1 * k.min(3) as f64 + 0.1;
+        }
+        t.measurements[0].area_mv_ms = 20.0;
+        assert_eq!(
+            severity_of(vec![t], FlagCode::AmplitudeAreaDisagreement),
+            Some(Severity::Info)
+        );
+    }
+
+    #[test]
+    fn initial_positive_deflection_is_a_note() {
+        let mut t = train(TrainRole::Baseline, &FLAT);
+        t.measurements
+            .iter_mut()
+            .for_each(|m| m.initial_positive_mv = 0.8);
+        assert_eq!(
+            severity_of(vec![t], FlagCode::InitialPositiveDeflection),
+            Some(Severity::Info)
+        );
+        assert!(!has(
+            vec![train(TrainRole::Baseline, &FLAT)],
+            FlagCode::InitialPositiveDeflection
+        ));
+    }
+
+    #[test]
+    fn late_wave_larger_than_the_m_wave_is_a_note() {
+        let mut t = train(TrainRole::Baseline, &FLAT);
+        t.measurements[3].larger_late_wave = Some(300.0);
+        assert_eq!(
+            severity_of(vec![t], FlagCode::LateWave),
+            Some(Severity::Info)
+        );
+        assert!(!has(
+            vec![train(TrainRole::Baseline, &FLAT)],
+            FlagCode::LateWave
+        ));
+    }
+
+    #[test]
+    fn rodent_m_waves_are_no_implausible_responses() {
+        // 0.7 ms negative phases (mouse M-waves at 10 kHz) are CMAPs.
+        let mut t = train(TrainRole::Baseline, &FLAT);
+        t.measurements.iter_mut().for_each(|m| m.duration_ms = 0.7);
+        assert!(!has(vec![t], FlagCode::ImplausibleResponse));
+    }
+
     #[test]
     fn too_few_responses_per_train_and_for_the_recording() {
         assert_eq!(
@@ -696,7 +860,7 @@ mod tests {
         assert!(has(vec![t], FlagCode::BaselineInstability));
         let mut t = train(TrainRole::Baseline, &FLAT);
         t.measurements[1].post_artifact_baseline = true;
-        t.measurements[1].pre_baseline = 0.6; // 7.5 % of the amplitude
+        t.measurements[1].pre_baseline = Some(0.6); // 7.5 % of the amplitude
         assert!(has(vec![t.clone()], FlagCode::BaselineInstability));
         // At a high rate the pre-stimulus span holds the last response's tail.
         t.role = TrainRole::Hfs;
@@ -725,7 +889,7 @@ mod tests {
     #[test]
     fn implausible_response_brief_or_scattered() {
         let mut t = train(TrainRole::Baseline, &FLAT);
-        t.measurements[2].duration_ms = 0.6;
+        t.measurements[2].duration_ms = 0.3;
         assert!(has(vec![t], FlagCode::ImplausibleResponse));
         let mut t = train(TrainRole::Baseline, &FLAT);
         t.measurements[2].latency_ms += 2.5;

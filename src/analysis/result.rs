@@ -66,6 +66,18 @@ pub struct Source {
     pub mains_hz: Option<f64>,
     /// RMS of the removed hum, µV.
     pub mains_rms_uv: Option<f64>,
+    /// Where the per-response `stimulus_intensity` comes from, when the file
+    /// gives one (per sweep, or an intensity column); `null` when none.
+    pub stimulus_intensity: Option<IntensitySource>,
+}
+
+/// Where the stimulus intensities of the responses come from.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct IntensitySource {
+    /// The column's name as written (`"stimulus_V"`).
+    pub label: String,
+    /// Its unit as written (`"V"`, `"mA"`; `""` when the file names none).
+    pub unit: String,
 }
 
 /// One measured response.
@@ -89,10 +101,16 @@ pub struct ResponseOut {
     pub peak_latency_ms: f64,
     /// Baseline level in the file's polarity, mV.
     pub baseline_mv: f64,
+    /// Size of the positive deflection before the negative phase, mV (0 when
+    /// the response starts negative).
+    pub initial_positive_mv: f64,
     /// Amplitude as % of the train's first response.
     pub amplitude_rel_pct: Option<f64>,
     /// Area as % of the train's first response.
     pub area_rel_pct: Option<f64>,
+    /// The stimulus intensity the file gives for this response's stimulus,
+    /// in the unit of `source.stimulus_intensity` (`null` when none).
+    pub stimulus_intensity: Option<f64>,
 }
 
 /// One stimulus train.

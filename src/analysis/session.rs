@@ -11,7 +11,7 @@ use crate::analysis::result::{
     self, round, round_opt, Analysis, ResponseOut, SessionOut, Source, TrainOut,
 };
 use crate::analysis::{classify, quality};
-use crate::recording::Recording;
+use crate::recording::{ChannelKind, Recording};
 use crate::vocab::{PolaritySource, StimulusSource, TrainRole};
 
 /// The analysis of `rec` from its trains with their roles: every figure,
@@ -54,6 +54,7 @@ pub fn render(
             stimulus_source,
             mains_hz: ctx.hum.as_ref().map(|h| round(h.freq_hz, 2)),
             mains_rms_uv: ctx.hum.as_ref().map(|h| round(h.rms_mv * 1000.0, 1)),
+            stimulus_intensity: intensity_source(rec),
         },
         protocol: result::ProtocolOut {
             muscle: cfg.muscle.clone(),
@@ -70,6 +71,25 @@ pub fn render(
     }
 }
 
+/// Where the stimulus intensities come from: the per-sweep values, else the
+/// first decoded intensity channel (as [`Recording::stimulus_intensity`]
+/// reads them).
+fn intensity_source(rec: &Recording) -> Option<result::IntensitySource> {
+    if let (Some(int), Some(_)) = (&rec.intensities, &rec.stimuli) {
+        return Some(result::IntensitySource {
+            label: int.label.clone(),
+            unit: int.unit.clone(),
+        });
+    }
+    rec.channels
+        .iter()
+        .find(|c| c.kind == ChannelKind::Intensity && c.is_loaded())
+        .map(|c| result::IntensitySource {
+            label: c.label.clone(),
+            unit: c.unit.clone(),
+        })
+}
+
 /// Render one train with its metrics.
 pub(crate) fn render_train(i: usize, t: &MeasuredTrain, ctx: &Context<'_>) -> TrainOut {
     let sign = ctx.polarity.sign();
@@ -84,7 +104,11 @@ pub(crate) fn render_train(i: usize, t: &MeasuredTrain, ctx: &Context<'_>) -> Tr
         .enumerate()
         .map(|(j, m)| ResponseOut {
             index: j + 1,
-            stimulus_s: t.times.get(j).copied().flatten().map(|v| round(v, 6)),
+            stimulus_s: t
+                .positions
+                .get(j)
+                .and_then(|&k| t.times.get(k).copied().flatten())
+                .map(|v| round(v, 6)),
             latency_ms: round(m.latency_ms, 3),
             amplitude_mv: round(m.amplitude_mv, 4),
             peak_to_peak_mv: round(m.peak_to_peak_mv, 4),
@@ -92,6 +116,7 @@ pub(crate) fn render_train(i: usize, t: &MeasuredTrain, ctx: &Context<'_>) -> Tr
             duration_ms: round(m.duration_ms, 3),
             peak_latency_ms: round(m.peak * dt, 3),
             baseline_mv: round(sign * m.baseline, 4),
+            initial_positive_mv: round(m.initial_positive_mv, 4),
             amplitude_rel_pct: round_opt(
                 first_amp
                     .and_then(|f| metrics::pct_change(f, m.amplitude_mv))
@@ -104,6 +129,11 @@ pub(crate) fn render_train(i: usize, t: &MeasuredTrain, ctx: &Context<'_>) -> Tr
                     .map(|c| c + 100.0),
                 2,
             ),
+            stimulus_intensity: t
+                .positions
+                .get(j)
+                .and_then(|&k| t.intensities.get(k).copied().flatten())
+                .map(|v| round(v, 6)),
         })
         .collect();
     let low = t.is_low_rate();
@@ -140,6 +170,41 @@ pub(crate) fn render_train(i: usize, t: &MeasuredTrain, ctx: &Context<'_>) -> Tr
     }
 }
 
+/// Largest onset-latency difference between responses of one nerve and
+/// muscle, ms: a real train varies by tenths of a millisecond (see
+/// `latency_spread_ms`), so several times more is not one muscle's response.
+pub const MAX_LATENCY_DIFFERENCE_MS: f64 = 2.0;
+
+/// Whether post-exercise train `p` can be compared with the reference
+/// baseline: it has a measured response whose onset latency lies within
+/// [`MAX_LATENCY_DIFFERENCE_MS`] of the baseline's first response's (else it
+/// is not the same muscle response: a transient at the end of the
+/// contraction taken for a stimulus, a late wave).
+pub fn comparable(ctx: &Context<'_>, p: usize) -> bool {
+    let t = &ctx.trains[p];
+    let Some(first) = t.measurements.first() else {
+        return false;
+    };
+    reference_baseline(&ctx.trains).is_none_or(|b| {
+        (first.latency_ms - ctx.trains[b].measurements[0].latency_ms).abs()
+            <= MAX_LATENCY_DIFFERENCE_MS
+    })
+}
+
+/// The post-exercise trains that can be compared with the reference
+/// baseline ([`comparable`]), in order: they alone supply the
+/// post-exercise increment, repair and exhaustion.
+pub fn comparable_post_trains(ctx: &Context<'_>) -> Vec<usize> {
+    (0..ctx.trains.len())
+        .filter(|&i| ctx.trains[i].role == TrainRole::PostExercise && comparable(ctx, i))
+        .collect()
+}
+
+/// The first post-exercise train that can be compared with the baseline.
+pub fn first_comparable_post(ctx: &Context<'_>) -> Option<usize> {
+    comparable_post_trains(ctx).first().copied()
+}
+
 /// The reference baseline train ([`result::reference_baseline`]).
 pub fn reference_baseline(trains: &[MeasuredTrain]) -> Option<usize> {
     result::reference_baseline(trains, |t| (t.role, !t.measurements.is_empty()))
@@ -155,12 +220,9 @@ fn session_figures(ctx: &Context<'_>, out: &[TrainOut]) -> SessionOut {
         base.and_then(|b| ctx.trains[b].measurements.first().map(|m| m.amplitude_mv));
     let range = ctx.cfg.muscle.as_deref().and_then(|m| crit.normal_range(m));
     let base_dec = base.and_then(|b| out[b].decrement());
-    let post: Vec<(usize, f64)> = ctx
-        .trains
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| t.role == TrainRole::PostExercise)
-        .filter_map(|(i, t)| t.delay_s.map(|d| (i, d)))
+    let post: Vec<(usize, f64)> = comparable_post_trains(ctx)
+        .into_iter()
+        .filter_map(|i| ctx.trains[i].delay_s.map(|d| (i, d)))
         .collect();
     let immediate = post
         .iter()
@@ -205,11 +267,7 @@ pub fn post_increments(ctx: &Context<'_>) -> (Option<f64>, Option<f64>) {
     let Some(b) = reference_baseline(&ctx.trains) else {
         return (None, None);
     };
-    let Some(p) = ctx
-        .trains
-        .iter()
-        .find(|t| t.role == TrainRole::PostExercise && !t.measurements.is_empty())
-    else {
+    let Some(p) = first_comparable_post(ctx).map(|p| &ctx.trains[p]) else {
         return (None, None);
     };
     let (bm, pm) = (&ctx.trains[b].measurements[0], &p.measurements[0]);

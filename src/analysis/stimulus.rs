@@ -21,10 +21,18 @@
 //!    varies up to ~3× with its sub-sample phase at low sample rates, while a
 //!    CMAP edge that escaped its cluster is far below. Two guards follow: a
 //!    candidate less than 15 ms after a stimulus more than twice as steep is
-//!    that response's own edge; and a candidate amid activity (median
-//!    surrounding slope > 6 σ_d: voluntary EMG) counts only if another artifact
-//!    of similar slope lies within a train's interval (1.1 s), since stimuli
-//!    come in trains or stand alone in quiet signal.
+//!    that response's own edge, and one less than 40 ms (the response
+//!    window) after it that is no link of a regular chain (no candidate as
+//!    far after it, or as far before the steeper one) is a later wave of
+//!    that response (an F-wave, H-reflex or MEP; the next stimulus of a
+//!    high-rate train is such a link); and a candidate amid activity (median
+//!    surrounding slope > 6 σ_d: voluntary EMG), or at its start or end (one
+//!    side active: the transient that ends a contraction), counts only if
+//!    another artifact of similar slope lies within a train's interval
+//!    (1.1 s), since stimuli come in trains or stand alone in quiet signal;
+//!    a candidate at an edge of activity must also look like the
+//!    recording's quiet artifacts: as steep (within 3×), its excursion no
+//!    more than twice as wide.
 //! 5. The stimulus time is the artifact's onset: the first moment (linear
 //!    interpolation between samples) the signal departs from its pre-artifact
 //!    level (median of 1.5–0.5 ms before the steepest sample) by a quarter of
@@ -140,57 +148,9 @@ pub fn detect_with_noise(
             .collect(),
         None => vec![],
     };
-    // A response's own steep edge that escaped its cluster follows a much
-    // steeper artifact closely: it is not a stimulus.
-    let own_edge = rate.samples_in(OWN_EDGE);
-    let mut kept2: Vec<(Stimulus, f64)> = Vec::with_capacity(kept.len());
-    for (c, bg) in kept {
-        let follows_stronger = kept2
-            .iter()
-            .rev()
-            .take_while(|(p, _)| c.sample - p.sample < own_edge)
-            .any(|(p, _)| p.slope > 2.0 * c.slope);
-        if !follows_stronger {
-            kept2.push((c, bg));
-        }
-    }
-    // Stimuli come in trains or stand in quiet signal: a lone candidate amid
-    // activity (voluntary EMG) with no similar artifact within a train's
-    // interval is not a stimulus.
-    let near = rate.samples_in_s(crate::units::Seconds(crate::analysis::trains::MAX_ISI_S));
-    let mut stimuli: Vec<Stimulus> = kept2
-        .iter()
-        .enumerate()
-        .filter(|(i, (c, bg))| {
-            if *bg <= ACTIVE_BACKGROUND * sd {
-                return true;
-            }
-            // `kept2` ascends by sample: look only within `near` of the
-            // candidate (a scan of all would be quadratic on long noise).
-            let from = kept2.partition_point(|(o, _)| o.sample + near < c.sample);
-            kept2[from..]
-                .iter()
-                .enumerate()
-                .take_while(|(_, (o, _))| o.sample <= c.sample + near)
-                .any(|(k, (o, _))| {
-                    from + k != *i && o.slope <= 3.0 * c.slope && c.slope <= 3.0 * o.slope
-                })
-        })
-        .map(|(_, (c, _))| *c)
-        .collect();
-    // Merge stimuli closer than the minimum spacing, keeping the steeper.
-    let spacing = rate.samples_in(MIN_SPACING).max(1);
-    let mut merged: Vec<Stimulus> = Vec::with_capacity(stimuli.len());
-    for s in stimuli.drain(..) {
-        match merged.last_mut() {
-            Some(last) if s.sample < last.sample + spacing => {
-                if s.slope > last.slope {
-                    *last = s;
-                }
-            }
-            _ => merged.push(s),
-        }
-    }
+    let kept2 = drop_response_waves(&kept, rate);
+    let stimuli = keep_in_context(&kept2, x, rate, segments, sd);
+    let mut merged = merge_close(stimuli, rate);
     // Time each stimulus at the artifact's onset.
     for s in &mut merged {
         let (seg_a, seg_b) = segment_holding(segments, s.sample).unwrap_or((0, x.len()));
@@ -204,6 +164,160 @@ pub fn detect_with_noise(
         candidates: n_cands,
         threshold: threshold.unwrap_or(f64::INFINITY),
     }
+}
+
+/// The candidates (with their backgrounds) that are stimuli in their
+/// context. Stimuli come in trains or stand in quiet signal: a candidate amid
+/// activity (voluntary EMG: its background above 6 σ_d) counts only in a
+/// train (another artifact of similar slope within a train's interval); one
+/// at the start or end of activity (one side of it active: the steep
+/// transient that ends a contraction) must also look like the recording's
+/// quiet artifacts.
+fn keep_in_context(
+    kept2: &[(Stimulus, f64)],
+    x: &[f32],
+    rate: SampleRate,
+    segments: &[(usize, usize)],
+    sd: f64,
+) -> Vec<Stimulus> {
+    let near = rate.samples_in_s(crate::units::Seconds(crate::analysis::trains::MAX_ISI_S));
+    let sides: Vec<(f64, f64)> = kept2
+        .iter()
+        .map(|(c, _)| {
+            let seg = segment_holding(segments, c.sample).unwrap_or((0, x.len()));
+            side_backgrounds(x, rate, seg, c.sample)
+        })
+        .collect();
+    // One side active against the other and against the quiet background
+    // at the candidates (the median of their quieter sides: the
+    // recording-wide noise figure is inflated when much of it is voluntary
+    // EMG, and a side of digital silence is no activity on the other).
+    let floor =
+        crate::analysis::dsp::median(&sides.iter().map(|&(l, r)| l.min(r)).collect::<Vec<_>>());
+    let edge: Vec<bool> = sides
+        .iter()
+        .map(|&(l, r)| {
+            let (lo, hi) = (l.min(r), l.max(r));
+            hi > ACTIVE_BACKGROUND * lo.max(1e-12) && hi > ACTIVE_BACKGROUND * floor
+        })
+        .collect();
+    // The recording's artifacts, as the quiet candidates show them: slope
+    // and the width of the excursion.
+    let shapes: Vec<Shape> = kept2
+        .iter()
+        .map(|(c, _)| {
+            let seg = segment_holding(segments, c.sample).unwrap_or((0, x.len()));
+            artifact_shape(x, rate, seg, c.sample)
+        })
+        .collect();
+    let quiet: Vec<usize> = (0..kept2.len())
+        .filter(|&i| !edge[i] && kept2[i].1 <= ACTIVE_BACKGROUND * sd)
+        .collect();
+    let typical = (!quiet.is_empty()).then(|| {
+        let of = |f: &dyn Fn(usize) -> f64| {
+            crate::analysis::dsp::median(&quiet.iter().map(|&i| f(i)).collect::<Vec<_>>())
+        };
+        (of(&|i| kept2[i].0.slope), of(&|i| shapes[i].width))
+    });
+    // Looking like them: as steep (within 3×: the sampled slope of one
+    // artifact varies that much with its sub-sample phase) and no more than
+    // twice as wide.
+    let like_artifacts = |i: usize| {
+        typical.is_none_or(|(slope, width)| {
+            let c = &kept2[i].0;
+            c.slope * 3.0 >= slope && c.slope <= 3.0 * slope && shapes[i].width <= 2.0 * width + 1.0
+        })
+    };
+    // Whether another candidate of similar slope lies within a train's
+    // interval. `kept2` ascends by sample: look only within `near` of the
+    // candidate (a scan of all would be quadratic on long noise).
+    let in_train = |i: usize| {
+        let c = &kept2[i].0;
+        let from = kept2.partition_point(|(o, _)| o.sample + near < c.sample);
+        kept2[from..]
+            .iter()
+            .enumerate()
+            .take_while(|(_, (o, _))| o.sample <= c.sample + near)
+            .any(|(k, (o, _))| {
+                from + k != i && o.slope <= 3.0 * c.slope && c.slope <= 3.0 * o.slope
+            })
+    };
+    (0..kept2.len())
+        .filter(|&i| {
+            let active = kept2[i].1 > ACTIVE_BACKGROUND * sd;
+            match (active, edge[i]) {
+                // In quiet signal: a train's, or a single stimulus.
+                (false, false) => true,
+                // Amid activity: in a train.
+                (true, false) => in_train(i),
+                // At the start or end of activity: in a train, and like the
+                // recording's quiet artifacts.
+                (_, true) => in_train(i) && like_artifacts(i),
+            }
+        })
+        .map(|i| kept2[i].0)
+        .collect()
+}
+
+/// Stimuli closer than the minimum spacing merged, the steeper kept.
+fn merge_close(stimuli: Vec<Stimulus>, rate: SampleRate) -> Vec<Stimulus> {
+    let spacing = rate.samples_in(MIN_SPACING).max(1);
+    let mut merged: Vec<Stimulus> = Vec::with_capacity(stimuli.len());
+    for s in stimuli {
+        match merged.last_mut() {
+            Some(last) if s.sample < last.sample + spacing => {
+                if s.slope > last.slope {
+                    *last = s;
+                }
+            }
+            _ => merged.push(s),
+        }
+    }
+    merged
+}
+
+/// The candidates (ascending by sample) without the waves of responses: a
+/// response's own steep edge that escaped its cluster follows a much
+/// steeper artifact closely (within 15 ms); a later wave of the response (an
+/// F-wave, H-reflex or MEP) follows it within the response's window (40 ms)
+/// but, unlike the next stimulus of a high-rate train (whose sampled slope
+/// can be a third of the last's at low sample rates), is no link of a
+/// regular chain: no candidate lies as far after it, or as far before the
+/// steeper one, as it lies after the steeper one.
+fn drop_response_waves(kept: &[(Stimulus, f64)], rate: SampleRate) -> Vec<(Stimulus, f64)> {
+    let own_edge = rate.samples_in(OWN_EDGE);
+    let edges_gone: Vec<(Stimulus, f64)> = (0..kept.len())
+        .filter(|&i| stronger_before(kept, i, own_edge).is_none())
+        .map(|i| kept[i])
+        .collect();
+    let reach = rate.samples_in(RESPONSE_REACH);
+    let tol = rate.samples_in(CHAIN_TOLERANCE).max(2);
+    let any_near = |s: i64| {
+        let from = edges_gone.partition_point(|(o, _)| (o.sample as i64) < s - tol as i64);
+        edges_gone
+            .get(from)
+            .is_some_and(|(o, _)| o.sample as i64 <= s + tol as i64)
+    };
+    (0..edges_gone.len())
+        .filter(|&i| match stronger_before(&edges_gone, i, reach) {
+            None => true,
+            Some(j) => {
+                let (c, p) = (edges_gone[i].0.sample as i64, edges_gone[j].0.sample as i64);
+                any_near(c + (c - p)) || any_near(p - (c - p))
+            }
+        })
+        .map(|i| edges_gone[i])
+        .collect()
+}
+
+/// The latest candidate before `cands[i]` (ascending by sample), less than
+/// `within` samples before it, more than twice as steep.
+fn stronger_before(cands: &[(Stimulus, f64)], i: usize, within: usize) -> Option<usize> {
+    let c = &cands[i].0;
+    (0..i)
+        .rev()
+        .take_while(|&j| c.sample - cands[j].0.sample < within)
+        .find(|&j| cands[j].0.slope > 2.0 * c.slope)
 }
 
 /// The largest |first difference| `|x[k + 1] − x[k]|` for `k` in
@@ -418,6 +532,66 @@ const MIN_PROMINENCE: f64 = 10.0;
 const ACTIVE_BACKGROUND: f64 = 6.0;
 /// A candidate this soon after a much steeper stimulus is that response's edge.
 const OWN_EDGE: Ms = Ms(15.0);
+/// A candidate this soon after a much steeper stimulus that does not look
+/// like the leading artifacts is a later wave of that stimulus's response:
+/// the longest response window of the measurement (`max_window`).
+const RESPONSE_REACH: Ms = Ms(40.0);
+/// How far (at least; and two samples) the links of a high-rate train may
+/// stray from a regular chain.
+const CHAIN_TOLERANCE: Ms = Ms(0.5);
+
+/// What an artifact looks like: the width (samples) of its excursion from
+/// the level before it, at half its largest departure within 2 ms. (The
+/// direction of its steepest step is no feature: at low sample rates it
+/// flips with the sub-sample phase of a biphasic pulse.)
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    width: f64,
+}
+
+/// The [`Shape`] of the candidate whose steepest step starts at `c`.
+fn artifact_shape(x: &[f32], rate: SampleRate, seg: (usize, usize), c: usize) -> Shape {
+    let pre_a = c.saturating_sub(rate.samples_in(Ms(1.5))).max(seg.0);
+    let pre_b = c.saturating_sub(rate.samples_in(Ms(0.5)).max(1)).max(seg.0);
+    let level = if pre_b > pre_a {
+        let mut pre: Vec<f64> = x[pre_a..pre_b].iter().map(|&v| v as f64).collect();
+        crate::analysis::dsp::median_in_place(&mut pre)
+    } else {
+        x[c] as f64
+    };
+    let to = (c + rate.samples_in(Ms(2.0)).max(2)).min(seg.1);
+    let dev = |i: usize| (x[i] as f64 - level).abs();
+    let top = (pre_b..to).map(dev).fold(0.0, f64::max);
+    let width = (pre_b..to).filter(|&i| dev(i) >= 0.5 * top).count() as f64;
+    Shape { width }
+}
+
+/// The medians of the |first differences| on either side of sample `c`
+/// (`NEAR`–`FAR` before, and after): a candidate is at the start or end of
+/// activity when one side is active.
+fn side_backgrounds(x: &[f32], rate: SampleRate, seg: (usize, usize), c: usize) -> (f64, f64) {
+    let near = rate.samples_in(NEAR);
+    let far = rate.samples_in(FAR);
+    let side = |a: usize, b: usize| {
+        if b <= a {
+            return 0.0;
+        }
+        let stride = ((b - a) / 200).max(1);
+        let mut v: Vec<f64> = (a..b)
+            .step_by(stride)
+            .map(|i| (x[i + 1] as f64 - x[i] as f64).abs())
+            .collect();
+        crate::analysis::dsp::median_in_place(&mut v)
+    };
+    let end = seg.1.saturating_sub(1);
+    (
+        side(
+            c.saturating_sub(far).max(seg.0),
+            c.saturating_sub(near).max(seg.0),
+        ),
+        side((c + near).min(end), (c + far).min(end)),
+    )
+}
 
 /// The |first differences| around sample `c`, excluding ±`NEAR`, at most
 /// ~200 points per side, into `v`: their median is the candidate's background.

@@ -257,11 +257,13 @@ pub fn build(
             };
             let mut ms = Vec::new();
             let mut clipped = Vec::new();
+            let mut positions = Vec::new();
             let mut unmeasured = 0;
-            for m in &measured[g.clone()] {
+            for (k, m) in measured[g.clone()].iter().enumerate() {
                 match m {
                     Some((m, c)) => {
                         ms.push(m.clone());
+                        positions.push(k);
                         clipped.push(*c);
                     }
                     None => unmeasured += 1,
@@ -275,6 +277,8 @@ pub fn build(
                 role_source: RoleSource::OrderAndGaps,
                 delay_s: None,
                 measurements: ms,
+                positions,
+                intensities: vec![None; g.len()],
                 clipped,
                 unmeasured,
             }

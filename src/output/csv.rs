@@ -1,5 +1,7 @@
 //! CSV rendering: one row per response, for spreadsheets. Several files go into
-//! one table (the `path` column tells them apart), with one header.
+//! one table (the `path` column tells them apart), with one header. New
+//! columns are only ever appended ([`HEADER`]), so a reader by position
+//! keeps working.
 
 use crate::analysis::Analysis;
 
@@ -22,6 +24,9 @@ pub const HEADER: &[&str] = &[
     "area_rel_pct",
     "polarity",
     "pattern",
+    "initial_positive_mv",
+    "stimulus_intensity",
+    "stimulus_intensity_unit",
 ];
 
 fn opt(v: Option<f64>) -> String {
@@ -73,6 +78,13 @@ pub fn rows(a: &Analysis, path: &str) -> String {
                 opt(r.area_rel_pct),
                 a.source.polarity.name().to_string(),
                 a.classification.pattern.name().to_string(),
+                r.initial_positive_mv.to_string(),
+                opt(r.stimulus_intensity),
+                a.source
+                    .stimulus_intensity
+                    .as_ref()
+                    .filter(|_| r.stimulus_intensity.is_some())
+                    .map_or(String::new(), |s| s.unit.clone()),
             ];
             let _ = w.write_record(&row);
         }

@@ -152,6 +152,17 @@ pub fn quality_meaning(code: FlagCode) -> &'static str {
              latency jumps by more than a CMAP's does): noise, spikes or a different wave. \
              The train is not used for the pattern."
         }
+        InitialPositiveDeflection => {
+            "The negative phase is preceded by a positive deflection: the active electrode is \
+             probably off the motor point. Baseline and onset are taken before the deflection; \
+             moving the electrode to where the response starts negative gives the standard \
+             measurement."
+        }
+        LateWave => {
+            "A later wave (an H-reflex or F-wave) is larger than the M-wave. Only the M-wave \
+             is measured; at supramaximal stimulation it dominates, so check the stimulus \
+             intensity."
+        }
         TruncatedFile => {
             "The file ends early: it was read up to its last whole sample, so the last train \
              may be incomplete."

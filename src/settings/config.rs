@@ -26,6 +26,10 @@ pub struct MeasureSettings {
     pub guard_before_next: Ms,
     /// Pre-stimulus span used for the fallback baseline.
     pub pre_stimulus: Ms,
+    /// The span after the stimulus in which the M-wave's peak is sought
+    /// (`--window-ms`); `None`: the recording's own, from the latency of its
+    /// responses.
+    pub m_window: Option<(Ms, Ms)>,
 }
 
 impl Default for MeasureSettings {
@@ -36,6 +40,7 @@ impl Default for MeasureSettings {
             max_window: Ms(40.0),
             guard_before_next: Ms(0.5),
             pre_stimulus: Ms(3.0),
+            m_window: None,
         }
     }
 }
@@ -57,6 +62,8 @@ pub struct Overrides {
     pub rate_hz: Option<f64>,
     /// Polarity choice.
     pub polarity: Option<PolarityChoice>,
+    /// Where the M-wave's peak is sought, ms after the stimulus.
+    pub window_ms: Option<(f64, f64)>,
     /// Muscle name.
     pub muscle: Option<String>,
 }
@@ -119,6 +126,36 @@ pub struct Settings {
     pub read: ReadOptions,
     /// Analysis configuration.
     pub analysis: AnalysisConfig,
+}
+
+/// The M-wave window, validated: 0 ≤ start < end ≤ the longest response
+/// window (40 ms), both finite.
+fn window(w: Option<(f64, f64)>) -> Result<Option<(Ms, Ms)>> {
+    let Some((a, b)) = w else {
+        return Ok(None);
+    };
+    let max = MeasureSettings::default().max_window.0;
+    if !(a.is_finite() && b.is_finite() && a >= 0.0 && a < b && b <= max) {
+        return Err(Error::Usage(format!(
+            "--window-ms must be START:END with 0 ≤ START < END ≤ {max} ms, got {}:{}",
+            Shown(a),
+            Shown(b)
+        )));
+    }
+    Ok(Some((Ms(a), Ms(b))))
+}
+
+/// Parse `START:END` (ms) for `--window-ms`; the error is the flag's usage
+/// message. The range is checked when the settings are merged.
+pub fn parse_window_ms(s: &str) -> Result<(f64, f64)> {
+    let bad = || {
+        Error::Usage(format!(
+            "--window-ms must be START:END in ms (e.g. 2:15), got {s:?}"
+        ))
+    };
+    let (a, b) = s.split_once(':').ok_or_else(bad)?;
+    let num = |t: &str| t.trim().parse::<f64>().map_err(|_| bad());
+    Ok((num(a)?, num(b)?))
 }
 
 impl CsvLayout {
@@ -199,12 +236,16 @@ impl Settings {
                 others: trigger_channel.iter().cloned().collect(),
             },
         };
+        let measure = MeasureSettings {
+            m_window: window(ov.window_ms.or(p.window_ms.map(|[a, b]| (a, b))))?,
+            ..MeasureSettings::default()
+        };
         let analysis = AnalysisConfig {
             channel,
             trigger_channel,
             polarity,
             criteria,
-            measure: MeasureSettings::default(),
+            measure,
             muscle: ov.muscle.clone().or(p.muscle),
             nerve: p.nerve,
             temperature_c: p.temperature_c,
@@ -271,5 +312,53 @@ mod tests {
             trigger_channel: Some(1.into()),
             ..Default::default()
         }));
+    }
+
+    #[test]
+    fn window_ms_from_flag_over_sidecar_and_checked() {
+        assert_eq!(parse_window_ms("2:15").unwrap(), (2.0, 15.0));
+        assert_eq!(parse_window_ms(" 0.5 : 3 ").unwrap(), (0.5, 3.0));
+        for bad in ["2-15", "2:", ":15", "a:b", ""] {
+            assert!(parse_window_ms(bad).is_err(), "{bad:?}");
+        }
+        let p = Protocol {
+            window_ms: Some([1.0, 12.0]),
+            ..Default::default()
+        };
+        let merged = |ov: &Overrides| Settings::merge(ov, Some(&p), Criteria::default());
+        let from_sidecar = merged(&Overrides::default()).unwrap();
+        assert_eq!(
+            from_sidecar.analysis.measure.m_window,
+            Some((Ms(1.0), Ms(12.0)))
+        );
+        let ov = Overrides {
+            window_ms: Some((2.0, 15.0)),
+            ..Default::default()
+        };
+        assert_eq!(
+            merged(&ov).unwrap().analysis.measure.m_window,
+            Some((Ms(2.0), Ms(15.0)))
+        );
+        assert_eq!(
+            Settings::merge(&Overrides::default(), None, Criteria::default())
+                .unwrap()
+                .analysis
+                .measure
+                .m_window,
+            None
+        );
+        for (a, b) in [
+            (5.0, 5.0),
+            (10.0, 2.0),
+            (-1.0, 5.0),
+            (1.0, 41.0),
+            (f64::NAN, 5.0),
+        ] {
+            let ov = Overrides {
+                window_ms: Some((a, b)),
+                ..Default::default()
+            };
+            assert!(matches!(merged(&ov), Err(Error::Usage(_))), "{a}:{b}");
+        }
     }
 }

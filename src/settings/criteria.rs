@@ -76,7 +76,8 @@ pub struct QualityCriteria {
     /// Amplitude and area decrement that differ by more than this many
     /// points suggest a technical cause ("several points"). \[BC\]; project default 5.
     pub area_amplitude_disagreement_points: f64,
-    /// A step between successive responses smaller than this (% of the first)
+    /// A step between successive responses smaller than this (% of the level
+    /// it starts from)
     /// is treated as noise when counting direction reversals. Project default.
     pub reversal_step_pct: f64,
     /// Number of direction reversals above which a train is irregular

@@ -13,6 +13,7 @@
 //! channel = 0            # or a label: channel = "EMG ADM"
 //! trigger_channel = 1
 //! rate_hz = 3.0            # stimulation rate of epoched sweeps
+//! window_ms = [1.0, 12.0]  # where the M-wave's peak lies (default: found)
 //! medications = ["pyridostigmine 60 mg, last dose 14 h before"]
 //!
 //! [exercise]               # when known: sets delay_after_exercise_s
@@ -82,6 +83,9 @@ pub struct Protocol {
     pub rate_hz: Option<f64>,
     /// Which phase of the CMAP to measure: `"auto"`, `"negative"`, `"positive"`.
     pub polarity: Option<PolarityChoice>,
+    /// Where the M-wave's peak is sought, ms after the stimulus:
+    /// `[start, end]` (default: from the latency of the recording's responses).
+    pub window_ms: Option<[f64; 2]>,
     /// Medications on record (listed in reports; never interpreted).
     #[serde(default)]
     pub medications: Vec<String>,
@@ -149,6 +153,19 @@ impl Protocol {
                 )));
             }
         }
+        if let Some([a, b]) = self.window_ms {
+            // The same range `Settings::merge` checks for the merged value.
+            let max = crate::settings::config::MeasureSettings::default()
+                .max_window
+                .0;
+            if !(a.is_finite() && b.is_finite() && a >= 0.0 && a < b && b <= max) {
+                return Err(bad(format!(
+                    "window_ms must be [start, end] with 0 ≤ start < end ≤ {max} ms, got [{}, {}]",
+                    Shown(a),
+                    Shown(b)
+                )));
+            }
+        }
         for (i, t) in self.trains.iter().enumerate() {
             positive(&format!("trains[{i}].rate_hz"), t.rate_hz)?;
             if let Some(d) = t.delay_after_exercise_s {
@@ -203,6 +220,27 @@ mod tests {
         let e =
             Protocol::from_toml("[[trains]]\nrole = \"warmup\"", Path::new("a.toml")).unwrap_err();
         assert!(!e.to_string().contains('\n'));
+    }
+
+    #[test]
+    fn window_ms_is_a_range_within_the_response_window() {
+        let p = Protocol::from_toml("window_ms = [1.0, 12.5]", Path::new("a.toml")).unwrap();
+        assert_eq!(p.window_ms, Some([1.0, 12.5]));
+        for bad in [
+            "[12.0, 1.0]",
+            "[-1.0, 5.0]",
+            "[1.0, 50.0]",
+            "[3.0]",
+            "\"2:15\"",
+        ] {
+            let e = Protocol::from_toml(&format!("window_ms = {bad}"), Path::new("a.toml"))
+                .unwrap_err();
+            let msg = e.to_string();
+            assert!(
+                msg.contains("a.toml") && msg.contains("window_ms"),
+                "{bad}: {msg}"
+            );
+        }
     }
 
     #[test]

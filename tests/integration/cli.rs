@@ -49,6 +49,41 @@ fn usage_errors_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
     assert!(stderr_of(&out).contains("full-scale"));
+    for bad in ["15:2", "2-15", "0:60"] {
+        let out = rns()
+            .args(["analyze", "--window-ms", bad])
+            .arg(sample("normal_adm.wav"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", stderr_of(&out));
+        let err = stderr_of(&out);
+        assert!(
+            err.contains("--window-ms") && err.lines().count() == 1,
+            "{err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    // A window around the M-wave changes nothing on a clean recording.
+    let run = |extra: &[&str]| {
+        rns()
+            .args(["analyze", "--format", "json"])
+            .args(extra)
+            .arg(sample("normal_adm.wav"))
+            .output()
+            .unwrap()
+    };
+    let (plain, windowed) = (run(&[]), run(&["--window-ms", "2:15"]));
+    assert_eq!(windowed.status.code(), Some(0), "{}", stderr_of(&windowed));
+    let amps = |o: &std::process::Output| {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["trains"][0]["responses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["amplitude_mv"].as_f64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(amps(&plain), amps(&windowed));
 }
 
 #[test]

@@ -363,3 +363,73 @@ fn monstim_long_exports_match_their_converted_sweeps() {
         }
     }
 }
+
+/// The stimulus intensity a file gives reaches each response: per sweep
+/// (a MonStim long export: the sweep's `stimulus_V`), in the JSON and as the
+/// last columns of the CSV table.
+#[test]
+fn each_response_carries_its_sweeps_stimulus_intensity() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/real/monstim");
+    let path = dir.join("ex2_long_first5.csv");
+    let rec = read_recording(&path, &Default::default()).unwrap();
+    let want = rec.intensities.clone().unwrap().values;
+    let a = analyze(&rec, &Default::default()).unwrap();
+    let src = a
+        .source
+        .stimulus_intensity
+        .as_ref()
+        .expect("intensity source");
+    assert_eq!((src.label.as_str(), src.unit.as_str()), ("stimulus_V", "V"));
+    let got: Vec<f64> = a
+        .trains
+        .iter()
+        .flat_map(|t| &t.responses)
+        .map(|r| r.stimulus_intensity.expect("intensity"))
+        .collect();
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() < 1e-6, "{got:?} vs {want:?}");
+    }
+    let table = rns_analyzer::output::csv::render(&[&a]);
+    let mut lines = table.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .ends_with(",initial_positive_mv,stimulus_intensity,stimulus_intensity_unit"));
+    let first: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(first[first.len() - 1], "V");
+    assert!((first[first.len() - 2].parse::<f64>().unwrap() - want[0]).abs() < 1e-6);
+}
+
+/// A continuous recording's intensity column gives each response the
+/// column's value at its stimulus; without one, the field is `null`.
+#[test]
+fn an_intensity_column_gives_the_value_at_each_stimulus() {
+    use rns_analyzer::recording::{Channel, ChannelKind};
+    let out = signal();
+    let mut rec = out.to_recording().unwrap();
+    let plain = analyze(&rec, &Default::default()).unwrap();
+    assert!(plain.source.stimulus_intensity.is_none());
+    assert!(plain.trains[0].responses[0].stimulus_intensity.is_none());
+    let len = rec.channels[0].len;
+    let fs = rec.sample_rate.hz();
+    // The intensity steps up by 1 mA every second.
+    rec.channels.push(Channel {
+        index: 1,
+        label: "stim_mA".into(),
+        unit: "mA".into(),
+        kind: ChannelKind::Intensity,
+        len,
+        sample_rate_hz: None,
+        samples: (0..len)
+            .map(|i| 10.0 + (i as f64 / fs).floor() as f32)
+            .collect(),
+    });
+    let a = analyze(&rec, &Default::default()).unwrap();
+    assert_eq!(a.source.stimulus_intensity.as_ref().unwrap().unit, "mA");
+    for r in a.trains.iter().flat_map(|t| &t.responses) {
+        let t = r.stimulus_s.unwrap();
+        assert_eq!(r.stimulus_intensity, Some(10.0 + t.floor()), "at {t} s");
+    }
+    assert_eq!(amplitudes(&a), amplitudes(&plain));
+}

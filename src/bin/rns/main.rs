@@ -27,7 +27,7 @@ use rns_analyzer::export::atomic::write_atomic;
 use rns_analyzer::io::{describe_recording, read_recording};
 use rns_analyzer::output;
 use rns_analyzer::recording::ChannelSel;
-use rns_analyzer::settings::config::{Overrides, Settings};
+use rns_analyzer::settings::config::{parse_window_ms, Overrides, Settings};
 use rns_analyzer::settings::criteria::Criteria;
 use rns_analyzer::settings::protocol::Protocol;
 use rns_analyzer::vocab::{CsvLayout, PolarityChoice};
@@ -175,6 +175,10 @@ struct InputArgs {
     /// Which way the CMAP's main phase points: auto, negative, positive.
     #[arg(long, value_name = "P")]
     polarity: Option<String>,
+    /// Where the M-wave's peak lies, ms after the stimulus (default: found
+    /// from the latency of the recording's responses), e.g. 2:15.
+    #[arg(long, value_name = "START:END")]
+    window_ms: Option<String>,
     /// Muscle recorded (for the normal CMAP range), e.g. ADM, APB, FDI, trapezius.
     #[arg(long, value_name = "NAME")]
     muscle: Option<String>,
@@ -457,6 +461,11 @@ fn analyze_input(
             .polarity
             .as_deref()
             .map(PolarityChoice::from_flag)
+            .transpose()?,
+        window_ms: input
+            .window_ms
+            .as_deref()
+            .map(parse_window_ms)
             .transpose()?,
         muscle: input.muscle.clone(),
         ..input.read.overrides()?
