@@ -864,6 +864,10 @@ fn number_and_unit(value: &str) -> (Option<f64>, Option<&str>) {
 /// The rest of [`read_csv`] and [`read_csv_file`], from the table's first
 /// line (`header_line`, whose text also starts `source`) on; `window` is the
 /// text read ahead from there (the first rows).
+///
+/// The stages: the header line, the columns, a long table (read apart), the
+/// wide table's channels and plan, its rows, its time column, its layout,
+/// then the recording with the header block's notes.
 fn read_body<R: Read>(
     path: &Path,
     body: Body<'_>,
@@ -873,19 +877,7 @@ fn read_body<R: Read>(
     source: R,
     opts: &ReadOptions,
 ) -> Result<Recording> {
-    if std::str::from_utf8(header_line).is_err() {
-        return Err(Error::malformed(
-            path,
-            "the header line is not valid UTF-8 (save the file as UTF-8)",
-        ));
-    }
-    if loc.only_block {
-        return Err(Error::malformed(
-            path,
-            "no table: the file holds only key,value lines (a header block without data rows); \
-             export the recording's samples with it",
-        ));
-    }
+    check_table_start(path, header_line, loc)?;
     let delim = detect_delimiter(header_line);
     let ctx = Ctx {
         path,
@@ -899,25 +891,104 @@ fn read_body<R: Read>(
     let mut notes = Vec::new();
 
     let mut rdr = reader_builder(delim, loc.headerless).from_reader(source);
+    let columns = read_columns(&ctx, &mut rdr, loc, window, &declared, &mut notes)?;
+    let time_col = time_column(path, &columns)?;
+
+    // A long table: one row per sample, the sweep (and channel) numbered in
+    // columns of their own.
+    if opts.layout != CsvLayout::Continuous {
+        if let Some(long) = long_columns(path, &columns, time_col)? {
+            let rec = read_long(&ctx, &mut rdr, &columns, &long, opts)?;
+            drop(rdr);
+            return Ok(with_block(rec, loc, &declared, notes, false));
+        }
+    }
+
+    let wide = Wide::plan(path, &columns, time_col, opts)?;
+    let sinks = wide.sinks(&columns);
+    let table = read_rows(&ctx, &mut rdr, &columns, &sinks, wide.chans.len())?;
+    drop(rdr);
+
+    let timing = match time_col {
+        Some(t) => Some(timing(&ctx, &columns[t], &table)?),
+        None => None,
+    };
+    let layout = wide.layout(path, &columns, &table, timing.as_ref(), &mut notes)?;
+    let rec = match layout {
+        Plan::Sweeps => build_sweeps(
+            &ctx,
+            &wide.filter,
+            &columns,
+            time_col,
+            &wide.chans,
+            table,
+            timing,
+        )?,
+        _ => {
+            let rate = match timing {
+                Some(t) => Some(t.rate),
+                None => opts
+                    .sample_rate
+                    .or_else(|| declared.rate().and_then(SampleRate::new)),
+            };
+            build_continuous(path, rate, &declared, &wide.filter, &wide.chans, table)?
+        }
+    };
+    let timed = time_col.is_some() || opts.sample_rate.is_some();
+    Ok(with_block(rec, loc, &declared, notes, timed))
+}
+
+/// Refuse a table whose header line is not UTF-8, and a file of only a
+/// header block.
+fn check_table_start(path: &Path, header_line: &[u8], loc: &Located) -> Result<()> {
+    if std::str::from_utf8(header_line).is_err() {
+        return Err(Error::malformed(
+            path,
+            "the header line is not valid UTF-8 (save the file as UTF-8)",
+        ));
+    }
+    if loc.only_block {
+        return Err(Error::malformed(
+            path,
+            "no table: the file holds only key,value lines (a header block without data rows); \
+             export the recording's samples with it",
+        ));
+    }
+    Ok(())
+}
+
+/// The table's columns: from its header, or guessed from its first rows
+/// when it has none (with the `layout_guessed` note in `notes`).
+fn read_columns<R: Read>(
+    ctx: &Ctx<'_>,
+    rdr: &mut ::csv::Reader<R>,
+    loc: &Located,
+    window: &[u8],
+    declared: &Declared,
+    notes: &mut Vec<ReadNote>,
+) -> Result<Vec<Column>> {
     let headers = rdr.byte_headers().map_err(|e| ctx.csv_error(e))?.clone();
     let mut columns = if loc.headerless {
-        let (columns, note) = headerless_columns(&headers, window, delim);
+        let (columns, note) = headerless_columns(&headers, window, ctx.delim);
         notes.push(note);
         columns
     } else {
-        parse_header(path, &headers)?
+        parse_header(ctx.path, &headers)?
     };
     // A unit the header block declares stands for the value columns that
     // name none.
-    let block_unit = declared.unit();
-    if let Some(u) = block_unit {
+    if let Some(u) = declared.unit() {
         for c in columns.iter_mut() {
             if c.spec.kind == ColumnKind::Value && c.spec.unit.is_none() {
                 c.spec.unit = Some(u);
             }
         }
     }
+    Ok(columns)
+}
 
+/// The time column, if any; more than one is an error.
+fn time_column(path: &Path, columns: &[Column]) -> Result<Option<usize>> {
     let time_cols: Vec<usize> = columns
         .iter()
         .enumerate()
@@ -933,150 +1004,154 @@ fn read_body<R: Read>(
             ),
         ));
     }
-    let time_col = time_cols.first().copied();
+    Ok(time_cols.first().copied())
+}
 
-    // A long table: one row per sample, the sweep (and channel) numbered in
-    // columns of their own.
-    if opts.layout != CsvLayout::Continuous {
-        if let Some(long) = long_columns(path, &columns, time_col)? {
-            let mut rec = read_long(&ctx, &mut rdr, &columns, &long, opts)?;
-            drop(rdr);
-            let mut all = block_notes(loc, &declared, &rec, false);
-            all.append(&mut notes);
-            all.append(&mut rec.notes);
-            rec.notes = all;
-            rec.metadata = loc.block.clone();
-            return Ok(rec);
-        }
-    }
-
-    // Non-time columns, in file order: channel index = position here.
-    let chan_cols: Vec<usize> = (0..columns.len())
-        .filter(|&i| Some(i) != time_col && !columns[i].name.is_empty())
-        .collect();
-    if chan_cols.is_empty() {
-        return Err(Error::malformed(
-            path,
-            "no signal columns besides the time column",
-        ));
-    }
-    let chan_specs: Vec<&Column> = chan_cols.iter().map(|&i| &columns[i]).collect();
-
-    let plan = initial_plan(path, opts.layout, time_col.is_some(), &chan_specs)?;
-    let n_channels_out = if plan == Plan::Sweeps {
-        1
-    } else {
-        chan_cols.len()
-    };
-    // Selectors name continuous channels by column name; a sweeps file has
-    // the single channel "sweeps". The default EMG channel is the first
-    // value column.
-    let labels: Vec<&str> = if plan == Plan::Sweeps {
-        vec!["sweeps"]
-    } else {
-        chan_specs.iter().map(|c| c.name.as_str()).collect()
-    };
-    let default_emg = if plan == Plan::Sweeps {
-        0
-    } else {
-        chan_specs
-            .iter()
-            .position(|c| c.spec.kind == ColumnKind::Value)
-            .unwrap_or(0)
-    };
-    let (filter, _) = opts.channels.resolve(path, &labels, default_emg)?;
-    check_filter(path, &filter, n_channels_out)?;
-
-    // Decide which cells to decode and how to scale them.
-    let mut sinks = vec![Sink::Skip; columns.len()];
-    if let Some(t) = time_col {
-        sinks[t] = Sink::Time;
-    }
-    if let Some(last) = columns.last() {
-        if last.name.is_empty() {
-            sinks[columns.len() - 1] = Sink::MustBeEmpty;
-        }
-    }
-    for (ch, (&col, c)) in chan_cols.iter().zip(&chan_specs).enumerate() {
-        let decode = match plan {
-            // Trigger columns are always decoded: the analysis finds stimuli
-            // in them by name, whatever channel the EMG is.
-            Plan::Continuous => filter.wants(ch) || c.spec.kind == ColumnKind::Trigger,
-            Plan::Sweeps => filter.wants(0),
-            Plan::Undecided => true,
-        };
-        // Triggers keep raw values, except as sweeps (`stim1`, `stim2`, …).
-        let factor = if c.spec.kind == ColumnKind::Trigger && plan != Plan::Sweeps {
-            1.0
-        } else {
-            c.spec.millivolts_per_unit()
-        };
-        if decode {
-            sinks[col] = Sink::Data { ch, factor };
-        }
-    }
-
-    let table = read_rows(&ctx, &mut rdr, &columns, &sinks, chan_cols.len())?;
-    drop(rdr);
-
-    let timing = match time_col {
-        Some(t) => Some(timing(&ctx, &columns[t], &table)?),
-        None => None,
-    };
-
-    let layout = match plan {
-        Plan::Continuous => Plan::Continuous,
-        Plan::Sweeps => Plan::Sweeps,
-        Plan::Undecided => match (time_col, &timing) {
-            (Some(tc), Some(tm)) => {
-                // Rule (b): a short time span means responses, not a recording.
-                let per = time_unit(&columns[tc], tm.step_raw)
-                    .seconds_per_unit()
-                    .unwrap_or(1.0);
-                let first = table.steps.first.unwrap_or(table.steps.last) * per;
-                let span_s = table.steps.last * per - first;
-                let (layout, note) = span_rule(span_s, first, chan_cols.len());
-                notes.extend(note);
-                if layout == Plan::Sweeps {
-                    check_filter(path, &filter, 1)?;
-                }
-                layout
-            }
-            _ => Plan::Continuous,
-        },
-    };
-
-    let mut rec = match layout {
-        Plan::Sweeps => build_sweeps(
-            &ctx,
-            &filter,
-            &columns,
-            time_col,
-            &chan_specs,
-            table,
-            timing,
-        )?,
-        _ => {
-            let rate = match timing {
-                Some(t) => Some(t.rate),
-                None => opts
-                    .sample_rate
-                    .or_else(|| declared.rate().and_then(SampleRate::new)),
-            };
-            build_continuous(path, rate, &declared, &filter, &chan_specs, table)?
-        }
-    };
-    let mut all = block_notes(
-        loc,
-        &declared,
-        &rec,
-        time_col.is_some() || opts.sample_rate.is_some(),
-    );
+/// The recording with the header block kept as its metadata, and its notes
+/// in order: the header block's, the reader's (`notes`), the builder's.
+fn with_block(
+    mut rec: Recording,
+    loc: &Located,
+    declared: &Declared,
+    mut notes: Vec<ReadNote>,
+    timed: bool,
+) -> Recording {
+    let mut all = block_notes(loc, declared, &rec, timed);
     all.append(&mut notes);
     all.append(&mut rec.notes);
     rec.notes = all;
     rec.metadata = loc.block.clone();
-    Ok(rec)
+    rec
+}
+
+/// A wide table (not a long one): its channels, the layout as far as the
+/// header tells, and the channels wanted.
+struct Wide<'c> {
+    time_col: Option<usize>,
+    /// The non-time columns, in file order: channel index = position here.
+    chan_cols: Vec<usize>,
+    /// Their columns.
+    chans: Vec<&'c Column>,
+    plan: Plan,
+    filter: ChannelFilter,
+}
+
+impl<'c> Wide<'c> {
+    /// Find the channels, plan the layout and resolve the options' channels.
+    fn plan(
+        path: &Path,
+        columns: &'c [Column],
+        time_col: Option<usize>,
+        opts: &ReadOptions,
+    ) -> Result<Wide<'c>> {
+        let chan_cols: Vec<usize> = (0..columns.len())
+            .filter(|&i| Some(i) != time_col && !columns[i].name.is_empty())
+            .collect();
+        if chan_cols.is_empty() {
+            return Err(Error::malformed(
+                path,
+                "no signal columns besides the time column",
+            ));
+        }
+        let chans: Vec<&Column> = chan_cols.iter().map(|&i| &columns[i]).collect();
+
+        let plan = initial_plan(path, opts.layout, time_col.is_some(), &chans)?;
+        let n_channels_out = if plan == Plan::Sweeps {
+            1
+        } else {
+            chan_cols.len()
+        };
+        // Selectors name continuous channels by column name; a sweeps file has
+        // the single channel "sweeps". The default EMG channel is the first
+        // value column.
+        let labels: Vec<&str> = if plan == Plan::Sweeps {
+            vec!["sweeps"]
+        } else {
+            chans.iter().map(|c| c.name.as_str()).collect()
+        };
+        let default_emg = if plan == Plan::Sweeps {
+            0
+        } else {
+            chans
+                .iter()
+                .position(|c| c.spec.kind == ColumnKind::Value)
+                .unwrap_or(0)
+        };
+        let (filter, _) = opts.channels.resolve(path, &labels, default_emg)?;
+        check_filter(path, &filter, n_channels_out)?;
+        Ok(Wide {
+            time_col,
+            chan_cols,
+            chans,
+            plan,
+            filter,
+        })
+    }
+
+    /// Which cells to decode and how to scale them, column by column.
+    fn sinks(&self, columns: &[Column]) -> Vec<Sink> {
+        let mut sinks = vec![Sink::Skip; columns.len()];
+        if let Some(t) = self.time_col {
+            sinks[t] = Sink::Time;
+        }
+        if let Some(last) = columns.last() {
+            if last.name.is_empty() {
+                sinks[columns.len() - 1] = Sink::MustBeEmpty;
+            }
+        }
+        for (ch, (&col, c)) in self.chan_cols.iter().zip(&self.chans).enumerate() {
+            let decode = match self.plan {
+                // Trigger columns are always decoded: the analysis finds stimuli
+                // in them by name, whatever channel the EMG is.
+                Plan::Continuous => self.filter.wants(ch) || c.spec.kind == ColumnKind::Trigger,
+                Plan::Sweeps => self.filter.wants(0),
+                Plan::Undecided => true,
+            };
+            // Triggers keep raw values, except as sweeps (`stim1`, `stim2`, …).
+            let factor = if c.spec.kind == ColumnKind::Trigger && self.plan != Plan::Sweeps {
+                1.0
+            } else {
+                c.spec.millivolts_per_unit()
+            };
+            if decode {
+                sinks[col] = Sink::Data { ch, factor };
+            }
+        }
+        sinks
+    }
+
+    /// The layout, once the rows are read: an undecided plan by the time
+    /// column's span (rule b, its note in `notes`).
+    fn layout(
+        &self,
+        path: &Path,
+        columns: &[Column],
+        table: &Table,
+        timing: Option<&Timing>,
+        notes: &mut Vec<ReadNote>,
+    ) -> Result<Plan> {
+        match self.plan {
+            Plan::Continuous => Ok(Plan::Continuous),
+            Plan::Sweeps => Ok(Plan::Sweeps),
+            Plan::Undecided => match (self.time_col, timing) {
+                (Some(tc), Some(tm)) => {
+                    // Rule (b): a short time span means responses, not a recording.
+                    let per = time_unit(&columns[tc], tm.step_raw)
+                        .seconds_per_unit()
+                        .unwrap_or(1.0);
+                    let first = table.steps.first.unwrap_or(table.steps.last) * per;
+                    let span_s = table.steps.last * per - first;
+                    let (layout, note) = span_rule(span_s, first, self.chan_cols.len());
+                    notes.extend(note);
+                    if layout == Plan::Sweeps {
+                        check_filter(path, &self.filter, 1)?;
+                    }
+                    Ok(layout)
+                }
+                _ => Ok(Plan::Continuous),
+            },
+        }
+    }
 }
 
 /// Sweeps by the time span (rule b) only below this span, or below
@@ -1430,271 +1505,529 @@ fn read_long<R: Read>(
     long: &LongCols,
     opts: &ReadOptions,
 ) -> Result<Recording> {
-    let path = ctx.path;
-    let name = |i: usize| columns[i].name.as_str();
-    let multi_value = long.channel.is_none();
-    // Channel slots in order of appearance: a channel number, or a value column.
-    let mut ids: Vec<i64> = if multi_value {
-        (0..long.values.len() as i64).collect()
-    } else {
-        Vec::new()
-    };
-    let mut data: Vec<Vec<f32>> = vec![Vec::new(); ids.len()];
-    let mut pos: Vec<usize> = vec![0; ids.len()];
-    // The first sweep's times (of its first channel), which every sweep repeats.
-    let mut ref_times: Vec<f64> = Vec::new();
-    let mut steps = Steps::default();
-    let mut time_res = f64::INFINITY;
-    let mut tol = f64::INFINITY;
-    let mut sweeps: Vec<i64> = Vec::new();
-    let mut intens: Vec<f64> = Vec::new();
-    let mut intens_varies = false;
-    let mut rows = 0u64;
+    let mut reader = LongReader::new(ctx, columns, long);
     let mut rec = ::csv::ByteRecord::new();
-    let factor = |i: usize| columns[i].spec.millivolts_per_unit();
-
-    // A sweep is complete: every channel has the first sweep's rows.
-    let finish = |sweep: i64, pos: &mut [usize], ids: &[i64], l: usize| -> Result<()> {
-        for (slot, p) in pos.iter_mut().enumerate() {
-            if *p != l {
-                let ch = if multi_value {
-                    format!("column \"{}\"", name(long.values[slot]))
-                } else {
-                    format!("{} {}", name(long.channel.unwrap_or(0)), ids[slot])
-                };
-                return Err(Error::malformed(
-                    path,
-                    format!(
-                        "long table: {} {sweep} has {} row(s) for {ch}, the first sweep has {l}; \
-                         every sweep must have the same time points (give --layout continuous if \
-                         the file is one recording)",
-                        name(long.sweep),
-                        *p
-                    ),
-                ));
-            }
-            *p = 0;
-        }
-        Ok(())
-    };
-
     while rdr
         .read_byte_record(&mut rec)
         .map_err(|e| ctx.csv_error(e))?
     {
-        let line = || ctx.line(rec.position());
-        if rows >= MAX_SAMPLES_PER_CHANNEL {
-            return Err(Error::Limit {
-                path: path.to_path_buf(),
-                what: "CSV data rows".into(),
-                value: rows + 1,
-                limit: MAX_SAMPLES_PER_CHANNEL,
-            });
-        }
-        rows += 1;
-        let cell = |i: usize| -> Result<f64> {
-            parse_cell(rec.get(i).unwrap_or_default(), ctx.decimal_comma).map_err(|what| {
-                Error::malformed(
-                    path,
-                    format!("row {}, column \"{}\": {what}", line(), name(i)),
-                )
-            })
+        reader.row(&rec)?;
+    }
+    reader.finish()?;
+    reader.into_recording(opts)
+}
+
+/// The `Error::Limit` of a table with more data rows than a channel may
+/// hold, checked before row `rows + 1` is read.
+fn check_row_limit(path: &Path, rows: u64) -> Result<()> {
+    if rows >= MAX_SAMPLES_PER_CHANNEL {
+        return Err(Error::Limit {
+            path: path.to_path_buf(),
+            what: "CSV data rows".into(),
+            value: rows + 1,
+            limit: MAX_SAMPLES_PER_CHANNEL,
+        });
+    }
+    Ok(())
+}
+
+/// A cell of the unnamed trailing column (0-based `col`) must be empty;
+/// `line` gives the row's file line for the message.
+fn check_unnamed_cell(path: &Path, field: &[u8], col: usize, line: impl Fn() -> u64) -> Result<()> {
+    if !field.trim_ascii().is_empty() {
+        return Err(Error::malformed(
+            path,
+            format!("row {}: a value in the unnamed column {}", line(), col + 1),
+        ));
+    }
+    Ok(())
+}
+
+/// The error for a cell of column `name` on file line `line`.
+fn cell_error(path: &Path, line: u64, name: &str, what: &str) -> Error {
+    Error::malformed(path, format!("row {line}, column \"{name}\": {what}"))
+}
+
+/// A long table's rows, read one at a time: the sweeps so far, each
+/// channel's samples, and the first sweep's time points that every sweep
+/// and channel must repeat.
+struct LongReader<'a> {
+    ctx: &'a Ctx<'a>,
+    columns: &'a [Column],
+    long: &'a LongCols,
+    /// No channel column: each value column is a channel.
+    multi_value: bool,
+    /// Channel slots in order of appearance: a channel number, or a value column.
+    ids: Vec<i64>,
+    /// Per slot, its samples.
+    data: Vec<Vec<f32>>,
+    /// Per slot, its rows in the current sweep.
+    pos: Vec<usize>,
+    /// The first sweep's times (of its first channel), which every sweep repeats.
+    ref_times: Vec<f64>,
+    steps: Steps,
+    /// Finest resolution the first sweep's times are printed with.
+    time_res: f64,
+    /// The tolerance later sweeps' times must meet, once the first sweep is
+    /// complete (infinite before: see [`LongReader::time_tolerance`]).
+    tol: f64,
+    /// The sweep numbers, in order.
+    sweeps: Vec<i64>,
+    /// The stimulus intensity of each sweep (its first row's).
+    intens: Vec<f64>,
+    /// The intensity changes within a sweep.
+    intens_varies: bool,
+    rows: u64,
+}
+
+impl<'a> LongReader<'a> {
+    /// A reader before the first row: one slot per value column when there
+    /// is no channel column, else none until the channels appear.
+    fn new(ctx: &'a Ctx<'a>, columns: &'a [Column], long: &'a LongCols) -> LongReader<'a> {
+        let multi_value = long.channel.is_none();
+        let ids: Vec<i64> = if multi_value {
+            (0..long.values.len() as i64).collect()
+        } else {
+            Vec::new()
         };
-        if let Some(e) = long.empty {
-            if !rec.get(e).unwrap_or_default().trim_ascii().is_empty() {
-                return Err(Error::malformed(
-                    path,
-                    format!("row {}: a value in the unnamed column {}", line(), e + 1),
-                ));
-            }
+        LongReader {
+            ctx,
+            columns,
+            long,
+            multi_value,
+            data: vec![Vec::new(); ids.len()],
+            pos: vec![0; ids.len()],
+            ids,
+            ref_times: Vec::new(),
+            steps: Steps::default(),
+            time_res: f64::INFINITY,
+            tol: f64::INFINITY,
+            sweeps: Vec::new(),
+            intens: Vec::new(),
+            intens_varies: false,
+            rows: 0,
         }
-        let not_a_number = |i: usize, v: f64| {
+    }
+
+    /// Column `i`'s name, for messages.
+    fn name(&self, i: usize) -> &'a str {
+        self.columns[i].name.as_str()
+    }
+
+    /// The file line of `rec` (it scans the file: only for messages).
+    fn line(&self, rec: &::csv::ByteRecord) -> u64 {
+        self.ctx.line(rec.position())
+    }
+
+    /// Cell `i` of `rec` as a number.
+    fn cell(&self, rec: &::csv::ByteRecord, i: usize) -> Result<f64> {
+        parse_cell(rec.get(i).unwrap_or_default(), self.ctx.decimal_comma)
+            .map_err(|what| cell_error(self.ctx.path, self.line(rec), self.name(i), &what))
+    }
+
+    /// Cell `i` of `rec`, which numbers the sweeps or the channels, as a
+    /// whole number.
+    fn index(&self, rec: &::csv::ByteRecord, i: usize) -> Result<i64> {
+        let v = self.cell(rec, i)?;
+        index_cell(v).ok_or_else(|| {
             Error::malformed(
-                path,
+                self.ctx.path,
                 format!(
                     "row {}, column \"{}\": {v} is not a whole number (long table: it numbers \
                      the {}); give --layout continuous if the file is not a long table",
-                    line(),
-                    name(i),
-                    if i == long.sweep {
+                    self.line(rec),
+                    self.name(i),
+                    if i == self.long.sweep {
                         "sweeps"
                     } else {
                         "channels"
                     }
                 ),
             )
-        };
-        let sv = cell(long.sweep)?;
-        let sweep = index_cell(sv).ok_or_else(|| not_a_number(long.sweep, sv))?;
-        let t = cell(long.time)?;
-        match sweeps.last().copied() {
+        })
+    }
+
+    /// Value cell `i` of `rec`, in millivolts.
+    fn value(&self, rec: &::csv::ByteRecord, i: usize) -> Result<f32> {
+        let v = (self.cell(rec, i)? * self.columns[i].spec.millivolts_per_unit()) as f32;
+        if !v.is_finite() {
+            return Err(cell_error(
+                self.ctx.path,
+                self.line(rec),
+                self.name(i),
+                "value out of range",
+            ));
+        }
+        Ok(v)
+    }
+
+    /// Read one row: its sweep, its intensity, its channel, its time, its
+    /// values, each checked in that order.
+    fn row(&mut self, rec: &::csv::ByteRecord) -> Result<()> {
+        let long = self.long;
+        check_row_limit(self.ctx.path, self.rows)?;
+        self.rows += 1;
+        if let Some(e) = long.empty {
+            check_unnamed_cell(self.ctx.path, rec.get(e).unwrap_or_default(), e, || {
+                self.line(rec)
+            })?;
+        }
+        let sweep = self.index(rec, long.sweep)?;
+        let t = self.cell(rec, long.time)?;
+        self.enter_sweep(rec, sweep)?;
+        if let Some(i) = long.intensity {
+            self.intensity(rec, i)?;
+        }
+        let slot = self.slot(rec)?;
+        self.check_time(rec, slot, sweep, t)?;
+        self.push_values(rec, slot)
+    }
+
+    /// Row `rec` is of sweep `sweep`: the current one, or the next (the
+    /// current one is then complete); going back is an error.
+    fn enter_sweep(&mut self, rec: &::csv::ByteRecord, sweep: i64) -> Result<()> {
+        match self.sweeps.last().copied() {
             Some(cur) if sweep == cur => {}
             Some(cur) if sweep < cur => {
                 return Err(Error::malformed(
-                    path,
+                    self.ctx.path,
                     format!(
                         "row {}: {} goes back from {cur} to {sweep}; a long table lists the rows \
                          of each sweep together, in ascending order",
-                        line(),
-                        name(long.sweep)
+                        self.line(rec),
+                        self.name(self.long.sweep)
                     ),
                 ))
             }
             prev => {
                 if let Some(cur) = prev {
-                    if sweeps.len() == 1 {
-                        ref_done(&steps, time_res, &mut tol);
+                    if self.sweeps.len() == 1 {
+                        ref_done(&self.steps, self.time_res, &mut self.tol);
                     }
-                    finish(cur, &mut pos, &ids, ref_times.len())?;
+                    self.finish_sweep(cur)?;
                 }
-                sweeps.push(sweep);
+                self.sweeps.push(sweep);
             }
         }
-        if let Some(i) = long.intensity {
-            if sweeps.len() > intens.len() {
-                intens.push(cell(i)?);
-            } else if intens.last().copied() != Some(cell(i)?) {
-                intens_varies = true;
-            }
+        Ok(())
+    }
+
+    /// Intensity cell `i`: the sweep's first row sets its intensity, a
+    /// later row that differs marks the column as varying within sweeps.
+    fn intensity(&mut self, rec: &::csv::ByteRecord, i: usize) -> Result<()> {
+        if self.sweeps.len() > self.intens.len() {
+            let v = self.cell(rec, i)?;
+            self.intens.push(v);
+        } else if self.intens.last().copied() != Some(self.cell(rec, i)?) {
+            self.intens_varies = true;
         }
-        // The channel slots this row fills.
-        let first_sweep = sweeps.len() == 1;
-        let slot = match long.channel {
-            None => None,
-            Some(ci) => {
-                let cv = cell(ci)?;
-                let id = index_cell(cv).ok_or_else(|| not_a_number(ci, cv))?;
-                match ids.iter().position(|&x| x == id) {
-                    Some(s) => Some(s),
-                    None if first_sweep => {
-                        if ids.len() as u64 >= MAX_CHANNELS {
-                            return Err(Error::Limit {
-                                path: path.to_path_buf(),
-                                what: "channels of the long table".into(),
-                                value: ids.len() as u64 + 1,
-                                limit: MAX_CHANNELS,
-                            });
-                        }
-                        ids.push(id);
-                        data.push(Vec::new());
-                        pos.push(0);
-                        Some(ids.len() - 1)
-                    }
-                    None => {
-                        return Err(Error::malformed(
-                            path,
-                            format!(
-                                "row {}: {} {id} is not in the first sweep; every sweep must \
-                                 have the same channels",
-                                line(),
-                                name(ci)
-                            ),
-                        ))
-                    }
-                }
-            }
+        Ok(())
+    }
+
+    /// The channel slot row `rec` fills (`None`: every value column's). The
+    /// first sweep introduces the channels; later sweeps must repeat them.
+    fn slot(&mut self, rec: &::csv::ByteRecord) -> Result<Option<usize>> {
+        let Some(ci) = self.long.channel else {
+            return Ok(None);
         };
-        // The time: the first sweep's first channel sets the time points,
-        // every other run must repeat them.
-        let p = slot.map_or(pos[0], |s| pos[s]);
-        let defines = first_sweep && slot.is_none_or(|s| s == 0) && p == ref_times.len();
-        if defines {
-            if let Some(&prev) = ref_times.last() {
-                if t <= prev {
-                    return Err(Error::malformed(
-                        path,
-                        format!(
-                            "row {}: time column \"{}\" is not strictly increasing ({t} after \
-                             {prev}) within {} {sweep}",
-                            line(),
-                            name(long.time),
-                            name(long.sweep)
-                        ),
-                    ));
-                }
-            }
-            time_res = time_res.min(cell_resolution(rec.get(long.time).unwrap_or_default()));
-            ref_times.push(t);
-            steps.push(t);
-        } else {
-            let want = ref_times.get(p).copied();
-            let ok = want.is_some_and(|w| {
-                let tol = if tol.is_finite() {
-                    tol
-                } else {
-                    // Within the first sweep: the steps so far.
-                    let n = ref_times.len();
-                    let step = if n >= 2 {
-                        (ref_times[n - 1] - ref_times[0]) / (n - 1) as f64
-                    } else {
-                        f64::INFINITY
-                    };
-                    0.01 * step + 0.5 * time_res
-                };
-                (t - w).abs() <= tol
+        let id = self.index(rec, ci)?;
+        if let Some(s) = self.ids.iter().position(|&x| x == id) {
+            return Ok(Some(s));
+        }
+        if self.sweeps.len() != 1 {
+            return Err(Error::malformed(
+                self.ctx.path,
+                format!(
+                    "row {}: {} {id} is not in the first sweep; every sweep must have the same \
+                     channels",
+                    self.line(rec),
+                    self.name(ci)
+                ),
+            ));
+        }
+        if self.ids.len() as u64 >= MAX_CHANNELS {
+            return Err(Error::Limit {
+                path: self.ctx.path.to_path_buf(),
+                what: "channels of the long table".into(),
+                value: self.ids.len() as u64 + 1,
+                limit: MAX_CHANNELS,
             });
-            if !ok {
-                let first = match want {
-                    Some(w) => format!("the first sweep has {w} at this place"),
-                    None => format!("the first sweep has {} time point(s)", ref_times.len()),
-                };
+        }
+        self.ids.push(id);
+        self.data.push(Vec::new());
+        self.pos.push(0);
+        Ok(Some(self.ids.len() - 1))
+    }
+
+    /// Time `t` of row `rec` (sweep `sweep`, channel `slot`): the first
+    /// sweep's first channel sets the time points, every other run must
+    /// repeat them.
+    fn check_time(
+        &mut self,
+        rec: &::csv::ByteRecord,
+        slot: Option<usize>,
+        sweep: i64,
+        t: f64,
+    ) -> Result<()> {
+        let p = slot.map_or(self.pos[0], |s| self.pos[s]);
+        let first_sweep = self.sweeps.len() == 1;
+        if first_sweep && slot.is_none_or(|s| s == 0) && p == self.ref_times.len() {
+            return self.define_time(rec, sweep, t);
+        }
+        let want = self.ref_times.get(p).copied();
+        if want.is_some_and(|w| (t - w).abs() <= self.time_tolerance()) {
+            return Ok(());
+        }
+        let first = match want {
+            Some(w) => format!("the first sweep has {w} at this place"),
+            None => format!("the first sweep has {} time point(s)", self.ref_times.len()),
+        };
+        Err(Error::malformed(
+            self.ctx.path,
+            format!(
+                "row {}: time {t} in {} {sweep} does not match the first sweep ({first}); every \
+                 sweep must have the same time points (give --layout continuous if the file is \
+                 one recording)",
+                self.line(rec),
+                self.name(self.long.sweep)
+            ),
+        ))
+    }
+
+    /// A time point of the first sweep: it must rise strictly.
+    fn define_time(&mut self, rec: &::csv::ByteRecord, sweep: i64, t: f64) -> Result<()> {
+        let time = self.long.time;
+        if let Some(&prev) = self.ref_times.last() {
+            if t <= prev {
                 return Err(Error::malformed(
-                    path,
+                    self.ctx.path,
                     format!(
-                        "row {}: time {t} in {} {sweep} does not match the first sweep ({first}); \
-                         every sweep must have the same time points (give --layout continuous if \
-                         the file is one recording)",
-                        line(),
-                        name(long.sweep)
+                        "row {}: time column \"{}\" is not strictly increasing ({t} after \
+                         {prev}) within {} {sweep}",
+                        self.line(rec),
+                        self.name(time),
+                        self.name(self.long.sweep)
                     ),
                 ));
             }
         }
+        self.time_res = self
+            .time_res
+            .min(cell_resolution(rec.get(time).unwrap_or_default()));
+        self.ref_times.push(t);
+        self.steps.push(t);
+        Ok(())
+    }
+
+    /// How far a time may be from the first sweep's: the tolerance set when
+    /// the first sweep completed, or within the first sweep, from its steps
+    /// so far.
+    fn time_tolerance(&self) -> f64 {
+        if self.tol.is_finite() {
+            return self.tol;
+        }
+        let n = self.ref_times.len();
+        let step = if n >= 2 {
+            (self.ref_times[n - 1] - self.ref_times[0]) / (n - 1) as f64
+        } else {
+            f64::INFINITY
+        };
+        0.01 * step + 0.5 * self.time_res
+    }
+
+    /// The values of row `rec`: into `slot`, or one per value column.
+    fn push_values(&mut self, rec: &::csv::ByteRecord, slot: Option<usize>) -> Result<()> {
+        let long = self.long;
         match slot {
             Some(s) => {
-                let v = (cell(long.values[0])? * factor(long.values[0])) as f32;
-                if !v.is_finite() {
-                    return Err(Error::malformed(
-                        path,
-                        format!(
-                            "row {}, column \"{}\": value out of range",
-                            line(),
-                            name(long.values[0])
-                        ),
-                    ));
-                }
-                data[s].push(v);
-                pos[s] += 1;
+                let v = self.value(rec, long.values[0])?;
+                self.data[s].push(v);
+                self.pos[s] += 1;
             }
             None => {
                 for (s, &vi) in long.values.iter().enumerate() {
-                    let v = (cell(vi)? * factor(vi)) as f32;
-                    if !v.is_finite() {
-                        return Err(Error::malformed(
-                            path,
-                            format!(
-                                "row {}, column \"{}\": value out of range",
-                                line(),
-                                name(vi)
-                            ),
-                        ));
-                    }
-                    data[s].push(v);
-                    pos[s] += 1;
+                    let v = self.value(rec, vi)?;
+                    self.data[s].push(v);
+                    self.pos[s] += 1;
                 }
             }
         }
+        Ok(())
     }
-    let Some(&last) = sweeps.last() else {
-        return Err(Error::malformed(path, "no data rows"));
-    };
-    if sweeps.len() == 1 {
-        ref_done(&steps, time_res, &mut tol);
-    }
-    finish(last, &mut pos, &ids, ref_times.len())?;
 
-    let l = ref_times.len();
-    let k = sweeps.len();
+    /// Sweep `sweep` is complete: every channel has the first sweep's rows.
+    fn finish_sweep(&mut self, sweep: i64) -> Result<()> {
+        let l = self.ref_times.len();
+        for slot in 0..self.pos.len() {
+            let p = self.pos[slot];
+            if p != l {
+                let ch = if self.multi_value {
+                    format!("column \"{}\"", self.name(self.long.values[slot]))
+                } else {
+                    format!(
+                        "{} {}",
+                        self.name(self.long.channel.unwrap_or(0)),
+                        self.ids[slot]
+                    )
+                };
+                return Err(Error::malformed(
+                    self.ctx.path,
+                    format!(
+                        "long table: {} {sweep} has {p} row(s) for {ch}, the first sweep has {l}; \
+                         every sweep must have the same time points (give --layout continuous if \
+                         the file is one recording)",
+                        self.name(self.long.sweep),
+                    ),
+                ));
+            }
+            self.pos[slot] = 0;
+        }
+        Ok(())
+    }
+
+    /// After the last row: a table without rows is an error, and the last
+    /// sweep must be complete.
+    fn finish(&mut self) -> Result<()> {
+        let Some(&last) = self.sweeps.last() else {
+            return Err(Error::malformed(self.ctx.path, "no data rows"));
+        };
+        if self.sweeps.len() == 1 {
+            ref_done(&self.steps, self.time_res, &mut self.tol);
+        }
+        self.finish_sweep(last)
+    }
+
+    /// The recording, once every row is read: the sample rate from the
+    /// first sweep's times, the stimulus at time 0 of each sweep, the
+    /// channels the options want.
+    fn into_recording(mut self, opts: &ReadOptions) -> Result<Recording> {
+        let path = self.ctx.path;
+        let (l, k) = (self.ref_times.len(), self.sweeps.len());
+        check_concatenated(path, l, k)?;
+        let table = Table {
+            rows: l,
+            steps: std::mem::take(&mut self.steps),
+            time_res: self.time_res,
+            data: Vec::new(),
+        };
+        let time = &self.columns[self.long.time];
+        let timing = timing(self.ctx, time, &table)?;
+        let i0 = stimulus_row(path, &table.steps, &timing, time)?;
+        let channels = self.channels(opts, l * k)?;
+        let mut notes = vec![self.layout_note(k, l, channels.len())];
+        let intensities = self.intensities(&mut notes);
+        Ok(Recording {
+            path: path.to_path_buf(),
+            format: SourceFormat::CsvSweeps,
+            sample_rate: timing.rate,
+            channels,
+            segments: sweep_segments(k, l, timing.rate),
+            stimuli: Some(sweep_stimuli(k, l, i0)),
+            annotations: Vec::new(),
+            notes,
+            intensities,
+            metadata: Vec::new(),
+            not_analysable: None,
+        })
+    }
+
+    /// The channels of `len` samples each, by number (or in column order),
+    /// labelled `ch<number>` or by their column; those the options do not
+    /// want keep no samples.
+    fn channels(&mut self, opts: &ReadOptions, len: usize) -> Result<Vec<Channel>> {
+        let path = self.ctx.path;
+        let (long, multi_value) = (self.long, self.multi_value);
+        let mut order: Vec<usize> = (0..self.ids.len()).collect();
+        if !multi_value {
+            order.sort_by_key(|&s| self.ids[s]);
+        }
+        let labels: Vec<String> = order
+            .iter()
+            .map(|&s| {
+                if multi_value {
+                    self.name(long.values[s]).to_string()
+                } else {
+                    format!("ch{}", self.ids[s])
+                }
+            })
+            .collect();
+        let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+        let (filter, _) = opts.channels.resolve(path, &label_refs, 0)?;
+        check_filter(path, &filter, labels.len())?;
+        let mut data: Vec<Option<Vec<f32>>> = std::mem::take(&mut self.data)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let channels = order
+            .iter()
+            .enumerate()
+            .map(|(index, &s)| {
+                let col = if multi_value {
+                    long.values[s]
+                } else {
+                    long.values[0]
+                };
+                Channel {
+                    index,
+                    label: labels[index].clone(),
+                    unit: self.columns[col].spec.voltage_label().to_string(),
+                    kind: ChannelKind::Signal,
+                    len,
+                    sample_rate_hz: None,
+                    samples: if filter.wants(index) {
+                        data[s].take().unwrap_or_default()
+                    } else {
+                        Vec::new()
+                    },
+                }
+            })
+            .collect();
+        Ok(channels)
+    }
+
+    /// The `layout_guessed` note of `k` sweeps of `l` samples in `n_channels`.
+    fn layout_note(&self, k: usize, l: usize, n_channels: usize) -> ReadNote {
+        ReadNote::info(
+            FlagCode::LayoutGuessed,
+            format!(
+                "read as a long table (one row per sample): column \"{}\" numbers the sweeps{}; \
+                 {k} sweep(s) of {l} samples, {n_channels} channel(s), the stimulus at time 0; \
+                 give --layout continuous to read the rows as one recording",
+                self.name(self.long.sweep),
+                self.long
+                    .channel
+                    .map(|c| format!(" and \"{}\" the channels", self.name(c)))
+                    .unwrap_or_default(),
+            ),
+        )
+    }
+
+    /// Each sweep's stimulus intensity, unless the column changes within
+    /// sweeps (an `intensity_column` note in `notes` then says so).
+    fn intensities(&mut self, notes: &mut Vec<ReadNote>) -> Option<StimulusIntensities> {
+        let i = self.long.intensity?;
+        if !self.intens_varies {
+            return Some(StimulusIntensities {
+                label: self.name(i).to_string(),
+                unit: intensity_unit(self.name(i)).1.to_string(),
+                values: std::mem::take(&mut self.intens),
+            });
+        }
+        notes.push(ReadNote::info(
+            FlagCode::IntensityColumn,
+            format!(
+                "column \"{}\" changes within sweeps, so it is not kept as each sweep's \
+                 stimulus intensity",
+                self.name(i)
+            ),
+        ));
+        None
+    }
+}
+
+/// Refuse `k` sweeps of `l` samples joined end to end beyond the samples a
+/// channel may hold.
+fn check_concatenated(path: &Path, l: usize, k: usize) -> Result<()> {
     let total = l as u64 * k as u64;
     if total > MAX_SAMPLES_PER_CHANNEL {
         return Err(Error::Limit {
@@ -1704,125 +2037,45 @@ fn read_long<R: Read>(
             limit: MAX_SAMPLES_PER_CHANNEL,
         });
     }
-    let table = Table {
-        rows: l,
-        steps,
-        time_res,
-        data: Vec::new(),
-    };
-    let timing = timing(ctx, &columns[long.time], &table)?;
+    Ok(())
+}
+
+/// The stimulus row of a sweep: the first row at time ≥ 0 (a hair of slack
+/// for rounding of the printed times); a time column `time` that never
+/// reaches 0 is an error.
+fn stimulus_row(path: &Path, steps: &Steps, timing: &Timing, time: &Column) -> Result<usize> {
     let slack = 0.01 * timing.step_raw;
-    let i0 = table.steps.first_at_or_after(-slack).ok_or_else(|| {
+    steps.first_at_or_after(-slack).ok_or_else(|| {
         Error::malformed(
             path,
             format!(
                 "time column \"{}\" never reaches 0 (the stimulus)",
-                name(long.time)
+                time.name
             ),
         )
-    })?;
+    })
+}
 
-    // Channels by number (or in column order), labelled `ch<number>` or by
-    // their column.
-    let mut order: Vec<usize> = (0..ids.len()).collect();
-    if !multi_value {
-        order.sort_by_key(|&s| ids[s]);
-    }
-    let labels: Vec<String> = order
-        .iter()
-        .map(|&s| {
-            if multi_value {
-                name(long.values[s]).to_string()
-            } else {
-                format!("ch{}", ids[s])
-            }
-        })
-        .collect();
-    let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
-    let (filter, _) = opts.channels.resolve(path, &label_refs, 0)?;
-    check_filter(path, &filter, labels.len())?;
-    let mut data: Vec<Option<Vec<f32>>> = data.into_iter().map(Some).collect();
-    let channels: Vec<Channel> = order
-        .iter()
-        .enumerate()
-        .map(|(index, &s)| {
-            let col = if multi_value {
-                long.values[s]
-            } else {
-                long.values[0]
-            };
-            Channel {
-                index,
-                label: labels[index].clone(),
-                unit: columns[col].spec.voltage_label().to_string(),
-                kind: ChannelKind::Signal,
-                len: l * k,
-                sample_rate_hz: None,
-                samples: if filter.wants(index) {
-                    data[s].take().unwrap_or_default()
-                } else {
-                    Vec::new()
-                },
-            }
-        })
-        .collect();
-    let dur = l as f64 / timing.rate.hz();
-    let segments = (0..k)
+/// One segment per sweep for `k` sweeps of `l` samples end to end, each
+/// starting when the previous ends (the real timing is unknown).
+fn sweep_segments(k: usize, l: usize, rate: SampleRate) -> Vec<Segment> {
+    let dur = l as f64 / rate.hz();
+    (0..k)
         .map(|s| Segment {
             start: s * l,
             len: l,
             start_s: s as f64 * dur,
         })
-        .collect();
-    let mut notes = vec![ReadNote::info(
-        FlagCode::LayoutGuessed,
-        format!(
-            "read as a long table (one row per sample): column \"{}\" numbers the sweeps{}; {k} \
-             sweep(s) of {l} samples, {} channel(s), the stimulus at time 0; give --layout \
-             continuous to read the rows as one recording",
-            name(long.sweep),
-            long.channel
-                .map(|c| format!(" and \"{}\" the channels", name(c)))
-                .unwrap_or_default(),
-            labels.len()
-        ),
-    )];
-    let intensities = match long.intensity {
-        Some(i) if !intens_varies => Some(StimulusIntensities {
-            label: name(i).to_string(),
-            unit: intensity_unit(name(i)).1.to_string(),
-            values: intens,
-        }),
-        Some(i) => {
-            notes.push(ReadNote::info(
-                FlagCode::IntensityColumn,
-                format!(
-                    "column \"{}\" changes within sweeps, so it is not kept as each sweep's \
-                     stimulus intensity",
-                    name(i)
-                ),
-            ));
-            None
-        }
-        None => None,
-    };
-    Ok(Recording {
-        path: path.to_path_buf(),
-        format: SourceFormat::CsvSweeps,
-        sample_rate: timing.rate,
-        channels,
-        segments,
-        stimuli: Some(KnownStimuli {
-            samples: (0..k).map(|s| s * l + i0).collect(),
-            origin: StimulusOrigin::Sweeps,
-            timing_known: false,
-        }),
-        annotations: Vec::new(),
-        notes,
-        intensities,
-        metadata: Vec::new(),
-        not_analysable: None,
-    })
+        .collect()
+}
+
+/// The stimuli of `k` sweeps of `l` samples: at row `i0` of each.
+fn sweep_stimuli(k: usize, l: usize, i0: usize) -> KnownStimuli {
+    KnownStimuli {
+        samples: (0..k).map(|s| s * l + i0).collect(),
+        origin: StimulusOrigin::Sweeps,
+        timing_known: false,
+    }
 }
 
 /// The first sweep is complete: the tolerance later sweeps' times must
@@ -2314,6 +2567,9 @@ impl Steps {
     }
 }
 
+/// Read a wide table's data rows into a [`Table`], each cell by its sink
+/// (see [`Sink`]); the decoded channels' buffers are sized for the whole
+/// file after the first [`PRESIZE_AFTER_ROWS`] rows.
 fn read_rows<R: Read>(
     ctx: &Ctx<'_>,
     rdr: &mut ::csv::Reader<R>,
@@ -2333,81 +2589,13 @@ fn read_rows<R: Read>(
         }
     }
     let mut rec = ::csv::ByteRecord::new();
-    let mut prev_t: Option<f64> = None;
-    // Finest resolution exponent of the time cells the fast path parsed
-    // (10^k is monotonic in k, so the power is taken once at the end).
-    let mut finest = i32::MAX;
+    let mut time = TimeCells::new();
     while rdr
         .read_byte_record(&mut rec)
         .map_err(|e| ctx.csv_error(e))?
     {
-        // Computed only when a message needs it (it scans the file).
-        let line = || ctx.line(rec.position());
-        if table.rows as u64 >= MAX_SAMPLES_PER_CHANNEL {
-            return Err(Error::Limit {
-                path: ctx.path.to_path_buf(),
-                what: "CSV data rows".into(),
-                value: table.rows as u64 + 1,
-                limit: MAX_SAMPLES_PER_CHANNEL,
-            });
-        }
-        for (col, (sink, field)) in sinks.iter().zip(rec.iter()).enumerate() {
-            let cell_err = |what: String| {
-                Error::malformed(
-                    ctx.path,
-                    format!("row {}, column \"{}\": {what}", line(), columns[col].name),
-                )
-            };
-            match *sink {
-                Sink::Skip => {}
-                Sink::MustBeEmpty => {
-                    if !field.trim_ascii().is_empty() {
-                        return Err(Error::malformed(
-                            ctx.path,
-                            format!("row {}: a value in the unnamed column {}", line(), col + 1),
-                        ));
-                    }
-                }
-                Sink::Time => {
-                    let (t, res) = match fast_decimal(field.trim_ascii(), ctx.decimal_comma) {
-                        Some((v, k)) => (v, Some(k)),
-                        None => (
-                            parse_cell(field, ctx.decimal_comma).map_err(cell_err)?,
-                            None,
-                        ),
-                    };
-                    if let Some(p) = prev_t {
-                        if t <= p {
-                            return Err(Error::malformed(
-                                ctx.path,
-                                format!(
-                                    "row {}: time column \"{}\" is not strictly increasing \
-                                     ({t} after {p})",
-                                    line(),
-                                    columns[col].name
-                                ),
-                            ));
-                        }
-                    }
-                    prev_t = Some(t);
-                    match res {
-                        Some(k) => finest = finest.min(k),
-                        None => table.time_res = table.time_res.min(cell_resolution(field)),
-                    }
-                    table.steps.push(t);
-                }
-                Sink::Data { ch, factor } => {
-                    let v = parse_cell(field, ctx.decimal_comma).map_err(cell_err)?;
-                    let v = (v * factor) as f32;
-                    if !v.is_finite() {
-                        return Err(cell_err("value out of range".into()));
-                    }
-                    if let Some(d) = table.data[ch].as_mut() {
-                        d.push(v);
-                    }
-                }
-            }
-        }
+        check_row_limit(ctx.path, table.rows as u64)?;
+        read_row(ctx, columns, sinks, &rec, &mut time, &mut table)?;
         table.rows += 1;
         if table.rows == PRESIZE_AFTER_ROWS {
             presize(&mut table, rdr.position().byte(), ctx.body.total_bytes());
@@ -2416,10 +2604,111 @@ fn read_rows<R: Read>(
     if table.rows == 0 {
         return Err(Error::malformed(ctx.path, "no data rows"));
     }
-    if finest != i32::MAX {
-        table.time_res = table.time_res.min(10f64.powi(finest));
-    }
+    time.finish(&mut table);
     Ok(table)
+}
+
+/// One data row of a wide table into `table`, cell by cell in column order.
+fn read_row(
+    ctx: &Ctx<'_>,
+    columns: &[Column],
+    sinks: &[Sink],
+    rec: &::csv::ByteRecord,
+    time: &mut TimeCells,
+    table: &mut Table,
+) -> Result<()> {
+    // Computed only when a message needs it (it scans the file).
+    let line = || ctx.line(rec.position());
+    for (col, (sink, field)) in sinks.iter().zip(rec.iter()).enumerate() {
+        let cell_err = |what: String| cell_error(ctx.path, line(), &columns[col].name, &what);
+        match *sink {
+            Sink::Skip => {}
+            Sink::MustBeEmpty => check_unnamed_cell(ctx.path, field, col, line)?,
+            Sink::Time => {
+                let t = time.read(ctx, &columns[col], field, line, cell_err)?;
+                table.steps.push(t);
+            }
+            Sink::Data { ch, factor } => {
+                let v = parse_cell(field, ctx.decimal_comma).map_err(cell_err)?;
+                let v = (v * factor) as f32;
+                if !v.is_finite() {
+                    return Err(cell_err("value out of range".into()));
+                }
+                if let Some(d) = table.data[ch].as_mut() {
+                    d.push(v);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The time cells of a wide table as they come: the last time, which the
+/// next must exceed, and the finest resolution they are printed with.
+struct TimeCells {
+    prev: Option<f64>,
+    /// Finest resolution exponent of the time cells the fast path parsed
+    /// (10^k is monotonic in k, so the power is taken once at the end).
+    finest: i32,
+    /// Finest resolution of the others (raw units).
+    res: f64,
+}
+
+impl TimeCells {
+    /// Before the first row: no time yet, no resolution seen.
+    fn new() -> TimeCells {
+        TimeCells {
+            prev: None,
+            finest: i32::MAX,
+            res: f64::INFINITY,
+        }
+    }
+
+    /// Parse time cell `field` of column `col` (the fast path first), which
+    /// must be above the previous one; `line` and `cell_err` make the
+    /// messages.
+    fn read(
+        &mut self,
+        ctx: &Ctx<'_>,
+        col: &Column,
+        field: &[u8],
+        line: impl Fn() -> u64,
+        cell_err: impl Fn(String) -> Error,
+    ) -> Result<f64> {
+        let (t, res) = match fast_decimal(field.trim_ascii(), ctx.decimal_comma) {
+            Some((v, k)) => (v, Some(k)),
+            None => (
+                parse_cell(field, ctx.decimal_comma).map_err(cell_err)?,
+                None,
+            ),
+        };
+        if let Some(p) = self.prev {
+            if t <= p {
+                return Err(Error::malformed(
+                    ctx.path,
+                    format!(
+                        "row {}: time column \"{}\" is not strictly increasing ({t} after {p})",
+                        line(),
+                        col.name
+                    ),
+                ));
+            }
+        }
+        self.prev = Some(t);
+        match res {
+            Some(k) => self.finest = self.finest.min(k),
+            None => self.res = self.res.min(cell_resolution(field)),
+        }
+        Ok(t)
+    }
+
+    /// Record the finest resolution in `table`.
+    fn finish(self, table: &mut Table) {
+        table.time_res = table.time_res.min(self.res);
+        if self.finest != i32::MAX {
+            table.time_res = table.time_res.min(10f64.powi(self.finest));
+        }
+    }
 }
 
 /// Exact powers of ten for [`fast_decimal`] (every one up to 10^22 is an f64).
@@ -2811,6 +3100,8 @@ pub fn looks_like_trigger(x: &[f32]) -> std::result::Result<(), String> {
 /// channel's codes).
 pub const TRIGGER_MAX_LEVELS: usize = 16;
 
+/// Build a sweeps recording: the sweep columns joined end to end in one
+/// channel `sweeps`, one segment per sweep, the stimulus at time 0 of each.
 fn build_sweeps(
     ctx: &Ctx<'_>,
     filter: &ChannelFilter,
@@ -2843,27 +3134,8 @@ fn build_sweeps(
 
     let l = table.rows;
     let k = chans.len();
-    let total = l as u64 * k as u64;
-    if total > MAX_SAMPLES_PER_CHANNEL {
-        return Err(Error::Limit {
-            path: path.to_path_buf(),
-            what: "samples in the concatenated sweeps".into(),
-            value: total,
-            limit: MAX_SAMPLES_PER_CHANNEL,
-        });
-    }
-    // The stimulus is the first row at time ≥ 0 (a hair of slack for
-    // rounding of the printed times).
-    let slack = 0.01 * timing.step_raw;
-    let i0 = table.steps.first_at_or_after(-slack).ok_or_else(|| {
-        Error::malformed(
-            path,
-            format!(
-                "time column \"{}\" never reaches 0 (the stimulus)",
-                columns[tc].name
-            ),
-        )
-    })?;
+    check_concatenated(path, l, k)?;
+    let i0 = stimulus_row(path, &table.steps, &timing, &columns[tc])?;
 
     let samples = if filter.wants(0) {
         let mut all = Vec::with_capacity(l * k);
@@ -2874,14 +3146,6 @@ fn build_sweeps(
     } else {
         Vec::new()
     };
-    let dur = l as f64 / timing.rate.hz();
-    let segments = (0..k)
-        .map(|s| Segment {
-            start: s * l,
-            len: l,
-            start_s: s as f64 * dur,
-        })
-        .collect();
     Ok(Recording {
         path: path.to_path_buf(),
         format: SourceFormat::CsvSweeps,
@@ -2895,12 +3159,8 @@ fn build_sweeps(
             sample_rate_hz: None,
             samples,
         }],
-        segments,
-        stimuli: Some(KnownStimuli {
-            samples: (0..k).map(|s| s * l + i0).collect(),
-            origin: StimulusOrigin::Sweeps,
-            timing_known: false,
-        }),
+        segments: sweep_segments(k, l, timing.rate),
+        stimuli: Some(sweep_stimuli(k, l, i0)),
         annotations: Vec::new(),
         notes: Vec::new(),
         intensities: None,

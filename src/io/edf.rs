@@ -318,20 +318,61 @@ fn read_header<S: Source>(path: &Path, src: &mut S, file_len: u64) -> Result<Edf
     let mut fixed = [0u8; BLOCK];
     fixed.copy_from_slice(src.take(BLOCK).map_err(|e| io_error(path, e))?);
     let bytes = &fixed;
-    let variant = if &bytes[0..8] == b"0       " {
-        Variant::Edf
-    } else if bytes[0] == 0xFF && &bytes[1..8] == b"BIOSEMI" {
-        Variant::Bdf
-    } else {
+    let variant = variant_of(path, bytes)?;
+    let ns = signal_count(path, bytes)?;
+    let expected = header_size(path, bytes, ns, file_len)?;
+    let reserved = field_text(&bytes[192..236]);
+    let plus = reserved.starts_with("EDF+") || reserved.starts_with("BDF+");
+    let discontinuous = plus && reserved[4..].starts_with('D');
+    let declared_records = int_field(path, &bytes[236..244], "\"number of data records\"")?;
+    let record_duration_s = float_field(path, &bytes[244..252], "\"duration of a data record\"")?;
+
+    let sig = src.take(expected - BLOCK).map_err(|e| io_error(path, e))?;
+    let signals = signal_headers(path, sig, ns)?;
+    // float_field already refused NaN and infinities.
+    if record_duration_s <= 0.0 {
         return Err(Error::malformed(
             path,
             format!(
-                "not an EDF or BDF header (version field {:?})",
-                String::from_utf8_lossy(&bytes[0..8])
+                "data record duration must be positive, got {} s",
+                Shown(record_duration_s)
             ),
         ));
-    };
-    let ns = int_field(path, &bytes[252..256], "\"number of signals\"")?;
+    }
+    Ok(EdfHeader {
+        variant,
+        plus,
+        discontinuous,
+        start_date: field_text(&bytes[168..176]),
+        start_time: field_text(&bytes[176..184]),
+        header_bytes: expected,
+        declared_records,
+        record_duration_s,
+        signals,
+    })
+}
+
+/// The sample encoding the version field of the fixed header names.
+fn variant_of(path: &Path, fixed: &[u8; BLOCK]) -> Result<Variant> {
+    if &fixed[0..8] == b"0       " {
+        Ok(Variant::Edf)
+    } else if fixed[0] == 0xFF && &fixed[1..8] == b"BIOSEMI" {
+        Ok(Variant::Bdf)
+    } else {
+        Err(Error::malformed(
+            path,
+            format!(
+                "not an EDF or BDF header (version field {:?})",
+                String::from_utf8_lossy(&fixed[0..8])
+            ),
+        ))
+    }
+}
+
+/// The number of signals the fixed header declares: at least 1, at most
+/// [`MAX_EDF_SIGNALS`].
+fn signal_count(path: &Path, fixed: &[u8; BLOCK]) -> Result<usize> {
+    let ns = int_field(path, &fixed[252..256], "\"number of signals\"")?;
     if ns < 1 {
         return Err(Error::malformed(
             path,
@@ -347,9 +388,14 @@ fn read_header<S: Source>(path: &Path, src: &mut S, file_len: u64) -> Result<Edf
             limit: MAX_EDF_SIGNALS,
         });
     }
-    let ns = ns_u as usize;
+    Ok(ns_u as usize)
+}
+
+/// The header's size for `ns` signals, checked against its header-bytes
+/// field and against the `file_len` bytes of the file.
+fn header_size(path: &Path, fixed: &[u8; BLOCK], ns: usize, file_len: u64) -> Result<usize> {
     let expected = BLOCK * (ns + 1);
-    let declared_hb = int_field(path, &bytes[184..192], "\"header bytes\"")?;
+    let declared_hb = int_field(path, &fixed[184..192], "\"header bytes\"")?;
     if declared_hb != expected as i64 {
         return Err(Error::malformed(
             path,
@@ -366,15 +412,14 @@ fn read_header<S: Source>(path: &Path, src: &mut S, file_len: u64) -> Result<Edf
             ),
         ));
     }
-    let reserved = field_text(&bytes[192..236]);
-    let plus = reserved.starts_with("EDF+") || reserved.starts_with("BDF+");
-    let discontinuous = plus && reserved[4..].starts_with('D');
-    let declared_records = int_field(path, &bytes[236..244], "\"number of data records\"")?;
-    let record_duration_s = float_field(path, &bytes[244..252], "\"duration of a data record\"")?;
+    Ok(expected)
+}
 
+/// The `ns` signal headers from their bytes `sig`, each field checked in
+/// signal order.
+fn signal_headers(path: &Path, sig: &[u8], ns: usize) -> Result<Vec<SignalHeader>> {
     // Per-signal fields are stored field by field: ns labels, then ns
-    // transducers, and so on. `at(offset, width)` gives signal i's slice.
-    let sig = src.take(expected - BLOCK).map_err(|e| io_error(path, e))?;
+    // transducers, and so on. `field(offset, width, i)` gives signal i's slice.
     let field = |start: usize, width: usize, i: usize| -> &[u8] {
         let o = start * ns + i * width;
         &sig[o..o + width]
@@ -407,27 +452,7 @@ fn read_header<S: Source>(path: &Path, src: &mut S, file_len: u64) -> Result<Edf
             label,
         });
     }
-    // float_field already refused NaN and infinities.
-    if record_duration_s <= 0.0 {
-        return Err(Error::malformed(
-            path,
-            format!(
-                "data record duration must be positive, got {} s",
-                Shown(record_duration_s)
-            ),
-        ));
-    }
-    Ok(EdfHeader {
-        variant,
-        plus,
-        discontinuous,
-        start_date: field_text(&bytes[168..176]),
-        start_time: field_text(&bytes[176..184]),
-        header_bytes: expected,
-        declared_records,
-        record_duration_s,
-        signals,
-    })
+    Ok(signals)
 }
 
 /// How many whole data records to read (see the module doc: −1 and
@@ -865,292 +890,36 @@ fn read_edf_from<S: Source>(
 ) -> Result<Recording> {
     let h = read_header(path, src, file_len)?;
     let n_records = records_to_read(path, &h, file_len)?;
-    let bps = h.variant.bytes_per_sample();
     // Validated by records_to_read (it would have failed on overflow).
     let record_bytes = h.record_bytes().unwrap_or(0);
-    let notes: Vec<ReadNote> = truncation_note(&h, n_records, record_bytes, file_len)
+    let mut notes: Vec<ReadNote> = truncation_note(&h, n_records, record_bytes, file_len)
         .into_iter()
         .collect();
-
-    // Signals that are channels (not annotations).
-    let data: Vec<usize> = (0..h.signals.len())
-        .filter(|&i| !h.signals[i].is_annotations)
-        .collect();
-    let annot: Vec<usize> = (0..h.signals.len())
-        .filter(|&i| h.signals[i].is_annotations)
-        .collect();
-    if data.is_empty() {
-        return Err(Error::malformed(
-            path,
-            "no signal besides annotations: nothing to analyse",
-        ));
-    }
-    if h.discontinuous && annot.is_empty() {
-        return Err(Error::malformed(
-            path,
-            "EDF+D file without an \"EDF Annotations\" signal: the record times are unknown",
-        ));
-    }
-
-    let labels: Vec<&str> = data.iter().map(|&i| h.signals[i].label.as_str()).collect();
-    let kinds: Vec<ChannelKind> = labels
-        .iter()
-        .map(|l| {
-            if is_trigger_label(l) {
-                ChannelKind::Trigger
-            } else {
-                ChannelKind::Signal
-            }
-        })
-        .collect();
-    let format = h.format();
-    let own_rates: Vec<f64> = data
-        .iter()
-        .map(|&i| rate_of(h.signals[i].samples_per_record, h.record_duration_s))
-        .collect();
-    // The first signal at an accepted rate (a slow first signal, a 100 Hz
-    // temperature, is passed over), else the first signal.
-    let default_emg =
-        format.default_emg_channel_at(kinds.iter().copied().zip(own_rates.iter().copied()));
-    let (filter, emg) = opts.channels.resolve(path, &labels, default_emg)?;
-    let rate_channel = emg
-        .or(match &filter {
-            ChannelFilter::Only(v) => v.first().copied(),
-            _ => None,
-        })
-        .unwrap_or(default_emg);
-    let emg_sig = &h.signals[data[rate_channel]];
-    let spr = emg_sig.samples_per_record;
-    let rate_hz = own_rates[rate_channel];
-    let out_of_range = || {
-        format!(
-            "channel {rate_channel} ({:?}) is sampled at {} Hz ({spr} samples per {} s record), \
-             outside the accepted range {}–{} Hz",
-            emg_sig.label,
-            Shown(rate_hz),
-            Shown(h.record_duration_s),
-            SampleRate::MIN_HZ,
-            SampleRate::MAX_HZ
-        )
-    };
-    // A file described for `rns inspect` is read at a slow EMG channel's own
-    // rate, with the reason the analysis refuses it.
-    let (rate, not_analysable) = match SampleRate::new(rate_hz) {
-        Some(r) => (r, None),
-        None => match SampleRate::new_unchecked_range(rate_hz).filter(|_| describe) {
-            Some(r) => (r, Some(out_of_range())),
-            None => return Err(Error::malformed(path, out_of_range())),
-        },
-    };
-    let mut notes: Vec<ReadNote> = notes;
-    let first_signal = format.default_emg_channel(kinds.iter().copied());
-    let named = matches!(&opts.channels, ChannelFilter::Select { emg: Some(_), .. });
-    if !named && rate_channel == default_emg && default_emg != first_signal {
-        notes.push(passed_over_note(&labels, &kinds, &own_rates, default_emg));
-    }
-
-    // What to do with each signal, and the channels to decode: those at the
-    // EMG channel's rate that the filter wants, every trigger, the EMG channel.
-    let mut roles = vec![Role::Skip; h.signals.len()];
-    for (k, &a) in annot.iter().enumerate() {
-        roles[a] = Role::Annotations(k);
-    }
-    // Per channel: its scaling when decoded (a channel that cannot be scaled
-    // is reported after every record is read), its samples, and the first
-    // sample that scaled beyond an f32 with its value.
-    let mut scales: Vec<Option<Result<Scale>>> = Vec::with_capacity(data.len());
-    let mut samples: Vec<Vec<f32>> = Vec::with_capacity(data.len());
-    let mut non_finite: Vec<Option<(usize, f32)>> = vec![None; data.len()];
-    for (ci, &si) in data.iter().enumerate() {
-        let s = &h.signals[si];
-        let kind = kinds[ci];
-        let decode = s.samples_per_record == spr
-            && (filter.wants(ci) || kind == ChannelKind::Trigger || ci == rate_channel);
-        let scale = decode.then(|| Scale::of(path, &h, si, ci, kind));
-        samples.push(match &scale {
-            Some(Ok(sc)) => {
-                roles[si] = Role::Decode(ci, *sc);
-                super::buffers::take(n_records * spr)
-            }
-            _ => Vec::new(),
-        });
-        scales.push(scale);
-    }
-
+    let signals = SignalSets::of(path, &h)?;
+    let mut choice = Choice::make(path, &h, &signals.data, opts, describe)?;
+    notes.extend(choice.note.take());
+    let mut decoder = Decoder::plan(path, &h, &signals, &choice, n_records);
+    let mut timeline = Timeline::new(&h, &choice);
     // The records, in order: annotations and record starts, segments as the
     // starts come, samples.
-    let half = 0.5 / rate.hz();
-    let chunk = CHUNK_BYTES / bps * bps;
     let mut annotations = Vec::new();
-    let mut segments: Vec<Segment> = Vec::new();
-    // The first record's start, time 0 (see the module doc), and the last
-    // record's start from there.
-    let mut t0 = 0.0;
-    let mut prev_start = 0.0;
-    // Records out of order are reported once every record's annotations are
-    // known to be well-formed.
-    let mut order_error = None;
     for r in 0..n_records {
-        let mut start = None;
-        for (si, s) in h.signals.iter().enumerate() {
-            let block_len = s.samples_per_record * bps;
-            match roles[si] {
-                Role::Annotations(k) => {
-                    let block = src.take(block_len).map_err(|e| io_error(path, e))?;
-                    let tals = parse_tals(block).map_err(|e| {
-                        Error::malformed(
-                            path,
-                            format!("data record {r}, signal {si} ({:?}): {e}", s.label),
-                        )
-                    })?;
-                    for (t, tal) in tals.iter().enumerate() {
-                        if k == 0 && t == 0 && h.plus {
-                            // The time-keeping TAL: its first text is empty.
-                            if tal.texts.first().is_some_and(|x| x.is_empty()) {
-                                start = Some(tal.onset_s);
-                            }
-                        }
-                        for text in &tal.texts {
-                            let text = text.trim();
-                            if !text.is_empty() {
-                                if annotations.len() >= MAX_ANNOTATIONS {
-                                    return Err(Error::Limit {
-                                        path: path.to_path_buf(),
-                                        what: "EDF+ annotations".into(),
-                                        value: annotations.len() as u64 + 1,
-                                        limit: MAX_ANNOTATIONS as u64,
-                                    });
-                                }
-                                annotations.push(Annotation {
-                                    onset_s: tal.onset_s,
-                                    duration_s: tal.duration_s,
-                                    text: text.to_string(),
-                                });
-                            }
-                        }
-                    }
-                }
-                Role::Decode(ci, scale) => {
-                    let out = &mut samples[ci];
-                    let mut left = block_len;
-                    while left > 0 {
-                        let n = left.min(chunk);
-                        let b = src.take(n).map_err(|e| io_error(path, e))?;
-                        let from = out.len();
-                        scale.decode(h.variant, b, out);
-                        // An absurd physical range scales ordinary digital
-                        // values beyond f32.
-                        if non_finite[ci].is_none() {
-                            non_finite[ci] = out[from..]
-                                .iter()
-                                .position(|v| !v.is_finite())
-                                .map(|i| (from + i, out[from + i]));
-                        }
-                        left -= n;
-                    }
-                }
-                Role::Skip => src.skip(block_len).map_err(|e| io_error(path, e))?,
-            }
-        }
-        let start = match start {
-            Some(s) => s,
-            None if h.plus && !annot.is_empty() => {
-                return Err(Error::malformed(
-                    path,
-                    format!("data record {r} has no time-keeping annotation (+start␔␔) first"),
-                ))
-            }
-            None => r as f64 * h.record_duration_s,
-        };
-        if r == 0 {
-            t0 = start;
-        }
-        let s = start - t0;
-        if order_error.is_none() {
-            // Consecutive records within half a sample form one segment.
-            let prev_end = prev_start + h.record_duration_s;
-            if r > 0 && s < prev_end - half {
-                order_error = Some(Error::malformed(
-                    path,
-                    format!(
-                        "data record {r} starts at {} s, before the previous record ends ({} s)",
-                        Shown(s),
-                        Shown(prev_end)
-                    ),
-                ));
-            } else if let Some(last) = segments
-                .last_mut()
-                .filter(|_| r > 0 && s <= prev_end + half)
-            {
-                last.len += spr;
-            } else {
-                if segments.len() >= MAX_SEGMENTS {
-                    return Err(Error::Limit {
-                        path: path.to_path_buf(),
-                        what: "EDF+D segments (runs of records without a gap)".into(),
-                        value: segments.len() as u64 + 1,
-                        limit: MAX_SEGMENTS as u64,
-                    });
-                }
-                segments.push(Segment {
-                    start: r * spr,
-                    len: spr,
-                    start_s: s,
-                });
-            }
-        }
-        prev_start = s;
+        let start = decoder.read_record(path, &h, src, r, &mut annotations)?;
+        let start = record_start(path, &h, &signals, r, start)?;
+        timeline.place(path, r, start)?;
     }
-    if let Some(e) = order_error {
-        return Err(e);
-    }
+    let (t0, segments) = timeline.finish()?;
     for a in &mut annotations {
         a.onset_s -= t0;
     }
     annotations.sort_by(|a, b| a.onset_s.total_cmp(&b.onset_s));
+    let channels = decoder.into_channels(path, &h, &signals.data, &choice, n_records)?;
 
-    // Channels.
-    let mut channels = Vec::with_capacity(data.len());
-    let decoded = scales.into_iter().zip(samples).zip(non_finite);
-    for ((ci, &si), ((scale, samples), non_finite)) in data.iter().enumerate().zip(decoded) {
-        let s = &h.signals[si];
-        let same_rate = s.samples_per_record == spr;
-        let samples = match scale {
-            Some(scale) => {
-                scale?;
-                if let Some((i, v)) = non_finite {
-                    return Err(Error::malformed(
-                        path,
-                        format!(
-                            "channel {ci} ({:?}): sample {i} scales to {v} (physical range {} to {} {}), \
-                             beyond what the analyzer holds",
-                            s.label,
-                            Shown(s.physical_min),
-                            Shown(s.physical_max),
-                            s.dimension
-                        ),
-                    ));
-                }
-                samples
-            }
-            None => Vec::new(),
-        };
-        channels.push(Channel {
-            index: ci,
-            label: s.label.clone(),
-            unit: s.dimension.clone(),
-            kind: kinds[ci],
-            len: n_records * s.samples_per_record,
-            sample_rate_hz: (!same_rate)
-                .then(|| rate_of(s.samples_per_record, h.record_duration_s)),
-            samples,
-        });
-    }
-
+    let rate = choice.rate;
     let stimuli = stimulus_samples(&annotations, &segments, rate.hz());
     Ok(Recording {
         path: path.to_path_buf(),
-        format,
+        format: h.format(),
         sample_rate: rate,
         channels,
         segments,
@@ -1163,8 +932,479 @@ fn read_edf_from<S: Source>(
         notes,
         intensities: None,
         metadata: Vec::new(),
-        not_analysable,
+        not_analysable: choice.not_analysable,
     })
+}
+
+/// The signals of a file by what they hold, each in file order.
+struct SignalSets {
+    /// The signals that are channels (not annotations).
+    data: Vec<usize>,
+    /// The annotation signals.
+    annot: Vec<usize>,
+}
+
+impl SignalSets {
+    /// Sort the signals, refusing a file without a channel and an EDF+D
+    /// without annotations (its record times would be unknown).
+    fn of(path: &Path, h: &EdfHeader) -> Result<SignalSets> {
+        let data: Vec<usize> = (0..h.signals.len())
+            .filter(|&i| !h.signals[i].is_annotations)
+            .collect();
+        let annot: Vec<usize> = (0..h.signals.len())
+            .filter(|&i| h.signals[i].is_annotations)
+            .collect();
+        if data.is_empty() {
+            return Err(Error::malformed(
+                path,
+                "no signal besides annotations: nothing to analyse",
+            ));
+        }
+        if h.discontinuous && annot.is_empty() {
+            return Err(Error::malformed(
+                path,
+                "EDF+D file without an \"EDF Annotations\" signal: the record times are unknown",
+            ));
+        }
+        Ok(SignalSets { data, annot })
+    }
+}
+
+/// The channels chosen (see the module doc, "Channels and rates"): the EMG
+/// channel, whose rate is the recording's, and the filter over all channels.
+struct Choice {
+    /// Each channel's kind, from its label.
+    kinds: Vec<ChannelKind>,
+    filter: ChannelFilter,
+    /// The channel whose rate the recording takes: the EMG channel.
+    rate_channel: usize,
+    /// Its samples per record: only signals with as many are decoded.
+    spr: usize,
+    rate: SampleRate,
+    /// Why the analysis refuses the recording (a slow EMG channel, described
+    /// for `rns inspect`).
+    not_analysable: Option<String>,
+    /// The `emg_channel_chosen` note, when slow signals were passed over.
+    note: Option<ReadNote>,
+}
+
+impl Choice {
+    /// Resolve the options' channels against the labels of the `data`
+    /// signals and take the EMG channel's rate (refused outside the accepted
+    /// range, unless the file is described).
+    fn make(
+        path: &Path,
+        h: &EdfHeader,
+        data: &[usize],
+        opts: &ReadOptions,
+        describe: bool,
+    ) -> Result<Choice> {
+        let labels: Vec<&str> = data.iter().map(|&i| h.signals[i].label.as_str()).collect();
+        let kinds: Vec<ChannelKind> = labels
+            .iter()
+            .map(|l| {
+                if is_trigger_label(l) {
+                    ChannelKind::Trigger
+                } else {
+                    ChannelKind::Signal
+                }
+            })
+            .collect();
+        let format = h.format();
+        let own_rates: Vec<f64> = data
+            .iter()
+            .map(|&i| rate_of(h.signals[i].samples_per_record, h.record_duration_s))
+            .collect();
+        // The first signal at an accepted rate (a slow first signal, a 100 Hz
+        // temperature, is passed over), else the first signal.
+        let default_emg =
+            format.default_emg_channel_at(kinds.iter().copied().zip(own_rates.iter().copied()));
+        let (filter, emg) = opts.channels.resolve(path, &labels, default_emg)?;
+        let rate_channel = emg
+            .or(match &filter {
+                ChannelFilter::Only(v) => v.first().copied(),
+                _ => None,
+            })
+            .unwrap_or(default_emg);
+        let emg_sig = &h.signals[data[rate_channel]];
+        let (rate, not_analysable) = emg_rate(
+            path,
+            h,
+            emg_sig,
+            rate_channel,
+            own_rates[rate_channel],
+            describe,
+        )?;
+        let first_signal = format.default_emg_channel(kinds.iter().copied());
+        let named = matches!(&opts.channels, ChannelFilter::Select { emg: Some(_), .. });
+        let note = (!named && rate_channel == default_emg && default_emg != first_signal)
+            .then(|| passed_over_note(&labels, &kinds, &own_rates, default_emg));
+        Ok(Choice {
+            kinds,
+            filter,
+            rate_channel,
+            spr: emg_sig.samples_per_record,
+            rate,
+            not_analysable,
+            note,
+        })
+    }
+}
+
+/// The recording's rate from its EMG channel `ci` (signal `emg_sig`, at
+/// `rate_hz`), and why the analysis refuses it: a file described for
+/// `rns inspect` is read at a slow EMG channel's own rate, with the reason.
+fn emg_rate(
+    path: &Path,
+    h: &EdfHeader,
+    emg_sig: &SignalHeader,
+    ci: usize,
+    rate_hz: f64,
+    describe: bool,
+) -> Result<(SampleRate, Option<String>)> {
+    let out_of_range = || {
+        format!(
+            "channel {ci} ({:?}) is sampled at {} Hz ({} samples per {} s record), \
+             outside the accepted range {}–{} Hz",
+            emg_sig.label,
+            Shown(rate_hz),
+            emg_sig.samples_per_record,
+            Shown(h.record_duration_s),
+            SampleRate::MIN_HZ,
+            SampleRate::MAX_HZ
+        )
+    };
+    match SampleRate::new(rate_hz) {
+        Some(r) => Ok((r, None)),
+        None => match SampleRate::new_unchecked_range(rate_hz).filter(|_| describe) {
+            Some(r) => Ok((r, Some(out_of_range()))),
+            None => Err(Error::malformed(path, out_of_range())),
+        },
+    }
+}
+
+/// What the records fill, per signal and per channel.
+struct Decoder {
+    /// What to do with each signal's block in a record.
+    roles: Vec<Role>,
+    /// Per channel: its scaling when decoded (a channel that cannot be
+    /// scaled is reported after every record is read).
+    scales: Vec<Option<Result<Scale>>>,
+    /// Per channel: its samples.
+    samples: Vec<Vec<f32>>,
+    /// Per channel: the first sample that scaled beyond an f32, with its value.
+    non_finite: Vec<Option<(usize, f32)>>,
+    /// Most bytes of one block taken at once: whole samples.
+    chunk: usize,
+}
+
+impl Decoder {
+    /// The roles and buffers: the channels decoded are those at the EMG
+    /// channel's rate that the filter wants, every trigger, the EMG channel.
+    fn plan(
+        path: &Path,
+        h: &EdfHeader,
+        signals: &SignalSets,
+        choice: &Choice,
+        n_records: usize,
+    ) -> Decoder {
+        let mut roles = vec![Role::Skip; h.signals.len()];
+        for (k, &a) in signals.annot.iter().enumerate() {
+            roles[a] = Role::Annotations(k);
+        }
+        let n = signals.data.len();
+        let mut scales: Vec<Option<Result<Scale>>> = Vec::with_capacity(n);
+        let mut samples: Vec<Vec<f32>> = Vec::with_capacity(n);
+        for (ci, &si) in signals.data.iter().enumerate() {
+            let s = &h.signals[si];
+            let kind = choice.kinds[ci];
+            let decode = s.samples_per_record == choice.spr
+                && (choice.filter.wants(ci)
+                    || kind == ChannelKind::Trigger
+                    || ci == choice.rate_channel);
+            let scale = decode.then(|| Scale::of(path, h, si, ci, kind));
+            samples.push(match &scale {
+                Some(Ok(sc)) => {
+                    roles[si] = Role::Decode(ci, *sc);
+                    super::buffers::take(n_records * choice.spr)
+                }
+                _ => Vec::new(),
+            });
+            scales.push(scale);
+        }
+        let bps = h.variant.bytes_per_sample();
+        Decoder {
+            roles,
+            scales,
+            samples,
+            non_finite: vec![None; n],
+            chunk: CHUNK_BYTES / bps * bps,
+        }
+    }
+
+    /// Read data record `r`, every signal's block by its role, the
+    /// annotations into `annotations`; the record's start from its
+    /// time-keeping annotation, when it has one.
+    fn read_record<S: Source>(
+        &mut self,
+        path: &Path,
+        h: &EdfHeader,
+        src: &mut S,
+        r: usize,
+        annotations: &mut Vec<Annotation>,
+    ) -> Result<Option<f64>> {
+        let bps = h.variant.bytes_per_sample();
+        let mut start = None;
+        for (si, s) in h.signals.iter().enumerate() {
+            let block_len = s.samples_per_record * bps;
+            match self.roles[si] {
+                Role::Annotations(k) => {
+                    let block = src.take(block_len).map_err(|e| io_error(path, e))?;
+                    let tals = parse_tals(block).map_err(|e| {
+                        Error::malformed(
+                            path,
+                            format!("data record {r}, signal {si} ({:?}): {e}", s.label),
+                        )
+                    })?;
+                    if let Some(t) = keep_annotations(path, h, k, &tals, annotations)? {
+                        start = Some(t);
+                    }
+                }
+                Role::Decode(ci, scale) => self.decode_block(path, h, src, ci, scale, block_len)?,
+                Role::Skip => src.skip(block_len).map_err(|e| io_error(path, e))?,
+            }
+        }
+        Ok(start)
+    }
+
+    /// Decode channel `ci`'s `block_len`-byte block of a record, a chunk at
+    /// a time, noting its first non-finite sample.
+    fn decode_block<S: Source>(
+        &mut self,
+        path: &Path,
+        h: &EdfHeader,
+        src: &mut S,
+        ci: usize,
+        scale: Scale,
+        block_len: usize,
+    ) -> Result<()> {
+        let out = &mut self.samples[ci];
+        let mut left = block_len;
+        while left > 0 {
+            let n = left.min(self.chunk);
+            let b = src.take(n).map_err(|e| io_error(path, e))?;
+            let from = out.len();
+            scale.decode(h.variant, b, out);
+            // An absurd physical range scales ordinary digital values beyond f32.
+            if self.non_finite[ci].is_none() {
+                self.non_finite[ci] = out[from..]
+                    .iter()
+                    .position(|v| !v.is_finite())
+                    .map(|i| (from + i, out[from + i]));
+            }
+            left -= n;
+        }
+        Ok(())
+    }
+
+    /// The channels, in file order: each decoded one checked (its scaling,
+    /// then its first non-finite sample), the others with no samples.
+    fn into_channels(
+        self,
+        path: &Path,
+        h: &EdfHeader,
+        data: &[usize],
+        choice: &Choice,
+        n_records: usize,
+    ) -> Result<Vec<Channel>> {
+        let mut channels = Vec::with_capacity(data.len());
+        let decoded = self
+            .scales
+            .into_iter()
+            .zip(self.samples)
+            .zip(self.non_finite);
+        for ((ci, &si), ((scale, samples), non_finite)) in data.iter().enumerate().zip(decoded) {
+            let s = &h.signals[si];
+            let same_rate = s.samples_per_record == choice.spr;
+            let samples = match scale {
+                Some(scale) => {
+                    scale?;
+                    if let Some((i, v)) = non_finite {
+                        return Err(Error::malformed(
+                            path,
+                            format!(
+                                "channel {ci} ({:?}): sample {i} scales to {v} (physical range {} to {} {}), \
+                                 beyond what the analyzer holds",
+                                s.label,
+                                Shown(s.physical_min),
+                                Shown(s.physical_max),
+                                s.dimension
+                            ),
+                        ));
+                    }
+                    samples
+                }
+                None => Vec::new(),
+            };
+            channels.push(Channel {
+                index: ci,
+                label: s.label.clone(),
+                unit: s.dimension.clone(),
+                kind: choice.kinds[ci],
+                len: n_records * s.samples_per_record,
+                sample_rate_hz: (!same_rate)
+                    .then(|| rate_of(s.samples_per_record, h.record_duration_s)),
+                samples,
+            });
+        }
+        Ok(channels)
+    }
+}
+
+/// Keep the non-blank texts of the TALs of annotation signal `k` (at most
+/// [`MAX_ANNOTATIONS`] in all); the record's start when this is the
+/// time-keeping TAL of an EDF+ (the first of the first annotation signal,
+/// whose first text is empty).
+fn keep_annotations(
+    path: &Path,
+    h: &EdfHeader,
+    k: usize,
+    tals: &[Tal],
+    annotations: &mut Vec<Annotation>,
+) -> Result<Option<f64>> {
+    let mut start = None;
+    for (t, tal) in tals.iter().enumerate() {
+        if k == 0 && t == 0 && h.plus {
+            // The time-keeping TAL: its first text is empty.
+            if tal.texts.first().is_some_and(|x| x.is_empty()) {
+                start = Some(tal.onset_s);
+            }
+        }
+        for text in &tal.texts {
+            let text = text.trim();
+            if !text.is_empty() {
+                if annotations.len() >= MAX_ANNOTATIONS {
+                    return Err(Error::Limit {
+                        path: path.to_path_buf(),
+                        what: "EDF+ annotations".into(),
+                        value: annotations.len() as u64 + 1,
+                        limit: MAX_ANNOTATIONS as u64,
+                    });
+                }
+                annotations.push(Annotation {
+                    onset_s: tal.onset_s,
+                    duration_s: tal.duration_s,
+                    text: text.to_string(),
+                });
+            }
+        }
+    }
+    Ok(start)
+}
+
+/// Record `r`'s start, s: from its time-keeping annotation in an EDF+ (an
+/// error when missing), else back to back.
+fn record_start(
+    path: &Path,
+    h: &EdfHeader,
+    signals: &SignalSets,
+    r: usize,
+    start: Option<f64>,
+) -> Result<f64> {
+    match start {
+        Some(s) => Ok(s),
+        None if h.plus && !signals.annot.is_empty() => Err(Error::malformed(
+            path,
+            format!("data record {r} has no time-keeping annotation (+start␔␔) first"),
+        )),
+        None => Ok(r as f64 * h.record_duration_s),
+    }
+}
+
+/// The record starts turned into segments (see the module doc, "Time,
+/// segments and annotations").
+struct Timeline {
+    record_duration_s: f64,
+    /// Samples per record at the recording's rate.
+    spr: usize,
+    /// Half a sample, s: the slack for contiguous records.
+    half: f64,
+    /// The first record's start, time 0 (see the module doc).
+    t0: f64,
+    /// The last record's start from `t0`.
+    prev_start: f64,
+    segments: Vec<Segment>,
+    /// Records out of order are reported once every record's annotations
+    /// are known to be well-formed.
+    order_error: Option<Error>,
+}
+
+impl Timeline {
+    /// Before the first record, at the EMG channel's samples per record and rate.
+    fn new(h: &EdfHeader, choice: &Choice) -> Timeline {
+        Timeline {
+            record_duration_s: h.record_duration_s,
+            spr: choice.spr,
+            half: 0.5 / choice.rate.hz(),
+            t0: 0.0,
+            prev_start: 0.0,
+            segments: Vec::new(),
+            order_error: None,
+        }
+    }
+
+    /// Place record `r`, starting at `start` s: consecutive records within
+    /// half a sample extend the last segment, a gap starts a new one.
+    fn place(&mut self, path: &Path, r: usize, start: f64) -> Result<()> {
+        if r == 0 {
+            self.t0 = start;
+        }
+        let s = start - self.t0;
+        let (spr, half) = (self.spr, self.half);
+        if self.order_error.is_none() {
+            let prev_end = self.prev_start + self.record_duration_s;
+            if r > 0 && s < prev_end - half {
+                self.order_error = Some(Error::malformed(
+                    path,
+                    format!(
+                        "data record {r} starts at {} s, before the previous record ends ({} s)",
+                        Shown(s),
+                        Shown(prev_end)
+                    ),
+                ));
+            } else if let Some(last) = self
+                .segments
+                .last_mut()
+                .filter(|_| r > 0 && s <= prev_end + half)
+            {
+                last.len += spr;
+            } else {
+                if self.segments.len() >= MAX_SEGMENTS {
+                    return Err(Error::Limit {
+                        path: path.to_path_buf(),
+                        what: "EDF+D segments (runs of records without a gap)".into(),
+                        value: self.segments.len() as u64 + 1,
+                        limit: MAX_SEGMENTS as u64,
+                    });
+                }
+                self.segments.push(Segment {
+                    start: r * spr,
+                    len: spr,
+                    start_s: s,
+                });
+            }
+        }
+        self.prev_start = s;
+        Ok(())
+    }
+
+    /// Time 0 and the segments, or the first record out of order.
+    fn finish(self) -> Result<(f64, Vec<Segment>)> {
+        match self.order_error {
+            Some(e) => Err(e),
+            None => Ok((self.t0, self.segments)),
+        }
+    }
 }
 
 /// The `emg_channel_chosen` note: the default EMG channel `chosen` is not the

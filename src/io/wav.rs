@@ -88,25 +88,67 @@ pub fn read_wav_file(path: &Path, opts: &ReadOptions) -> Result<Recording> {
 
 /// The reader behind [`read_wav`] and [`read_wav_file`]: `r` is positioned
 /// at the start of the file, which is `total_len` bytes long.
+///
+/// The stages run in the order their errors are reported: the full scale,
+/// the header, the channels, the sample rate and encoding, the data chunk's
+/// layout, the frames the file holds, then the samples.
 fn read_wav_from<R: Read + Seek>(
     path: &Path,
     r: &mut R,
     total_len: u64,
     opts: &ReadOptions,
 ) -> Result<Recording> {
-    let full_scale = opts.full_scale_mv;
+    let full_scale = check_full_scale(opts.full_scale_mv)?;
+    let header = read_header(path, r, total_len)?;
+    let spec = header.spec;
+    let n_channels = check_channel_count(path, spec.channels)?;
+    let labels: Vec<String> = (0..n_channels).map(|i| format!("ch{i}")).collect();
+    let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+    // The default EMG channel of a WAV is channel 0.
+    let (filter, _) = opts.channels.resolve(path, &label_refs, 0)?;
+    let rate = sample_rate(path, spec.sample_rate)?;
+    let kind = SampleKind::from_spec(path, spec)?;
+    let chunk = DataChunk::locate(path, r, &header, kind)?;
+    let mut notes = Vec::new();
+    let frames = chunk.frames_held(path, total_len, rate, &mut notes)?;
+
+    let nch = usize::from(n_channels);
+    let wanted: Vec<bool> = (0..nch).map(|c| filter.wants(c)).collect();
+    // `container_bytes` is 1–4 (checked by `DataChunk::locate`), so this cast is exact.
+    let layout = FrameLayout {
+        channels: nch,
+        container: chunk.container_bytes as usize,
+    };
+    let data = decode_wanted(path, r, frames, layout, kind, full_scale, &wanted)?;
+    Ok(build_recording(path, rate, labels, frames, data, notes))
+}
+
+/// The full scale option, refused unless a positive number of millivolts.
+fn check_full_scale(full_scale: f64) -> Result<f64> {
     if !(full_scale.is_finite() && full_scale > 0.0) {
         return Err(Error::Usage(format!(
             "full scale must be a positive number of millivolts, got {}",
             Shown(full_scale)
         )));
     }
+    Ok(full_scale)
+}
 
-    // hound parses and validates the header and leaves the reader at the
-    // first byte of the data chunk, which tells us how many data bytes the
-    // file really holds (hound itself trusts the declared length). The
-    // samples are then decoded here, a buffer at a time: hound's
-    // sample-by-sample iterator is several times slower.
+/// What the header declares, as hound validated it.
+struct Header {
+    spec: hound::WavSpec,
+    /// Samples of all channels together that the data chunk declares.
+    declared_samples: u32,
+    /// Offset of the data chunk's first byte.
+    data_start: u64,
+}
+
+/// Parse and validate the header with hound, leaving `r` at the first byte
+/// of the data chunk: that offset tells how many data bytes the file really
+/// holds (hound itself trusts the declared length). The samples are decoded
+/// here later, a buffer at a time: hound's sample-by-sample iterator is
+/// several times slower.
+fn read_header<R: Read + Seek>(path: &Path, r: &mut R, total_len: u64) -> Result<Header> {
     let (spec, declared_samples) = match walk_chunks(r, total_len) {
         // hound reads the fmt chunk from a canonical header (so no chunk
         // before the data can trip it up); the reader goes to the data.
@@ -125,8 +167,15 @@ fn read_wav_from<R: Read + Seek>(
         }
     };
     let data_start = r.stream_position().map_err(|e| cut_short(path, &e))?;
+    Ok(Header {
+        spec,
+        declared_samples,
+        data_start,
+    })
+}
 
-    let n_channels = spec.channels;
+/// The channel count, refused above [`MAX_WAV_CHANNELS`] or at zero.
+fn check_channel_count(path: &Path, n_channels: u16) -> Result<u16> {
     if n_channels > MAX_WAV_CHANNELS {
         return Err(Error::Limit {
             path: path.to_path_buf(),
@@ -136,112 +185,172 @@ fn read_wav_from<R: Read + Seek>(
         });
     }
     // hound already rejects zero channels; keep the guard so the divisions
-    // below can never be by zero whatever hound does.
+    // in `DataChunk::locate` can never be by zero whatever hound does.
     if n_channels == 0 {
         return Err(Error::malformed(path, "WAV header declares zero channels"));
     }
-    let labels: Vec<String> = (0..n_channels).map(|i| format!("ch{i}")).collect();
-    let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
-    // The default EMG channel of a WAV is channel 0.
-    let (filter, _) = opts.channels.resolve(path, &label_refs, 0)?;
-    let rate = SampleRate::new(f64::from(spec.sample_rate)).ok_or_else(|| {
+    Ok(n_channels)
+}
+
+/// The header's sample rate, refused outside the accepted range.
+fn sample_rate(path: &Path, hz: u32) -> Result<SampleRate> {
+    SampleRate::new(f64::from(hz)).ok_or_else(|| {
         Error::malformed(
             path,
             format!(
-                "sample rate {} Hz is outside the accepted range {}–{} Hz",
-                spec.sample_rate,
+                "sample rate {hz} Hz is outside the accepted range {}–{} Hz",
                 SampleRate::MIN_HZ,
                 SampleRate::MAX_HZ
             ),
         )
-    })?;
+    })
+}
 
-    let kind = SampleKind::from_spec(path, spec)?;
+/// The data chunk as declared: its length and how its frames are laid out.
+struct DataChunk {
+    /// Offset of the chunk's first byte.
+    start: u64,
+    /// Its declared length, bytes.
+    declared_bytes: u32,
+    /// Its declared length, frames (at least 1).
+    declared_frames: u64,
+    bytes_per_frame: u64,
+    /// Bytes per sample container (1–4, as `kind` needs).
+    container_bytes: u64,
+}
 
-    let declared_frames = u64::from(declared_samples) / u64::from(n_channels);
-    if declared_frames == 0 {
-        return Err(Error::malformed(path, "WAV data chunk holds no samples"));
-    }
-    // The data chunk length sits in the 4 bytes just before the data; hound
-    // guarantees it is a whole number of frames, so bytes per frame follow.
-    let declared_bytes = data_start
-        .checked_sub(4)
-        .and_then(|at| {
-            let mut len = [0u8; 4];
-            // Seek back to the data afterwards: a buffered reader then reads
-            // the data straight into the decode buffer (no second copy).
-            r.seek(SeekFrom::Start(at))
-                .and_then(|_| r.read_exact(&mut len))
-                .and_then(|()| r.seek(SeekFrom::Start(data_start)))
-                .ok()
-                .map(|_| u32::from_le_bytes(len))
+impl DataChunk {
+    /// Read the declared length and derive the frame layout, checking that
+    /// the chunk declares a sample and that `kind` fits its containers.
+    /// `r` is left at the first data byte.
+    fn locate<R: Read + Seek>(
+        path: &Path,
+        r: &mut R,
+        header: &Header,
+        kind: SampleKind,
+    ) -> Result<DataChunk> {
+        let n_channels = u64::from(header.spec.channels);
+        let data_start = header.data_start;
+        let declared_frames = u64::from(header.declared_samples) / n_channels;
+        if declared_frames == 0 {
+            return Err(Error::malformed(path, "WAV data chunk holds no samples"));
+        }
+        // The data chunk length sits in the 4 bytes just before the data; hound
+        // guarantees it is a whole number of frames, so bytes per frame follow.
+        let declared_bytes = data_start
+            .checked_sub(4)
+            .and_then(|at| {
+                let mut len = [0u8; 4];
+                // Seek back to the data afterwards: a buffered reader then reads
+                // the data straight into the decode buffer (no second copy).
+                r.seek(SeekFrom::Start(at))
+                    .and_then(|_| r.read_exact(&mut len))
+                    .and_then(|()| r.seek(SeekFrom::Start(data_start)))
+                    .ok()
+                    .map(|_| u32::from_le_bytes(len))
+            })
+            .ok_or_else(|| Error::malformed(path, "cannot locate the WAV data chunk length"))?;
+        let bytes_per_frame = u64::from(declared_bytes) / declared_frames;
+        let container_bytes = bytes_per_frame / n_channels;
+        if !kind.container_ok(container_bytes) {
+            return Err(Error::UnsupportedFormat {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "{}-bit samples stored in {container_bytes}-byte containers",
+                    header.spec.bits_per_sample
+                ),
+            });
+        }
+        Ok(DataChunk {
+            start: data_start,
+            declared_bytes,
+            declared_frames,
+            bytes_per_frame,
+            container_bytes,
         })
-        .ok_or_else(|| Error::malformed(path, "cannot locate the WAV data chunk length"))?;
-    let bytes_per_frame = u64::from(declared_bytes) / declared_frames;
-    let container_bytes = bytes_per_frame / u64::from(n_channels);
-    if !kind.container_ok(container_bytes) {
-        return Err(Error::UnsupportedFormat {
-            path: path.to_path_buf(),
-            reason: format!(
-                "{}-bit samples stored in {container_bytes}-byte containers",
-                spec.bits_per_sample
-            ),
-        });
     }
 
-    let held_bytes = total_len.saturating_sub(data_start);
-    let mut notes = Vec::new();
-    let frames = if held_bytes >= u64::from(declared_bytes) {
-        declared_frames
-    } else if held_bytes % bytes_per_frame == 0 && held_bytes > 0 {
-        // Documented recovery: the file stops cleanly on a frame boundary.
-        let frames = held_bytes / bytes_per_frame;
-        // Rounded so the message reads "0.7 s", not "0.7000000000000001 s".
-        let seconds = (frames as f64 / rate.hz() * 1e6).round() / 1e6;
-        notes.push(ReadNote::warning(
-            FlagCode::TruncatedFile,
-            format!(
-                "truncated file: the data chunk declares {declared_bytes} bytes, the file holds \
-                 {held_bytes}; read the {frames} whole frames present ({seconds} s), the rest \
-                 of the recording is missing"
-            ),
-        ));
-        frames
-    } else if held_bytes < bytes_per_frame {
-        return Err(Error::malformed(
-            path,
-            format!(
-                "truncated data chunk: declared {declared_bytes} bytes, file holds {held_bytes} \
-                 (not one whole {bytes_per_frame}-byte frame)"
-            ),
-        ));
-    } else {
-        return Err(Error::malformed(
-            path,
-            format!(
-                "truncated data chunk: declared {declared_bytes} bytes, file holds {held_bytes} \
-                 (not a whole number of {bytes_per_frame}-byte frames)"
-            ),
-        ));
-    };
-    if frames > MAX_SAMPLES_PER_CHANNEL {
-        return Err(Error::Limit {
+    /// The frames to decode from a `total_len`-byte file: all that are
+    /// declared, or the whole frames present when the file is cut on a
+    /// frame boundary (the documented recovery, with its note in `notes`);
+    /// any other truncation and a count beyond the limit are errors.
+    fn frames_held(
+        &self,
+        path: &Path,
+        total_len: u64,
+        rate: SampleRate,
+        notes: &mut Vec<ReadNote>,
+    ) -> Result<usize> {
+        let (declared_bytes, bytes_per_frame) = (self.declared_bytes, self.bytes_per_frame);
+        let held_bytes = total_len.saturating_sub(self.start);
+        let frames = if held_bytes >= u64::from(declared_bytes) {
+            self.declared_frames
+        } else if held_bytes % bytes_per_frame == 0 && held_bytes > 0 {
+            // Documented recovery: the file stops cleanly on a frame boundary.
+            let frames = held_bytes / bytes_per_frame;
+            notes.push(truncation_note(declared_bytes, held_bytes, frames, rate));
+            frames
+        } else if held_bytes < bytes_per_frame {
+            return Err(Error::malformed(
+                path,
+                format!(
+                    "truncated data chunk: declared {declared_bytes} bytes, file holds {held_bytes} \
+                     (not one whole {bytes_per_frame}-byte frame)"
+                ),
+            ));
+        } else {
+            return Err(Error::malformed(
+                path,
+                format!(
+                    "truncated data chunk: declared {declared_bytes} bytes, file holds {held_bytes} \
+                     (not a whole number of {bytes_per_frame}-byte frames)"
+                ),
+            ));
+        };
+        let limit = || Error::Limit {
             path: path.to_path_buf(),
             what: "samples per channel".into(),
             value: frames,
             limit: MAX_SAMPLES_PER_CHANNEL,
-        });
+        };
+        if frames > MAX_SAMPLES_PER_CHANNEL {
+            return Err(limit());
+        }
+        // Both bounds above keep this within usize on any platform we build for.
+        usize::try_from(frames).map_err(|_| limit())
     }
-    // Both bounds above keep this within usize on any platform we build for.
-    let frames = usize::try_from(frames).map_err(|_| Error::Limit {
-        path: path.to_path_buf(),
-        what: "samples per channel".into(),
-        value: frames,
-        limit: MAX_SAMPLES_PER_CHANNEL,
-    })?;
+}
 
-    let nch = usize::from(n_channels);
-    let wanted: Vec<bool> = (0..nch).map(|c| filter.wants(c)).collect();
+/// The `truncated_file` note of a file cut cleanly after `frames` whole frames.
+fn truncation_note(
+    declared_bytes: u32,
+    held_bytes: u64,
+    frames: u64,
+    rate: SampleRate,
+) -> ReadNote {
+    // Rounded so the message reads "0.7 s", not "0.7000000000000001 s".
+    let seconds = (frames as f64 / rate.hz() * 1e6).round() / 1e6;
+    ReadNote::warning(
+        FlagCode::TruncatedFile,
+        format!(
+            "truncated file: the data chunk declares {declared_bytes} bytes, the file holds \
+             {held_bytes}; read the {frames} whole frames present ({seconds} s), the rest \
+             of the recording is missing"
+        ),
+    )
+}
+
+/// Decode `frames` frames into the `wanted` channels (room for all of them
+/// taken up front); the other channels stay empty.
+fn decode_wanted<R: Read>(
+    path: &Path,
+    r: &mut R,
+    frames: usize,
+    layout: FrameLayout,
+    kind: SampleKind,
+    full_scale: f64,
+    wanted: &[bool],
+) -> Result<Vec<Vec<f32>>> {
     let mut data: Vec<Vec<f32>> = wanted
         .iter()
         .map(|&w| {
@@ -252,16 +361,20 @@ fn read_wav_from<R: Read + Seek>(
             }
         })
         .collect();
+    decode_frames(path, r, frames, layout, kind, full_scale, wanted, &mut data)?;
+    Ok(data)
+}
 
-    // `container_bytes` is 1–4 (checked above), so these casts are exact.
-    let layout = FrameLayout {
-        channels: nch,
-        container: container_bytes as usize,
-    };
-    decode_frames(
-        path, r, frames, layout, kind, full_scale, &wanted, &mut data,
-    )?;
-
+/// The recording: one continuous segment, a millivolt signal channel per
+/// label (undecoded channels keep their length with no samples).
+fn build_recording(
+    path: &Path,
+    rate: SampleRate,
+    labels: Vec<String>,
+    frames: usize,
+    data: Vec<Vec<f32>>,
+    notes: Vec<ReadNote>,
+) -> Recording {
     let channels = data
         .into_iter()
         .zip(labels)
@@ -276,8 +389,7 @@ fn read_wav_from<R: Read + Seek>(
             samples,
         })
         .collect();
-
-    Ok(Recording {
+    Recording {
         path: path.to_path_buf(),
         format: SourceFormat::Wav,
         sample_rate: rate,
@@ -289,7 +401,7 @@ fn read_wav_from<R: Read + Seek>(
         intensities: None,
         metadata: Vec::new(),
         not_analysable: None,
-    })
+    }
 }
 
 /// The most RIFF chunks `walk_chunks` looks at before the data chunk: real
