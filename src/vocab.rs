@@ -207,7 +207,7 @@ impl FlagCode {
         use FlagCode::*;
         match self {
             ArtifactOverlap | ClippedSignal | ResponseAbsent | ImplausibleResponse
-            | BaselineInstability | UnmeasurableResponse => true,
+            | BaselineInstability | UnmeasurableResponse | LateWave => true,
             IrregularAmplitudes
             | AmplitudeAreaDisagreement
             | TooFewResponses
@@ -225,8 +225,7 @@ impl FlagCode {
             | IntensityColumn
             | EmgChannelChosen
             | HeaderBlock
-            | InitialPositiveDeflection
-            | LateWave => false,
+            | InitialPositiveDeflection => false,
         }
     }
 
@@ -495,7 +494,8 @@ mod tests {
                 "clipped_signal",
                 "response_absent",
                 "implausible_response",
-                "unmeasurable_response"
+                "unmeasurable_response",
+                "late_wave"
             ]
         );
         let train: Vec<&str> = FlagCode::ALL
@@ -513,7 +513,8 @@ mod tests {
                 "clipped_signal",
                 "response_absent",
                 "implausible_response",
-                "unmeasurable_response"
+                "unmeasurable_response",
+                "late_wave"
             ]
         );
     }

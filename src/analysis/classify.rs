@@ -39,7 +39,7 @@ use crate::analysis::context::Context;
 use crate::analysis::quality;
 use crate::analysis::result::{round, Classification, Finding, QualityFlag, SessionOut, TrainOut};
 use crate::analysis::session::{
-    comparable, first_comparable_post, post_increments, reference_baseline,
+    first_comparable_post, post_increments, post_trains, reference_baseline,
 };
 use crate::settings::criteria::Criteria;
 use crate::vocab::{FindingCode, FlagCode, Pattern, Severity, Shape, TrainRole};
@@ -235,8 +235,8 @@ fn baseline_cmap(ctx: &Context<'_>, session: &SessionOut, f: &mut Vec<Finding>) 
 /// of the contraction taken for a stimulus, a late wave): each is said, and
 /// none supplies an increment, repair or exhaustion.
 fn set_aside_post_trains(ctx: &Context<'_>) -> Vec<Finding> {
-    (0..ctx.trains.len())
-        .filter(|&p| ctx.trains[p].role == TrainRole::PostExercise && !comparable(ctx, p))
+    post_trains(ctx, false)
+        .into_iter()
         .map(|p| {
             let why = if ctx.trains[p].measurements.is_empty() {
                 "no response could be measured"

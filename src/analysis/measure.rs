@@ -177,9 +177,7 @@ impl<'a> Measurer<'a> {
         let cluster = &found[a..b];
         let l = dsp::median(&cluster.iter().map(|c| c.peak).collect::<Vec<_>>());
         let w = dsp::median(&cluster.iter().map(|c| c.width).collect::<Vec<_>>());
-        let from = (l - 1.5 * w).floor().max(0.0) as usize;
-        let to = (l + w).ceil().max(from as f64 + 2.0) as usize;
-        Some((from, to))
+        Some(span_around(l, w))
     }
 
     /// Amplitude-weighted vote on which way the main phase points: `negative`
@@ -387,4 +385,13 @@ fn fill_window(
         }
         None => buf.extend(x[a..b].iter().map(|&v| sign * (v as f64 - 0.0))),
     }
+}
+
+/// The M-wave's span, samples after the stimulus, around components of
+/// median peak latency `l` and half-height width `w` (samples): from
+/// `l − 1.5 w` (the rise before the peak) to `l + w`.
+pub(crate) fn span_around(l: f64, w: f64) -> (usize, usize) {
+    let from = (l - 1.5 * w).floor().max(0.0) as usize;
+    let to = (l + w).ceil().max(from as f64 + 2.0) as usize;
+    (from, to)
 }

@@ -134,26 +134,19 @@ fn analyze_impl(
     } else {
         Vec::new()
     };
-    let mut built = trains::build(
-        &groups,
-        &stims.samples,
-        &times,
-        &measured,
-        stims.timing_known,
-        cfg,
-    );
-    for t in &mut built {
-        t.intensities = t
-            .stimuli
-            .iter()
-            .map(|&s| rec.stimulus_intensity(s).map(|(v, _)| v))
-            .collect();
-    }
     let mut ctx = Context {
         cfg,
         rate,
         polarity,
-        trains: built,
+        trains: trains::build(
+            &groups,
+            &stims.samples,
+            &times,
+            &measured,
+            stims.timing_known,
+            cfg,
+            &|s| rec.stimulus_intensity(s).map(|(v, _)| v),
+        ),
         exercise: None,
         hum: facts.hum,
         roles_guessed: false,

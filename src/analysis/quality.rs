@@ -4,8 +4,9 @@
 //!
 //! Each rule is one function below, documented with its row of the user
 //! guide's table and tested beside it. [`check`] runs the train rules
-//! ([`TRAIN_RULES`]) on every train in order, then the recording rules
-//! ([`RECORDING_RULES`]).
+//! ([`TRAIN_RULES`]) on every train in order, then the session rules
+//! ([`SESSION_RULES`], one flag per train they concern), then the recording
+//! rules ([`RECORDING_RULES`]).
 //!
 //! | code | trace it looks for |
 //! |---|---|
@@ -18,7 +19,7 @@
 //! | `possible_submaximal` | first responses of rest trains differ, or latency wanders \[MOR\] |
 //! | `pseudofacilitation` | amplitude up, area flat \[N3\]\[PAD\] |
 //! | `response_absent` | response within the noise |
-//! | `implausible_response` | "responses" that are no CMAP: over in < 1 ms, onset latency scattered by > 2 ms within a train, or a post-exercise first response whose latency is > 2 ms from the baseline's |
+//! | `implausible_response` | "responses" that are no CMAP: over in < 0.5 ms (or two sample steps, if longer), onset latency scattered by > 2 ms within a train, or a post-exercise first response whose latency is > 2 ms from the baseline's |
 //! | `incomplete_response` | the negative phase had not returned to baseline before the next stimulus |
 //! | `low_temperature` | skin below 32 °C \[N1\]\[N2\]\[MK\] |
 //! | `exercise_timing` | first post-exercise train too late to catch facilitation \[PEF11\] |
@@ -27,13 +28,15 @@
 //! | `roles_inferred` | roles guessed from order and gaps |
 //! | `protocol_mismatch` | the sidecar lists a different number of trains |
 //! | `mains_hum_removed` | hum found and removed |
+//! | `initial_positive_deflection` | a positive deflection before the negative phase (electrode off the motor point) |
+//! | `late_wave` | a later wave larger than the M-wave; a warning in more than half of a train's responses |
 //! | `truncated_file` | the reader recovered a file cut short (see [`ReadNote`]) |
 
 use crate::analysis::context::{Context, MeasuredTrain};
 use crate::analysis::metrics;
 use crate::analysis::result::{round, QualityFlag, TrainOut};
 use crate::analysis::session::{
-    comparable, first_comparable_post, post_increments, reference_baseline,
+    first_comparable_post, post_increments, post_trains, reference_baseline,
     MAX_LATENCY_DIFFERENCE_MS,
 };
 use crate::recording::ReadNote;
@@ -42,8 +45,8 @@ use crate::vocab::{FlagCode, Severity, TrainRole};
 
 /// Shortest negative phase a CMAP can have, ms: human CMAPs last several,
 /// rodent M-waves 0.7–1.0 (the real corpus: 0.76–1.0), while noise spikes
-/// last a sample or three (≤ 0.3 ms at 10 kHz). Never shorter than two
-/// sample steps.
+/// last a sample or three (≤ 0.3 ms at 10 kHz). The limit is the larger of
+/// this and two sample steps.
 const MIN_CMAP_DURATION_MS: f64 = 0.5;
 /// Fewest responses of a high-rate train whose increment is interpreted
 /// (real ones have tens: 20–50 Hz for 1–10 s).
@@ -113,9 +116,9 @@ impl TrainCheck<'_> {
 /// A rule over one train.
 pub type TrainRule = fn(&TrainCheck<'_>) -> Option<QualityFlag>;
 
-/// A rule over one train that needs the rest of the session (train index
-/// from 0).
-pub type SessionTrainRule = fn(&Context<'_>, usize) -> Option<QualityFlag>;
+/// A rule over the trains that needs the whole session: its flags, each
+/// naming its train, in train order.
+pub type SessionRule = fn(&Context<'_>) -> Vec<QualityFlag>;
 
 /// A rule over the whole recording; it sees the flags raised before it.
 pub type RecordingRule = fn(&Context<'_>, &[QualityFlag]) -> Option<QualityFlag>;
@@ -137,9 +140,9 @@ pub const TRAIN_RULES: &[TrainRule] = &[
     late_wave,
 ];
 
-/// The session rules over each train, in the order their flags appear
-/// (after every train rule's).
-pub const SESSION_TRAIN_RULES: &[SessionTrainRule] = &[post_exercise_latency];
+/// The session rules, in the order their flags appear (after every train
+/// rule's).
+pub const SESSION_RULES: &[SessionRule] = &[post_exercise_latency];
 
 /// The recording rules, in the order their flags appear (after the session
 /// rules').
@@ -176,8 +179,8 @@ pub fn check(ctx: &Context<'_>, out: &[TrainOut], has_rails: bool) -> Vec<Qualit
         };
         flags.extend(TRAIN_RULES.iter().filter_map(|rule| rule(&c)));
     }
-    for rule in SESSION_TRAIN_RULES {
-        flags.extend((0..ctx.trains.len()).filter_map(|i| rule(ctx, i)));
+    for rule in SESSION_RULES {
+        flags.extend(rule(ctx));
     }
     for rule in RECORDING_RULES {
         if let Some(f) = rule(ctx, &flags) {
@@ -475,8 +478,11 @@ fn initial_positive_deflection(c: &TrainCheck<'_>) -> Option<QualityFlag> {
     )
 }
 
-/// `late_wave` (info): in some responses a later wave (an H-reflex or
-/// F-wave) is larger than the M-wave measured.
+/// `late_wave`: in some responses a later wave (an H-reflex or F-wave) is
+/// larger than the M-wave measured. A warning when it is so in more than half
+/// of the train's responses: then what was measured as the M-wave may be an
+/// early bump before the real one, and the train is set aside; a note
+/// otherwise (an occasional H-reflex near threshold).
 fn late_wave(c: &TrainCheck<'_>) -> Option<QualityFlag> {
     let late: Vec<f64> =
         c.t.measurements
@@ -486,40 +492,49 @@ fn late_wave(c: &TrainCheck<'_>) -> Option<QualityFlag> {
             .collect();
     (!late.is_empty()).then_some(())?;
     let at = crate::analysis::dsp::median(&late);
+    let most = 2 * late.len() > c.amps.len();
+    let what = if most {
+        "an H-reflex or F-wave (which supramaximal stimulation suppresses), or the real response after an early bump taken for the M-wave; the train is not interpreted"
+    } else {
+        "an H-reflex or F-wave, which supramaximal stimulation suppresses; check the stimulus intensity"
+    };
     c.flag(
         FlagCode::LateWave,
         format!(
-            "in {} of {} responses a later wave (peak at {at:.1} ms, median) is larger than the M-wave: an H-reflex or F-wave, which supramaximal stimulation suppresses; check the stimulus intensity",
+            "in {} of {} responses a later wave (peak at {at:.1} ms, median) is larger than the M-wave: {what}",
             late.len(),
             c.amps.len()
         ),
-        false,
+        most,
     )
 }
 
-/// The first post-exercise train with responses.
-/// `implausible_response` (warning), for the session: a post-exercise train
-/// whose first response's onset latency is > 2 ms from the baseline's. The
-/// post-exercise comparison needs the same response before and after; such
-/// a train never supplies it ([`comparable`]).
-fn post_exercise_latency(ctx: &Context<'_>, p: usize) -> Option<QualityFlag> {
-    let t = &ctx.trains[p];
-    (t.role == TrainRole::PostExercise && !t.measurements.is_empty() && !comparable(ctx, p))
-        .then_some(())?;
-    let b = reference_baseline(&ctx.trains)?;
-    let (lb, lp) = (
-        ctx.trains[b].measurements[0].latency_ms,
-        t.measurements[0].latency_ms,
-    );
-    Some(flag(
-        FlagCode::ImplausibleResponse,
-        format!(
-            "the first response's onset latency ({lp:.2} ms) differs from the baseline's ({lb:.2} ms, train {}) by more than {MAX_LATENCY_DIFFERENCE_MS} ms: not the same muscle response, so no post-exercise comparison",
-            b + 1
-        ),
-        Some(p + 1),
-        true,
-    ))
+/// `implausible_response` (warning), for the session: each post-exercise
+/// train whose first response's onset latency is > 2 ms from the
+/// baseline's. The post-exercise comparison needs the same response before
+/// and after; such a train never supplies it
+/// ([`comparable`](crate::analysis::session::comparable)). (A train with no
+/// measured response is set aside too; its own flags say why.)
+fn post_exercise_latency(ctx: &Context<'_>) -> Vec<QualityFlag> {
+    let Some(b) = reference_baseline(&ctx.trains) else {
+        return Vec::new();
+    };
+    let lb = ctx.trains[b].measurements[0].latency_ms;
+    post_trains(ctx, false)
+        .into_iter()
+        .filter_map(|p| {
+            let lp = ctx.trains[p].measurements.first()?.latency_ms;
+            Some(flag(
+                FlagCode::ImplausibleResponse,
+                format!(
+                    "the first response's onset latency ({lp:.2} ms) differs from the baseline's ({lb:.2} ms, train {}) by more than {MAX_LATENCY_DIFFERENCE_MS} ms: not the same muscle response, so no post-exercise comparison",
+                    b + 1
+                ),
+                Some(p + 1),
+                true,
+            ))
+        })
+        .collect()
 }
 
 /// The post-exercise train the comparison uses: the first comparable one,
@@ -817,7 +832,7 @@ mod tests {
     }
 
     #[test]
-    fn late_wave_larger_than_the_m_wave_is_a_note() {
+    fn late_wave_larger_than_the_m_wave_is_a_note_when_occasional() {
         let mut t = train(TrainRole::Baseline, &FLAT);
         t.measurements[3].larger_late_wave = Some(300.0);
         assert_eq!(
@@ -828,6 +843,25 @@ mod tests {
             vec![train(TrainRole::Baseline, &FLAT)],
             FlagCode::LateWave
         ));
+    }
+
+    #[test]
+    fn late_wave_in_most_responses_is_a_warning() {
+        // Half the responses: still a note; one more: a warning.
+        let n = FLAT.len();
+        let mut t = train(TrainRole::Baseline, &FLAT);
+        for m in t.measurements.iter_mut().take(n / 2) {
+            m.larger_late_wave = Some(300.0);
+        }
+        assert_eq!(
+            severity_of(vec![t.clone()], FlagCode::LateWave),
+            Some(Severity::Info)
+        );
+        t.measurements[n / 2].larger_late_wave = Some(300.0);
+        assert_eq!(
+            severity_of(vec![t], FlagCode::LateWave),
+            Some(Severity::Warning)
+        );
     }
 
     #[test]

@@ -29,7 +29,12 @@
 //!    its width (at most 1 ms; a light smoothing settles on the noise crests
 //!    of a flat top), and a raw sample within half the smoothing that stands
 //!    3 × the noise above the smoothed peak takes it (the deeper trough of a
-//!    bifid phase, which smoothing would blur).
+//!    bifid phase, which smoothing would blur). A deeper trough of the same
+//!    phase past a notch (its own trough, the notch 3 × the smoothed noise
+//!    below the peak) takes the peak when the notch stays above half the
+//!    deeper trough's height: one bifid wave, measured at its deeper trough.
+//!    A deeper valley parts two waves; the first is the M-wave, and the
+//!    second, if larger, is a late wave (`larger_late_wave`).
 //! 4. **Onset**: going back from the peak, the first point where the smoothed
 //!    signal is within `max(3 × noise SD, 2 % of the amplitude)` of the
 //!    baseline (linear interpolation between samples). When the negative phase
@@ -40,8 +45,9 @@
 //! 5. **Baseline**: 20 %-trimmed mean of the isoelectric samples between the
 //!    artifact end and the onset (less 0.2 ms, or a fifth of the rise if
 //!    shorter), at most the last 1.5 ms of that span, where an artifact tail
-//!    has decayed (primer §3), when that span holds at least 3 samples and
-//!    0.25 ms, else the pre-stimulus level. When both exist, the pre-stimulus
+//!    has decayed (primer §3), when that span holds at least 3 samples (and
+//!    0.25 ms when there is a pre-stimulus level to fall back on), else the
+//!    pre-stimulus level. When both exist, the pre-stimulus
 //!    span is quiet (no earlier response reaches into it) and they agree
 //!    within the noise, they are pooled (weighted by their sample counts).
 //!    Steps 4–5 are repeated once with it. When the pre-stimulus level finds
@@ -155,7 +161,7 @@ pub fn measure(
         return None;
     }
     let dt_ms = rate.dt_ms();
-    let (blank_end, artifact_overlap) = artifact_end(y, stim, rate, settings, &ctx);
+    let (blank_end, mut artifact_overlap) = artifact_end(y, stim, rate, settings, &ctx);
     if blank_end + 3 >= n {
         return None;
     }
@@ -170,16 +176,8 @@ pub fn measure(
         pre_quiet: ctx.pre_quiet,
     };
 
-    // The span the peak is sought in.
-    let (lo, hi) = match ctx.span {
-        Some((a, b)) => ((stim + a).max(blank_end), (stim + b).min(n)),
-        None => (blank_end, n),
-    };
-    let (lo, hi) = if hi > lo + 1 {
-        (lo, hi)
-    } else {
-        (blank_end, n)
-    };
+    let (lo, hi, swallowed) = peak_span(ctx.span, stim, blank_end, n);
+    artifact_overlap |= swallowed;
     let early =
         &y[blank_end..(blank_end + rate.samples_in(Ms(0.3)).max(3)).min(lo.max(blank_end + 1))];
     let early_level = median(early);
@@ -188,9 +186,18 @@ pub fn measure(
     let peak = locate_peak(&frame, (lo, hi), start, start_noise, ctx.span.is_some());
     let settled = settle_baseline(&frame, &peak, start, start_noise, early_level);
     let (base, noise) = (settled.level, settled.noise);
-    let (ys, w, peak_idx) = (&peak.ys, peak.w, peak.idx);
+    let (ys, w) = (&peak.ys, peak.w);
     let smooth_noise = noise / (w as f64).sqrt();
-    let shape = onset_of(ys, peak_idx, base, blank_end, smooth_noise);
+    let first = onset_of(ys, peak.idx, base, blank_end, smooth_noise);
+    // The deepest trough of the negative phase that holds the peak: the span
+    // is bounded by the first trough's width, which the notch of a bifid
+    // phase cuts short, so a deeper second trough can lie past it.
+    let peak_idx = deepest_in_phase(ys, peak.idx, base, first.phase_start, smooth_noise);
+    let shape = if peak_idx == peak.idx {
+        first
+    } else {
+        onset_of(ys, peak_idx, base, blank_end, smooth_noise)
+    };
 
     // Refine the peak by a parabola: as wide as the peak is a parabola (to
     // average the most noise), as narrow as a sharp or asymmetric one needs.
@@ -204,26 +211,21 @@ pub fn measure(
     let (phase_end, returned) = crossing_after(ys, peak_idx, base);
     let area = integrate(y, base, shape.phase_start, phase_end) * dt_ms;
 
-    // Peak-to-peak: the opposite extremum after the phase end.
-    let after = (phase_end.ceil() as usize).min(n - 1);
-    let p2p = if returned && after + 1 < n {
-        let min_i = (after..n)
-            .min_by(|&a, &b| ys[a].total_cmp(&ys[b]))
-            .unwrap_or(after);
-        let (_, min_v) = refine_extremum(y, min_i, h, false);
-        peak_val - min_v.min(base)
+    let p2p = if returned {
+        peak_to_peak(y, ys, phase_end, h, peak_val, base).unwrap_or(amplitude)
     } else {
         amplitude
     };
 
-    // A larger wave outside the M-wave's span (a late wave).
-    let larger_late_wave = ctx.span.and_then(|_| {
-        let (i, v) = (hi..n)
-            .map(|i| (i, ys[i]))
-            .max_by(|a, b| a.1.total_cmp(&b.1))?;
-        (v - base > ys[peak_idx] - base && v - base > 5.0 * smooth_noise)
-            .then_some(i as f64 - stim as f64)
-    });
+    // A larger wave after the M-wave's span, once the M-wave has fallen
+    // below half its height (a late wave).
+    let below_half = (peak_idx..n)
+        .find(|&i| ys[i] - base < 0.5 * (ys[peak_idx] - base))
+        .unwrap_or(n);
+    let larger_late_wave = ctx
+        .span
+        .and_then(|_| larger_wave_after(ys, hi.max(below_half), peak_idx, base, smooth_noise))
+        .map(|i| i as f64 - stim as f64);
 
     let s = stim as f64;
     Some(Measurement {
@@ -247,6 +249,106 @@ pub fn measure(
         post_artifact_baseline: settled.post_artifact,
         larger_late_wave,
     })
+}
+
+/// The span the peak is sought in, `[lo, hi)` samples, and whether the
+/// artifact swallowed the M-wave's span `span` (samples after the stimulus
+/// `stim`): the whole window after the artifact (`blank_end`..`n`) when
+/// there is no span or nothing of it is left after the artifact. An
+/// artifact that outlasts the M-wave's span overlaps the response; a span
+/// past the window's end (a window cut short by the next stimulus) is no
+/// overlap.
+fn peak_span(
+    span: Option<(usize, usize)>,
+    stim: usize,
+    blank_end: usize,
+    n: usize,
+) -> (usize, usize, bool) {
+    let Some((a, b)) = span else {
+        return (blank_end, n, false);
+    };
+    let (lo, hi) = ((stim + a).max(blank_end), (stim + b).min(n));
+    if hi > lo + 1 {
+        (lo, hi, false)
+    } else {
+        (blank_end, n, stim + a + 1 < n && blank_end + 1 >= hi)
+    }
+}
+
+/// Peak-to-peak from the negative peak `peak_val` (refined, on the raw `y`)
+/// to the opposite extremum after the phase end `phase_end` (located on the
+/// smoothed `ys`, refined over ±`h`), never less than the amplitude from
+/// `base`; `None` when no sample follows the phase.
+fn peak_to_peak(
+    y: &[f64],
+    ys: &[f64],
+    phase_end: f64,
+    h: usize,
+    peak_val: f64,
+    base: f64,
+) -> Option<f64> {
+    let n = y.len();
+    let after = (phase_end.ceil() as usize).min(n - 1);
+    (after + 1 < n).then_some(())?;
+    let min_i = (after..n)
+        .min_by(|&a, &b| ys[a].total_cmp(&ys[b]))
+        .unwrap_or(after);
+    let (_, min_v) = refine_extremum(y, min_i, h, false);
+    Some(peak_val - min_v.min(base))
+}
+
+/// The deepest trough of the phase whose peak is `peak` (on `ys`, against
+/// `base`): `peak` unless another trough, parted from it by a notch
+/// (3 × the smoothed noise deep), stands more than 3 × the smoothed noise
+/// higher within the span around it where the signal stays above half the
+/// peak's height (after `phase_start`), and the notch between the two stays
+/// above half the deeper one's height. The two troughs of a bifid phase are
+/// one wave at half height, whose amplitude is the deeper; a deeper valley
+/// parts two waves (a later wave merging with a small M-wave), and the first
+/// is the M-wave.
+fn deepest_in_phase(
+    ys: &[f64],
+    peak: usize,
+    base: f64,
+    phase_start: f64,
+    smooth_noise: f64,
+) -> usize {
+    let half = base + 0.5 * (ys[peak] - base);
+    let from = (phase_start.ceil().max(0.0) as usize).min(peak);
+    let a = (from..peak)
+        .rev()
+        .find(|&i| ys[i] < half)
+        .map_or(from, |i| i + 1);
+    let b = (peak..ys.len()).find(|&i| ys[i] < half).unwrap_or(ys.len());
+    let Some(deepest) = (a..b).max_by(|&i, &j| ys[i].total_cmp(&ys[j])) else {
+        return peak;
+    };
+    let (l, r) = (peak.min(deepest), peak.max(deepest));
+    let notch = ys[l..=r].iter().fold(f64::INFINITY, |m, &v| m.min(v));
+    let one_wave = notch - base >= 0.5 * (ys[deepest] - base);
+    // A trough of its own: a notch (3 × the noise) below the peak parts them;
+    // without one the peak was a raw crest on the same hump.
+    let own_trough = ys[peak] - notch > 3.0 * smooth_noise;
+    if one_wave && own_trough && ys[deepest] - ys[peak] > 3.0 * smooth_noise {
+        deepest
+    } else {
+        peak
+    }
+}
+
+/// The largest point of `ys` from `from` on when it is larger than the
+/// M-wave's peak (at `peak`) and stands 5 × the smoothed noise above `base`.
+fn larger_wave_after(
+    ys: &[f64],
+    from: usize,
+    peak: usize,
+    base: f64,
+    smooth_noise: f64,
+) -> Option<usize> {
+    let (i, v) = (from..ys.len())
+        .map(|i| (i, ys[i]))
+        .max_by(|a, b| a.1.total_cmp(&b.1))?;
+    (v > ys[peak] && v - base > 5.0 * smooth_noise).then_some(i)
 }
 
 /// What the stages of [`measure`] share about one window.
@@ -453,7 +555,8 @@ pub struct Component {
 /// The earliest substantial response component of a window, found
 /// as [`measure`] finds its peak but without a span. Substantial: a local
 /// maximum of the smoothed signal at least a quarter of the window's largest
-/// deflection and 5 × the noise above the baseline. The pipeline takes the
+/// deflection and 5 × the smoothed signal's noise (the pre-stimulus SD over
+/// √ the smoothing length) above the baseline. The pipeline takes the
 /// recording's M-wave span from these ([`measure`](super::measure)): the
 /// M-wave is the first response after the stimulus, an H-reflex or F-wave
 /// comes later.
@@ -1015,6 +1118,21 @@ mod tests {
     }
 
     #[test]
+    fn a_span_the_artifact_swallows_is_an_artifact_overlap() {
+        // Stimulus at 100, window to 400, span 20..60 after the stimulus.
+        let span = Some((20, 60));
+        assert_eq!(peak_span(span, 100, 110, 400), (120, 160, false));
+        assert_eq!(peak_span(span, 100, 130, 400), (130, 160, false));
+        // The artifact ends at the span's end or after it: the whole window
+        // is searched and the overlap said.
+        assert_eq!(peak_span(span, 100, 159, 400), (159, 400, true));
+        assert_eq!(peak_span(span, 100, 200, 400), (200, 400, true));
+        // A window that ends before the span is no overlap.
+        assert_eq!(peak_span(span, 100, 110, 115), (110, 115, false));
+        assert_eq!(peak_span(None, 100, 110, 400), (110, 400, false));
+    }
+
+    #[test]
     fn the_span_keeps_a_later_larger_wave_out() {
         // A 2 mV M-wave at 3–9 ms and a 5 mV H-reflex at 28–36 ms: without a
         // span the larger wave is taken; with the M-wave's span it is not,
@@ -1049,24 +1167,54 @@ mod tests {
 
     #[test]
     fn a_bifid_phase_is_measured_at_its_deeper_trough() {
-        // Two troughs (3 and 4 mV) 0.6 ms apart with a notch between, inside
-        // one negative phase: the amplitude is the deeper one, never the notch.
+        // Two troughs (3 and 4 mV) 0.5 ms apart with a notch (2.1 mV) between,
+        // one wave at half height: the amplitude is the deeper, never the notch.
         let fs = 10_000.0;
         let pre = 10;
         let mut y = vec![0.0; pre + 100];
         lobe(&mut y, fs, pre, 1.0, 0.8, 3.0);
-        lobe(&mut y, fs, pre, 1.6, 0.8, 4.0);
-        let span = WindowContext {
-            span: Some((5, 40)),
-            ..CTX
-        };
-        let m = measure(&y, pre, rate(fs), &MeasureSettings::default(), span).unwrap();
+        lobe(&mut y, fs, pre, 1.5, 0.8, 4.0);
+        // The span the pipeline builds from the first component: the first
+        // trough's width, cut short by the notch, bounds it before the
+        // second trough.
+        let settings = MeasureSettings::default();
+        let c = first_component(&y, pre, rate(fs), &settings, CTX).unwrap();
+        let span = crate::analysis::measure::span_around(c.peak, c.width);
         assert!(
-            m.amplitude_mv > 3.9 && m.amplitude_mv < 4.3,
-            "{}",
-            m.amplitude_mv
+            span.1 < 20,
+            "the span {span:?} already holds the deeper trough"
         );
-        assert!((m.peak - 20.0).abs() <= 1.5, "peak at {}", m.peak);
+        for span in [Some(span), Some((5, 40)), None] {
+            let ctx = WindowContext { span, ..CTX };
+            let m = measure(&y, pre, rate(fs), &settings, ctx).unwrap();
+            assert!(
+                m.amplitude_mv > 3.9 && m.amplitude_mv < 4.3,
+                "{span:?}: {}",
+                m.amplitude_mv
+            );
+            assert!((m.peak - 20.0).abs() <= 1.5, "{span:?}: peak at {}", m.peak);
+            assert_eq!(m.larger_late_wave, None, "{span:?}");
+        }
+    }
+
+    #[test]
+    fn a_larger_wave_past_a_deep_valley_is_a_late_wave() {
+        // A 1.5 mV M-wave, then a 4 mV wave whose valley with it nearly
+        // reaches the baseline: two waves; the first is measured, the second
+        // said to be larger.
+        let fs = 10_000.0;
+        let pre = 10;
+        let mut y = vec![0.0; pre + 100];
+        lobe(&mut y, fs, pre, 1.0, 0.8, 1.5);
+        lobe(&mut y, fs, pre, 1.7, 1.0, 4.0);
+        let settings = MeasureSettings::default();
+        let c = first_component(&y, pre, rate(fs), &settings, CTX).unwrap();
+        let span = Some(crate::analysis::measure::span_around(c.peak, c.width));
+        let m = measure(&y, pre, rate(fs), &settings, WindowContext { span, ..CTX }).unwrap();
+        assert!((m.amplitude_mv - 1.5).abs() < 0.1, "{}", m.amplitude_mv);
+        assert!((m.peak - 14.0).abs() <= 1.5, "peak at {}", m.peak);
+        let late = m.larger_late_wave.expect("the larger wave is said");
+        assert!((late - 22.0).abs() <= 1.5, "late wave at {late}");
     }
 
     #[test]

@@ -26,6 +26,17 @@ pub fn round(x: f64, d: i32) -> f64 {
     }
 }
 
+/// Round `x` to `digits` significant digits, for figures the file gives in
+/// any unit and scale (a stimulus of 2e-5 A or 250 V); `None` when `x` is
+/// not finite (`digits` ≥ 1).
+pub fn round_significant(x: f64, digits: usize) -> Option<f64> {
+    if !x.is_finite() {
+        return None;
+    }
+    let r: f64 = format!("{x:.*e}", digits.saturating_sub(1)).parse().ok()?;
+    Some(if r == 0.0 { 0.0 } else { r })
+}
+
 /// Round an optional value.
 pub fn round_opt(x: Option<f64>, d: i32) -> Option<f64> {
     x.filter(|v| v.is_finite()).map(|v| round(v, d))
@@ -304,4 +315,20 @@ pub struct Analysis {
     pub classification: Classification,
     /// Quality flags.
     pub quality: Vec<QualityFlag>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn significant_rounding_keeps_small_and_large_figures() {
+        assert_eq!(round_significant(0.300_000_011_920_928_96, 7), Some(0.3));
+        assert_eq!(round_significant(2.345_678_9e-5, 3), Some(2.35e-5));
+        assert_eq!(round_significant(123_456.78, 4), Some(123_500.0));
+        assert_eq!(round_significant(-0.0, 7), Some(0.0));
+        assert_eq!(round_significant(f64::NAN, 7), None);
+        assert_eq!(round_significant(f64::INFINITY, 7), None);
+        assert_eq!(round(2.345_678_9e-5, 6), 2.3e-5);
+    }
 }

@@ -133,7 +133,8 @@ pub(crate) fn render_train(i: usize, t: &MeasuredTrain, ctx: &Context<'_>) -> Tr
                 .positions
                 .get(j)
                 .and_then(|&k| t.intensities.get(k).copied().flatten())
-                .map(|v| round(v, 6)),
+                // The file's own precision: an f32 channel holds ~7 digits.
+                .and_then(|v| result::round_significant(v, 7)),
         })
         .collect();
     let low = t.is_low_rate();
@@ -181,11 +182,17 @@ pub const MAX_LATENCY_DIFFERENCE_MS: f64 = 2.0;
 /// is not the same muscle response: a transient at the end of the
 /// contraction taken for a stimulus, a late wave).
 pub fn comparable(ctx: &Context<'_>, p: usize) -> bool {
-    let t = &ctx.trains[p];
-    let Some(first) = t.measurements.first() else {
+    comparable_with(ctx, p, reference_baseline(&ctx.trains))
+}
+
+/// [`comparable`] against the reference baseline train `base`, found once
+/// by the caller: a search per train is quadratic when noise makes
+/// thousands of trains.
+pub fn comparable_with(ctx: &Context<'_>, p: usize, base: Option<usize>) -> bool {
+    let Some(first) = ctx.trains[p].measurements.first() else {
         return false;
     };
-    reference_baseline(&ctx.trains).is_none_or(|b| {
+    base.is_none_or(|b| {
         (first.latency_ms - ctx.trains[b].measurements[0].latency_ms).abs()
             <= MAX_LATENCY_DIFFERENCE_MS
     })
@@ -195,8 +202,18 @@ pub fn comparable(ctx: &Context<'_>, p: usize) -> bool {
 /// baseline ([`comparable`]), in order: they alone supply the
 /// post-exercise increment, repair and exhaustion.
 pub fn comparable_post_trains(ctx: &Context<'_>) -> Vec<usize> {
+    post_trains(ctx, true)
+}
+
+/// The post-exercise trains that are (`comparable`) or are not comparable
+/// with the reference baseline, in order.
+pub fn post_trains(ctx: &Context<'_>, comparable: bool) -> Vec<usize> {
+    let base = reference_baseline(&ctx.trains);
     (0..ctx.trains.len())
-        .filter(|&i| ctx.trains[i].role == TrainRole::PostExercise && comparable(ctx, i))
+        .filter(|&i| {
+            ctx.trains[i].role == TrainRole::PostExercise
+                && comparable_with(ctx, i, base) == comparable
+        })
         .collect()
 }
 

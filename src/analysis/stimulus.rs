@@ -283,7 +283,9 @@ fn merge_close(stimuli: Vec<Stimulus>, rate: SampleRate) -> Vec<Stimulus> {
 /// but, unlike the next stimulus of a high-rate train (whose sampled slope
 /// can be a third of the last's at low sample rates), is no link of a
 /// regular chain: no candidate lies as far after it, or as far before the
-/// steeper one, as it lies after the steeper one.
+/// steeper one, as it lies after the steeper one. (Two late waves at equal
+/// spacing after one stimulus, at `L` and `2L`, make such a chain and are
+/// kept; real late waves are not that regular.)
 fn drop_response_waves(kept: &[(Stimulus, f64)], rate: SampleRate) -> Vec<(Stimulus, f64)> {
     let own_edge = rate.samples_in(OWN_EDGE);
     let edges_gone: Vec<(Stimulus, f64)> = (0..kept.len())
@@ -534,7 +536,9 @@ const ACTIVE_BACKGROUND: f64 = 6.0;
 const OWN_EDGE: Ms = Ms(15.0);
 /// A candidate this soon after a much steeper stimulus that does not look
 /// like the leading artifacts is a later wave of that stimulus's response:
-/// the longest response window of the measurement (`max_window`).
+/// the default longest response window of the measurement
+/// (`MeasureSettings::max_window`, 40 ms). Fixed, not the user's setting:
+/// stimuli are found before the measurement settings apply.
 const RESPONSE_REACH: Ms = Ms(40.0);
 /// How far (at least; and two samples) the links of a high-rate train may
 /// stray from a regular chain.

@@ -226,8 +226,10 @@ pub fn group_stimuli(
 }
 
 /// The trains of `groups` (ranges of stimulus indices) with their times,
-/// rates and measurements (`measured`, one per stimulus). Roles start as
-/// `baseline` from order and gaps; [`roles`](super::roles) decides them.
+/// rates, measurements (`measured`, one per stimulus) and the stimulus
+/// intensity the file gives at each stimulus sample (`intensity`). Roles
+/// start as `baseline` from order and gaps; [`roles`](super::roles) decides
+/// them.
 #[allow(clippy::too_many_arguments)]
 pub fn build(
     groups: &[Range<usize>],
@@ -236,6 +238,7 @@ pub fn build(
     measured: &[Option<(Measurement, bool)>],
     timing_known: bool,
     cfg: &AnalysisConfig,
+    intensity: &dyn Fn(usize) -> Option<f64>,
 ) -> Vec<MeasuredTrain> {
     groups
         .iter()
@@ -278,7 +281,7 @@ pub fn build(
                 delay_s: None,
                 measurements: ms,
                 positions,
-                intensities: vec![None; g.len()],
+                intensities: stims[g.clone()].iter().map(|&s| intensity(s)).collect(),
                 clipped,
                 unmeasured,
             }

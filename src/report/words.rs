@@ -161,7 +161,8 @@ pub fn quality_meaning(code: FlagCode) -> &'static str {
         LateWave => {
             "A later wave (an H-reflex or F-wave) is larger than the M-wave. Only the M-wave \
              is measured; at supramaximal stimulation it dominates, so check the stimulus \
-             intensity."
+             intensity. When most responses show it, what was measured may be an early bump \
+             before the real response, and the train is not interpreted."
         }
         TruncatedFile => {
             "The file ends early: it was read up to its last whole sample, so the last train \
