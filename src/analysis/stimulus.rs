@@ -20,8 +20,11 @@
 //!    90th percentile of the kept slopes. The sampled slope of one artifact
 //!    varies up to ~3× with its sub-sample phase at low sample rates, while a
 //!    CMAP edge that escaped its cluster is far below. Two guards follow: a
-//!    candidate less than 15 ms after a stimulus more than twice as steep is
-//!    that response's own edge, and one less than 40 ms (the response
+//!    candidate within the measured response of a stimulus more than twice
+//!    as steep (after the response's largest excursion, until the signal
+//!    has stayed back at its pre-artifact level, within a tenth of that
+//!    excursion, for 1 ms; at most 15 ms)
+//!    is that response's own edge, and one less than 40 ms (the response
 //!    window) after it that is no link of a regular chain (no candidate as
 //!    far after it, or as far before the steeper one) is a later wave of
 //!    that response (an F-wave, H-reflex or MEP; the next stimulus of a
@@ -148,7 +151,7 @@ pub fn detect_with_noise(
             .collect(),
         None => vec![],
     };
-    let kept2 = drop_response_waves(&kept, rate);
+    let kept2 = drop_response_waves(&kept, x, rate, segments, sd);
     let stimuli = keep_in_context(&kept2, x, rate, segments, sd);
     let mut merged = merge_close(stimuli, rate);
     // Time each stimulus at the artifact's onset.
@@ -278,7 +281,8 @@ fn merge_close(stimuli: Vec<Stimulus>, rate: SampleRate) -> Vec<Stimulus> {
 
 /// The candidates (ascending by sample) without the waves of responses: a
 /// response's own steep edge that escaped its cluster follows a much
-/// steeper artifact closely (within 15 ms); a later wave of the response (an
+/// steeper artifact within its measured response ([`response_end`], at most
+/// 15 ms); a later wave of the response (an
 /// F-wave, H-reflex or MEP) follows it within the response's window (40 ms)
 /// but, unlike the next stimulus of a high-rate train (whose sampled slope
 /// can be a third of the last's at low sample rates), is no link of a
@@ -286,10 +290,24 @@ fn merge_close(stimuli: Vec<Stimulus>, rate: SampleRate) -> Vec<Stimulus> {
 /// steeper one, as it lies after the steeper one. (Two late waves at equal
 /// spacing after one stimulus, at `L` and `2L`, make such a chain and are
 /// kept; real late waves are not that regular.)
-fn drop_response_waves(kept: &[(Stimulus, f64)], rate: SampleRate) -> Vec<(Stimulus, f64)> {
+fn drop_response_waves(
+    kept: &[(Stimulus, f64)],
+    x: &[f32],
+    rate: SampleRate,
+    segments: &[(usize, usize)],
+    sd: f64,
+) -> Vec<(Stimulus, f64)> {
     let own_edge = rate.samples_in(OWN_EDGE);
+    let inside_response = |i: usize| {
+        stronger_before(kept, i, own_edge).is_some_and(|j| {
+            let p = kept[j].0.sample;
+            let seg = segment_holding(segments, p).unwrap_or((0, x.len()));
+            let c = kept[i].0.sample;
+            c < response_end(x, rate, seg, p, c, sd)
+        })
+    };
     let edges_gone: Vec<(Stimulus, f64)> = (0..kept.len())
-        .filter(|&i| stronger_before(kept, i, own_edge).is_none())
+        .filter(|&i| !inside_response(i))
         .map(|i| kept[i])
         .collect();
     let reach = rate.samples_in(RESPONSE_REACH);
@@ -532,8 +550,15 @@ const MIN_PROMINENCE: f64 = 10.0;
 /// Surroundings whose median slope exceeds this many noise SDs are active
 /// (voluntary EMG, or a high-rate train's CMAPs).
 const ACTIVE_BACKGROUND: f64 = 6.0;
-/// A candidate this soon after a much steeper stimulus is that response's edge.
+/// A candidate within the measured response of a much steeper stimulus
+/// ([`response_end`]), and at most this soon after it, is that response's
+/// edge.
 const OWN_EDGE: Ms = Ms(15.0);
+/// How long the signal stays back at its level before the stimulus for a
+/// response to have ended: longer than the zero crossing between a CMAP's
+/// phases, shorter than a rodent M-wave's silence before the next stimulus
+/// of a fast train.
+const QUIET_AFTER_RESPONSE: Ms = Ms(1.0);
 /// A candidate this soon after a much steeper stimulus that does not look
 /// like the leading artifacts is a later wave of that stimulus's response:
 /// the default longest response window of the measurement
@@ -553,8 +578,10 @@ struct Shape {
     width: f64,
 }
 
-/// The [`Shape`] of the candidate whose steepest step starts at `c`.
-fn artifact_shape(x: &[f32], rate: SampleRate, seg: (usize, usize), c: usize) -> Shape {
+/// The level before the artifact whose steepest step starts at `c`: the
+/// median of 1.5–0.5 ms before it (within `seg`), or `x[c]` when that span
+/// is empty; and where the span ends.
+fn pre_artifact_level(x: &[f32], rate: SampleRate, seg: (usize, usize), c: usize) -> (f64, usize) {
     let pre_a = c.saturating_sub(rate.samples_in(Ms(1.5))).max(seg.0);
     let pre_b = c.saturating_sub(rate.samples_in(Ms(0.5)).max(1)).max(seg.0);
     let level = if pre_b > pre_a {
@@ -563,6 +590,47 @@ fn artifact_shape(x: &[f32], rate: SampleRate, seg: (usize, usize), c: usize) ->
     } else {
         x[c] as f64
     };
+    (level, pre_b)
+}
+
+/// Where the response to the stimulus whose steepest step starts at `p`
+/// ends, measured on the signal before `until`: after the response's
+/// largest excursion from the pre-artifact level (past the first 0.5 ms,
+/// the artifact's), the first sample from which the signal stays within a
+/// tenth of that excursion, and 10 σ_d (`sd`), for
+/// [`QUIET_AFTER_RESPONSE`]; `until` when it has not ended by then. At most
+/// [`OWN_EDGE`] after `p`: a level that drifts never lets a response
+/// swallow a high-rate train's next stimulus.
+fn response_end(
+    x: &[f32],
+    rate: SampleRate,
+    seg: (usize, usize),
+    p: usize,
+    until: usize,
+    sd: f64,
+) -> usize {
+    let (level, _) = pre_artifact_level(x, rate, seg, p);
+    let reach = (p + rate.samples_in(OWN_EDGE)).min(seg.1).min(until);
+    let from = (p + rate.samples_in(Ms(0.5)).max(1)).min(reach);
+    let dev = |i: usize| (x[i] as f64 - level).abs();
+    let Some(top) = (from..reach).max_by(|&a, &b| dev(a).total_cmp(&dev(b))) else {
+        return reach;
+    };
+    let tol = (0.1 * dev(top)).max(10.0 * sd);
+    let quiet = rate.samples_in(QUIET_AFTER_RESPONSE).max(3);
+    let mut run = 0;
+    for i in top..reach {
+        run = if dev(i) <= tol { run + 1 } else { 0 };
+        if run >= quiet {
+            return i + 1 - run;
+        }
+    }
+    reach
+}
+
+/// The [`Shape`] of the candidate whose steepest step starts at `c`.
+fn artifact_shape(x: &[f32], rate: SampleRate, seg: (usize, usize), c: usize) -> Shape {
+    let (level, pre_b) = pre_artifact_level(x, rate, seg, c);
     let to = (c + rate.samples_in(Ms(2.0)).max(2)).min(seg.1);
     let dev = |i: usize| (x[i] as f64 - level).abs();
     let top = (pre_b..to).map(dev).fold(0.0, f64::max);
@@ -829,6 +897,32 @@ mod tests {
             }
         }
         x
+    }
+
+    #[test]
+    fn a_response_ends_when_the_signal_is_back_and_quiet() {
+        let fs = 20_000.0;
+        // A 6 ms CMAP from 3 ms: quiet again from 9 ms (1 ms of quiet
+        // confirms it).
+        let x = toy(fs, &[0.2], 4.0);
+        let p = (0.2 * fs) as usize;
+        let end = response_end(&x, rate(fs), (0, x.len()), p, x.len(), 1e-6);
+        let ms = (end - p) as f64 / fs * 1000.0;
+        assert!((8.5..=9.2).contains(&ms), "{ms} ms");
+        // Seen only up to 7 ms, it has not ended.
+        let until = p + (0.007 * fs) as usize;
+        assert_eq!(
+            response_end(&x, rate(fs), (0, x.len()), p, until, 1e-6),
+            until
+        );
+        // A signal that never settles (ringing after the stimulus): at most
+        // 15 ms.
+        let mut ring = x.clone();
+        for (k, v) in ring.iter_mut().enumerate().skip(p) {
+            *v += (2.0 * (k as f64 / fs * 2000.0 * std::f64::consts::PI).sin()) as f32;
+        }
+        let end = response_end(&ring, rate(fs), (0, x.len()), p, x.len(), 1e-6);
+        assert_eq!(end - p, rate(fs).samples_in(OWN_EDGE));
     }
 
     #[test]

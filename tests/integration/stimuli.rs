@@ -232,3 +232,48 @@ fn a_consistent_early_bump_is_not_read_silently() {
         assert_ne!(a.classification.pattern, Pattern::Normal, "{peaks:?}");
     }
 }
+
+/// A 100 Hz train of short rodent M-waves whose artifacts alternate in
+/// size (every other one about three times steeper, as a sub-sample phase
+/// at a low sample rate can make them): the next stimulus
+/// comes 10 ms after a much steeper one, but long after that response has
+/// ended, so it is no edge of it. Every stimulus is found.
+#[test]
+fn a_fast_train_of_short_responses_keeps_its_weaker_artifacts() {
+    let gains = [1.0; 20];
+    let mut s = SynthSpec::simple(FS, vec![TrainSpec::from_gains(1.0, 100.0, &gains)]);
+    s.cmap = CmapShape {
+        amplitude_mv: 4.0,
+        latency_ms: 1.2,
+        rise_ms: 0.35,
+        negative_duration_ms: 0.8,
+        positive_ratio: 0.4,
+        positive_duration_ms: 1.0,
+    };
+    s.artifact = ArtifactSpec {
+        amplitude_mv: 1.0,
+        width_ms: 0.1,
+        tail_mv: 0.0,
+        ..ArtifactSpec::default()
+    };
+    let out = generate(&s);
+    let mut rec = out.to_recording().unwrap();
+    for &t in out.truth.stimuli_s.iter().step_by(2) {
+        // A biphasic pulse, 0.1 ms a phase, on top of the artifact.
+        add(&mut rec, t, 0.2, |u| if u < 0.1 { 1.2 } else { -1.2 });
+    }
+    let a = analyze(&rec, &AnalysisConfig::default()).unwrap();
+    let found: usize = a.trains.iter().map(|t| t.responses.len()).sum();
+    assert_eq!(
+        (a.trains.len(), found),
+        (1, 20),
+        "{:?}",
+        a.trains
+            .iter()
+            .map(|t| (t.start_s, t.responses.len()))
+            .collect::<Vec<_>>()
+    );
+    for r in &a.trains[0].responses {
+        assert!((r.amplitude_mv - 4.0).abs() < 0.2, "{r:?}");
+    }
+}
