@@ -255,50 +255,97 @@ fn detect_mains(
     segments: &[(usize, usize)],
     mask: &Mask,
 ) -> Option<f64> {
-    let fs = rate.hz();
-    // Frames of ≥ 2.5 s: ~0.2–0.4 Hz resolution, enough to separate mains
-    // from 3 Hz stimulation lines.
-    let mut span = 1usize;
-    while (span as f64) < fs * 2.5 {
-        span <<= 1;
-    }
-    // Above ~26 kHz a frame is transformed from the means of `dec`
-    // consecutive samples (a power of two), so that a transform never has
-    // more than 2^16 points: only 30–80 Hz matters, the means keep it (their
-    // first null is at fs / dec ≥ 26 kHz), and the work buffers stay about
-    // 1.6 MB at any rate (105 MB at 1 MHz otherwise).
-    let nfft = span.min(MAX_SPECTRUM_POINTS);
-    let dec = span / nfft;
-    let usable: Vec<(usize, usize)> = segments
-        .iter()
-        .copied()
-        .filter(|(a, b)| b - a >= span)
-        .collect();
-    if usable.is_empty() {
+    let plan = FramePlan::new(rate, segments)?;
+    let starts = plan.starts(segments, mask);
+    let frames_power = band_powers(x, mask, &plan, &starts);
+    if frames_power.is_empty() {
         return None;
     }
-    // Up to 12 frames spread over the usable runs.
-    let total_frames: usize = usable.iter().map(|(a, b)| (b - a) / span).sum();
-    let step = (total_frames / 12).max(1);
-    let (fft, window) = spectrum_tools(nfft);
-    let bin_hz = fs / span as f64;
-    let bin = |f: f64| (f / bin_hz).round() as usize;
-    // Only the 30–80 Hz band is needed; keep it per frame so that the median
-    // across frames ignores frames full of voluntary EMG.
-    let (band_lo, band_hi) = (bin(30.0), bin(80.0).min(nfft / 2));
-    // Up to 12 frames spread over the usable runs, each less than half masked.
-    let mut starts: Vec<usize> = Vec::with_capacity(12);
-    let mut k = 0usize;
-    for &(a, b) in &usable {
-        let mut start = a;
-        while start + span <= b {
-            if k % step == 0 && starts.len() < 12 && mask.count_in(start, start + span) < span / 2 {
-                starts.push(start);
-            }
-            k += 1;
-            start += span;
+    let power = lower_quartile(&frames_power, plan.band);
+    mains_line(&power, plan.bin_hz)
+}
+
+/// The Welch frames of [`detect_mains`]: their length, transform size and
+/// the 30–80 Hz band of bins kept.
+struct FramePlan {
+    /// Samples per frame (a power of two, ≥ 2.5 s).
+    span: usize,
+    /// Points per transform.
+    nfft: usize,
+    /// Samples averaged into one point (`span / nfft`).
+    dec: usize,
+    /// Hz per bin.
+    bin_hz: f64,
+    /// The bins kept, `[lo, hi]`.
+    band: (usize, usize),
+}
+
+impl FramePlan {
+    /// The frames for `segments` at `rate`; `None` when no segment holds one.
+    fn new(rate: SampleRate, segments: &[(usize, usize)]) -> Option<Self> {
+        let fs = rate.hz();
+        // Frames of ≥ 2.5 s: ~0.2–0.4 Hz resolution, enough to separate mains
+        // from 3 Hz stimulation lines.
+        let mut span = 1usize;
+        while (span as f64) < fs * 2.5 {
+            span <<= 1;
         }
+        // Above ~26 kHz a frame is transformed from the means of `dec`
+        // consecutive samples (a power of two), so that a transform never has
+        // more than 2^16 points: only 30–80 Hz matters, the means keep it (their
+        // first null is at fs / dec ≥ 26 kHz), and the work buffers stay about
+        // 1.6 MB at any rate (105 MB at 1 MHz otherwise).
+        let nfft = span.min(MAX_SPECTRUM_POINTS);
+        segments.iter().any(|(a, b)| b - a >= span).then_some(())?;
+        let bin_hz = fs / span as f64;
+        let bin = |f: f64| (f / bin_hz).round() as usize;
+        // Only the 30–80 Hz band is needed; keep it per frame so that the
+        // median across frames ignores frames full of voluntary EMG.
+        Some(FramePlan {
+            span,
+            nfft,
+            dec: span / nfft,
+            bin_hz,
+            band: (bin(30.0), bin(80.0).min(nfft / 2)),
+        })
     }
+
+    /// Up to 12 frame starts spread over the segments that hold a frame,
+    /// each frame less than half masked.
+    fn starts(&self, segments: &[(usize, usize)], mask: &Mask) -> Vec<usize> {
+        let span = self.span;
+        let usable: Vec<(usize, usize)> = segments
+            .iter()
+            .copied()
+            .filter(|(a, b)| b - a >= span)
+            .collect();
+        let total_frames: usize = usable.iter().map(|(a, b)| (b - a) / span).sum();
+        let step = (total_frames / 12).max(1);
+        let mut starts: Vec<usize> = Vec::with_capacity(12);
+        let mut k = 0usize;
+        for &(a, b) in &usable {
+            let mut start = a;
+            while start + span <= b {
+                if k % step == 0
+                    && starts.len() < 12
+                    && mask.count_in(start, start + span) < span / 2
+                {
+                    starts.push(start);
+                }
+                k += 1;
+                start += span;
+            }
+        }
+        starts
+    }
+}
+
+/// The power of each frame's band bins (`plan.band`), in frame order.
+fn band_powers(x: &[f32], mask: &Mask, plan: &FramePlan, starts: &[usize]) -> Vec<Vec<f64>> {
+    let FramePlan {
+        nfft, dec, band, ..
+    } = *plan;
+    let (fft, window) = spectrum_tools(nfft);
     // The frames' transforms are independent: in groups on all threads, in
     // order. The groups are as many as the work buffers a memory budget
     // allows at once (about 25 bytes per point: one set at 20 kHz is 1.6 MB,
@@ -325,28 +372,25 @@ fn detect_mains(
             masked.extend(
                 (0..nfft).map(|i| mask.count_in(start + i * dec, start + (i + 1) * dec) > 0),
             );
-        } else {
-            mask.flags(start, start + nfft, masked);
-        }
-        if dec > 1 {
             fill_frame(input, masked, &window, |i| {
                 let block = &x[start + i * dec..start + (i + 1) * dec];
                 block.iter().map(|&v| f64::from(v)).sum::<f64>() / dec as f64
             });
         } else {
+            mask.flags(start, start + nfft, masked);
             let seg = &x[start..start + nfft];
             fill_frame(input, masked, &window, |i| f64::from(seg[i]));
         }
         fft.process_with_scratch(input, spectrum, scratch)
             .ok()
             .map(|()| {
-                spectrum[band_lo..=band_hi]
+                spectrum[band.0..=band.1]
                     .iter()
                     .map(|c| c.norm_sqr())
                     .collect()
             })
     };
-    let frames_power: Vec<Vec<f64>> = groups
+    groups
         .par_iter()
         .map(|group| {
             let mut b = FrameBuffers::take();
@@ -358,22 +402,30 @@ fn detect_mains(
         .into_iter()
         .flatten()
         .flatten()
-        .collect();
-    let frames = frames_power.len();
-    if frames == 0 {
-        return None;
-    }
-    // `power[i]` is the lower quartile over frames of bin `i` (absolute index):
-    // mains hum is in every frame, voluntary EMG only in some, so the quartile
-    // stays on quiet frames while up to three quarters are contaminated.
+        .collect()
+}
+
+/// `power[i]`, for each bin `i` of `band` (absolute index; 0 outside it, and
+/// one bin past it): the lower quartile over frames. Mains hum is in every
+/// frame, voluntary EMG only in some, so the quartile stays on quiet frames
+/// while up to three quarters are contaminated.
+fn lower_quartile(frames_power: &[Vec<f64>], (band_lo, band_hi): (usize, usize)) -> Vec<f64> {
     let mut power = vec![0.0f64; band_hi + 2];
-    let mut col = Vec::with_capacity(frames);
+    let mut col = Vec::with_capacity(frames_power.len());
     for i in band_lo..=band_hi {
         col.clear();
         col.extend(frames_power.iter().map(|f| f[i - band_lo]));
         col.sort_by(|a, b| a.total_cmp(b));
         power[i] = col[(col.len() - 1) / 4];
     }
+    power
+}
+
+/// The mains line in `power` (bins of `bin_hz`): the 50 or 60 Hz peak that
+/// stands 20× (13 dB) above the floor, the higher of the two, at a sub-bin
+/// frequency (a parabola through the log powers).
+fn mains_line(power: &[f64], bin_hz: f64) -> Option<f64> {
+    let bin = |f: f64| (f / bin_hz).round() as usize;
     // Noise floor: median power in 35–75 Hz away from the two candidate lines.
     let mut floor: Vec<f64> = (bin(35.0)..=bin(75.0).min(power.len() - 1))
         .filter(|&i| {
