@@ -21,6 +21,7 @@
 use crate::analysis::{Analysis, TrainTraces};
 use crate::error::{Error, Result};
 use crate::export::atomic::write_atomic;
+use crate::export::outdir::OutDir;
 use crate::io::is_supported_path;
 use crate::output;
 use crate::report;
@@ -108,7 +109,10 @@ impl Outcome {
 pub struct BatchSummary {
     /// One outcome per input, in input order.
     pub outcomes: Vec<Outcome>,
-    /// The highest per-file exit code (0 when every file succeeded).
+    /// The tables (`summary.csv`, `responses.csv`) that could not be
+    /// written, with why (the message names the table).
+    pub table_errors: Vec<FileError>,
+    /// The highest exit code of any file or table (0 when all succeeded).
     pub exit_code: i32,
 }
 
@@ -248,7 +252,16 @@ fn process(
         }
     };
     let json_path = opts.out.join("json").join(format!("{rel_s}.json"));
-    if let Err(e) = json.write(&rel_s, json_path, output::json::render_one(&analysis)) {
+    let inside = OutDir::check_inside(&opts.out, &json_path).and_then(|()| {
+        if opts.report {
+            OutDir::check_inside(&opts.out, &opts.out.join("reports").join(rel).join("x"))
+        } else {
+            Ok(())
+        }
+    });
+    if let Err(e) = inside {
+        out.error = Some(write_error(&e));
+    } else if let Err(e) = json.write(&rel_s, json_path, output::json::render_one(&analysis)) {
         out.error = Some(write_error(&e));
     } else if opts.report {
         let report_path = opts.out.join("reports").join(rel);
@@ -350,8 +363,10 @@ fn progress_bar(n: usize, show: bool) -> ProgressBar {
 ///
 /// Errors are only those that stop the whole run, before any output: `opts.dir`
 /// cannot be read (exit 3) or is the output folder, the output folder exists
-/// and is not empty without `opts.force` (both usage errors, exit 2); or a
-/// summary table cannot be written (exit 1). A file's failure is in its outcome.
+/// and is not empty without `opts.force`, another run holds it, or a link
+/// stands for its `json/` or `reports/` (usage errors, exit 2). A file's
+/// failure is in its outcome; a table that cannot be written is in
+/// [`BatchSummary::table_errors`] (exit 1).
 pub fn run(
     opts: &BatchOptions,
     criteria: &Criteria,
@@ -367,7 +382,15 @@ pub fn run(
             )));
         }
     }
-    report::prepare_out_dir(&opts.out, opts.force)?;
+    // Held (locked) until the tables are written.
+    let held = report::prepare_out_dir(&opts.out, opts.force)?;
+    for sub in ["json", "reports"] {
+        let d = opts.out.join(sub);
+        OutDir::check_inside(&opts.out, &d.join("x"))?;
+        if opts.force {
+            held.clean(&d, true);
+        }
+    }
     let pb = progress_bar(files.len(), opts.progress);
     // Largest files first, so that the last ones to finish are small and the
     // threads end together (the outcomes are put back in input order below).
@@ -475,17 +498,25 @@ pub fn run(
     }
     done.sort_by(|a, b| a.0.rel.cmp(&b.0.rel));
     let (outcomes, rows): (Vec<Outcome>, Vec<String>) = done.into_iter().unzip();
-    write_atomic(
-        &opts.out.join("summary.csv"),
-        summary_csv(&outcomes).as_bytes(),
-    )?;
-    write_atomic(
-        &opts.out.join("responses.csv"),
-        join_responses(&rows).as_bytes(),
-    )?;
-    let exit_code = outcomes.iter().map(Outcome::exit_code).max().unwrap_or(0);
+    // Both tables are tried, and a failure is kept beside the outcomes
+    // (whose own write failures a full disk also causes), not in their place.
+    let table_errors: Vec<FileError> = [
+        ("summary.csv", summary_csv(&outcomes)),
+        ("responses.csv", join_responses(&rows)),
+    ]
+    .into_iter()
+    .filter_map(|(name, text)| write_atomic(&opts.out.join(name), text.as_bytes()).err())
+    .map(|e| write_error(&e))
+    .collect();
+    let exit_code = outcomes
+        .iter()
+        .map(Outcome::exit_code)
+        .chain(table_errors.iter().map(|e| e.exit_code))
+        .max()
+        .unwrap_or(0);
     Ok(BatchSummary {
         outcomes,
+        table_errors,
         exit_code,
     })
 }
@@ -528,12 +559,12 @@ pub fn summary_csv(outcomes: &[Outcome]) -> String {
                 .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
         });
         let row = [
-            o.rel.clone(),
+            output::csv::text_cell(&o.rel),
             if o.error.is_some() { "error" } else { "ok" }.to_string(),
             o.exit_code().to_string(),
             o.error
                 .as_ref()
-                .map_or(String::new(), |e| e.message.clone()),
+                .map_or(String::new(), |e| output::csv::text_cell(&e.message)),
             o.sha256.clone().unwrap_or_default(),
             a.map_or(String::new(), |a| a.source.format.name().to_string()),
             a.map_or(String::new(), |a| {

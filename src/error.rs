@@ -133,3 +133,41 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// `s` safe to print on a terminal: every control character but newline and
+/// tab (an escape sequence in a file name, a CSV header, an EDF label or an
+/// annotation could recolour the screen, move the cursor or retitle the
+/// window) and every bidirectional-override character (which can make text
+/// read other than it is) is written as its Rust escape, `\u{1b}`.
+pub fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod terminal_tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn control_and_bidi_characters_are_escaped() {
+        assert_eq!(terminal_safe("plain\nline\ttab"), "plain\nline\ttab");
+        assert_eq!(terminal_safe("a\u{1b}[31mred"), "a\\u{1b}[31mred");
+        assert_eq!(terminal_safe("\r\u{7}\u{9b}"), "\\u{d}\\u{7}\\u{9b}");
+        assert_eq!(terminal_safe("x\u{202e}y"), "x\\u{202e}y");
+        assert_eq!(terminal_safe("é中"), "é中");
+    }
+}

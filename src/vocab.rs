@@ -197,6 +197,8 @@ words! {
         InitialPositiveDeflection = "initial_positive_deflection",
         /// A later wave (H-reflex, F-wave) is larger than the M-wave.
         LateWave = "late_wave",
+        /// The responses are of a size no CMAP has: the scale is wrong.
+        ScaleSuspect = "scale_suspect",
     }
 }
 
@@ -207,7 +209,7 @@ impl FlagCode {
         use FlagCode::*;
         match self {
             ArtifactOverlap | ClippedSignal | ResponseAbsent | ImplausibleResponse
-            | BaselineInstability | UnmeasurableResponse | LateWave => true,
+            | BaselineInstability | UnmeasurableResponse | LateWave | ScaleSuspect => true,
             IrregularAmplitudes
             | AmplitudeAreaDisagreement
             | TooFewResponses
@@ -495,7 +497,8 @@ mod tests {
                 "response_absent",
                 "implausible_response",
                 "unmeasurable_response",
-                "late_wave"
+                "late_wave",
+                "scale_suspect"
             ]
         );
         let train: Vec<&str> = FlagCode::ALL
@@ -514,7 +517,8 @@ mod tests {
                 "response_absent",
                 "implausible_response",
                 "unmeasurable_response",
-                "late_wave"
+                "late_wave",
+                "scale_suspect"
             ]
         );
     }

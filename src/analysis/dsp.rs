@@ -303,7 +303,7 @@ pub fn noise_and_piece_extremes(x: &[f32], max_points: usize) -> NoiseAndExtreme
 
 /// Centred moving average of odd width `w` (≥ 1); edges use the available samples.
 pub fn moving_average(y: &[f64], w: usize) -> Vec<f64> {
-    let w = if w % 2 == 0 { w + 1 } else { w.max(1) };
+    let w = if w.is_multiple_of(2) { w + 1 } else { w.max(1) };
     let h = w / 2;
     let n = y.len();
     let mut prefix = Vec::with_capacity(n + 1);

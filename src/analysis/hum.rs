@@ -326,7 +326,7 @@ impl FramePlan {
         for &(a, b) in &usable {
             let mut start = a;
             while start + span <= b {
-                if k % step == 0
+                if k.is_multiple_of(step)
                     && starts.len() < 12
                     && mask.count_in(start, start + span) < span / 2
                 {
@@ -484,7 +484,7 @@ fn fit_hum_at(
     // hold whole strides, every point of a block belongs to one of two
     // hop-long stretches with the same points, so each stretch is summed once
     // and the blocks add two of them up.
-    let shared = block == 2 * hop && hop % stride == 0;
+    let shared = block == 2 * hop && hop.is_multiple_of(stride);
     let stretches: Vec<Moments> = if shared {
         (0..n.div_ceil(hop))
             .into_par_iter()
@@ -1150,7 +1150,7 @@ mod tests {
             let block = ((0.4 * fs) as usize).max(16);
             let hop = block / 2;
             let stride = ((fs / (16.0 * f0 * HARMONICS as f64)) as usize).max(1);
-            if block == 2 * hop && hop % stride == 0 {
+            if block == 2 * hop && hop.is_multiple_of(stride) {
                 paths.0 += 1;
             } else {
                 paths.1 += 1;

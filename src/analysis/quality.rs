@@ -138,6 +138,7 @@ pub const TRAIN_RULES: &[TrainRule] = &[
     hfs_pseudofacilitation,
     initial_positive_deflection,
     late_wave,
+    scale_suspect,
 ];
 
 /// The session rules, in the order their flags appear (after every train
@@ -509,6 +510,34 @@ fn late_wave(c: &TrainCheck<'_>) -> Option<QualityFlag> {
     )
 }
 
+/// `scale_suspect` (warning): the train's largest response is beyond the
+/// sizes a CMAP has (`min_cmap_mv`–`max_cmap_mv`, 0.02–50 mV): the values
+/// were read at the wrong scale, so the train is not interpreted.
+fn scale_suspect(c: &TrainCheck<'_>) -> Option<QualityFlag> {
+    let largest = c
+        .amps
+        .iter()
+        .copied()
+        .filter(|a| a.is_finite())
+        .fold(f64::NAN, f64::max);
+    let (lo, hi) = (c.q.min_cmap_mv, c.q.max_cmap_mv);
+    let cause = if largest > hi {
+        "the scale is probably wrong: an integer WAV's full scale (--full-scale-mv), or values in µV read as mV"
+    } else if largest < lo {
+        "the scale is probably wrong: values in V read as mV, an EDF's physical range, or an integer WAV's full scale (--full-scale-mv)"
+    } else {
+        return None;
+    };
+    c.flag(
+        FlagCode::ScaleSuspect,
+        format!(
+            "the largest response is {} mV, outside the {lo}–{hi} mV a CMAP has: {cause}; the train is not interpreted",
+            crate::analysis::result::round_significant(largest, 3).unwrap_or(largest)
+        ),
+        true,
+    )
+}
+
 /// `implausible_response` (warning), for the session: each post-exercise
 /// train whose first response's onset latency is > 2 ms from the
 /// baseline's. The post-exercise comparison needs the same response before
@@ -862,6 +891,23 @@ mod tests {
             severity_of(vec![t], FlagCode::LateWave),
             Some(Severity::Warning)
         );
+    }
+
+    #[test]
+    fn responses_no_cmap_can_have_are_a_scale_warning() {
+        for (size, flagged) in [
+            (100_000.0, true),
+            (60.0, true),
+            (45.0, false),
+            (8.0, false),
+            (0.025, false),
+            (0.001, true),
+            (1e-6, true),
+        ] {
+            let t = train(TrainRole::Baseline, &FLAT.map(|a| a / 8.0 * size));
+            let sev = severity_of(vec![t], FlagCode::ScaleSuspect);
+            assert_eq!(sev, flagged.then_some(Severity::Warning), "{size} mV");
+        }
     }
 
     #[test]

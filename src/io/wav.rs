@@ -285,7 +285,7 @@ impl DataChunk {
         let held_bytes = total_len.saturating_sub(self.start);
         let frames = if held_bytes >= u64::from(declared_bytes) {
             self.declared_frames
-        } else if held_bytes % bytes_per_frame == 0 && held_bytes > 0 {
+        } else if held_bytes.is_multiple_of(bytes_per_frame) && held_bytes > 0 {
             // Documented recovery: the file stops cleanly on a frame boundary.
             let frames = held_bytes / bytes_per_frame;
             notes.push(truncation_note(declared_bytes, held_bytes, frames, rate));

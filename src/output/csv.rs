@@ -29,6 +29,19 @@ pub const HEADER: &[&str] = &[
     "stimulus_intensity_unit",
 ];
 
+/// A text cell (a path, a unit, a message) as a spreadsheet may safely
+/// open it: one that begins with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return (which a spreadsheet evaluates as a formula: `=HYPERLINK(…)`)
+/// gets a `'` in front, and so does one that begins with `'`, so that the
+/// rule can be undone without doubt: a cell that begins with `'` had one
+/// added; drop it to get the text back. Numbers never pass through here.
+pub fn text_cell(s: &str) -> String {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\'') => format!("'{s}"),
+        _ => s.to_string(),
+    }
+}
+
 fn opt(v: Option<f64>) -> String {
     v.map_or(String::new(), |x| x.to_string())
 }
@@ -61,7 +74,7 @@ pub fn rows(a: &Analysis, path: &str) -> String {
     for t in &a.trains {
         for r in &t.responses {
             let row = [
-                path.to_string(),
+                text_cell(path),
                 t.index.to_string(),
                 t.role.name().to_string(),
                 t.role_source.name().to_string(),
@@ -84,10 +97,36 @@ pub fn rows(a: &Analysis, path: &str) -> String {
                     .stimulus_intensity
                     .as_ref()
                     .filter(|_| r.stimulus_intensity.is_some())
-                    .map_or(String::new(), |s| s.unit.clone()),
+                    .map_or(String::new(), |s| text_cell(&s.unit)),
             ];
             let _ = w.write_record(&row);
         }
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_a_spreadsheet_would_evaluate_are_neutralised_reversibly() {
+        for (raw, safe) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1+1", "'+1+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("'quoted", "''quoted"),
+            ("recs/a.wav", "recs/a.wav"),
+            ("mA", "mA"),
+            ("", ""),
+        ] {
+            assert_eq!(text_cell(raw), safe);
+            // Undone: drop the one leading quote the rule added.
+            let back = safe.strip_prefix('\'').unwrap_or(safe);
+            assert_eq!(back, raw);
+        }
+    }
 }

@@ -6,3 +6,5 @@ pub mod csv;
 pub mod inspect;
 pub mod json;
 pub mod text;
+
+pub use crate::error::terminal_safe;

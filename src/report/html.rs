@@ -29,8 +29,13 @@ pub fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            // Control characters are not allowed in XML; file names may carry them.
+            // Control characters and the noncharacters U+FFFE and U+FFFF
+            // (of any plane) and U+FDD0–U+FDEF are not allowed in XML; file
+            // names may carry them.
             c if (c as u32) < 0x20 && c != '\n' && c != '\t' => out.push('\u{fffd}'),
+            c if (c as u32) & 0xfffe == 0xfffe || ('\u{fdd0}'..='\u{fdef}').contains(&c) => {
+                out.push('\u{fffd}')
+            }
             c => out.push(c),
         }
     }
@@ -649,5 +654,11 @@ mod tests {
     fn escapes_markup_and_controls() {
         assert_eq!(esc("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&#39;");
         assert_eq!(esc("x\u{1}y"), "x\u{fffd}y");
+        // Noncharacters XML does not allow (a file name with U+FFFF).
+        assert_eq!(
+            esc("a\u{ffff}b\u{fffe}c\u{1fffe}d\u{fdd0}e\u{fffd}"),
+            "a\u{fffd}b\u{fffd}c\u{fffd}d\u{fffd}e\u{fffd}"
+        );
+        assert_eq!(esc("é ü 中"), "é ü 中");
     }
 }

@@ -24,6 +24,7 @@ pub mod words;
 use crate::analysis::{Analysis, TrainTraces};
 use crate::error::{Error, Result};
 use crate::export::atomic::write_atomic;
+use crate::export::outdir::OutDir;
 use crate::settings::criteria::Criteria;
 use plots::{Plot, RenderError};
 use sha2::{Digest, Sha256};
@@ -79,6 +80,8 @@ pub fn build(input: &ReportInput<'_>) -> std::result::Result<Report, RenderError
 /// HTML comes last. Returns the paths written, in that order.
 pub fn write(report: &Report, dir: &Path, stem: &str) -> Result<Vec<PathBuf>> {
     let plot_dir = dir.join(stem);
+    // A plot folder planted as a link would lead the plots elsewhere.
+    OutDir::check_inside(dir, &plot_dir.join("plot.svg"))?;
     std::fs::create_dir_all(&plot_dir).map_err(|e| Error::Write {
         path: plot_dir.clone(),
         source: e,
@@ -147,50 +150,57 @@ pub fn write_for_file(
     Ok(write(&report, dir, stem)?)
 }
 
-/// Make sure `dir` can take the outputs: create it when missing; an existing
-/// non-empty directory is refused unless `force` (then files are replaced one
-/// by one, atomically, and other files are left alone). A path that exists
-/// but is not a directory is always refused. Refusals are usage errors.
-pub fn prepare_out_dir(dir: &Path, force: bool) -> Result<()> {
-    if dir.exists() {
-        if !dir.is_dir() {
-            return Err(Error::Usage(format!(
-                "{}: output path exists and is not a directory",
-                dir.display()
-            )));
+/// Make sure `dir` can take the outputs, and hold it for the run: see
+/// [`OutDir::prepare`] (created when missing; a non-empty one only with
+/// `force`; locked against a second `rns`; stale temporaries removed).
+pub fn prepare_out_dir(dir: &Path, force: bool) -> Result<OutDir> {
+    OutDir::prepare(dir, force)
+}
+
+/// Longest output name [`safe_name`] keeps, in bytes: room for a `-N`
+/// suffix and `.html` within the 255 bytes a file name may have.
+pub const MAX_NAME_BYTES: usize = 200;
+
+/// `name` made safe as one file name inside the output folder: every
+/// character that is a path separator, a control character or not allowed
+/// in Windows names (`\ / : * ? " < > |`) becomes `_`; leading dots become
+/// `_` (so `.`, `..` and `...` never name a folder outside, and no output is
+/// hidden); cut to [`MAX_NAME_BYTES`]; `recording` when nothing is left.
+pub fn safe_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len().min(MAX_NAME_BYTES));
+    let mut leading = true;
+    for c in name.chars() {
+        let bad =
+            c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|');
+        let c = if bad || (leading && c == '.') { '_' } else { c };
+        leading &= c == '_';
+        if out.len() + c.len_utf8() > MAX_NAME_BYTES {
+            break;
         }
-        let mut entries = std::fs::read_dir(dir).map_err(|e| Error::Write {
-            path: dir.to_path_buf(),
-            source: e,
-        })?;
-        if !force && entries.next().is_some() {
-            return Err(Error::Usage(format!(
-                "{}: output directory exists and is not empty; use --force to replace its files",
-                dir.display()
-            )));
-        }
-        return Ok(());
+        out.push(c);
     }
-    std::fs::create_dir_all(dir).map_err(|e| Error::Write {
-        path: dir.to_path_buf(),
-        source: e,
-    })
+    if out.trim().is_empty() {
+        "recording".into()
+    } else {
+        out
+    }
 }
 
 /// Output names for the given inputs, one each, in order: the file stem
 /// (`rec.wav` → `rec`); when two inputs share a stem, their file names
-/// (`rec.wav`, `rec.csv`); when those clash too, a `-2`, `-3`… suffix.
+/// (`rec.wav`, `rec.csv`); when those clash too, a `-2`, `-3`… suffix. Each
+/// is a [`safe_name`], so it stays inside the output folder.
 pub fn unique_stems(paths: &[PathBuf]) -> Vec<String> {
     let stem = |p: &PathBuf| {
         p.file_stem().map_or_else(
             || "recording".to_string(),
-            |s| s.to_string_lossy().into_owned(),
+            |s| safe_name(&s.to_string_lossy()),
         )
     };
     let name = |p: &PathBuf| {
         p.file_name().map_or_else(
             || "recording".to_string(),
-            |s| s.to_string_lossy().into_owned(),
+            |s| safe_name(&s.to_string_lossy()),
         )
     };
     let stems: Vec<String> = paths.iter().map(stem).collect();
@@ -268,6 +278,23 @@ mod tests {
         let p = |s: &str| PathBuf::from(s);
         let got = unique_stems(&[p("a/rec.wav"), p("b/rec.csv"), p("c/rec.wav"), p("x.wav")]);
         assert_eq!(got, vec!["rec.wav", "rec.csv", "rec.wav-2", "x"]);
+    }
+
+    #[test]
+    fn names_stay_inside_the_output_folder() {
+        let p = |s: &str| PathBuf::from(s);
+        let got = unique_stems(&[p("...wav"), p("..wav"), p("d/.wav"), p(".hidden.csv")]);
+        assert_eq!(got, vec!["__", "_", "_wav", "_hidden"]);
+        for s in &got {
+            assert!(!s.contains('/') && s != "." && s != "..", "{s}");
+        }
+        assert_eq!(safe_name("a\u{1b}[31m:b|c"), "a_[31m_b_c");
+        assert_eq!(safe_name("..."), "___");
+        assert_eq!(safe_name(""), "recording");
+        let long = "é".repeat(300);
+        let cut = safe_name(&long);
+        assert!(cut.len() <= MAX_NAME_BYTES && cut.chars().all(|c| c == 'é'));
+        assert_eq!(safe_name("rec 1 (ADM)"), "rec 1 (ADM)");
     }
 
     #[test]

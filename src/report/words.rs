@@ -164,6 +164,12 @@ pub fn quality_meaning(code: FlagCode) -> &'static str {
              intensity. When most responses show it, what was measured may be an early bump \
              before the real response, and the train is not interpreted."
         }
+        ScaleSuspect => {
+            "The responses are of a size no CMAP has (over 50 mV or under 20 µV by default): the \
+             values were probably read at the wrong scale, e.g. an integer WAV's full scale or \
+             microvolts read as millivolts. The train is not interpreted; fix the scale and \
+             analyse again."
+        }
         TruncatedFile => {
             "The file ends early: it was read up to its last whole sample, so the last train \
              may be incomplete."
@@ -379,6 +385,15 @@ pub fn criteria_rows(c: &Criteria) -> Vec<CriterionRow> {
             "Response absent below",
             format!("{} × noise", num(cq.min_snr)),
             src(cq.min_snr == dq.min_snr, "project default"),
+        ),
+        row(
+            "Quality",
+            "Scale suspect: largest response outside",
+            format!("{}–{} mV", num(cq.min_cmap_mv), num(cq.max_cmap_mv)),
+            src(
+                cq.min_cmap_mv == dq.min_cmap_mv && cq.max_cmap_mv == dq.max_cmap_mv,
+                "project default",
+            ),
         ),
     ]
 }

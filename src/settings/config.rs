@@ -180,6 +180,10 @@ impl PolarityChoice {
     }
 }
 
+/// The slowest stimulation rate of epoched sweeps, Hz: one sweep per
+/// 100 s. Below it the times of the sweeps overflow (`--rate 1e-320`).
+pub const MIN_SWEEP_RATE_HZ: f64 = 0.01;
+
 impl Settings {
     /// Merge flags over the protocol sidecar over defaults, and validate.
     pub fn merge(ov: &Overrides, protocol: Option<&Protocol>, criteria: Criteria) -> Result<Self> {
@@ -206,10 +210,10 @@ impl Settings {
         let polarity = ov.polarity.or(p.polarity).unwrap_or_default();
         let sweep_rate = match ov.rate_hz.or(p.rate_hz) {
             None => None,
-            Some(r) if r.is_finite() && r > 0.0 && r <= 1000.0 => Some(Hz(r)),
+            Some(r) if r.is_finite() && (MIN_SWEEP_RATE_HZ..=1000.0).contains(&r) => Some(Hz(r)),
             Some(r) => {
                 return Err(Error::Usage(format!(
-                    "--rate must be between 0 and 1000 Hz, got {}",
+                    "--rate must be between {MIN_SWEEP_RATE_HZ} and 1000 Hz, got {}",
                     Shown(r)
                 )))
             }
@@ -307,6 +311,20 @@ mod tests {
             PolarityChoice::Negative
         );
         assert!(CsvLayout::from_flag("rows").is_err());
+        // A rate whose sweep interval overflows, or none.
+        for r in [1e-320, 0.001, 0.0, -3.0, 1001.0, f64::NAN] {
+            assert!(
+                bad(Overrides {
+                    rate_hz: Some(r),
+                    ..Default::default()
+                }),
+                "{r}"
+            );
+        }
+        assert!(!bad(Overrides {
+            rate_hz: Some(MIN_SWEEP_RATE_HZ),
+            ..Default::default()
+        }));
         assert!(bad(Overrides {
             channel: Some(1.into()),
             trigger_channel: Some(1.into()),

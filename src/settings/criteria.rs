@@ -14,7 +14,6 @@
 //! sd_mv = 2.1
 //! ```
 
-use crate::error::one_line;
 use crate::error::{Error, Result};
 use crate::units::Shown;
 use serde::{Deserialize, Serialize};
@@ -109,6 +108,16 @@ pub struct QualityCriteria {
     pub max_facilitation_delay_s: f64,
     /// Response amplitude below this many times the noise level is "absent". Project default.
     pub min_snr: f64,
+    /// A train whose largest response is above this, mV, is no CMAP at the
+    /// scale read (an integer WAV's full scale, values in µV or V read as mV):
+    /// `scale_suspect`. Project default: the normal human CMAPs of primer §2
+    /// are 8–12 mV (SD 2–4) \[BU\]\[CZ\]\[TR\], so 50 mV is ten SDs above
+    /// any; raise it for preparations with larger responses.
+    pub max_cmap_mv: f64,
+    /// A train whose largest response is below this, mV, is no CMAP at the
+    /// scale read either (20 µV: below a clinical amplifier's noise floor).
+    /// Project default.
+    pub min_cmap_mv: f64,
 }
 
 impl Default for QualityCriteria {
@@ -126,6 +135,8 @@ impl Default for QualityCriteria {
             min_temperature_c: 32.0,                // [N1][N2][MK]
             max_facilitation_delay_s: 60.0,         // [PEF11]
             min_snr: 5.0,
+            max_cmap_mv: 50.0,
+            min_cmap_mv: 0.02,
         }
     }
 }
@@ -236,7 +247,8 @@ impl Criteria {
         // Normal ranges given in the file are added to the default table
         // (and override same-named muscles), not a replacement of it.
         let mut c = Criteria::default();
-        let parsed: Criteria = toml::from_str(text).map_err(|e| bad(one_line(&e.to_string())))?;
+        let parsed: Criteria =
+            toml::from_str(text).map_err(|e| bad(super::toml_error(text, &e)))?;
         let defaults_ranges = std::mem::take(&mut c.normal_ranges);
         c = parsed;
         let mut ranges = defaults_ranges;
@@ -336,6 +348,11 @@ impl Criteria {
             q.max_facilitation_delay_s,
         )?;
         pos("quality.min_snr", q.min_snr)?;
+        pos("quality.max_cmap_mv", q.max_cmap_mv)?;
+        pos("quality.min_cmap_mv", q.min_cmap_mv)?;
+        if q.min_cmap_mv >= q.max_cmap_mv {
+            return Err("quality.min_cmap_mv must be below quality.max_cmap_mv".into());
+        }
         let e = &self.exercise;
         pos("exercise.repair_points", e.repair_points)?;
         pos("exercise.exhaustion_points", e.exhaustion_points)?;

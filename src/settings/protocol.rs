@@ -27,7 +27,7 @@
 //! delay_after_exercise_s = 2.0
 //! ```
 
-use crate::error::{one_line, Error, Result};
+use crate::error::{Error, Result};
 use crate::recording::ChannelSel;
 use crate::units::Shown;
 use crate::vocab::TrainRole;
@@ -102,7 +102,7 @@ impl Protocol {
         let p: Protocol = toml::from_str(text).map_err(|e| Error::Config {
             path: path.to_path_buf(),
             kind: "protocol sidecar",
-            reason: one_line(&e.to_string()),
+            reason: super::toml_error(text, &e),
         })?;
         p.validate(path)?;
         Ok(p)
@@ -118,6 +118,44 @@ impl Protocol {
             reason: format!("cannot read: {e}"),
         })?;
         Self::from_toml(&text, path)
+    }
+
+    /// The sidecar of `recording`, when it has one ([`Self::sidecar_path`]).
+    /// A sidecar that is a symbolic link to a file outside the recording's
+    /// folder is refused (a usage error): a link planted beside a recording
+    /// must not make the analysis read, and quote, a file elsewhere; such a
+    /// file can still be given with `--protocol`.
+    pub fn load_sidecar_of(recording: &Path) -> Result<Option<Self>> {
+        let side = Self::sidecar_path(recording);
+        if !side.is_file() {
+            return Ok(None);
+        }
+        let is_link = std::fs::symlink_metadata(&side).is_ok_and(|m| m.file_type().is_symlink());
+        if is_link {
+            let folder = |p: &Path| {
+                p.canonicalize()
+                    .ok()
+                    .and_then(|c| c.parent().map(Path::to_path_buf))
+            };
+            let here = recording
+                .parent()
+                .map(|d| {
+                    if d.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        d
+                    }
+                })
+                .and_then(|d| d.canonicalize().ok());
+            if here.is_none() || folder(&side) != here {
+                return Err(Error::Config {
+                    path: side,
+                    kind: "protocol sidecar",
+                    reason: "is a symbolic link to a file outside the recording's folder; it was not read (give that file with --protocol to use it)".into(),
+                });
+            }
+        }
+        Self::load(&side).map(Some)
     }
 
     /// The sidecar path that goes with a recording: `<file>.rns.toml`.

@@ -7,6 +7,7 @@ mod cli;
 mod edf;
 mod formats;
 mod fuzz_replay;
+mod hostile_cli;
 mod layers;
 mod malformed;
 mod meaningless;

@@ -60,7 +60,7 @@ fn signals(fs: f64) -> Vec<(&'static str, Vec<f64>)> {
     let square = |edges: f64, amplitude: f64| -> Vec<f64> {
         (0..n)
             .map(|i| {
-                if (i as f64 / fs * edges) as usize % 2 == 0 {
+                if ((i as f64 / fs * edges) as usize).is_multiple_of(2) {
                     amplitude
                 } else {
                     -amplitude

@@ -24,6 +24,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use rns_analyzer::analysis::{self, Analysis};
 use rns_analyzer::error::{Error, EXIT_USAGE};
 use rns_analyzer::export::atomic::write_atomic;
+use rns_analyzer::export::guard::InputGuard;
 use rns_analyzer::io::{describe_recording, read_recording};
 use rns_analyzer::output;
 use rns_analyzer::recording::ChannelSel;
@@ -35,6 +36,29 @@ use rns_analyzer::{batch, report};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+/// `eprintln!` with the control characters of file names, labels and
+/// messages escaped (an escape sequence in a file name must not reach the
+/// terminal raw).
+macro_rules! say {
+    ($($t:tt)*) => {
+        eprintln!("{}", output::terminal_safe(&format!($($t)*)))
+    };
+}
+
+/// `println!` with control characters escaped, as [`say!`].
+macro_rules! showln {
+    ($($t:tt)*) => {
+        println!("{}", output::terminal_safe(&format!($($t)*)))
+    };
+}
+
+/// `print!` with control characters escaped, as [`say!`].
+macro_rules! show {
+    ($($t:tt)*) => {
+        print!("{}", output::terminal_safe(&format!($($t)*)))
+    };
+}
 
 #[derive(Parser, Debug)]
 #[command(
@@ -235,18 +259,24 @@ fn main() -> ExitCode {
             return ExitCode::from(code as u8);
         }
     };
+    if let Some(n) = rns_analyzer::parallel::env_threads() {
+        let (used, lowered) = rns_analyzer::parallel::clamp_threads(n);
+        if lowered {
+            say!("rns: note: RAYON_NUM_THREADS={n} is more threads than help; using {used} (4 per core, at most 256)");
+        }
+    }
     match cli.command {
         Command::Inspect(args) => match run_inspect(&args) {
             Ok(code) => ExitCode::from(code as u8),
             Err(e) => {
-                eprintln!("rns: {e:#}");
+                say!("rns: {e:#}");
                 ExitCode::from(1)
             }
         },
         Command::Analyze(args) => match on_pool(|| run_analyze(&args)) {
             Ok(code) => ExitCode::from(code as u8),
             Err(e) => {
-                eprintln!("rns: {e:#}");
+                say!("rns: {e:#}");
                 ExitCode::from(1)
             }
         },
@@ -254,11 +284,11 @@ fn main() -> ExitCode {
         Command::Batch(args) => ExitCode::from(run_batch(&args) as u8),
         Command::Simulate(args) => match simulate::run(args) {
             Ok(text) => {
-                print!("{text}");
+                show!("{text}");
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("rns: {e}");
+                say!("rns: {e}");
                 ExitCode::from(e.exit_code() as u8)
             }
         },
@@ -278,14 +308,7 @@ fn on_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 fn load_protocol(path: &Path, explicit: Option<&PathBuf>) -> Result<Option<Protocol>, Error> {
     match explicit {
         Some(p) => Ok(Some(Protocol::load(p)?)),
-        None => {
-            let side = Protocol::sidecar_path(path);
-            if side.is_file() {
-                Ok(Some(Protocol::load(&side)?))
-            } else {
-                Ok(None)
-            }
-        }
+        None => Protocol::load_sidecar_of(path),
     }
 }
 
@@ -313,7 +336,7 @@ fn each_file<T>(files: &[PathBuf], f: impl Fn(&Path) -> Result<T, Error>) -> (Pe
         .map(|p| {
             let r = f(p);
             if let Err(e) = &r {
-                eprintln!("rns: {e}");
+                say!("rns: {e}");
             }
             (p.clone(), r)
         })
@@ -352,7 +375,7 @@ fn run_inspect(args: &InspectArgs) -> anyhow::Result<i32> {
             if ok.is_empty() {
                 return Ok(worst);
             }
-            ok.join("\n")
+            output::terminal_safe(&ok.join("\n")).into_owned()
         }
     };
     let mut out = std::io::stdout().lock();
@@ -362,7 +385,42 @@ fn run_inspect(args: &InspectArgs) -> anyhow::Result<i32> {
     Ok(worst)
 }
 
+/// The files `files` and `input` make a command read: each recording, its
+/// sidecar, `--protocol` and `--criteria`.
+fn input_guard(files: &[PathBuf], input: &InputArgs) -> InputGuard {
+    let mut g = InputGuard::new();
+    for f in files {
+        g.add(f, "recording");
+        g.add(&Protocol::sidecar_path(f), "protocol sidecar");
+    }
+    if let Some(p) = &input.protocol {
+        g.add(p, "protocol sidecar");
+    }
+    if let Some(c) = &input.criteria {
+        g.add(c, "criteria profile");
+    }
+    g
+}
+
+/// `Err(exit code)`, the refusal printed, when one of `outputs` is an input.
+fn refuse_inputs_as_outputs<'a>(
+    guard: &InputGuard,
+    outputs: impl IntoIterator<Item = &'a Path>,
+) -> Result<(), i32> {
+    for o in outputs {
+        if let Err(e) = guard.check(o) {
+            say!("rns: {e}");
+            return Err(e.exit_code());
+        }
+    }
+    Ok(())
+}
+
 fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<i32> {
+    let guard = input_guard(&args.files, &args.input);
+    if let Err(code) = refuse_inputs_as_outputs(&guard, args.output.as_deref()) {
+        return Ok(code);
+    }
     let criteria = match load_criteria(args.input.criteria.as_deref()) {
         Ok(c) => c,
         Err(code) => return Ok(code),
@@ -411,16 +469,18 @@ fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<i32> {
             if ok.is_empty() {
                 return Ok(worst);
             }
-            ok.iter()
+            let text = ok
+                .iter()
                 .map(|a| output::text::render(a))
                 .collect::<Vec<_>>()
-                .join("\n")
+                .join("\n");
+            output::terminal_safe(&text).into_owned()
         }
     };
     match &args.output {
         Some(p) => {
             if let Err(e) = write_atomic(p, text.as_bytes()) {
-                eprintln!("rns: {e}");
+                say!("rns: {e}");
                 return Ok(worst.max(1));
             }
         }
@@ -439,7 +499,7 @@ fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<i32> {
 fn load_criteria(path: Option<&Path>) -> Result<Criteria, i32> {
     match path {
         Some(p) => Criteria::load(p).map_err(|e| {
-            eprintln!("rns: {e}");
+            say!("rns: {e}");
             e.exit_code()
         }),
         None => Ok(Criteria::default()),
@@ -490,11 +550,24 @@ fn run_report(args: &ReportArgs) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    if let Err(e) = report::prepare_out_dir(&args.out, args.force) {
-        eprintln!("rns: {e}");
-        return e.exit_code();
-    }
     let stems = report::unique_stems(&args.files);
+    let outputs: Vec<PathBuf> = stems
+        .iter()
+        .flat_map(|s| ["json", "html"].map(|ext| args.out.join(format!("{s}.{ext}"))))
+        .collect();
+    // The plots are .svg and .png files, which no input can be.
+    let guard = input_guard(&args.files, &args.input);
+    if let Err(code) = refuse_inputs_as_outputs(&guard, outputs.iter().map(PathBuf::as_path)) {
+        return code;
+    }
+    // Held (locked) until every report is written.
+    let _held = match report::prepare_out_dir(&args.out, args.force) {
+        Ok(held) => held,
+        Err(e) => {
+            say!("rns: {e}");
+            return e.exit_code();
+        }
+    };
     let mut worst = 0;
     for (path, stem) in args.files.iter().zip(&stems) {
         let done = analyze_input(path, &args.input, &criteria, true)
@@ -514,11 +587,11 @@ fn run_report(args: &ReportArgs) -> i32 {
         match done {
             Ok(written) => {
                 if let Some(html) = written.last() {
-                    println!("{}", html.display());
+                    showln!("{}", html.display());
                 }
             }
             Err((message, code)) => {
-                eprintln!("rns: {message}");
+                say!("rns: {message}");
                 worst = worst.max(code);
             }
         }
@@ -529,18 +602,35 @@ fn run_report(args: &ReportArgs) -> i32 {
 /// `rns batch`: see [`batch::run`]. Failed files are listed on standard error
 /// (in path order) and in summary.csv; the exit code is the highest of any file.
 fn run_batch(args: &BatchArgs) -> i32 {
+    // The recordings are never outputs: those under the output folder are
+    // not read, and their extensions are no output's (.json, .html, .svg,
+    // .png); the tables could be a `--protocol` or `--criteria` file.
+    let guard = input_guard(&[], &args.input);
+    let tables = ["summary.csv", "responses.csv"].map(|t| args.out.join(t));
+    if let Err(code) = refuse_inputs_as_outputs(&guard, tables.iter().map(PathBuf::as_path)) {
+        return code;
+    }
     let criteria = match load_criteria(args.input.criteria.as_deref()) {
         Ok(c) => c,
         Err(code) => return code,
+    };
+    let jobs = match args.jobs {
+        Some(n) => {
+            let (used, lowered) = rns_analyzer::parallel::clamp_threads(n.get());
+            if lowered {
+                say!(
+                    "rns: note: --jobs {n} is more workers than help; using {used} (4 per core, at most 256)"
+                );
+            }
+            used
+        }
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     let opts = batch::BatchOptions {
         dir: args.dir.clone(),
         out: args.out.clone(),
         force: args.force,
-        jobs: args.jobs.map_or_else(
-            || std::thread::available_parallelism().map_or(1, |n| n.get()),
-            |n| n.get(),
-        ),
+        jobs: rns_analyzer::parallel::clamp_threads(jobs).0,
         report: args.report,
         progress: std::io::stderr().is_terminal(),
     };
@@ -548,7 +638,7 @@ fn run_batch(args: &BatchArgs) -> i32 {
     let summary = match batch::run(&opts, &criteria, &analyse) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("rns: {e}");
+            say!("rns: {e}");
             return e.exit_code();
         }
     };
@@ -559,18 +649,26 @@ fn run_batch(args: &BatchArgs) -> i32 {
         .collect();
     for o in &failed {
         if let Some(e) = &o.error {
-            eprintln!("rns: {}: {}", o.path.display(), e.message);
+            say!("rns: {}: {}", o.path.display(), e.message);
         }
     }
-    println!(
-        "{} recording(s): {} analysed, {} failed; summary in {}",
+    for e in &summary.table_errors {
+        say!("rns: {}", e.message);
+    }
+    showln!(
+        "{} recording(s): {} analysed, {} failed; summary in {}{}",
         summary.outcomes.len(),
         summary.outcomes.len() - failed.len(),
         failed.len(),
-        args.out.join("summary.csv").display()
+        args.out.join("summary.csv").display(),
+        if summary.table_errors.is_empty() {
+            ""
+        } else {
+            " (not written: see above)"
+        }
     );
     if summary.outcomes.is_empty() {
-        eprintln!(
+        say!(
             "rns: {}: no supported recording found (wav, csv, tsv, txt, edf, bdf)",
             args.dir.display()
         );
