@@ -251,6 +251,8 @@ words! {
         LowBaselineCmap = "low_baseline_cmap",
         /// Baseline CMAP at or above the lower normal limit.
         NormalBaselineCmap = "normal_baseline_cmap",
+        /// Baseline CMAP not checked: no normal range for the muscle given.
+        BaselineCmapNotChecked = "baseline_cmap_not_checked",
         /// Increment at the LEMS level \[O5\]\[L20\].
         LemsLevelIncrement = "lems_level_increment",
         /// Amplitude up without area: not facilitation \[N3\]\[PAD\].

@@ -202,10 +202,29 @@ pub fn classify(
 /// The baseline CMAP against the muscle's normal range \[M98\]\[CJ\]: a
 /// finding, and whether it is low (`None` without a range or a CMAP).
 fn baseline_cmap(ctx: &Context<'_>, session: &SessionOut, f: &mut Vec<Finding>) -> Option<bool> {
-    let (Some(a), Some(lim)) = (
-        session.baseline_cmap_mv,
-        session.baseline_cmap_lower_limit_mv,
-    ) else {
+    let a = session.baseline_cmap_mv?;
+    let Some(lim) = session.baseline_cmap_lower_limit_mv else {
+        // A muscle was named, but the criteria know no range for it: say
+        // so, rather than let silence read as "normal size".
+        if let Some(m) = ctx.cfg.muscle.as_deref() {
+            let known: Vec<&str> = ctx
+                .cfg
+                .criteria
+                .normal_ranges
+                .keys()
+                .map(String::as_str)
+                .collect();
+            f.push(finding(
+                FindingCode::BaselineCmapNotChecked,
+                format!(
+                    "baseline CMAP {a:.2} mV was not checked against a normal range: none is known for the muscle {m:?} (known: {}; a criteria profile can add one under [normal_ranges])",
+                    known.join(", ")
+                ),
+                reference_baseline(&ctx.trains).map(|b| b + 1),
+                Some(a),
+                None,
+            ));
+        }
         return None;
     };
     let low = a < lim;

@@ -41,6 +41,29 @@ pub enum SimFormat {
     Edf,
 }
 
+impl SimFormat {
+    /// The format a file name's extension asks for: `.csv` CSV, `.edf`
+    /// EDF+, `.wav`/`.wave` WAV (32-bit float); `None` for any other.
+    pub fn from_extension(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(SimFormat::Csv),
+            "edf" => Some(SimFormat::Edf),
+            "wav" | "wave" => Some(SimFormat::Wav),
+            _ => None,
+        }
+    }
+
+    /// The extensions a file of this format may have.
+    fn extensions(self) -> &'static [&'static str] {
+        match self {
+            SimFormat::Wav | SimFormat::Wav16 => &["wav", "wave"],
+            SimFormat::Csv => &["csv"],
+            SimFormat::Edf => &["edf"],
+        }
+    }
+}
+
 /// Arguments of `rns simulate`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimulateArgs {
@@ -203,6 +226,20 @@ impl SimulateArgs {
                 return Err(usage(format!("--{name} must be ≥ 0, got {}", Shown(v))));
             }
         }
+        if !(self.mains_hz.is_finite() && (40.0..=70.0).contains(&self.mains_hz)) {
+            return Err(usage(format!(
+                "--mains-hz must be between 40 and 70 Hz (mains is 50 or 60), got {}",
+                Shown(self.mains_hz)
+            )));
+        }
+        if let Some(c) = self.clip_mv {
+            if !(c.is_finite() && c > 0.0) {
+                return Err(usage(format!(
+                    "--clip-mv must be a positive number, got {}",
+                    Shown(c)
+                )));
+            }
+        }
         let mut j = preset.junction();
         if let Some(v) = fraction("achr", self.achr)? {
             j.achr_fraction = v;
@@ -285,6 +322,27 @@ pub fn run(args: &SimulateArgs) -> Result<Outcome> {
         .out
         .as_ref()
         .ok_or_else(|| usage("--out FILE is required (or --sweep)"))?;
+    // A recording named for another format would be misread (a WAV in
+    // x.csv is refused by every CSV reader).
+    let ext = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let allowed = args.format.extensions();
+    if !allowed.contains(&ext.as_str()) {
+        return Err(usage(format!(
+            "{}: the recording would be {}, but the name ends in {:?}; name it .{} or choose --format",
+            out.display(),
+            match args.format {
+                SimFormat::Wav | SimFormat::Wav16 => "a WAV",
+                SimFormat::Csv => "a CSV",
+                SimFormat::Edf => "an EDF+",
+            },
+            if ext.is_empty() { "no extension".to_string() } else { format!(".{ext}") },
+            allowed[0]
+        )));
+    }
     let text = write_recording(&spec, preset, args, out)?;
     Ok(Outcome { text, plot: None })
 }

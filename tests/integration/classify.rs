@@ -458,3 +458,28 @@ fn no_exercise_is_seen_in_quiet_interference() {
         },
     );
 }
+
+/// A muscle the criteria know no normal range for: the baseline CMAP is
+/// said not to have been checked, instead of nothing being said.
+#[test]
+fn an_unknown_muscle_says_the_cmap_was_not_checked() {
+    let s = SynthSpec::simple(20_000.0, vec![TrainSpec::from_gains(1.0, 3.0, &[1.0; 8])]);
+    let cfg = AnalysisConfig {
+        muscle: Some("tibialis anterior".into()),
+        ..AnalysisConfig::default()
+    };
+    let (_, a) = run_synth(&s, &cfg);
+    assert_findings(&a, &["baseline_cmap_not_checked"]);
+    assert!(!has_finding(&a, "normal_baseline_cmap"));
+    let f = a
+        .classification
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::BaselineCmapNotChecked)
+        .unwrap();
+    assert!(f.message.contains("tibialis anterior") && f.message.contains("ADM"));
+    // Without a muscle, nothing is claimed either way.
+    let (_, a) = run_synth(&s, &AnalysisConfig::default());
+    assert!(!has_finding(&a, "baseline_cmap_not_checked"));
+    assert_eq!(a.classification.pattern, Pattern::Normal);
+}

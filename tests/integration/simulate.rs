@@ -221,6 +221,12 @@ fn simulate_rejects_bad_arguments_with_usage_errors() {
         vec!["simulate", "--achr=-1", "--out", "x.wav"],
         vec!["simulate", "--sweep", "achr=1:0.5"],
         vec!["simulate"],
+        vec!["simulate", "--mains-hz", "0", "--out", "x.wav"],
+        vec!["simulate", "--clip-mv=-1", "--out", "x.wav"],
+        // A recording named for another format than it would be.
+        vec!["simulate", "--format", "wav", "--out", "x.csv"],
+        vec!["simulate", "--format", "csv", "--out", "x.wav"],
+        vec!["simulate", "--out", "x.dat"],
     ] {
         let out = rns().args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -231,5 +237,31 @@ fn simulate_rejects_bad_arguments_with_usage_errors() {
                 .count(),
             1
         );
+    }
+}
+
+/// `--out x.csv` (or `.edf`) without `--format` writes that format.
+#[test]
+fn simulate_takes_the_format_from_the_file_name() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, format) in [
+        ("x.csv", "csv_continuous"),
+        ("x.edf", "edf_plus"),
+        ("x.wav", "wav"),
+    ] {
+        let out = dir.path().join(name);
+        rns()
+            .args(["simulate", "--protocol", "baseline", "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+        let o = rns()
+            .args(["analyze", "--format", "json"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{name}");
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["source"]["format"], format, "{name}");
     }
 }

@@ -220,7 +220,7 @@ struct ReportArgs {
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Output folder: <name>.html, <name>.json and <name>/ (plots) per recording.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, short = 'o', value_name = "DIR")]
     out: PathBuf,
     /// Replace files in an existing, non-empty output folder.
     #[arg(long)]
@@ -234,7 +234,7 @@ struct BatchArgs {
     /// Folder to analyse; every supported file under it, recursively.
     dir: PathBuf,
     /// Output folder: summary.csv, responses.csv, json/, and reports/ with --report.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, short = 'o', value_name = "DIR")]
     out: PathBuf,
     /// Files analysed at once (default: the number of CPUs). The outputs do not depend on it.
     #[arg(long, short = 'j', value_name = "N")]

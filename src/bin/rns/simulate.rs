@@ -37,9 +37,10 @@ pub struct SimulateCli {
     /// Output recording (required unless --sweep).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Wav)]
-    pub format: FormatArg,
+    /// Output format (default: from the --out extension, .csv, .edf or
+    /// else WAV).
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
     /// Seed of every random draw (same seed, same bytes).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -123,11 +124,16 @@ impl From<FormatArg> for SimFormat {
 impl SimulateCli {
     /// The flags as the library's arguments.
     pub fn into_args(self) -> SimulateArgs {
+        let format = self
+            .format
+            .map(SimFormat::from)
+            .or_else(|| self.out.as_deref().and_then(SimFormat::from_extension))
+            .unwrap_or(SimFormat::Wav);
         SimulateArgs {
             preset: self.preset,
             protocol: self.protocol,
             out: self.out,
-            format: self.format.into(),
+            format,
             seed: self.seed,
             muscle: self.muscle,
             stimuli: self.stimuli,
