@@ -1,15 +1,23 @@
 #!/usr/bin/env python3
 """Seed corpora for the fuzz targets, cut from the project's own files.
 
-Writes fuzz/corpus/{wav,csv,edf,analyze}/ (not committed; the fuzzer adds to
-these folders as it runs). Standard library only; run from anywhere:
+Writes fuzz/corpus/{wav,csv,edf,analyze,csv_lines,csv_long}/ (not committed;
+the fuzzer adds to these folders as it runs). Standard library only; run from
+anywhere:
 
     python3 fuzz/make-seeds.py
 
 - wav: each sample WAV cut to its first ~0.1 s (header rewritten so the data
   chunk matches), plus the same cut with a LIST chunk and an odd-sized chunk
   before the data, and a truncated copy.
-- csv: the first 80 lines of each sample CSV.
+- csv: the first 80 lines of each sample CSV and of each CSV of the
+  malformed corpus (long tables, header blocks, headerless tables).
+- csv_lines: the csv seeds, and texts whose long parts are written as runs
+  (`0xFF r n fragment`: the fragment 16·(r+1)² times, see `expand` in
+  fuzz/src/lib.rs): a header line, a cell, a quoted cell of short lines, a
+  preamble of comments, blank lines, a line of delimiters, each of megabytes.
+- csv_long: the long-table generator's bytes (`long_table` in
+  fuzz/src/lib.rs) for every layout flag, with and without a broken row.
 - edf: each EDF/BDF fixture cut to at most 16 KiB (the reader recovers the
   whole records present).
 - analyze: for each 16-bit mono sample WAV, the analyze target's header (see
@@ -97,9 +105,33 @@ def main():
                 )
                 write("analyze", f"{wav.stem}_mode{mode}", head + samples)
 
-    for csv in sorted((ROOT / "samples").glob("*.csv")):
+    csvs = sorted((ROOT / "samples").glob("*.csv")) + sorted((ROOT / "tests" / "malformed").glob("*.csv"))
+    for csv in csvs:
         lines = csv.read_bytes().splitlines(keepends=True)[:80]
         write("csv", csv.name, b"".join(lines))
+        write("csv_lines", csv.name, b"".join(lines))
+
+    def run(r, fragment):
+        return bytes([0xFF, r, len(fragment)]) + fragment
+
+    rows = b"".join(b"%.4f,0.5\n" % (i / 1e4) for i in range(40))
+    head = b"time_s,emg_mV\n"
+    for name, text in [
+        ("long_header", b"time_s,emg_" + run(255, b"a" * 16) + b"\n" + rows),
+        ("long_cell", head + rows + b"0.0040," + run(63, b"1234567890123456") + b"\n"),
+        ("cell_2k", head + rows + b"0.0040," + run(10, b"9") + b"\n" + rows),
+        ("quoted_lines", head + rows + b'0.0040,"' + run(100, b"12345\n") + b'"\n'),
+        ("comments", run(150, b"# comment\n") + head + rows),
+        ("blank_lines", head + rows + run(255, b"\n\n\n\n") + rows),
+        ("delimiters", head + run(255, b",,,,")),
+        ("long_name_row", b"sweep,time_ms," + run(20, b"emg_") + b"\n0,0,1\n0,0.1,1\n"),
+    ]:
+        write("csv_lines", name, text)
+
+    for flags in range(0, 256, 5):
+        names = (flags * 37) & 0xFF
+        write("csv_long", f"flags{flags:03}", bytes([flags, names, 3, 20, 2, 3, 10, 20, 30, 140, 200]))
+        write("csv_long", f"flags{flags:03}_broken", bytes([flags, names, 3, 20, 2, 3, 10, 20, 30, 240 + flags % 16]))
 
     for edf in sorted((ROOT / "tests" / "fixtures" / "edf").iterdir()):
         if edf.suffix in (".edf", ".bdf"):

@@ -222,6 +222,34 @@ def layouts():
         f"{i / FS:.6f},{v:.6f},{0.3 + 0.1 * (i // 1000):.2f}\n" for i, v in enumerate(noise))).encode())
 
 
+def hostile_round_2():
+    """Streaming WAV sizes, ambiguous fmt chunks, WAVE_FORMAT_EXTENSIBLE
+    containers, UTF-16 text, repeated times, over-long cells."""
+    sig = f32(SIGNAL)
+    fmt = fmt_chunk(tag=3, rate=FS, bits=32)
+    # A streaming writer leaves the data size at 0xFFFFFFFF (and the RIFF
+    # size too): the data run to the end of the file.
+    write("wav_size_unset.wav", riff(fmt, data_chunk(sig, declared=0xFFFFFFFF), size=0xFFFFFFFF))
+    write("wav_size_unset_mid_frame.wav", riff(fmt, data_chunk(sig[:-2], declared=0xFFFFFFFF), size=0xFFFFFFFF))
+    # Two fmt chunks: the second says another rate.
+    write("wav_two_fmt_chunks.wav", riff(fmt, fmt_chunk(tag=3, rate=2 * FS, bits=32), data_chunk(sig)))
+    # 24 valid bits left-justified in 32-bit containers (WAVE_FORMAT_EXTENSIBLE),
+    # full scale 10 mV given in the sidecar-free default of 1 mV: the values
+    # are the signal / 10, read back exactly as 24-bit samples.
+    pcm_guid = bytes.fromhex("0100000000001000800000aa00389b71")
+    ext = struct.pack("<HHIIHHHHI", 0xFFFE, 1, FS, 4 * FS, 4, 32, 22, 24, 4) + pcm_guid
+    top = lambda v: struct.pack("<i", max(-(1 << 23), min((1 << 23) - 1, round(v / 10 * (1 << 23)))) << 8)
+    write("wav_extensible_24in32.wav", riff(chunk(b"fmt ", ext), data_chunk(b"".join(top(v) for v in SIGNAL))))
+    rows = lambda n, rate=10000: "".join(f"{i / rate:.6f},0.0\n" for i in range(n))
+    # UTF-16 without a byte-order mark (a spreadsheet's "Unicode text").
+    write("csv_utf16le_no_bom.csv", ("time_s,emg_mV\n" + rows(20)).encode("utf-16-le"))
+    # Times printed with too few decimals for the rate: 0.0001 twice.
+    write("csv_repeated_time.csv", ("time_s,emg_mV\n" + "".join(f"{i / 20000:.4f},0.0\n" for i in range(10))).encode())
+    # A 2000-digit cell, and a 2000-character column name.
+    write("csv_long_cell.csv", ("time_s,emg_mV\n" + rows(3) + "0.000300," + "1" * 2000 + "\n").encode())
+    write("csv_long_column_name.csv", ("time_s,emg_" + "a" * 2000 + "\n" + rows(10)).encode())
+
+
 def other():
     rng = random.Random(7)
     write("unknown_binary.dat", bytes(rng.randrange(256) for _ in range(512)))
@@ -235,6 +263,7 @@ def main():
     csvs()
     edfs()
     layouts()
+    hostile_round_2()
     other()
 
 

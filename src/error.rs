@@ -171,3 +171,99 @@ mod terminal_tests {
         assert_eq!(terminal_safe("é中"), "é中");
     }
 }
+
+/// The most characters of a file's content a message quotes (see [`excerpt`]).
+pub const EXCERPT_CHARS: usize = 40;
+
+/// File content (a cell, a column name, a header field, a label) as a
+/// message quotes it: in double quotes, at most [`EXCERPT_CHARS`]
+/// characters, then `…` after the closing quote when there was more.
+/// Whatever could break a one-line message or fool a terminal is escaped:
+/// `"` and `\` with a backslash, control characters as `\n`, `\t`, `\0`,
+/// `\u{1b}`, line and paragraph separators, bidirectional and zero-width
+/// formatting characters as `\u{…}`, and bytes that are not UTF-8 as `\xNN`
+/// (each counts as one character). Every reader message that quotes what a
+/// file holds goes through here, so a 100 MB cell cannot make a 100 MB
+/// message.
+pub fn excerpt(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(EXCERPT_CHARS + 8);
+    out.push('"');
+    let mut left = EXCERPT_CHARS;
+    let mut cut = false;
+    'chunks: for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if left == 0 {
+                cut = true;
+                break 'chunks;
+            }
+            push_escaped(&mut out, c);
+            left -= 1;
+        }
+        for b in chunk.invalid() {
+            if left == 0 {
+                cut = true;
+                break 'chunks;
+            }
+            out.push_str(&format!("\\x{b:02X}"));
+            left -= 1;
+        }
+    }
+    out.push('"');
+    if cut {
+        out.push('…');
+    }
+    out
+}
+
+/// [`excerpt`] of text.
+pub fn excerpt_str(text: &str) -> String {
+    excerpt(text.as_bytes())
+}
+
+/// One character of an [`excerpt`], escaped when it must be.
+fn push_escaped(out: &mut String, c: char) {
+    let invisible = matches!(
+        c,
+        '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}'
+    );
+    match c {
+        '"' => out.push_str("\\\""),
+        '\\' => out.push_str("\\\\"),
+        c if c.is_control() || invisible || (c.is_whitespace() && c != ' ') => {
+            out.extend(c.escape_debug());
+        }
+        c => out.push(c),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_excerpt_is_short_quoted_and_escaped() {
+        assert_eq!(excerpt(b"n/a"), "\"n/a\"");
+        assert_eq!(excerpt_str("EMG (\u{b5}V)"), "\"EMG (\u{b5}V)\"");
+        // Quotes, backslashes, controls, separators and bidi overrides.
+        assert_eq!(
+            excerpt(b"a\"b\\c\nd\te\0f\x1b"),
+            "\"a\\\"b\\\\c\\nd\\te\\0f\\u{1b}\""
+        );
+        assert_eq!(
+            excerpt_str("x\u{2028}y\u{202e}z\u{feff}"),
+            "\"x\\u{2028}y\\u{202e}z\\u{feff}\""
+        );
+        // Bytes that are not UTF-8.
+        assert_eq!(excerpt(b"1\xff2\xb5"), "\"1\\xFF2\\xB5\"");
+        // At most 40 characters, then an ellipsis.
+        let long = "7".repeat(100_000_000);
+        let e = excerpt_str(&long);
+        assert_eq!(e, format!("\"{}\"…", "7".repeat(EXCERPT_CHARS)));
+        assert_eq!(
+            excerpt_str(&"é".repeat(40)),
+            format!("\"{}\"", "é".repeat(40))
+        );
+        assert!(excerpt(&[0u8; 1000]).len() < 100);
+        assert_eq!(excerpt(b""), "\"\"");
+    }
+}

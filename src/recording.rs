@@ -12,7 +12,7 @@
 //! [`Recording`], for `rns inspect`; [`Recording::not_analysable`] says why the
 //! analysis refuses it.
 
-use crate::error::{Error, Result};
+use crate::error::{excerpt_str, Error, Result};
 use crate::units::{SampleRate, Seconds};
 use crate::vocab::{FlagCode, Severity};
 use serde::{Deserialize, Serialize};
@@ -523,7 +523,7 @@ impl ChannelSel {
                             let names: Vec<String> = many
                                 .iter()
                                 .take(5)
-                                .map(|&i| format!("{i} {:?}", labels[i].trim()))
+                                .map(|&i| format!("{i} {}", excerpt_str(labels[i].trim())))
                                 .collect();
                             let more = if many.len() > 5 { ", …" } else { "" };
                             return Err(Error::Usage(format!(

@@ -1,11 +1,14 @@
 //! The code each fuzz target runs, shared with the regression replay test.
 //!
-//! Overview: four entry points, one per fuzz target. [`wav`], [`csv`] and
+//! Overview: six entry points, one per fuzz target. [`wav`], [`csv`] and
 //! [`edf`] hand the input bytes to a reader as a file's content; [`analyze`]
 //! decodes them into a finite signal of bounded length, a sample rate in the
 //! accepted range, stimuli, segments and a protocol, and runs the analysis.
-//! Whatever comes out is checked (see below); a failed check panics, which the
-//! fuzzer reports as a crash.
+//! [`csv_lines`] expands runs in the bytes (see [`expand`]) into a text with
+//! lines and cells of megabytes and reads it from memory and from a file,
+//! which must agree; [`csv_long`] builds a long (tidy) table from the bytes
+//! (see [`long_table`]) and reads it. Whatever comes out is checked (see
+//! below); a failed check panics, which the fuzzer reports as a crash.
 //!
 //! `tests/integration/fuzz_replay.rs` includes this file as a module and feeds
 //! it every input under `tests/fuzz_regressions/<target>/`, so a committed
@@ -26,7 +29,7 @@
 
 use rns_analyzer::analysis::{analyze_with_traces, plan_channels, Analysis};
 use rns_analyzer::error::Error;
-use rns_analyzer::io::{csv::read_csv, edf::read_edf, wav::read_wav};
+use rns_analyzer::io::{csv::read_csv, csv::read_csv_file, edf::read_edf, wav::read_wav};
 use rns_analyzer::io::{ReadOptions, MAX_SAMPLES_PER_CHANNEL};
 use rns_analyzer::output;
 use rns_analyzer::recording::ChannelSel;
@@ -62,6 +65,229 @@ pub fn csv(data: &[u8]) {
 /// Fuzz target `edf`: the bytes as an EDF/BDF file.
 pub fn edf(data: &[u8]) {
     reader(data, "fuzz.edf", read_edf);
+}
+
+/// Fuzz target `csv_lines`: the bytes, their runs expanded ([`expand`]),
+/// as a CSV file read from memory and from disk. Both must give the same
+/// recording or the same error; what is read is checked and inspected (not
+/// analysed: the `csv` target does that).
+pub fn csv_lines(data: &[u8]) {
+    let text = expand(data);
+    let path = temp_path("csv_lines.csv");
+    if std::fs::write(&path, &text).is_err() {
+        return;
+    }
+    for ov in overrides() {
+        let Ok(settings) = Settings::merge(&ov, None, Criteria::default()) else {
+            panic!("the harness's overrides are valid");
+        };
+        let from_memory = read_csv(&path, &text, &settings.read);
+        let from_file = read_csv_file(&path, &settings.read);
+        match (&from_memory, &from_file) {
+            (Ok(a), Ok(b)) => {
+                assert_eq!(a.len(), b.len(), "samples from memory and from the file");
+                assert_eq!(a.channels.len(), b.channels.len(), "channels");
+                assert_eq!(a.notes, b.notes, "notes");
+                check_recording(a);
+                if let Ok(plan) = plan_channels(a, &settings.analysis) {
+                    let i = output::inspect::inspect(a, &plan);
+                    parse_json(&output::inspect::render_json(&i));
+                }
+            }
+            (Err(a), Err(b)) => {
+                assert_eq!(
+                    a.to_string(),
+                    b.to_string(),
+                    "errors from memory and from the file"
+                );
+                check_error(a, &path);
+                // A message quotes at most a short excerpt of the text.
+                let msg = a.to_string();
+                assert!(msg.len() < 2_000, "a {}-byte message", msg.len());
+            }
+            _ => panic!(
+                "memory and file disagree: {:?} / {:?}",
+                from_memory.as_ref().err().map(ToString::to_string),
+                from_file.as_ref().err().map(ToString::to_string)
+            ),
+        }
+    }
+    let _ = std::fs::remove_file(&path);
+}
+
+/// The most bytes [`expand`] makes: past the CSV reader's read-ahead limit
+/// (4 MiB) and its line limit (1 MiB).
+pub const MAX_EXPANDED: usize = 6 << 20;
+
+/// The text [`csv_lines`] reads: the bytes as they are, except that `0xFF r
+/// n f₁…fₙ` (n ≤ 16) stands for the fragment f₁…fₙ repeated 16·(r+1)² times
+/// (up to a million times), so that a small input makes lines and cells of
+/// megabytes; at most [`MAX_EXPANDED`] bytes.
+pub fn expand(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < data.len() && out.len() < MAX_EXPANDED {
+        let n = data.get(i + 2).map_or(0, |&n| usize::from(n % 17));
+        if data[i] == 0xFF && i + 3 + n <= data.len() && n > 0 {
+            let r = usize::from(data[i + 1]) + 1;
+            let frag = &data[i + 3..i + 3 + n];
+            for _ in 0..16 * r * r {
+                if out.len() >= MAX_EXPANDED {
+                    break;
+                }
+                out.extend_from_slice(frag);
+            }
+            i += 3 + n;
+        } else {
+            out.push(data[i]);
+            i += 1;
+        }
+    }
+    out.truncate(MAX_EXPANDED);
+    out
+}
+
+/// A file name of this call's own in the temporary folder (the replay test
+/// runs targets on several threads).
+fn temp_path(name: &str) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("rns-fuzz-{}-{n}-{name}", std::process::id()))
+}
+
+/// Fuzz target `csv_long`: a long (tidy) table built from the bytes (see
+/// [`long_table`]), read as a CSV file and analysed as the `csv` target does.
+pub fn csv_long(data: &[u8]) {
+    let text = long_table(data);
+    reader(&text, "fuzz.csv", read_csv);
+}
+
+/// A long table, one row per sample, from fuzz bytes. Layout (each field
+/// reads as 0 when the bytes run out): `flags u8` (bit 0 a channel column,
+/// bit 1 a stimulus intensity column, bit 2 a trailing delimiter, bit 3 CRLF,
+/// bit 4 `;` with decimal commas, bit 5 quoted names, bit 6 a header block,
+/// bit 7 the intensity changes within sweeps), `names u8` (which spelling of
+/// each column), `sweeps u8` (1–8), `rows u8` (1–64), `channels u8` (1–4,
+/// or value columns 1–3 without a channel column), `step u8` (the time
+/// step), then one byte per cell: the value, except that 240–255 break the
+/// row (skip, repeat, another sweep number, another time, a fractional or
+/// negative index, an empty, text or NaN cell, a cell too many or too few, a
+/// time going back, a new channel, a huge value, a blank line, a comment).
+pub fn long_table(data: &[u8]) -> Vec<u8> {
+    let mut c = Cursor { data };
+    let flags = c.u8();
+    let names = c.u8();
+    let n_sweeps = usize::from(c.u8() % 8) + 1;
+    let n_rows = usize::from(c.u8() % 64) + 1;
+    let n_chan = usize::from(c.u8() % 4) + 1;
+    let step = 0.05 * f64::from(c.u8() % 8 + 1);
+    let has_channel = flags & 1 != 0;
+    let has_intensity = flags & 2 != 0;
+    let (delim, comma) = if flags & 0x10 != 0 {
+        (';', true)
+    } else {
+        (',', false)
+    };
+    let eol = if flags & 8 != 0 { "\r\n" } else { "\n" };
+    let pick = |list: &[&'static str], shift: u32| list[usize::from(names >> shift) % list.len()];
+    let sweep = pick(
+        &["recording_index", "sweep", "trial", "epoch", "sweep_no"],
+        0,
+    );
+    let channel = pick(&["channel_index", "channel", "ch"], 3);
+    let time = pick(&["time_point", "time_ms", "latency_ms", "t"], 5);
+    let values = if has_channel { 1 } else { n_chan.min(3) };
+    let mut head: Vec<String> = vec![sweep.into()];
+    if has_channel {
+        head.push(channel.into());
+    }
+    if has_intensity {
+        head.push(["stimulus_V", "intensity", "current_mA"][n_rows % 3].into());
+    }
+    head.push(time.into());
+    for v in 0..values {
+        head.push(["amplitude_mV", "emg_uV", "EMG"][v].into());
+    }
+    if flags & 0x20 != 0 {
+        head = head.into_iter().map(|h| format!("\"{h}\"")).collect();
+    }
+    let d = delim.to_string();
+    let mut text = String::new();
+    if flags & 0x40 != 0 {
+        text.push_str(&format!("Subject{d}M1{eol}Sampling rate{d}20000 Hz{eol}"));
+    }
+    text.push_str(&head.join(&d));
+    if flags & 4 != 0 {
+        text.push_str(&d);
+    }
+    text.push_str(eol);
+    let num = |v: f64| {
+        let s = format!("{v}");
+        if comma {
+            s.replace('.', ",")
+        } else {
+            s
+        }
+    };
+    let chans = if has_channel { n_chan } else { 1 };
+    'rows: for k in 0..n_sweeps {
+        for ch in 0..chans {
+            for i in 0..n_rows {
+                let b = c.u8();
+                let mut sweep_cell = num(k as f64);
+                let mut chan_cell = num((ch + 1) as f64);
+                let mut t = (i as f64 - (n_rows / 4) as f64) * step;
+                let mut value = num((f64::from(b) - 120.0) / 10.0);
+                let mut extra = false;
+                let mut missing = false;
+                match b {
+                    240 => continue,
+                    241 => sweep_cell = num(((k + 1) % n_sweeps) as f64),
+                    242 => t += step * 0.3,
+                    243 => sweep_cell = num(k as f64 + 0.5),
+                    244 => sweep_cell = num(-(k as f64) - 1.0),
+                    245 => value = String::new(),
+                    246 => value = "n/a".into(),
+                    247 => value = "NaN".into(),
+                    248 => extra = true,
+                    249 => missing = true,
+                    250 => t -= 2.0 * step,
+                    251 => chan_cell = num((ch + 9) as f64),
+                    252 => value = "1e300".into(),
+                    253 => text.push_str(eol),
+                    254 => text.push_str(&format!("# note{eol}")),
+                    255 => break 'rows,
+                    _ => {}
+                }
+                let mut row = vec![sweep_cell];
+                if has_channel {
+                    row.push(chan_cell);
+                }
+                if has_intensity {
+                    let level = if flags & 0x80 != 0 { k * n_rows + i } else { k };
+                    row.push(num(0.5 + 0.1 * level as f64));
+                }
+                // Printed as an export prints times: a fixed number of decimals.
+                let t = format!("{t:.3}");
+                row.push(if comma { t.replace('.', ",") } else { t });
+                for _ in 0..values {
+                    row.push(value.clone());
+                }
+                if missing {
+                    row.pop();
+                }
+                if extra {
+                    row.push("0".into());
+                }
+                text.push_str(&row.join(&d));
+                if flags & 4 != 0 {
+                    text.push_str(&d);
+                }
+                text.push_str(eol);
+            }
+        }
+    }
+    text.into_bytes()
 }
 
 type ReadFn = fn(&Path, &[u8], &ReadOptions) -> rns_analyzer::error::Result<Recording>;

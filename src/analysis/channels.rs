@@ -2,7 +2,7 @@
 //! and where the stimuli will come from, decided from the recording's
 //! metadata alone (`rns inspect` reports it too).
 
-use crate::error::{Error, Result};
+use crate::error::{excerpt_str, Error, Result};
 use crate::recording::{ChannelKind, Recording, StimulusOrigin};
 use crate::settings::config::AnalysisConfig;
 use crate::vocab::StimulusSource;
@@ -44,9 +44,9 @@ pub fn plan_channels(rec: &Recording, cfg: &AnalysisConfig) -> Result<ChannelPla
             None => "it was not decoded".to_string(),
         };
         Error::Usage(format!(
-            "{}: {what} {i} ({:?}) cannot be used: {why}",
+            "{}: {what} {i} ({}) cannot be used: {why}",
             path.display(),
-            c.label
+            excerpt_str(&c.label)
         ))
     };
     let ch = rec

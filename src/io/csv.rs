@@ -22,7 +22,20 @@
 //! they can be found in an editor. A last column with an empty name (a
 //! trailing delimiter) is ignored if all its cells are empty. A column name
 //! that spans lines (a quoted name with a line break: a quote left open) is
-//! an error.
+//! an error. Text that looks like UTF-16 (a UTF-16 byte-order mark, or a 0
+//! in every other byte) is refused as such, and so is a header line holding
+//! a NUL byte.
+//!
+//! # Limits
+//!
+//! Checked before anything is buffered: a line (a record, with any line
+//! breaks inside quotes) of more than [`MAX_LINE_BYTES`] (1 MiB), a cell of
+//! more than [`MAX_CELL_BYTES`] (1 KiB), more than [`MAX_CHANNELS`] columns
+//! (with a header or without), a table that does not start within the first
+//! [`MAX_HEAD_BYTES`] (4 MiB), more than [`MAX_SAMPLES_PER_CHANNEL`] rows.
+//! Each is an error naming the line, or the row and column. A message quotes
+//! what the file holds (a cell, a column name) as a short escaped
+//! [`excerpt`].
 //!
 //! # Column names
 //!
@@ -141,7 +154,7 @@
 //! layout is still undecided (rule b), and in a long table, every value
 //! column is decoded and the unwanted ones are dropped afterwards.
 
-use crate::error::{Error, Result};
+use crate::error::{excerpt, excerpt_str, Error, Result};
 use crate::io::{ChannelFilter, ReadOptions, MAX_CHANNELS, MAX_SAMPLES_PER_CHANNEL};
 use crate::recording::{
     Channel, ChannelKind, KnownStimuli, MetadataEntry, ReadNote, Recording, Segment, SourceFormat,
@@ -150,7 +163,6 @@ use crate::recording::{
 use crate::units::{SampleRate, Shown};
 use crate::vocab::CsvLayout;
 use crate::vocab::FlagCode;
-use std::cell::OnceCell;
 use std::fs::File;
 use std::hash::BuildHasherDefault;
 use std::io::{Read, Seek, SeekFrom};
@@ -468,6 +480,13 @@ struct Column {
     spec: ColumnSpec,
 }
 
+impl Column {
+    /// The name as messages quote it (see [`excerpt`]).
+    fn quoted(&self) -> String {
+        excerpt_str(&self.name)
+    }
+}
+
 /// Layout as known before the rows are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Plan {
@@ -513,46 +532,128 @@ struct Timing {
 ///
 /// `path` is used only in error messages and copied into the recording.
 pub fn read_csv(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recording> {
-    let bom = if bytes.starts_with(b"\xEF\xBB\xBF") {
-        3
-    } else {
-        0
-    };
-    let text = &bytes[bom..];
-    let loc = locate(text, true);
-    let body = &text[loc.offset..];
-    if body.is_empty() {
-        return Err(no_header(path));
-    }
-    let header_line = first_line(body);
-    read_body(path, Body::Bytes(body), header_line, &loc, body, body, opts)
+    let head = read_head(path, &mut &bytes[..], |e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let body = &bytes[head.offset..];
+    let window = &head.bytes[head.offset..];
+    read_body(
+        path,
+        Body::Bytes(body),
+        first_line(window),
+        &head.loc,
+        window,
+        body,
+        opts,
+    )
 }
 
 /// Bytes read ahead of the table by [`read_csv_file`] (at least), so that a
 /// header block above the table and the first rows can be looked at.
 pub const LOOKAHEAD_BYTES: usize = 1 << 18;
 
+/// The longest line the CSV reader accepts, bytes (1 MiB): a record, with
+/// any line breaks inside quotes, and the blank lines before it. The
+/// longest line a file can hold and still be read is far shorter: 256
+/// columns ([`MAX_CHANNELS`]) and an empty last one of at most
+/// [`MAX_CELL_BYTES`] each, with their delimiters, is 264 KiB. A longer line
+/// is refused before more of it is read, so a file of one endless line
+/// costs no more memory than this.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// The longest cell the CSV reader accepts, bytes (1 KiB): a number needs at
+/// most ~30 bytes and a column name a few dozen; the longest exact decimal
+/// expansion of a 64-bit float (767 significant digits, sign and exponent)
+/// still fits. A longer cell is refused, naming its row and column; column
+/// names become channel labels, which every output repeats.
+pub const MAX_CELL_BYTES: usize = 1024;
+
 /// Read a delimited-text recording from a file, streaming it: only the
 /// first [`LOOKAHEAD_BYTES`] (and the whole header line) are read ahead, then
 /// the rows are parsed through the csv reader's buffer, so the text is never
-/// held whole in memory (it is read again only when an error message needs
-/// a line number). Same result and errors as [`read_csv`] on the file's
-/// bytes, plus [`Error::Io`] when the file cannot be opened or read.
+/// held whole in memory (an error message that needs a line number counts
+/// the lines again through the open file). Same result and errors as
+/// [`read_csv`] on the file's bytes, plus [`Error::Io`] when the file cannot
+/// be opened or read or is not a regular file (see
+/// [`open_input`](crate::io::open_input)).
 pub fn read_csv_file(path: &Path, opts: &ReadOptions) -> Result<Recording> {
     let io = |e: std::io::Error| Error::Io {
         path: path.to_path_buf(),
         source: e,
     };
-    let mut file = File::open(path).map_err(io)?;
-    // Read ahead until the header line is complete (or the file ends).
+    let file = crate::io::open_input(path)?;
+    let len = file.metadata().map_err(io)?.len();
+    let head = read_head(path, &mut &file, io)?;
+    (&file)
+        .seek(SeekFrom::Start(head.offset as u64))
+        .map_err(io)?;
+    let window = &head.bytes[head.offset..];
+    let body = Body::File {
+        file: &file,
+        offset: head.offset as u64,
+        len,
+    };
+    read_body(
+        path,
+        body,
+        first_line(window),
+        &head.loc,
+        window,
+        &file,
+        opts,
+    )
+}
+
+/// The text before and at the start of the table, as [`read_head`] finds it.
+struct Head {
+    /// The first bytes of the file: at least [`LOOKAHEAD_BYTES`] (or all of
+    /// it), and on to the end of the table's first line.
+    bytes: Vec<u8>,
+    /// Where the table starts in them (after any byte-order mark).
+    offset: usize,
+    loc: Located,
+}
+
+/// The most bytes [`read_csv_file`] reads ahead to find the table's first
+/// line (4 MiB): what comes before it (blank lines, `#` comments, a header
+/// block) takes a few kilobytes in real exports.
+pub const MAX_HEAD_BYTES: usize = 4 << 20;
+
+/// Read the start of a file from `r` until the table's first line is
+/// complete (or the file ends), and find the table in it. Refused on the
+/// way: text that looks like UTF-16, and a line longer than
+/// [`MAX_LINE_BYTES`] (before any more of it is read).
+fn read_head<R: Read>(
+    path: &Path,
+    r: &mut R,
+    io: impl Fn(std::io::Error) -> Error,
+) -> Result<Head> {
     let mut head: Vec<u8> = Vec::new();
     loop {
-        let want = (2 * head.len()).max(LOOKAHEAD_BYTES);
-        let got = (&mut file)
+        if head.len() >= MAX_HEAD_BYTES {
+            return Err(Error::malformed(
+                path,
+                format!(
+                    "no table starts within the first {MAX_HEAD_BYTES} bytes of the file (only \
+                     blank lines, # comments and key,value lines before)"
+                ),
+            ));
+        }
+        // Grow by at least LOOKAHEAD_BYTES, at most MAX_LINE_BYTES at a time.
+        let want = head.len() + head.len().clamp(LOOKAHEAD_BYTES, MAX_LINE_BYTES);
+        let got = r
             .take((want - head.len()) as u64)
             .read_to_end(&mut head)
-            .map_err(io)?;
+            .map_err(&io)?;
         let at_end = head.len() < want || got == 0;
+        if let Some(why) = utf16(&head) {
+            return Err(Error::malformed(
+                path,
+                format!("the file is not UTF-8 text: it looks like {why}; save it as UTF-8"),
+            ));
+        }
+        check_line_lengths(path, &head)?;
         let bom = if head.starts_with(b"\xEF\xBB\xBF") {
             3
         } else {
@@ -568,16 +669,88 @@ pub fn read_csv_file(path: &Path, opts: &ReadOptions) -> Result<Recording> {
             return Err(no_header(path));
         }
         let offset = bom + loc.offset;
-        let header_line = first_line(body).to_vec();
-        let window = body.to_vec();
-        file.seek(SeekFrom::Start(offset as u64)).map_err(io)?;
-        let lazy = Body::File {
-            path,
+        return Ok(Head {
+            bytes: head,
             offset,
-            text: OnceCell::new(),
-        };
-        return read_body(path, lazy, &header_line, &loc, &window, file, opts);
+            loc,
+        });
     }
+}
+
+/// The encoding of a text that looks like UTF-16 (a UTF-16 byte-order mark,
+/// or NUL bytes in every other place of its first 4 KiB, as ASCII text in
+/// UTF-16 has), if it does.
+fn utf16(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(b"\xFF\xFE") {
+        return Some("UTF-16 (little-endian, with a byte-order mark)");
+    }
+    if head.starts_with(b"\xFE\xFF") {
+        return Some("UTF-16 (big-endian, with a byte-order mark)");
+    }
+    let n = head.len().min(4096) & !1;
+    let pairs = n / 2;
+    if pairs < 2 {
+        return None;
+    }
+    let zeros = |parity: usize| {
+        head[..n]
+            .iter()
+            .skip(parity)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count()
+    };
+    let (even, odd) = (zeros(0), zeros(1));
+    if 4 * odd >= pairs && 8 * even < odd {
+        Some("UTF-16 (little-endian: every other byte is 0)")
+    } else if 4 * even >= pairs && 8 * odd < even {
+        Some("UTF-16 (big-endian: every other byte is 0)")
+    } else {
+        None
+    }
+}
+
+/// Refuse a line of `text` (the start of a file) longer than
+/// [`MAX_LINE_BYTES`]: a whole one, or the last one, which may go on.
+fn check_line_lengths(path: &Path, text: &[u8]) -> Result<()> {
+    let mut start = 0usize;
+    let mut line = 1u64;
+    loop {
+        let end = text[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|p| start + p);
+        let stop = end.unwrap_or(text.len());
+        if stop - start > MAX_LINE_BYTES {
+            return Err(long_line(path, line, &text[start..], 0));
+        }
+        match end {
+            Some(e) => {
+                start = e + 1;
+                line += 1;
+            }
+            None => return Ok(()),
+        }
+    }
+}
+
+/// The error of a line longer than [`MAX_LINE_BYTES`], at file line `line`,
+/// whose text starts with `start`, after `blank` blank lines (which the
+/// limit counts with it).
+fn long_line(path: &Path, line: u64, start: &[u8], blank: u64) -> Error {
+    let blank = if blank > 0 {
+        format!(", with the {blank} blank lines before it")
+    } else {
+        String::new()
+    };
+    Error::malformed(
+        path,
+        format!(
+            "line {line} is longer than {MAX_LINE_BYTES} bytes{blank}, the longest the CSV \
+             reader accepts (it starts {})",
+            excerpt(start)
+        ),
+    )
 }
 
 fn no_header(path: &Path) -> Error {
@@ -890,7 +1063,7 @@ fn read_body<R: Read>(
     let declared = Declared::from(&loc.block);
     let mut notes = Vec::new();
 
-    let mut rdr = reader_builder(delim, loc.headerless).from_reader(source);
+    let mut rdr = reader_builder(delim, loc.headerless).from_reader(LineGuard::new(source));
     let columns = read_columns(&ctx, &mut rdr, loc, window, &declared, &mut notes)?;
     let time_col = time_column(path, &columns)?;
 
@@ -938,9 +1111,19 @@ fn read_body<R: Read>(
     Ok(with_block(rec, loc, &declared, notes, timed))
 }
 
-/// Refuse a table whose header line is not UTF-8, and a file of only a
-/// header block.
+/// Refuse a table whose header line is not UTF-8 or holds NUL bytes, and a
+/// file of only a header block.
 fn check_table_start(path: &Path, header_line: &[u8], loc: &Located) -> Result<()> {
+    if header_line.contains(&0) {
+        return Err(Error::malformed(
+            path,
+            format!(
+                "the header line holds NUL bytes, which no text export writes (a binary file, \
+                 or text that is not UTF-8: save it as UTF-8): {}",
+                excerpt(header_line)
+            ),
+        ));
+    }
     if std::str::from_utf8(header_line).is_err() {
         return Err(Error::malformed(
             path,
@@ -961,14 +1144,22 @@ fn check_table_start(path: &Path, header_line: &[u8], loc: &Located) -> Result<(
 /// when it has none (with the `layout_guessed` note in `notes`).
 fn read_columns<R: Read>(
     ctx: &Ctx<'_>,
-    rdr: &mut ::csv::Reader<R>,
+    rdr: &mut ::csv::Reader<LineGuard<R>>,
     loc: &Located,
     window: &[u8],
     declared: &Declared,
     notes: &mut Vec<ReadNote>,
 ) -> Result<Vec<Column>> {
     let headers = rdr.byte_headers().map_err(|e| ctx.csv_error(e))?.clone();
+    let at = rdr.position().byte();
+    rdr.get_mut().record_ends_at(at);
     let mut columns = if loc.headerless {
+        check_column_count(ctx.path, headers.len())?;
+        for (i, cell) in headers.iter().enumerate() {
+            check_cell_length(ctx.path, cell, || {
+                format!("row {}, column {}", ctx.skipped_lines + 1, i + 1)
+            })?;
+        }
         let (columns, note) = headerless_columns(&headers, window, ctx.delim);
         notes.push(note);
         columns
@@ -999,8 +1190,9 @@ fn time_column(path: &Path, columns: &[Column]) -> Result<Option<usize>> {
         return Err(Error::malformed(
             path,
             format!(
-                "more than one time column (\"{}\" and \"{}\")",
-                columns[time_cols[0]].name, columns[time_cols[1]].name
+                "more than one time column ({} and {})",
+                columns[time_cols[0]].quoted(),
+                columns[time_cols[1]].quoted()
             ),
         ));
     }
@@ -1218,14 +1410,14 @@ fn block_notes(loc: &Located, declared: &Declared, rec: &Recording, timed: bool)
     let list = |v: Vec<String>| v.join(", ");
     match declared.rate() {
         Some(hz) if !timed && rec.sample_rate.hz() == hz => parts.push(format!(
-            "the table has no time column, so its declared sample rate ({} Hz, \"{}\") is used",
+            "the table has no time column, so its declared sample rate ({} Hz, {}) is used",
             Shown(hz),
-            declared.rates[0].1
+            excerpt_str(&declared.rates[0].1)
         )),
         Some(hz) if (rec.sample_rate.hz() - hz).abs() > 1e-6 * hz => parts.push(format!(
-            "it declares {} Hz (\"{}\"), the table gives {} Hz, which is used",
+            "it declares {} Hz ({}), the table gives {} Hz, which is used",
             Shown(hz),
-            declared.rates[0].1,
+            excerpt_str(&declared.rates[0].1),
             Shown(rec.sample_rate.hz())
         )),
         Some(_) => {}
@@ -1235,7 +1427,7 @@ fn block_notes(loc: &Located, declared: &Declared, rec: &Recording, timed: bool)
                 declared
                     .rates
                     .iter()
-                    .map(|(r, k)| format!("{} Hz \"{k}\"", Shown(*r)))
+                    .map(|(r, k)| format!("{} Hz {}", Shown(*r), excerpt_str(k)))
                     .collect()
             )
         )),
@@ -1243,9 +1435,9 @@ fn block_notes(loc: &Located, declared: &Declared, rec: &Recording, timed: bool)
     }
     match declared.unit() {
         Some(u) => parts.push(format!(
-            "its unit {} (\"{}\") stands for the value columns that name none",
+            "its unit {} ({}) stands for the value columns that name none",
             u.label(),
-            declared.units[0].1
+            excerpt_str(&declared.units[0].1)
         )),
         None if declared.units.len() > 1 => parts.push(format!(
             "it declares different units ({}), so none is used",
@@ -1253,7 +1445,7 @@ fn block_notes(loc: &Located, declared: &Declared, rec: &Recording, timed: bool)
                 declared
                     .units
                     .iter()
-                    .map(|(u, k)| format!("{} \"{k}\"", u.label()))
+                    .map(|(u, k)| format!("{} {}", u.label(), excerpt_str(k)))
                     .collect()
             )
         )),
@@ -1429,12 +1621,12 @@ fn long_columns(
     if values.iter().all(|&i| columns[i].spec.is_sweep_name()) && !values.is_empty() {
         return Ok(None);
     }
-    let sweep_name = &columns[sweep].name;
+    let sweep_name = columns[sweep].quoted();
     let Some(time) = time_col else {
         return Err(Error::malformed(
             path,
             format!(
-                "long table (column \"{sweep_name}\" numbers the sweeps) without a time column: \
+                "long table (column {sweep_name} numbers the sweeps) without a time column: \
                  name the time after the stimulus time_ms (or time_point), or give --layout \
                  continuous to read the rows as one recording"
             ),
@@ -1444,7 +1636,7 @@ fn long_columns(
         return Err(Error::malformed(
             path,
             format!(
-                "long table (column \"{sweep_name}\" numbers the sweeps) without a value column: \
+                "long table (column {sweep_name} numbers the sweeps) without a value column: \
                  the EMG needs a column of its own (e.g. amplitude_mV)"
             ),
         ));
@@ -1456,22 +1648,19 @@ fn long_columns(
         return Err(Error::malformed(
             path,
             format!(
-                "column \"{}\" is a trigger column, which a long table (sweeps, the stimulus at \
+                "column {} is a trigger column, which a long table (sweeps, the stimulus at \
                  time 0) cannot have",
-                columns[t].name
+                columns[t].quoted()
             ),
         ));
     }
     if let (Some(c), true) = (channel, values.len() > 1) {
-        let names: Vec<String> = values
-            .iter()
-            .map(|&i| format!("\"{}\"", columns[i].name))
-            .collect();
+        let names: Vec<String> = values.iter().map(|&i| columns[i].quoted()).collect();
         return Err(Error::malformed(
             path,
             format!(
-                "long table with a channel column (\"{}\") needs one value column, found {} ({})",
-                columns[c].name,
+                "long table with a channel column ({}) needs one value column, found {} ({})",
+                columns[c].quoted(),
                 values.len(),
                 names.join(", ")
             ),
@@ -1500,17 +1689,14 @@ fn index_cell(v: f64) -> Option<i64> {
 /// end to end, as a sweeps file of the same data would give them.
 fn read_long<R: Read>(
     ctx: &Ctx<'_>,
-    rdr: &mut ::csv::Reader<R>,
+    rdr: &mut ::csv::Reader<LineGuard<R>>,
     columns: &[Column],
     long: &LongCols,
     opts: &ReadOptions,
 ) -> Result<Recording> {
     let mut reader = LongReader::new(ctx, columns, long);
     let mut rec = ::csv::ByteRecord::new();
-    while rdr
-        .read_byte_record(&mut rec)
-        .map_err(|e| ctx.csv_error(e))?
-    {
+    while ctx.next_record(rdr, &mut rec)? {
         reader.row(&rec)?;
     }
     reader.finish()?;
@@ -1545,7 +1731,21 @@ fn check_unnamed_cell(path: &Path, field: &[u8], col: usize, line: impl Fn() -> 
 
 /// The error for a cell of column `name` on file line `line`.
 fn cell_error(path: &Path, line: u64, name: &str, what: &str) -> Error {
-    Error::malformed(path, format!("row {line}, column \"{name}\": {what}"))
+    Error::malformed(
+        path,
+        format!("row {line}, column {}: {what}", excerpt_str(name)),
+    )
+}
+
+/// The error for a cell longer than [`MAX_CELL_BYTES`] (see
+/// [`check_cell_length`]).
+fn long_cell(path: &Path, line: u64, name: &str, cell: &[u8]) -> Error {
+    match check_cell_length(path, cell, || {
+        format!("row {line}, column {}", excerpt_str(name))
+    }) {
+        Err(e) => e,
+        Ok(()) => cell_error(path, line, name, "cell too long"),
+    }
 }
 
 /// A long table's rows, read one at a time: the sweeps so far, each
@@ -1565,6 +1765,8 @@ struct LongReader<'a> {
     pos: Vec<usize>,
     /// The first sweep's times (of its first channel), which every sweep repeats.
     ref_times: Vec<f64>,
+    /// The data row (0-based) of the last of them.
+    last_ref_row: usize,
     steps: Steps,
     /// Finest resolution the first sweep's times are printed with.
     time_res: f64,
@@ -1599,6 +1801,7 @@ impl<'a> LongReader<'a> {
             pos: vec![0; ids.len()],
             ids,
             ref_times: Vec::new(),
+            last_ref_row: 0,
             steps: Steps::default(),
             time_res: f64::INFINITY,
             tol: f64::INFINITY,
@@ -1633,10 +1836,10 @@ impl<'a> LongReader<'a> {
             Error::malformed(
                 self.ctx.path,
                 format!(
-                    "row {}, column \"{}\": {v} is not a whole number (long table: it numbers \
+                    "row {}, column {}: {v} is not a whole number (long table: it numbers \
                      the {}); give --layout continuous if the file is not a long table",
                     self.line(rec),
-                    self.name(i),
+                    self.columns[i].quoted(),
                     if i == self.long.sweep {
                         "sweeps"
                     } else {
@@ -1667,6 +1870,13 @@ impl<'a> LongReader<'a> {
         let long = self.long;
         check_row_limit(self.ctx.path, self.rows)?;
         self.rows += 1;
+        if let Some((i, cell)) = rec
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.len() > MAX_CELL_BYTES)
+        {
+            return Err(long_cell(self.ctx.path, self.line(rec), self.name(i), cell));
+        }
         if let Some(e) = long.empty {
             check_unnamed_cell(self.ctx.path, rec.get(e).unwrap_or_default(), e, || {
                 self.line(rec)
@@ -1692,10 +1902,10 @@ impl<'a> LongReader<'a> {
                 return Err(Error::malformed(
                     self.ctx.path,
                     format!(
-                        "row {}: {} goes back from {cur} to {sweep}; a long table lists the rows \
-                         of each sweep together, in ascending order",
+                        "row {}: column {} goes back from {cur} to {sweep}; a long table lists \
+                         the rows of each sweep together, in ascending order",
                         self.line(rec),
-                        self.name(self.long.sweep)
+                        self.columns[self.long.sweep].quoted()
                     ),
                 ))
             }
@@ -1738,10 +1948,10 @@ impl<'a> LongReader<'a> {
             return Err(Error::malformed(
                 self.ctx.path,
                 format!(
-                    "row {}: {} {id} is not in the first sweep; every sweep must have the same \
-                     channels",
+                    "row {}: channel {id} (column {}) is not in the first sweep; every sweep \
+                     must have the same channels",
                     self.line(rec),
-                    self.name(ci)
+                    self.columns[ci].quoted()
                 ),
             ));
         }
@@ -1785,11 +1995,11 @@ impl<'a> LongReader<'a> {
         Err(Error::malformed(
             self.ctx.path,
             format!(
-                "row {}: time {t} in {} {sweep} does not match the first sweep ({first}); every \
-                 sweep must have the same time points (give --layout continuous if the file is \
-                 one recording)",
+                "row {}: time {t} in sweep {sweep} (column {}) does not match the first sweep \
+                 ({first}); every sweep must have the same time points (give --layout \
+                 continuous if the file is one recording)",
                 self.line(rec),
-                self.name(self.long.sweep)
+                self.columns[self.long.sweep].quoted()
             ),
         ))
     }
@@ -1799,18 +2009,22 @@ impl<'a> LongReader<'a> {
         let time = self.long.time;
         if let Some(&prev) = self.ref_times.last() {
             if t <= prev {
-                return Err(Error::malformed(
-                    self.ctx.path,
-                    format!(
-                        "row {}: time column \"{}\" is not strictly increasing ({t} after \
-                         {prev}) within {} {sweep}",
-                        self.line(rec),
-                        self.name(time),
-                        self.name(self.long.sweep)
-                    ),
+                let within = format!(
+                    " within sweep {sweep} (column {})",
+                    self.columns[self.long.sweep].quoted()
+                );
+                let now = (self.line(rec), t, rec.get(time).unwrap_or_default());
+                return Err(not_increasing(
+                    self.ctx,
+                    &self.columns[time],
+                    time,
+                    now,
+                    (self.last_ref_row, prev),
+                    &within,
                 ));
             }
         }
+        self.last_ref_row = (self.rows - 1) as usize;
         self.time_res = self
             .time_res
             .min(cell_resolution(rec.get(time).unwrap_or_default()));
@@ -1862,21 +2076,21 @@ impl<'a> LongReader<'a> {
             let p = self.pos[slot];
             if p != l {
                 let ch = if self.multi_value {
-                    format!("column \"{}\"", self.name(self.long.values[slot]))
+                    format!("column {}", self.columns[self.long.values[slot]].quoted())
                 } else {
                     format!(
-                        "{} {}",
-                        self.name(self.long.channel.unwrap_or(0)),
-                        self.ids[slot]
+                        "channel {} (column {})",
+                        self.ids[slot],
+                        self.columns[self.long.channel.unwrap_or(0)].quoted()
                     )
                 };
                 return Err(Error::malformed(
                     self.ctx.path,
                     format!(
-                        "long table: {} {sweep} has {p} row(s) for {ch}, the first sweep has {l}; \
-                         every sweep must have the same time points (give --layout continuous if \
-                         the file is one recording)",
-                        self.name(self.long.sweep),
+                        "long table: sweep {sweep} (column {}) has {p} row(s) for {ch}, the first \
+                         sweep has {l}; every sweep must have the same time points (give --layout \
+                         continuous if the file is one recording)",
+                        self.columns[self.long.sweep].quoted(),
                     ),
                 ));
             }
@@ -1990,13 +2204,13 @@ impl<'a> LongReader<'a> {
         ReadNote::info(
             FlagCode::LayoutGuessed,
             format!(
-                "read as a long table (one row per sample): column \"{}\" numbers the sweeps{}; \
+                "read as a long table (one row per sample): column {} numbers the sweeps{}; \
                  {k} sweep(s) of {l} samples, {n_channels} channel(s), the stimulus at time 0; \
                  give --layout continuous to read the rows as one recording",
-                self.name(self.long.sweep),
+                self.columns[self.long.sweep].quoted(),
                 self.long
                     .channel
-                    .map(|c| format!(" and \"{}\" the channels", self.name(c)))
+                    .map(|c| format!(" and {} the channels", self.columns[c].quoted()))
                     .unwrap_or_default(),
             ),
         )
@@ -2016,9 +2230,9 @@ impl<'a> LongReader<'a> {
         notes.push(ReadNote::info(
             FlagCode::IntensityColumn,
             format!(
-                "column \"{}\" changes within sweeps, so it is not kept as each sweep's \
+                "column {} changes within sweeps, so it is not kept as each sweep's \
                  stimulus intensity",
-                self.name(i)
+                self.columns[i].quoted()
             ),
         ));
         None
@@ -2049,8 +2263,8 @@ fn stimulus_row(path: &Path, steps: &Steps, timing: &Timing, time: &Column) -> R
         Error::malformed(
             path,
             format!(
-                "time column \"{}\" never reaches 0 (the stimulus)",
-                time.name
+                "time column {} never reaches 0 (the stimulus)",
+                time.quoted()
             ),
         )
     })
@@ -2094,36 +2308,145 @@ fn ref_done(steps: &Steps, time_res: f64, tol: &mut f64) {
 enum Body<'a> {
     /// In memory.
     Bytes(&'a [u8]),
-    /// In a file, from byte `offset` on: read whole only when an error
-    /// message needs a line number.
+    /// In a file of `len` bytes, from byte `offset` on: read again, through
+    /// the open file (never by its path, which may since name another file)
+    /// and a small buffer, only when an error message needs a line number.
     File {
-        path: &'a Path,
-        offset: usize,
-        text: OnceCell<Vec<u8>>,
+        file: &'a File,
+        offset: u64,
+        len: u64,
     },
 }
 
-impl Body<'_> {
-    /// Length of the text from the header line on, if known.
-    fn total_bytes(&self) -> Option<u64> {
+impl<'a> Body<'a> {
+    /// Length of the text from the header line on.
+    fn total_bytes(&self) -> u64 {
         match self {
-            Body::Bytes(b) => Some(b.len() as u64),
-            Body::File { path, offset, .. } => std::fs::metadata(path)
-                .ok()
-                .map(|m| m.len().saturating_sub(*offset as u64)),
+            Body::Bytes(b) => b.len() as u64,
+            Body::File { offset, len, .. } => len.saturating_sub(*offset),
         }
     }
 
-    /// The text (empty if the file can no longer be read).
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Body::Bytes(b) => b,
-            Body::File { path, offset, text } => text
-                .get_or_init(|| std::fs::read(path).unwrap_or_default())
-                .get(*offset..)
-                .unwrap_or_default(),
+    /// The text from its byte `at` on (reading it leaves the file's own
+    /// position where it is).
+    fn from(&self, at: u64) -> Box<dyn Read + 'a> {
+        match *self {
+            Body::Bytes(b) => {
+                let at = usize::try_from(at).map_or(b.len(), |a| a.min(b.len()));
+                Box::new(&b[at..])
+            }
+            Body::File { file, offset, .. } => Box::new(FileAt {
+                file,
+                pos: offset.saturating_add(at),
+            }),
         }
     }
+}
+
+/// A file read from a position of its own, by positional reads.
+struct FileAt<'a> {
+    file: &'a File,
+    pos: u64,
+}
+
+impl Read for FileAt<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = read_at(self.file, buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], pos: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, pos)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, buf: &mut [u8], pos: u64) -> std::io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, pos)
+}
+
+#[cfg(not(any(unix, windows)))]
+fn read_at(_: &File, _: &mut [u8], _: u64) -> std::io::Result<usize> {
+    Err(std::io::ErrorKind::Unsupported.into())
+}
+
+/// The table's text as the csv reader takes it, refused once the record
+/// being read runs past [`MAX_LINE_BYTES`]: the csv reader keeps a whole
+/// record in memory, so an endless line must stop here, before it is
+/// buffered. After each record the reader's position is handed back
+/// ([`LineGuard::record_ends_at`]); the guard then lets through at most
+/// [`MAX_LINE_BYTES`] (and the line ends around it) beyond it. The csv
+/// reader asks for more only once it has parsed all it was given, so a
+/// refusal means a record longer than that.
+struct LineGuard<R> {
+    inner: R,
+    /// Bytes handed to the csv reader so far.
+    delivered: u64,
+    /// Where the record being read starts (its reader position).
+    record_start: u64,
+}
+
+/// The I/O error a [`LineGuard`] gives: the record starting at byte `at` of
+/// the table's text is too long.
+#[derive(Debug)]
+struct LineTooLong {
+    at: u64,
+}
+
+impl std::fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a line longer than {MAX_LINE_BYTES} bytes at byte {}",
+            self.at
+        )
+    }
+}
+
+impl std::error::Error for LineTooLong {}
+
+impl<R: Read> LineGuard<R> {
+    fn new(inner: R) -> LineGuard<R> {
+        LineGuard {
+            inner,
+            delivered: 0,
+            record_start: 0,
+        }
+    }
+
+    /// The csv reader has read a record; the next starts at `byte`.
+    fn record_ends_at(&mut self, byte: u64) {
+        self.record_start = byte;
+    }
+}
+
+impl<R: Read> Read for LineGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // The line end before the record (CRLF) and after it are allowed too.
+        let allowed = self.record_start + MAX_LINE_BYTES as u64 + 4;
+        let left = allowed.saturating_sub(self.delivered);
+        if left == 0 && !buf.is_empty() {
+            return Err(std::io::Error::other(LineTooLong {
+                at: self.record_start,
+            }));
+        }
+        let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let got = self.inner.read(&mut buf[..n])?;
+        self.delivered += got as u64;
+        Ok(got)
+    }
+}
+
+/// Where a record starts (see [`Ctx::record_at`]).
+struct RecordAt {
+    /// Its 1-based file line.
+    line: u64,
+    /// Its first bytes.
+    text: Vec<u8>,
+    /// Blank lines just before it.
+    blank: u64,
 }
 
 /// The csv reader settings for delimiter `delim` (a large buffer: reading a
@@ -2151,56 +2474,128 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn reader(&self) -> ::csv::Reader<&[u8]> {
-        reader_builder(self.delim, self.headerless).from_reader(self.body.bytes())
+    fn reader(&self) -> ::csv::Reader<Box<dyn Read + '_>> {
+        reader_builder(self.delim, self.headerless).from_reader(self.body.from(0))
     }
 
-    /// The 1-based file line of the record at `pos`. The csv crate puts a
-    /// record's position before the line ends and blank lines that precede
-    /// it (with CRLF, before the `\n`), so skip those and count the line
-    /// ends before the record itself. Linear in the file size: called only
-    /// to report an error.
+    /// The next record of `rdr` into `rec` (`false` after the last), its
+    /// end handed to the reader's [`LineGuard`].
+    fn next_record<R: Read>(
+        &self,
+        rdr: &mut ::csv::Reader<LineGuard<R>>,
+        rec: &mut ::csv::ByteRecord,
+    ) -> Result<bool> {
+        let more = rdr.read_byte_record(rec).map_err(|e| self.csv_error(e))?;
+        let at = rdr.position().byte();
+        rdr.get_mut().record_ends_at(at);
+        Ok(more)
+    }
+
+    /// The 1-based file line of the record at `pos`.
     fn line(&self, pos: Option<&::csv::Position>) -> u64 {
-        let Some(pos) = pos else { return 0 };
-        let body = self.body.bytes();
-        let mut start = usize::try_from(pos.byte()).map_or(body.len(), |b| b.min(body.len()));
-        while matches!(body.get(start), Some(b'\r' | b'\n')) {
-            start += 1;
+        pos.map_or(0, |p| self.record_at(p.byte()).line)
+    }
+
+    /// The 1-based file line of the record whose reader position is byte
+    /// `at` of the text, the start of its text and the blank lines before
+    /// it. The csv crate puts a record's position before the line ends and
+    /// blank lines that precede it (with CRLF, before the `\n`), so skip
+    /// those and count the line ends before the record itself. Linear in the
+    /// file size, through a small buffer: called only to report an error.
+    fn record_at(&self, at: u64) -> RecordAt {
+        let mut rdr = self.body.from(0);
+        let mut buf = vec![0u8; 1 << 16];
+        let (mut seen, mut newlines, mut ends) = (0u64, 0u64, 0u64);
+        let mut start = None;
+        // The byte just before `at`, and whether the run of line ends from
+        // `at` on begins with the `\n` of the previous record's CRLF.
+        let mut last = None;
+        let mut crlf_half = false;
+        while start.is_none() {
+            let n = match rdr.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let chunk = &buf[..n];
+            // Bytes of this chunk before `at`; the usize cast is within `n`.
+            let before = at.saturating_sub(seen).min(n as u64) as usize;
+            newlines += chunk[..before].iter().filter(|&&b| b == b'\n').count() as u64;
+            if let Some(&b) = chunk[..before].last() {
+                last = Some(b);
+            }
+            for (i, &b) in chunk.iter().enumerate().skip(before) {
+                if seen + i as u64 == at {
+                    crlf_half = b == b'\n' && last == Some(b'\r');
+                }
+                match b {
+                    b'\n' => ends += 1,
+                    b'\r' => {}
+                    _ => {
+                        start = Some(seen + i as u64);
+                        break;
+                    }
+                }
+            }
+            seen += n as u64;
         }
-        let newlines = body[..start].iter().filter(|&&b| b == b'\n').count() as u64;
-        self.skipped_lines + newlines + 1
+        let mut text = Vec::new();
+        if let Some(s) = start {
+            let _ = self.body.from(s).take(256).read_to_end(&mut text);
+        }
+        RecordAt {
+            line: self.skipped_lines + newlines + ends + 1,
+            text,
+            blank: ends - u64::from(crlf_half),
+        }
     }
 
     fn csv_error(&self, e: ::csv::Error) -> Error {
-        match e.kind() {
-            ::csv::ErrorKind::UnequalLengths {
-                pos,
-                expected_len,
-                len,
-            } => {
-                let row = self.line(pos.as_ref());
-                Error::malformed(
-                    self.path,
-                    format!("row {row}: {len} field(s), but the header has {expected_len}"),
-                )
+        if let ::csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } = e.kind()
+        {
+            let row = self.line(pos.as_ref());
+            return Error::malformed(
+                self.path,
+                format!("row {row}: {len} field(s), but the header has {expected_len}"),
+            );
+        }
+        let msg = e.to_string();
+        match e.into_kind() {
+            ::csv::ErrorKind::Io(io) => {
+                if let Some(long) = io.get_ref().and_then(|x| x.downcast_ref::<LineTooLong>()) {
+                    let r = self.record_at(long.at);
+                    return long_line(self.path, r.line, &r.text, r.blank);
+                }
+                Error::Io {
+                    path: self.path.to_path_buf(),
+                    source: io,
+                }
             }
-            _ => Error::malformed(self.path, format!("cannot read as CSV: {e}")),
+            _ => Error::malformed(self.path, format!("cannot read as CSV: {msg}")),
         }
     }
 
-    /// File line of data row `idx` (0-based), found by re-reading: only
+    /// Data row `idx` (0-based) and its file line, found by re-reading: only
     /// needed on the error path, so no line table is kept for every row.
-    fn line_of_row(&self, idx: usize) -> u64 {
+    fn row(&self, idx: usize) -> Option<(u64, ::csv::ByteRecord)> {
         let mut rdr = self.reader();
         let mut rec = ::csv::ByteRecord::new();
         let mut i = 0usize;
         while let Ok(true) = rdr.read_byte_record(&mut rec) {
             if i == idx {
-                return self.line(rec.position());
+                return Some((self.line(rec.position()), rec));
             }
             i += 1;
         }
-        0
+        None
+    }
+
+    /// File line of data row `idx` (0-based; see [`Ctx::row`]).
+    fn line_of_row(&self, idx: usize) -> u64 {
+        self.row(idx).map_or(0, |(line, _)| line)
     }
 }
 
@@ -2255,18 +2650,42 @@ fn detect_delimiter(header: &[u8]) -> u8 {
     cands[best]
 }
 
-fn parse_header(path: &Path, headers: &::csv::ByteRecord) -> Result<Vec<Column>> {
-    let n = headers.len() as u64;
-    if n > MAX_CHANNELS {
+/// Refuse a table of more than [`MAX_CHANNELS`] columns.
+fn check_column_count(path: &Path, n: usize) -> Result<()> {
+    if n as u64 > MAX_CHANNELS {
         return Err(Error::Limit {
             path: path.to_path_buf(),
             what: "number of CSV columns".into(),
-            value: n,
+            value: n as u64,
             limit: MAX_CHANNELS,
         });
     }
+    Ok(())
+}
+
+/// Refuse a cell longer than [`MAX_CELL_BYTES`]; `place` names it
+/// (`row 5, column "emg"`) for the message.
+fn check_cell_length(path: &Path, cell: &[u8], place: impl Fn() -> String) -> Result<()> {
+    if cell.len() > MAX_CELL_BYTES {
+        return Err(Error::malformed(
+            path,
+            format!(
+                "{}: a cell of {} bytes, longer than the {MAX_CELL_BYTES} the CSV reader \
+                 accepts: {}",
+                place(),
+                cell.len(),
+                excerpt(cell)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn parse_header(path: &Path, headers: &::csv::ByteRecord) -> Result<Vec<Column>> {
+    check_column_count(path, headers.len())?;
     let mut columns = Vec::with_capacity(headers.len());
     for (i, raw) in headers.iter().enumerate() {
+        check_cell_length(path, raw, || format!("column {} of the header", i + 1))?;
         let name = std::str::from_utf8(raw)
             .map_err(|_| {
                 Error::malformed(
@@ -2340,8 +2759,8 @@ fn check_sweep_columns(path: &Path, chans: &[&Column]) -> Result<()> {
             return Err(Error::malformed(
                 path,
                 format!(
-                    "column \"{}\" is a trigger column, which a sweeps file cannot have",
-                    c.name
+                    "column {} is a trigger column, which a sweeps file cannot have",
+                    c.quoted()
                 ),
             ));
         }
@@ -2370,8 +2789,7 @@ const PRESIZE_AFTER_ROWS: usize = 1024;
 /// spare (a buffer of this thread's last recording when one is large
 /// enough): growing by doubling would leave up to half of each buffer
 /// unused and, while it grows, hold the old and the new buffer at once.
-fn presize(table: &mut Table, read: u64, total: Option<u64>) {
-    let Some(total) = total else { return };
+fn presize(table: &mut Table, read: u64, total: u64) {
     if read == 0 || total <= read {
         return;
     }
@@ -2572,7 +2990,7 @@ impl Steps {
 /// file after the first [`PRESIZE_AFTER_ROWS`] rows.
 fn read_rows<R: Read>(
     ctx: &Ctx<'_>,
-    rdr: &mut ::csv::Reader<R>,
+    rdr: &mut ::csv::Reader<LineGuard<R>>,
     columns: &[Column],
     sinks: &[Sink],
     n_channels: usize,
@@ -2590,10 +3008,7 @@ fn read_rows<R: Read>(
     }
     let mut rec = ::csv::ByteRecord::new();
     let mut time = TimeCells::new();
-    while rdr
-        .read_byte_record(&mut rec)
-        .map_err(|e| ctx.csv_error(e))?
-    {
+    while ctx.next_record(rdr, &mut rec)? {
         check_row_limit(ctx.path, table.rows as u64)?;
         read_row(ctx, columns, sinks, &rec, &mut time, &mut table)?;
         table.rows += 1;
@@ -2621,11 +3036,14 @@ fn read_row(
     let line = || ctx.line(rec.position());
     for (col, (sink, field)) in sinks.iter().zip(rec.iter()).enumerate() {
         let cell_err = |what: String| cell_error(ctx.path, line(), &columns[col].name, &what);
+        if field.len() > MAX_CELL_BYTES {
+            return Err(long_cell(ctx.path, line(), &columns[col].name, field));
+        }
         match *sink {
             Sink::Skip => {}
             Sink::MustBeEmpty => check_unnamed_cell(ctx.path, field, col, line)?,
             Sink::Time => {
-                let t = time.read(ctx, &columns[col], field, line, cell_err)?;
+                let t = time.read(ctx, (table.rows, col), &columns[col], field, line, cell_err)?;
                 table.steps.push(t);
             }
             Sink::Data { ch, factor } => {
@@ -2665,11 +3083,12 @@ impl TimeCells {
     }
 
     /// Parse time cell `field` of column `col` (the fast path first), which
-    /// must be above the previous one; `line` and `cell_err` make the
-    /// messages.
+    /// must be above the previous one; `at` is the data row (0-based) and
+    /// the column's index, `line` and `cell_err` make the messages.
     fn read(
         &mut self,
         ctx: &Ctx<'_>,
+        at: (usize, usize),
         col: &Column,
         field: &[u8],
         line: impl Fn() -> u64,
@@ -2684,14 +3103,9 @@ impl TimeCells {
         };
         if let Some(p) = self.prev {
             if t <= p {
-                return Err(Error::malformed(
-                    ctx.path,
-                    format!(
-                        "row {}: time column \"{}\" is not strictly increasing ({t} after {p})",
-                        line(),
-                        col.name
-                    ),
-                ));
+                let (row, ci) = at;
+                let prev = (row.saturating_sub(1), p);
+                return Err(not_increasing(ctx, col, ci, (line(), t, field), prev, ""));
             }
         }
         self.prev = Some(t);
@@ -2709,6 +3123,49 @@ impl TimeCells {
             table.time_res = table.time_res.min(10f64.powi(self.finest));
         }
     }
+}
+
+/// The error of a time that does not rise: `now` is the file line, the
+/// time and its cell, `prev` the data row (0-based) and the time before it,
+/// in time column `col` (index `ci`); `within` says where (a sweep). Both
+/// rows are named; equal times are told apart from decreasing ones, and two
+/// cells that differ but read as the same 64-bit number are quoted.
+fn not_increasing(
+    ctx: &Ctx<'_>,
+    col: &Column,
+    ci: usize,
+    now: (u64, f64, &[u8]),
+    prev: (usize, f64),
+    within: &str,
+) -> Error {
+    let (line, t, cell) = now;
+    let (prev_row, p) = prev;
+    let (prev_line, prev_cell) = match ctx.row(prev_row) {
+        Some((l, rec)) => (l, rec.get(ci).map(|c| c.trim_ascii().to_vec())),
+        None => (0, None),
+    };
+    let what = if t < p {
+        format!("{t} after {p} on row {prev_line}")
+    } else {
+        match prev_cell {
+            Some(pc) if pc != cell.trim_ascii() => format!(
+                "{} and {} on row {prev_line} are the same 64-bit number, {t}",
+                excerpt(cell.trim_ascii()),
+                excerpt(&pc)
+            ),
+            _ => format!(
+                "{t} again, as on row {prev_line}: are the times printed with too few decimals \
+                 for the sample rate?"
+            ),
+        }
+    };
+    Error::malformed(
+        ctx.path,
+        format!(
+            "row {line}: time column {} is not strictly increasing{within} ({what})",
+            col.quoted()
+        ),
+    )
 }
 
 /// Exact powers of ten for [`fast_decimal`] (every one up to 10^22 is an f64).
@@ -2819,11 +3276,7 @@ fn parse_cell(field: &[u8], decimal_comma: bool) -> std::result::Result<f64, Str
     if t.is_empty() {
         return Err("empty cell".into());
     }
-    let show = || {
-        let s = String::from_utf8_lossy(t);
-        let s: String = s.chars().take(40).collect();
-        format!("cannot read {s:?} as a number")
-    };
+    let show = || format!("cannot read {} as a number", excerpt(t));
     let s = std::str::from_utf8(t).map_err(|_| show())?;
     let v: f64 = if decimal_comma && s.contains(',') {
         s.replace(',', ".").parse().map_err(|_| show())?
@@ -2831,7 +3284,7 @@ fn parse_cell(field: &[u8], decimal_comma: bool) -> std::result::Result<f64, Str
         s.parse().map_err(|_| show())?
     };
     if !v.is_finite() {
-        return Err(format!("{s} is not a finite number"));
+        return Err(format!("{} is not a finite number", excerpt_str(s)));
     }
     Ok(v)
 }
@@ -2903,8 +3356,8 @@ fn timing(ctx: &Ctx<'_>, col: &Column, table: &Table) -> Result<Timing> {
             ctx.path,
             format!(
                 "irregular sampling at row {line}: step {step} differs from the median step {median} \
-                 of column \"{}\" by more than 1%",
-                col.name
+                 of column {} by more than 1%",
+                col.quoted()
             ),
         ));
     }
@@ -2915,10 +3368,10 @@ fn timing(ctx: &Ctx<'_>, col: &Column, table: &Table) -> Result<Timing> {
         return Err(Error::malformed(
             ctx.path,
             format!(
-                "time column \"{}\" has no unit and its step {median} gives an accepted \
+                "time column {} has no unit and its step {median} gives an accepted \
                  sample rate ({}–{} Hz) neither in seconds nor in milliseconds; name the \
                  unit (e.g. time_ms)",
-                col.name,
+                col.quoted(),
                 SampleRate::MIN_HZ,
                 SampleRate::MAX_HZ
             ),
@@ -2935,10 +3388,10 @@ fn timing(ctx: &Ctx<'_>, col: &Column, table: &Table) -> Result<Timing> {
         Error::malformed(
             ctx.path,
             format!(
-                "sample rate {} Hz (from time column \"{}\", step {} {}) is outside \
+                "sample rate {} Hz (from time column {}, step {} {}) is outside \
                  the accepted range {}–{} Hz",
                 Shown(hz),
-                col.name,
+                col.quoted(),
                 Shown(median),
                 unit.label(),
                 SampleRate::MIN_HZ,
@@ -2984,10 +3437,10 @@ fn build_continuous(
                     notes.push(ReadNote::info(
                         FlagCode::IntensityColumn,
                         format!(
-                            "column \"{}\" is named like the stimulus but {why}, so it is read \
+                            "column {q} is named like the stimulus but {why}, so it is read \
                              as the stimulus intensity, not as the trigger; give \
-                             --trigger-channel \"{}\" to take its rising edges as the stimuli",
-                            c.name, c.name
+                             --trigger-channel {q} to take its rising edges as the stimuli",
+                            q = c.quoted()
                         ),
                     ));
                     ChannelKind::Intensity
@@ -3124,9 +3577,9 @@ fn build_sweeps(
         return Err(Error::malformed(
             path,
             format!(
-                "sweep columns must share one unit: \"{}\" is in {unit}, \"{}\" in {}",
-                chans[0].name,
-                other.name,
+                "sweep columns must share one unit: {} is in {unit}, {} in {}",
+                chans[0].quoted(),
+                other.quoted(),
                 other.spec.voltage_label()
             ),
         ));
@@ -3654,14 +4107,15 @@ mod tests {
         let e = err(&(cut.join("\n") + "\n"));
         assert!(
             e.contains(
-                "recording_index 1 has 29 row(s) for channel_index 1, the first sweep has 30"
+                "sweep 1 (column \"recording_index\") has 29 row(s) for channel 1 (column \
+                 \"channel_index\"), the first sweep has 30"
             ),
             "{e}"
         );
         // Sweeps out of order.
         let e = err(&format!("{long}{}\n", lines[1]));
         assert!(
-            e.contains("row 122: recording_index goes back from 3 to 0"),
+            e.contains("row 122: column \"recording_index\" goes back from 3 to 0"),
             "{e}"
         );
         // Missing columns.
@@ -3680,11 +4134,14 @@ mod tests {
         );
         // A channel the first sweep does not have.
         let e = err("sweep,time_ms,channel,emg\n0,0,0,1\n0,0.1,0,1\n1,0,0,1\n1,0,5,1\n");
-        assert!(e.contains("channel 5 is not in the first sweep"), "{e}");
+        assert!(
+            e.contains("channel 5 (column \"channel\") is not in the first sweep"),
+            "{e}"
+        );
         // Other time points in a later sweep.
         let e = err("sweep,time_ms,emg\n0,0,1\n0,0.1,1\n1,0,1\n1,0.2,1\n");
         assert!(
-            e.contains("row 5: time 0.2 in sweep 1 does not match"),
+            e.contains("row 5: time 0.2 in sweep 1 (column \"sweep\") does not match"),
             "{e}"
         );
         // Two value columns beside a channel column.
@@ -4197,5 +4654,287 @@ mod tests {
                 let _ = read_csv(&p(), &b, &ReadOptions::default());
             }
         }
+    }
+
+    /// `text` read from memory and from a file: the same outcome, whose
+    /// message (when it fails) is returned.
+    fn both_ways(text: &[u8]) -> std::result::Result<Recording, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("test.csv");
+        std::fs::write(&f, text).unwrap();
+        let from_memory = read_csv(&f, text, &ReadOptions::default());
+        let from_file = read_csv_file(&f, &ReadOptions::default());
+        match (from_memory, from_file) {
+            (Err(a), Err(b)) => {
+                assert_eq!(a.to_string(), b.to_string());
+                Err(a.to_string())
+            }
+            (Ok(a), Ok(b)) => {
+                assert_eq!(a.channels.len(), b.channels.len());
+                Ok(a)
+            }
+            (a, b) => panic!("memory {:?} file {:?}", a.err(), b.err()),
+        }
+    }
+
+    /// Rows of a 10 kHz table of one value column.
+    fn rows(from: usize, to: usize) -> String {
+        (from..to).fold(String::new(), |mut s, i| {
+            let _ = writeln!(s, "{:.4},0.0", i as f64 / 10_000.0);
+            s
+        })
+    }
+
+    #[test]
+    fn a_long_header_line_is_refused_before_it_is_buffered() {
+        // A 20 MB header line: refused from the first 2 MiB, quickly, in one
+        // short line that names the line.
+        let mut text = format!("time_s,emg_{}\n", "a".repeat(20_000_000)).into_bytes();
+        text.extend_from_slice(rows(0, 100).as_bytes());
+        let start = std::time::Instant::now();
+        let e = both_ways(&text).unwrap_err();
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+        assert!(
+            e.contains("line 1 is longer than 1048576 bytes, the longest the CSV reader accepts"),
+            "{e}"
+        );
+        assert!(e.len() < 200, "{} bytes: {e}", e.len());
+        // An endless line (or /dev/zero read as text) costs no more than the
+        // limit: the read-ahead stops there.
+        let mut endless = std::io::repeat(b'7');
+        let io = |e: std::io::Error| Error::Io {
+            path: p(),
+            source: e,
+        };
+        let e = read_head(&p(), &mut endless, io).err().unwrap().to_string();
+        assert!(e.contains("line 1 is longer than"), "{e}");
+        // Comment lines before the header: line numbers count them.
+        let mut text = b"# exported\n\n".to_vec();
+        text.extend_from_slice(format!("time_s,{}\n", "b".repeat(MAX_LINE_BYTES)).as_bytes());
+        let e = both_ways(&text).unwrap_err();
+        assert!(e.contains("line 3 is longer than"), "{e}");
+        // A preamble that never ends in a table.
+        let preamble = "# a comment line of a sensible length\n".repeat(MAX_HEAD_BYTES / 30);
+        let e = both_ways(preamble.as_bytes()).unwrap_err();
+        assert!(
+            e.contains("no table starts within the first 4194304 bytes"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_long_row_or_cell_is_refused_naming_its_row() {
+        // A 5 MB cell past the read-ahead: refused by the line guard, with
+        // the row's file line and a short excerpt.
+        let mut text = format!("time_s,emg_mV\n{}", rows(0, 30_000)).into_bytes();
+        text.extend_from_slice(format!("3.0000,{}\n", "1".repeat(5_000_000)).as_bytes());
+        text.extend_from_slice(rows(30_001, 30_010).as_bytes());
+        let e = both_ways(&text).unwrap_err();
+        assert!(
+            e.contains("line 30002 is longer than 1048576 bytes") && e.contains("\"3.0000,111"),
+            "{e}"
+        );
+        assert!(e.len() < 200, "{e}");
+        // The same within the read-ahead (the first rows).
+        let mut text = format!("time_s,emg_mV\n{}", rows(0, 10)).into_bytes();
+        text.extend_from_slice(format!("0.0010,{}\n", "1".repeat(5_000_000)).as_bytes());
+        let e = both_ways(&text).unwrap_err();
+        assert!(e.contains("line 12 is longer than"), "{e}");
+        // A quoted cell of short lines that goes on past the limit: the
+        // record, not each line, is bounded.
+        let mut text = format!("time_s,emg_mV\n{}", rows(0, 30_000)).into_bytes();
+        text.extend_from_slice(b"3.0000,\"");
+        text.extend(std::iter::repeat_n(b"12345\n", 400_000).flatten());
+        text.extend_from_slice(b"\"\n");
+        let e = both_ways(&text).unwrap_err();
+        assert!(e.contains("line 30002 is longer than"), "{e}");
+        // A million blank lines between rows count as one long line.
+        let mut text = format!("time_s,emg_mV\n{}", rows(0, 30_000)).into_bytes();
+        text.extend(std::iter::repeat_n(b'\n', 1_100_000));
+        text.extend_from_slice(rows(30_000, 30_010).as_bytes());
+        let e = both_ways(&text).unwrap_err();
+        assert!(
+            e.contains(
+                "line 1130002 is longer than 1048576 bytes, with the 1100000 blank lines before it"
+            ) && e.contains("(it starts \"3.0000,0.0\\n3.0001"),
+            "{e}"
+        );
+        // The same with CRLF line ends.
+        let crlf = |t: &str| t.replace('\n', "\r\n");
+        let mut text = crlf(&format!("time_s,emg_mV\n{}", rows(0, 30_000))).into_bytes();
+        text.extend(std::iter::repeat_n(&b"\r\n"[..], 600_000).flatten());
+        text.extend_from_slice(crlf(&rows(30_000, 30_010)).as_bytes());
+        let e = both_ways(&text).unwrap_err();
+        assert!(
+            e.contains("line 630002 is longer than 1048576 bytes, with the 600000 blank lines"),
+            "{e}"
+        );
+        // A 2 KB cell: refused as a cell, naming row and column.
+        let text = format!("time_s,emg_mV\n{}0.0003,{}\n", rows(0, 3), "9".repeat(2000));
+        let e = both_ways(text.as_bytes()).unwrap_err();
+        assert!(
+            e.contains(
+                "row 5, column \"emg_mV\": a cell of 2000 bytes, longer than the 1024 the CSV \
+                 reader accepts: \"9999999999999999999999999999999999999999\"…"
+            ),
+            "{e}"
+        );
+        // The same in a long table, and in a skipped column.
+        let text = format!(
+            "sweep,time_ms,emg_mV\n0,0.0,0\n0,0.1,{}\n0,0.2,0\n",
+            "9".repeat(1500)
+        );
+        let e = both_ways(text.as_bytes()).unwrap_err();
+        assert!(
+            e.contains("row 3, column \"emg_mV\": a cell of 1500 bytes"),
+            "{e}"
+        );
+        // A column name: refused in the header.
+        let text = format!("time_s,{}\n{}", "n".repeat(1025), rows(0, 3));
+        let e = both_ways(text.as_bytes()).unwrap_err();
+        assert!(
+            e.contains("column 2 of the header: a cell of 1025 bytes"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_longest_lines_the_limits_allow_are_read() {
+        // 256 columns with names of 1000 bytes: a 256 KB header line, read.
+        let names: Vec<String> = (0..255)
+            .map(|c| format!("emg{c:03}_{}", "x".repeat(994)))
+            .collect();
+        let mut text = format!("time_s,{}\n", names.join(","));
+        // 0.12 s: continuous (a shorter span would be read as sweeps).
+        for i in 0..1200 {
+            let _ = write!(text, "{:.4}", i as f64 / 10_000.0);
+            for _ in 0..255 {
+                text.push_str(",0.5");
+            }
+            text.push('\n');
+        }
+        assert!(text.lines().next().unwrap().len() > 250_000);
+        let rec = both_ways(text.as_bytes()).unwrap();
+        assert_eq!(rec.channels.len(), 255);
+        // A 1024-byte cell (a number with many digits) is read.
+        let long = format!("0.{}", "5".repeat(1022));
+        let text = format!("time_s,emg_mV\n{}0.0003,{long}\n", rows(0, 3));
+        let rec = both_ways(text.as_bytes()).unwrap();
+        assert!((rec.channels[0].samples[3] - 0.555_555_6).abs() < 1e-6);
+    }
+
+    #[test]
+    fn utf16_and_nul_bytes_are_named_not_quoted() {
+        let text = format!("time_s,emg_mV\n{}", rows(0, 20));
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let e = both_ways(&le).unwrap_err();
+        assert!(
+            e.ends_with(
+                "the file is not UTF-8 text: it looks like UTF-16 (little-endian: every other \
+                 byte is 0); save it as UTF-8"
+            ),
+            "{e}"
+        );
+        assert!(!e.contains('\0'));
+        let e = both_ways(&be).unwrap_err();
+        assert!(e.contains("looks like UTF-16 (big-endian"), "{e}");
+        let mut bom = vec![0xFF, 0xFE];
+        bom.extend_from_slice(&le);
+        let e = both_ways(&bom).unwrap_err();
+        assert!(
+            e.contains("UTF-16 (little-endian, with a byte-order mark)"),
+            "{e}"
+        );
+        // A NUL byte in an otherwise plain header.
+        let e = both_ways(format!("time_s,emg\0mV\n{}", rows(0, 5)).as_bytes()).unwrap_err();
+        assert!(
+            e.contains("the header line holds NUL bytes") && e.contains("\\0"),
+            "{e}"
+        );
+        // A column name with control characters is quoted escaped.
+        let text = format!("time_s,emg\x1b[31m\n{}0.0005,x\n", rows(0, 5));
+        let e = both_ways(text.as_bytes()).unwrap_err();
+        assert!(
+            e.contains("row 7, column \"emg\\u{1b}[31m\": cannot read \"x\" as a number"),
+            "{e}"
+        );
+        assert!(!e.contains('\x1b'));
+        // A long one is cut to 40 characters.
+        let text = format!("time_s,emg_{}\n{}0.0005,x\n", "é".repeat(400), rows(0, 5));
+        let e = both_ways(text.as_bytes()).unwrap_err();
+        assert!(
+            e.contains(&format!("column \"emg_{}\"…: cannot read", "é".repeat(36))),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn times_that_do_not_rise_name_both_rows() {
+        // Decreasing.
+        let e = err("time_s,emg\n0.0001,0\n0.0002,0\n0.0001,0\n");
+        assert!(
+            e.contains(
+                "row 4: time column \"time_s\" is not strictly increasing (0.0001 after 0.0002 \
+                 on row 3)"
+            ),
+            "{e}"
+        );
+        // Equal: printed with too few decimals for the rate.
+        let e = err("# export\ntime_s,emg\n0.0001,0\n0.0001,0\n");
+        assert!(
+            e.contains(
+                "row 4: time column \"time_s\" is not strictly increasing (0.0001 again, as on \
+                 row 3: are the times printed with too few decimals for the sample rate?)"
+            ),
+            "{e}"
+        );
+        // Different cells, the same 64-bit number: the cells are quoted.
+        let e = err("time_s,emg\n1.00000000000000001,0\n1.00000000000000002,0\n");
+        assert!(
+            e.contains(
+                "(\"1.00000000000000002\" and \"1.00000000000000001\" on row 2 are the same \
+                 64-bit number, 1)"
+            ),
+            "{e}"
+        );
+        // Within the first sweep of a long table.
+        let e = err("sweep,time_ms,emg_mV\n0,0.0,0\n0,0.1,0\n0,0.1,0\n");
+        assert!(
+            e.contains(
+                "row 4: time column \"time_ms\" is not strictly increasing within sweep 0 \
+                 (column \"sweep\") (0.1 again, as on row 3"
+            ),
+            "{e}"
+        );
+        // With a channel column, the previous time of the first channel.
+        let e = err("sweep,channel,time_ms,emg_mV\n0,1,0.0,0\n0,1,0.2,0\n0,1,0.1,0\n0,2,0.0,0\n");
+        assert!(e.contains("(0.1 after 0.2 on row 3)"), "{e}");
+    }
+
+    #[test]
+    fn a_headerless_table_has_the_column_limit_too() {
+        let row = vec!["0.5"; 300].join(",");
+        let text = format!("{row}\n{row}\n");
+        let e = err(&text);
+        assert!(
+            e.contains("number of CSV columns (300) exceeds the limit of 256"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_line_guard_stops_an_endless_record() {
+        let mut rdr = reader_builder(b',', true).from_reader(LineGuard::new(std::io::repeat(b'1')));
+        let mut rec = ::csv::ByteRecord::new();
+        let e = rdr.read_byte_record(&mut rec).unwrap_err();
+        match e.kind() {
+            ::csv::ErrorKind::Io(io) => {
+                let long = io.get_ref().and_then(|x| x.downcast_ref::<LineTooLong>());
+                assert_eq!(long.map(|l| l.at), Some(0), "{io}");
+            }
+            k => panic!("{k:?}"),
+        }
+        assert!(rdr.get_ref().delivered <= MAX_LINE_BYTES as u64 + 4);
     }
 }

@@ -96,7 +96,7 @@
 //! onset maps to the nearest sample of the segment that holds it; onsets in a
 //! gap or outside the data are skipped. See [`is_stimulus_text`].
 
-use crate::error::{Error, Result};
+use crate::error::{excerpt, excerpt_str, Error, Result};
 use crate::io::{ChannelFilter, ReadOptions, MAX_SAMPLES_PER_CHANNEL};
 use crate::recording::{
     is_stimulus_text, Annotation, Channel, ChannelKind, KnownStimuli, ReadNote, Recording, Segment,
@@ -104,7 +104,6 @@ use crate::recording::{
 };
 use crate::units::{SampleRate, Shown};
 use crate::vocab::FlagCode;
-use std::fs::File;
 use std::io::{BufReader, Read, Seek};
 use std::path::Path;
 
@@ -265,10 +264,7 @@ fn number_text<'a>(path: &Path, b: &'a [u8], what: &str) -> Result<&'a str> {
         .ok_or_else(|| {
             Error::malformed(
                 path,
-                format!(
-                    "header field {what} is not a number: {:?}",
-                    String::from_utf8_lossy(b)
-                ),
+                format!("header field {what} is not a number: {}", excerpt(b)),
             )
         })?;
     Ok(s)
@@ -279,7 +275,7 @@ fn int_field(path: &Path, b: &[u8], what: &str) -> Result<i64> {
     s.parse::<i64>().map_err(|_| {
         Error::malformed(
             path,
-            format!("header field {what} is not an integer: {s:?}"),
+            format!("header field {what} is not an integer: {}", excerpt_str(s)),
         )
     })
 }
@@ -291,7 +287,10 @@ fn float_field(path: &Path, b: &[u8], what: &str) -> Result<f64> {
         .ok()
         .filter(|v| v.is_finite())
         .ok_or_else(|| {
-            Error::malformed(path, format!("header field {what} is not a number: {s:?}"))
+            Error::malformed(
+                path,
+                format!("header field {what} is not a number: {}", excerpt_str(s)),
+            )
         })
 }
 
@@ -362,8 +361,8 @@ fn variant_of(path: &Path, fixed: &[u8; BLOCK]) -> Result<Variant> {
         Err(Error::malformed(
             path,
             format!(
-                "not an EDF or BDF header (version field {:?})",
-                String::from_utf8_lossy(&fixed[0..8])
+                "not an EDF or BDF header (version field {})",
+                excerpt(&fixed[0..8])
             ),
         ))
     }
@@ -427,7 +426,7 @@ fn signal_headers(path: &Path, sig: &[u8], ns: usize) -> Result<Vec<SignalHeader
     let mut signals = Vec::with_capacity(ns);
     for i in 0..ns {
         let label = field_text(field(0, 16, i));
-        let name = |what: &str| format!("{what} of signal {i} ({label:?})");
+        let name = |what: &str| format!("{what} of signal {i} ({})", excerpt_str(&label));
         let spr = int_field(path, field(216, 8, i), &name("samples per record"))?;
         if spr < 1 {
             return Err(Error::malformed(
@@ -590,8 +589,8 @@ pub fn parse_tals(block: &[u8]) -> std::result::Result<Vec<Tal>, String> {
             })?;
         let onset_s = parse_time(&block[i..end], true).ok_or_else(|| {
             format!(
-                "annotation at byte {start} has a malformed onset {:?} (expected +seconds or -seconds)",
-                String::from_utf8_lossy(&block[i..end])
+                "annotation at byte {start} has a malformed onset {} (expected +seconds or -seconds)",
+                excerpt(&block[i..end])
             )
         })?;
         i = end;
@@ -608,8 +607,8 @@ pub fn parse_tals(block: &[u8]) -> std::result::Result<Vec<Tal>, String> {
                 })?;
             duration_s = Some(parse_time(&block[ds..de], false).ok_or_else(|| {
                 format!(
-                    "annotation at byte {start} has a malformed duration {:?}",
-                    String::from_utf8_lossy(&block[ds..de])
+                    "annotation at byte {start} has a malformed duration {}",
+                    excerpt(&block[ds..de])
                 )
             })?);
             i = de;
@@ -719,7 +718,7 @@ pub fn describe_edf_file(path: &Path, opts: &ReadOptions) -> Result<Recording> {
 }
 
 fn read_edf_file_as(path: &Path, opts: &ReadOptions, describe: bool) -> Result<Recording> {
-    let file = File::open(path).map_err(|e| io_error(path, e))?;
+    let file = super::open_input(path)?;
     let len = file.metadata().map_err(|e| io_error(path, e))?.len();
     let mut src = Streamed {
         reader: BufReader::with_capacity(1 << 16, file),
@@ -821,8 +820,8 @@ impl Scale {
             Error::malformed(
                 path,
                 format!(
-                    "channel {ci} ({:?}): {e}, so its values cannot be scaled",
-                    s.label
+                    "channel {ci} ({}): {e}, so its values cannot be scaled",
+                    excerpt_str(&s.label)
                 ),
             )
         })?;
@@ -1064,9 +1063,9 @@ fn emg_rate(
 ) -> Result<(SampleRate, Option<String>)> {
     let out_of_range = || {
         format!(
-            "channel {ci} ({:?}) is sampled at {} Hz ({} samples per {} s record), \
+            "channel {ci} ({}) is sampled at {} Hz ({} samples per {} s record), \
              outside the accepted range {}–{} Hz",
-            emg_sig.label,
+            excerpt_str(&emg_sig.label),
             Shown(rate_hz),
             emg_sig.samples_per_record,
             Shown(h.record_duration_s),
@@ -1163,7 +1162,10 @@ impl Decoder {
                     let tals = parse_tals(block).map_err(|e| {
                         Error::malformed(
                             path,
-                            format!("data record {r}, signal {si} ({:?}): {e}", s.label),
+                            format!(
+                                "data record {r}, signal {si} ({}): {e}",
+                                excerpt_str(&s.label)
+                            ),
                         )
                     })?;
                     if let Some(t) = keep_annotations(path, h, k, &tals, annotations)? {
@@ -1233,12 +1235,12 @@ impl Decoder {
                         return Err(Error::malformed(
                             path,
                             format!(
-                                "channel {ci} ({:?}): sample {i} scales to {v} (physical range {} to {} {}), \
-                                 beyond what the analyzer holds",
-                                s.label,
+                                "channel {ci} ({}): sample {i} scales to {v} (physical range {} to {}, \
+                                 unit {}), beyond what the analyzer holds",
+                                excerpt_str(&s.label),
                                 Shown(s.physical_min),
                                 Shown(s.physical_max),
-                                s.dimension
+                                excerpt_str(&s.dimension)
                             ),
                         ));
                     }
@@ -1418,16 +1420,16 @@ fn passed_over_note(
 ) -> ReadNote {
     let skipped: Vec<String> = (0..chosen)
         .filter(|&i| kinds[i] == ChannelKind::Signal)
-        .map(|i| format!("{i} ({:?}, {} Hz)", labels[i], Shown(rates[i])))
+        .map(|i| format!("{i} ({}, {} Hz)", excerpt_str(labels[i]), Shown(rates[i])))
         .collect();
     let shown = skipped.len().min(4);
     let more = if skipped.len() > shown { ", …" } else { "" };
     ReadNote::info(
         FlagCode::EmgChannelChosen,
         format!(
-            "EMG channel {chosen} ({:?}, {} Hz) is the first signal sampled at an accepted rate \
+            "EMG channel {chosen} ({}, {} Hz) is the first signal sampled at an accepted rate \
              ({}–{} Hz); signal(s) {}{more} before it are not; give --channel to choose another",
-            labels[chosen],
+            excerpt_str(labels[chosen]),
             Shown(rates[chosen]),
             SampleRate::MIN_HZ,
             SampleRate::MAX_HZ,
@@ -1830,7 +1832,7 @@ mod tests {
         let e = err(&b);
         assert!(
             e.contains("channel 0 (\"EMG\"): sample 0 scales to -inf")
-                && e.contains("(physical range -1e300 to 1e300 mV)"),
+                && e.contains("(physical range -1e300 to 1e300, unit \"mV\")"),
             "{e}"
         );
     }
@@ -2510,5 +2512,41 @@ mod tests {
             let _ = read(&b[..cut]);
             let _ = read(&b);
         }
+    }
+
+    #[test]
+    fn messages_quote_header_fields_and_annotations_short_and_escaped() {
+        // A label with an escape sequence, in a field that is no number.
+        let mut sig = emg(4);
+        sig.label = "EMG\x1b[2J";
+        sig.pmin = "-1\x07x";
+        let b = build(
+            false,
+            "",
+            "1",
+            "0.001",
+            &[sig],
+            &[vec![i16s(&[0, 1, 2, 3])]],
+        );
+        let e = err(&b);
+        assert!(
+            e.contains(
+                "header field physical minimum of signal 0 (\"EMG\\u{1b}[2J\") is not a number: \
+                 \"-1\\u{7}x\""
+            ),
+            "{e}"
+        );
+        assert!(!e.contains('\x1b') && !e.contains('\x07'));
+        // A malformed onset of 300 bytes is cut to 40 characters.
+        let long = format!("+{}", "9x".repeat(150));
+        let e = parse_tals(format!("{long}\x14\x14\0").as_bytes()).unwrap_err();
+        assert!(
+            e.contains(&format!(
+                "malformed onset \"+{}\"… (expected",
+                &"9x".repeat(20)[..39]
+            )),
+            "{e}"
+        );
+        assert!(e.len() < 150, "{e}");
     }
 }

@@ -3,7 +3,9 @@
 //! The reader is chosen by magic bytes first (`RIFF…WAVE`, EDF's `0       `
 //! header, BDF's `0xFF BIOSEMI`) and by extension otherwise, as Symphonia's
 //! probe does, so a misnamed file is still read correctly. Readers never
-//! modify their input.
+//! modify their input, and open it with [`open_input`]: only a regular file
+//! (or a link to one) is read; a FIFO, a device, a socket or a folder is
+//! refused at once (a FIFO is never waited on, `/dev/zero` never read).
 //!
 //! Units: signal channels come out in millivolts. WAV integer samples are
 //! scaled to ±1.0 full scale and float samples taken as they are, then
@@ -26,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::recording::{ChannelSel, Recording};
 use crate::units::SampleRate;
 use crate::vocab::CsvLayout;
+use std::fs::File;
 use std::path::Path;
 
 /// The largest number of samples per channel a reader will decode
@@ -198,15 +201,121 @@ pub fn describe_recording(path: &Path, opts: &ReadOptions) -> Result<Recording> 
     read_as(path, opts, true)
 }
 
+/// Open an input file for reading: every reader opens its file here.
+///
+/// Only a regular file (or a symbolic link to one) is read. On Unix the file
+/// is opened with `O_NONBLOCK` (and `O_NOCTTY`), so that opening a FIFO never
+/// waits for a writer, and the opened handle's own metadata (`fstat`, not the
+/// path's, so a file swapped after the check cannot slip through) must say
+/// it is a regular file. On a regular file `O_NONBLOCK` changes nothing.
+///
+/// Errors: [`Error::Io`] (exit 3) with the operating system's reason, or
+/// `is a FIFO (named pipe)`, `is a character device`, `is a block device`,
+/// `is a socket`, `is a directory` (then `, not a regular file`): a device
+/// such as `/dev/zero` would never end, a FIFO could block forever.
+pub fn open_input(path: &Path) -> Result<File> {
+    open_regular(path).map_err(|e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })
+}
+
+/// [`open_input`] with the I/O error as it is, for callers that report it
+/// their own way (the settings files).
+pub fn open_regular(path: &Path) -> std::io::Result<File> {
+    let file = open_nonblocking(path).map_err(|e| {
+        // A socket cannot be opened at all (ENXIO): say what it is.
+        match std::fs::metadata(path) {
+            Ok(m) if !m.is_file() => not_regular(&m.file_type()),
+            _ => e,
+        }
+    })?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(not_regular(&meta.file_type()));
+    }
+    Ok(file)
+}
+
+/// The most bytes a settings file (protocol sidecar, criteria profile) may
+/// hold: real ones hold a few kilobytes.
+pub const MAX_SETTINGS_BYTES: u64 = 1 << 20;
+
+/// The text of a settings file, opened as [`open_regular`] opens inputs (so
+/// a FIFO or a device given as a sidecar is refused, not waited on) and at
+/// most [`MAX_SETTINGS_BYTES`] long.
+pub fn read_settings_text(path: &Path) -> std::io::Result<String> {
+    let file = open_regular(path)?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut std::io::Read::take(file, MAX_SETTINGS_BYTES + 1),
+        &mut text,
+    )?;
+    if text.len() as u64 > MAX_SETTINGS_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {MAX_SETTINGS_BYTES} bytes, the most a settings file may hold"),
+        ));
+    }
+    Ok(text)
+}
+
+#[cfg(unix)]
+fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+    File::open(path)
+}
+
+/// What a file that is not a regular one is, as an I/O error.
+fn not_regular(t: &std::fs::FileType) -> std::io::Error {
+    let what = if t.is_dir() {
+        "a directory"
+    } else {
+        special_kind(t)
+    };
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!("is {what}, not a regular file"),
+    )
+}
+
+#[cfg(unix)]
+fn special_kind(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_: &std::fs::FileType) -> &'static str {
+    "a special file"
+}
+
 fn read_as(path: &Path, opts: &ReadOptions, describe: bool) -> Result<Recording> {
     let io = |e: std::io::Error| Error::Io {
         path: path.to_path_buf(),
         source: e,
     };
     let mut head = Vec::with_capacity(16);
-    std::fs::File::open(path)
-        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 16), &mut head))
-        .map_err(io)?;
+    let file = open_input(path)?;
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, 16), &mut head).map_err(io)?;
     if head.is_empty() {
         return Err(Error::malformed(path, "file is empty"));
     }
@@ -215,5 +324,45 @@ fn read_as(path: &Path, opts: &ReadOptions, describe: bool) -> Result<Recording>
         Probed::Csv => csv::read_csv_file(path, opts),
         Probed::Edf if describe => edf::describe_edf_file(path, opts),
         Probed::Edf => edf::read_edf_file(path, opts),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_regular_files_are_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.csv");
+        std::fs::write(&file, b"time_s,emg\n").unwrap();
+        assert!(open_input(&file).is_ok());
+        let e = open_input(dir.path()).unwrap_err().to_string();
+        assert!(
+            e.ends_with("cannot read file: is a directory, not a regular file"),
+            "{e}"
+        );
+        let e = open_input(&dir.path().join("missing.csv")).unwrap_err();
+        assert!(matches!(e, Error::Io { .. }), "{e}");
+        #[cfg(unix)]
+        {
+            let e = open_input(Path::new("/dev/null")).unwrap_err().to_string();
+            assert!(
+                e.ends_with("is a character device, not a regular file"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_settings_file_is_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("x.rns.toml");
+        std::fs::write(&f, "muscle = \"ADM\"\n").unwrap();
+        assert_eq!(read_settings_text(&f).unwrap(), "muscle = \"ADM\"\n");
+        std::fs::write(&f, vec![b'#'; MAX_SETTINGS_BYTES as usize + 1]).unwrap();
+        let e = read_settings_text(&f).unwrap_err().to_string();
+        assert!(e.contains("larger than 1048576 bytes"), "{e}");
+        assert!(read_settings_text(dir.path()).is_err());
     }
 }

@@ -6,11 +6,21 @@
 //! through a small buffer, so the file is never held whole in memory. `hound`
 //! parses and validates the header; the samples are decoded here, a buffer of
 //! frames at a time (hound's sample-by-sample iterator is several times
-//! slower), exactly as hound would decode them.
+//! slower), as hound would decode them, except for the valid bits of a
+//! `WAVE_FORMAT_EXTENSIBLE` container (below).
 //!
 //! Accepted input: 8/16/24/32-bit integer PCM (24-bit also in a 4-byte
 //! container) and 32-bit IEEE float, 1 to [`MAX_WAV_CHANNELS`] channels, a
 //! sample rate within [`SampleRate::MIN_HZ`]..=[`SampleRate::MAX_HZ`].
+//!
+//! Containers: a `WAVE_FORMAT_EXTENSIBLE` integer fmt chunk whose valid bits
+//! (`wValidBitsPerSample`) are fewer than its container's (`wBitsPerSample`:
+//! 24 valid bits in 32, 20 in 24) holds them at the most significant end of
+//! the container, the unused low bits zero, as Microsoft's specification of
+//! `WAVEFORMATEXTENSIBLE` says; such a sample is read as a sample of the
+//! container's width, so full scale is the container's. A plain PCM header
+//! declaring 24 bits in 4-byte blocks, which no specification covers, is
+//! read from the low 3 bytes, as hound reads it.
 //!
 //! Scaling: integer samples are divided by 2^(bits−1) so full scale is ±1.0;
 //! float samples are taken as they are; both are then multiplied by
@@ -34,20 +44,27 @@
 //! `truncated_file` [`ReadNote`] in the [`Recording`], which the analysis
 //! reports as a warning.
 //!
+//! Unset size: a data chunk whose size field is `0xFFFFFFFF` ([`SIZE_UNSET`],
+//! what a streaming writer leaves, or a recorder that never closed the file)
+//! runs to the end of the file; its whole frames are read if the bytes to the
+//! end form a whole number of frames (otherwise the file is rejected, naming
+//! both), with a `truncated_file` note saying the size was never filled in
+//! and the end of the recording may be missing.
+//!
 //! Chunks: the RIFF chunks before the data chunk are walked here, skipping
 //! the pad byte that follows an odd-sized chunk (RIFF aligns chunks to two
 //! bytes; hound does not skip it and misreads every chunk after an odd one),
 //! and any other chunk (`LIST`, `fact`, `bext`, …) whatever its size. hound
-//! then validates the `fmt ` chunk. At most [`MAX_CHUNKS`] chunks are looked
-//! at; a file laid out otherwise is left to hound, which names what it finds
-//! wrong.
+//! then validates the `fmt ` chunk. Two fmt chunks that differ are an error
+//! (which one describes the samples cannot be told); an identical copy is
+//! skipped. At most [`MAX_CHUNKS`] chunks are looked at; a file laid out
+//! otherwise is left to hound, which names what it finds wrong.
 
 use crate::error::{Error, Result};
 use crate::io::{ReadOptions, MAX_SAMPLES_PER_CHANNEL};
 use crate::recording::{Channel, ChannelKind, ReadNote, Recording, SourceFormat};
 use crate::units::{SampleRate, Shown};
 use crate::vocab::FlagCode;
-use std::fs::File;
 use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -76,7 +93,7 @@ pub fn read_wav_file(path: &Path, opts: &ReadOptions) -> Result<Recording> {
         path: path.to_path_buf(),
         source: e,
     };
-    let file = File::open(path).map_err(io)?;
+    let file = super::open_input(path)?;
     let len = file.metadata().map_err(io)?.len();
     read_wav_from(
         path,
@@ -141,7 +158,17 @@ struct Header {
     declared_samples: u32,
     /// Offset of the data chunk's first byte.
     data_start: u64,
+    /// The data chunk's length as validated, when the chunks were walked
+    /// here (for an unset size, the whole frames to the end of the file).
+    data_len: Option<u32>,
+    /// The data chunk's size field is [`SIZE_UNSET`].
+    size_unset: bool,
 }
+
+/// The data chunk size a writer leaves when it streams and never comes back
+/// to fill it in (or a recorder that never closed the file): the data then
+/// run to the end of the file.
+pub const SIZE_UNSET: u32 = u32::MAX;
 
 /// Parse and validate the header with hound, leaving `r` at the first byte
 /// of the data chunk: that offset tells how many data bytes the file really
@@ -149,7 +176,7 @@ struct Header {
 /// here later, a buffer at a time: hound's sample-by-sample iterator is
 /// several times slower.
 fn read_header<R: Read + Seek>(path: &Path, r: &mut R, total_len: u64) -> Result<Header> {
-    let (spec, declared_samples) = match walk_chunks(r, total_len) {
+    let (spec, declared_samples, data_len, size_unset) = match walk_chunks(path, r, total_len)? {
         // hound reads the fmt chunk from a canonical header (so no chunk
         // before the data can trip it up); the reader goes to the data.
         Some(c) => {
@@ -157,13 +184,17 @@ fn read_header<R: Read + Seek>(path: &Path, r: &mut R, total_len: u64) -> Result
                 .map_err(|e| hound_error(path, e))?;
             r.seek(SeekFrom::Start(c.data_start))
                 .map_err(|e| cut_short(path, &e))?;
-            (reader.spec(), reader.len())
+            let mut spec = reader.spec();
+            if let Some(bits) = c.left_justified_container_bits() {
+                spec.bits_per_sample = bits;
+            }
+            (spec, reader.len(), Some(c.data_len), c.size_unset)
         }
         None => {
             r.seek(SeekFrom::Start(0))
                 .map_err(|e| cut_short(path, &e))?;
             let reader = hound::WavReader::new(&mut *r).map_err(|e| hound_error(path, e))?;
-            (reader.spec(), reader.len())
+            (reader.spec(), reader.len(), None, false)
         }
     };
     let data_start = r.stream_position().map_err(|e| cut_short(path, &e))?;
@@ -171,6 +202,8 @@ fn read_header<R: Read + Seek>(path: &Path, r: &mut R, total_len: u64) -> Result
         spec,
         declared_samples,
         data_start,
+        data_len,
+        size_unset,
     })
 }
 
@@ -210,6 +243,8 @@ fn sample_rate(path: &Path, hz: u32) -> Result<SampleRate> {
 struct DataChunk {
     /// Offset of the chunk's first byte.
     start: u64,
+    /// Its size field is [`SIZE_UNSET`]: the data run to the end of the file.
+    size_unset: bool,
     /// Its declared length, bytes.
     declared_bytes: u32,
     /// Its declared length, frames (at least 1).
@@ -235,19 +270,22 @@ impl DataChunk {
         if declared_frames == 0 {
             return Err(Error::malformed(path, "WAV data chunk holds no samples"));
         }
-        // The data chunk length sits in the 4 bytes just before the data; hound
-        // guarantees it is a whole number of frames, so bytes per frame follow.
-        let declared_bytes = data_start
-            .checked_sub(4)
-            .and_then(|at| {
-                let mut len = [0u8; 4];
-                // Seek back to the data afterwards: a buffered reader then reads
-                // the data straight into the decode buffer (no second copy).
-                r.seek(SeekFrom::Start(at))
-                    .and_then(|_| r.read_exact(&mut len))
-                    .and_then(|()| r.seek(SeekFrom::Start(data_start)))
-                    .ok()
-                    .map(|_| u32::from_le_bytes(len))
+        // The data chunk length sits in the 4 bytes just before the data (or
+        // came from the chunk walk); hound guarantees it is a whole number of
+        // frames, so bytes per frame follow.
+        let declared_bytes = header
+            .data_len
+            .or_else(|| {
+                data_start.checked_sub(4).and_then(|at| {
+                    let mut len = [0u8; 4];
+                    // Seek back to the data afterwards: a buffered reader then reads
+                    // the data straight into the decode buffer (no second copy).
+                    r.seek(SeekFrom::Start(at))
+                        .and_then(|_| r.read_exact(&mut len))
+                        .and_then(|()| r.seek(SeekFrom::Start(data_start)))
+                        .ok()
+                        .map(|_| u32::from_le_bytes(len))
+                })
             })
             .ok_or_else(|| Error::malformed(path, "cannot locate the WAV data chunk length"))?;
         let bytes_per_frame = u64::from(declared_bytes) / declared_frames;
@@ -263,6 +301,7 @@ impl DataChunk {
         }
         Ok(DataChunk {
             start: data_start,
+            size_unset: header.size_unset,
             declared_bytes,
             declared_frames,
             bytes_per_frame,
@@ -283,7 +322,22 @@ impl DataChunk {
     ) -> Result<usize> {
         let (declared_bytes, bytes_per_frame) = (self.declared_bytes, self.bytes_per_frame);
         let held_bytes = total_len.saturating_sub(self.start);
-        let frames = if held_bytes >= u64::from(declared_bytes) {
+        let frames = if self.size_unset {
+            // The data run to the end of the file, in whole frames.
+            if !held_bytes.is_multiple_of(bytes_per_frame) || held_bytes == 0 {
+                return Err(Error::malformed(
+                    path,
+                    format!(
+                        "the data chunk's size is 0xFFFFFFFF (never filled in), and the \
+                         {held_bytes} bytes to the end of the file are not a whole number of \
+                         {bytes_per_frame}-byte frames"
+                    ),
+                ));
+            }
+            let frames = held_bytes / bytes_per_frame;
+            notes.push(unset_size_note(held_bytes, frames, rate));
+            frames
+        } else if held_bytes >= u64::from(declared_bytes) {
             self.declared_frames
         } else if held_bytes.is_multiple_of(bytes_per_frame) && held_bytes > 0 {
             // Documented recovery: the file stops cleanly on a frame boundary.
@@ -336,6 +390,21 @@ fn truncation_note(
             "truncated file: the data chunk declares {declared_bytes} bytes, the file holds \
              {held_bytes}; read the {frames} whole frames present ({seconds} s), the rest \
              of the recording is missing"
+        ),
+    )
+}
+
+/// The `truncated_file` note of a data chunk whose size was never filled in,
+/// read to the end of the file (`frames` whole frames in `held_bytes`).
+fn unset_size_note(held_bytes: u64, frames: u64, rate: SampleRate) -> ReadNote {
+    let seconds = (frames as f64 / rate.hz() * 1e6).round() / 1e6;
+    ReadNote::warning(
+        FlagCode::TruncatedFile,
+        format!(
+            "the data chunk's size is 0xFFFFFFFF (never filled in: a streaming writer, or a \
+             recorder that did not close the file); read the {frames} whole frames to the end \
+             of the file ({held_bytes} bytes, {seconds} s); the end of the recording may be \
+             missing"
         ),
     )
 }
@@ -414,8 +483,11 @@ struct Chunks {
     fmt: Vec<u8>,
     /// Offset of the data chunk's first byte.
     data_start: u64,
-    /// The data chunk's declared length, bytes.
+    /// The data chunk's length, bytes, as hound is to validate it: as
+    /// declared, or for an unset size the whole frames to the end of the file.
     data_len: u32,
+    /// The data chunk's size field is [`SIZE_UNSET`].
+    size_unset: bool,
 }
 
 impl Chunks {
@@ -433,52 +505,124 @@ impl Chunks {
         h.extend_from_slice(&self.data_len.to_le_bytes());
         h
     }
+
+    /// The container size in bits of a `WAVE_FORMAT_EXTENSIBLE` integer PCM
+    /// fmt chunk whose valid bits are fewer (24 valid bits in a 32-bit
+    /// container). The specification of `WAVEFORMATEXTENSIBLE` puts the
+    /// valid bits at the most significant end of the container (left
+    /// justified, the unused low bits zero), so such a sample is read as a
+    /// sample of the container's width: its full scale is the container's.
+    /// hound instead reports the valid bits and would take the low bytes.
+    fn left_justified_container_bits(&self) -> Option<u16> {
+        let f = &self.fmt;
+        let u16_at = |i: usize| u16::from_le_bytes([f[i], f[i + 1]]);
+        if f.len() < 40 || u16_at(0) != 0xFFFE || u16_at(24) != 1 {
+            return None;
+        }
+        let (container, valid) = (u16_at(14), u16_at(18));
+        (valid > 0 && valid < container && matches!(container, 16 | 24 | 32)).then_some(container)
+    }
+}
+
+/// What a fmt chunk body says, for a message: channels, rate, bits.
+fn describe_fmt(fmt: &[u8]) -> String {
+    if fmt.len() < 16 {
+        return format!("a {}-byte fmt chunk", fmt.len());
+    }
+    let u16_at = |i: usize| u16::from_le_bytes([fmt[i], fmt[i + 1]]);
+    let rate = u32::from_le_bytes([fmt[4], fmt[5], fmt[6], fmt[7]]);
+    format!("{} channel(s) at {rate} Hz, {}-bit", u16_at(2), u16_at(14))
 }
 
 /// Walk the RIFF chunks of a `total_len`-byte file to the data chunk,
-/// skipping the pad byte after each odd-sized chunk. `None` when the file is
-/// not `RIFF…WAVE` with a fmt chunk of at most 1 KiB before a data chunk
-/// within [`MAX_CHUNKS`] chunks, or cannot be read: hound then parses it as
-/// it is and reports the problem.
-fn walk_chunks<R: Read + Seek>(r: &mut R, total_len: u64) -> Option<Chunks> {
+/// skipping the pad byte after each odd-sized chunk. `Ok(None)` when the
+/// file is not `RIFF…WAVE` with a fmt chunk of at most 1 KiB before a data
+/// chunk within [`MAX_CHUNKS`] chunks, or cannot be read: hound then parses
+/// it as it is and reports the problem. Two fmt chunks that differ are an
+/// error: which one describes the data cannot be told, and the wrong one
+/// (another rate, another channel count) would give a plausible but wrong
+/// signal. An identical copy is harmless.
+fn walk_chunks<R: Read + Seek>(path: &Path, r: &mut R, total_len: u64) -> Result<Option<Chunks>> {
     let mut head = [0u8; 12];
-    r.seek(SeekFrom::Start(0)).ok()?;
-    r.read_exact(&mut head).ok()?;
+    if r.seek(SeekFrom::Start(0)).is_err() || r.read_exact(&mut head).is_err() {
+        return Ok(None);
+    }
     if &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
-        return None;
+        return Ok(None);
     }
     let mut pos = 12u64;
-    let mut fmt: Option<Vec<u8>> = None;
+    let mut fmt: Option<(u64, Vec<u8>)> = None;
     for _ in 0..MAX_CHUNKS {
         let mut h = [0u8; 8];
-        r.seek(SeekFrom::Start(pos)).ok()?;
-        r.read_exact(&mut h).ok()?;
+        if r.seek(SeekFrom::Start(pos)).is_err() || r.read_exact(&mut h).is_err() {
+            return Ok(None);
+        }
         let len = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
         let body = pos + 8;
         match &h[0..4] {
             b"data" => {
-                return fmt.map(|fmt| Chunks {
-                    fmt,
-                    data_start: body,
-                    data_len: len,
-                })
+                let Some((_, fmt)) = fmt else {
+                    return Ok(None);
+                };
+                return Ok(Some(data_chunk(fmt, body, len, total_len)));
             }
             b"fmt " => {
                 if len > 1024 {
-                    return None;
+                    return Ok(None);
                 }
                 let mut b = vec![0u8; len as usize];
-                r.read_exact(&mut b).ok()?;
-                fmt = Some(b);
+                if r.read_exact(&mut b).is_err() {
+                    return Ok(None);
+                }
+                match &fmt {
+                    Some((at, first)) if *first != b => {
+                        return Err(Error::malformed(
+                            path,
+                            format!(
+                                "two fmt chunks that disagree (at bytes {at} and {pos}: {}, then \
+                                 {}): which one describes the samples cannot be told",
+                                describe_fmt(first),
+                                describe_fmt(&b)
+                            ),
+                        ));
+                    }
+                    Some(_) => {}
+                    None => fmt = Some((pos, b)),
+                }
             }
             _ => {}
         }
         pos = body + u64::from(len) + u64::from(len & 1);
         if pos >= total_len {
-            return None;
+            return Ok(None);
         }
     }
-    None
+    Ok(None)
+}
+
+/// The chunks once the data chunk is found at `data_start` with size field
+/// `len`: an unset size ([`SIZE_UNSET`]) stands for the whole frames (of the
+/// fmt chunk's block align) from there to the end of the file, at least one
+/// frame so that hound validates the header (the frames the file holds are
+/// counted later).
+fn data_chunk(fmt: Vec<u8>, data_start: u64, len: u32, total_len: u64) -> Chunks {
+    let size_unset = len == SIZE_UNSET;
+    let data_len = if size_unset && fmt.len() >= 14 {
+        let align = u64::from(u16::from_le_bytes([fmt[12], fmt[13]])).max(1);
+        let held = total_len
+            .saturating_sub(data_start)
+            .min(u64::from(u32::MAX));
+        // At most u32::MAX, so the cast is exact.
+        ((held / align).max(1) * align).min(u64::from(u32::MAX) / align * align) as u32
+    } else {
+        len
+    };
+    Chunks {
+        fmt,
+        data_start,
+        data_len,
+        size_unset,
+    }
 }
 
 /// The sample encodings the reader accepts.
@@ -1062,5 +1206,203 @@ mod tests {
                 let _ = read_wav(&p(), &b, &opts(1.0));
             }
         }
+    }
+
+    /// A 16-byte PCM fmt chunk body.
+    fn fmt16(tag: u16, channels: u16, rate: u32, bits: u16) -> Vec<u8> {
+        let align = channels * bits / 8;
+        let mut f = Vec::new();
+        f.extend_from_slice(&tag.to_le_bytes());
+        f.extend_from_slice(&channels.to_le_bytes());
+        f.extend_from_slice(&rate.to_le_bytes());
+        f.extend_from_slice(&(rate * u32::from(align)).to_le_bytes());
+        f.extend_from_slice(&align.to_le_bytes());
+        f.extend_from_slice(&bits.to_le_bytes());
+        f
+    }
+
+    /// `RIFF…WAVE`, a fmt chunk and a data chunk whose size field says
+    /// `declared`, followed by `data`.
+    fn with_data_size(fmt: &[u8], declared: u32, data: &[u8]) -> Vec<u8> {
+        let mut out = b"RIFF".to_vec();
+        out.extend_from_slice(&u32::MAX.to_le_bytes());
+        out.extend_from_slice(b"WAVEfmt ");
+        out.extend_from_slice(&(fmt.len() as u32).to_le_bytes());
+        out.extend_from_slice(fmt);
+        out.extend_from_slice(b"data");
+        out.extend_from_slice(&declared.to_le_bytes());
+        out.extend_from_slice(data);
+        out
+    }
+
+    #[test]
+    fn an_unset_data_size_reads_to_the_end_of_the_file() {
+        let sig = signal(300, 0, 1.0);
+        let plain = encode_wav(&[&sig, &sig], 10_000, 1.0, WavSampleFormat::Int16).unwrap();
+        let want = read_wav(&p(), &plain, &opts(1.0)).unwrap();
+        let fmt = &plain[20..36];
+        let data = &plain[44..];
+        let bytes = with_data_size(fmt, SIZE_UNSET, data);
+        let rec = read_wav(&p(), &bytes, &opts(1.0)).unwrap();
+        assert_eq!(rec.len(), 300);
+        assert_eq!(rec.channels[1].samples, want.channels[1].samples);
+        assert_eq!(rec.notes.len(), 1);
+        assert_eq!(rec.notes[0].code, FlagCode::TruncatedFile);
+        let m = &rec.notes[0].message;
+        assert!(
+            m.contains("the data chunk's size is 0xFFFFFFFF")
+                && m.contains(
+                    "read the 300 whole frames to the end of the file (1200 bytes, 0.03 s)"
+                ),
+            "{m}"
+        );
+        // The file on disk gives the same.
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("s.wav");
+        std::fs::write(&f, &bytes).unwrap();
+        let from_file = read_wav_file(&f, &opts(1.0)).unwrap();
+        assert_eq!(from_file.channels[0].samples, rec.channels[0].samples);
+        assert_eq!(from_file.notes, rec.notes);
+        // Not whole frames, or no frame at all: refused, saying so.
+        let msg = read_wav(&p(), &bytes[..bytes.len() - 1], &opts(1.0))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains(
+                "the data chunk's size is 0xFFFFFFFF (never filled in), and the 1199 bytes to \
+                 the end of the file are not a whole number of 4-byte frames"
+            ),
+            "{msg}"
+        );
+        let msg = read_wav(&p(), &bytes[..44], &opts(1.0))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("the 0 bytes to the end of the file"), "{msg}");
+        // Any other declared size past the end keeps its own rules.
+        let bytes = with_data_size(fmt, 0xFFFF_FFFC, data);
+        let rec = read_wav(&p(), &bytes, &opts(1.0)).unwrap();
+        assert!(rec.notes[0].message.contains("declares 4294967292 bytes"));
+    }
+
+    #[test]
+    fn two_fmt_chunks_that_disagree_are_refused() {
+        let sig = signal(100, 0, 1.0);
+        let plain = encode_wav(&[&sig], 10_000, 1.0, WavSampleFormat::Int16).unwrap();
+        let fmt = &plain[20..36];
+        let data = &plain[44..];
+        let other = fmt16(1, 1, 20_000, 16);
+        let msg = read_wav(
+            &p(),
+            &riff(&[(b"fmt ", fmt), (b"fmt ", &other), (b"data", data)]),
+            &opts(1.0),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            msg.contains(
+                "two fmt chunks that disagree (at bytes 12 and 36: 1 channel(s) at 10000 Hz, \
+                 16-bit, then 1 channel(s) at 20000 Hz, 16-bit): which one describes the samples \
+                 cannot be told"
+            ),
+            "{msg}"
+        );
+        // The same chunk twice is harmless.
+        let rec = read_wav(
+            &p(),
+            &riff(&[
+                (b"fmt ", fmt),
+                (b"LIST", b"INFO"),
+                (b"fmt ", fmt),
+                (b"data", data),
+            ]),
+            &opts(1.0),
+        )
+        .unwrap();
+        assert_eq!(rec.sample_rate.hz(), 10_000.0);
+    }
+
+    /// A WAVE_FORMAT_EXTENSIBLE integer PCM fmt body: `container` bits per
+    /// sample, `valid` of them valid.
+    fn extensible(channels: u16, rate: u32, container: u16, valid: u16) -> Vec<u8> {
+        let mut f = fmt16(0xFFFE, channels, rate, container);
+        f.extend_from_slice(&22u16.to_le_bytes());
+        f.extend_from_slice(&valid.to_le_bytes());
+        f.extend_from_slice(&0u32.to_le_bytes());
+        // KSDATAFORMAT_SUBTYPE_PCM.
+        f.extend_from_slice(&[
+            0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38,
+            0x9B, 0x71,
+        ]);
+        f
+    }
+
+    #[test]
+    fn extensible_valid_bits_are_the_top_of_their_container() {
+        // 24 valid bits, left-justified in 32-bit containers (Microsoft's
+        // WAVEFORMATEXTENSIBLE: the unused low bits are zero).
+        let v24: [i32; 5] = [0x40_0000, -0x80_0000, 0x7F_FFFF, -1, 0];
+        let data: Vec<u8> = v24.iter().flat_map(|v| (v << 8).to_le_bytes()).collect();
+        let fmt = extensible(1, 10_000, 32, 24);
+        let rec = read_wav(
+            &p(),
+            &riff(&[(b"fmt ", &fmt), (b"data", &data)]),
+            &opts(2.0),
+        )
+        .unwrap();
+        let want: Vec<f32> = v24
+            .iter()
+            .map(|&v| (f64::from(v) / 8_388_608.0 * 2.0) as f32)
+            .collect();
+        assert_eq!(rec.channels[0].samples, want);
+        // Low bits that are not zero are below one 24-bit step.
+        let noisy: Vec<u8> = v24
+            .iter()
+            .flat_map(|v| ((v << 8) | 0x7F).to_le_bytes())
+            .collect();
+        let rec = read_wav(
+            &p(),
+            &riff(&[(b"fmt ", &fmt), (b"data", &noisy)]),
+            &opts(1.0),
+        )
+        .unwrap();
+        for (a, &v) in rec.channels[0].samples.iter().zip(&v24) {
+            assert!((f64::from(*a) - f64::from(v) / 8_388_608.0).abs() < 1.0 / 8_388_608.0);
+        }
+        // 20 valid bits in 24-bit containers, two channels.
+        let v20: [i32; 4] = [0x4_0000, -0x8_0000, 0x7_FFFF, -3];
+        let data: Vec<u8> = v20
+            .iter()
+            .flat_map(|v| {
+                let b = (v << 4).to_le_bytes();
+                [b[0], b[1], b[2]]
+            })
+            .collect();
+        let fmt = extensible(2, 10_000, 24, 20);
+        let rec = read_wav(
+            &p(),
+            &riff(&[(b"fmt ", &fmt), (b"data", &data)]),
+            &opts(1.0),
+        )
+        .unwrap();
+        let ch1: Vec<f32> = [v20[1], v20[3]]
+            .iter()
+            .map(|&v| (f64::from(v) / 524_288.0) as f32)
+            .collect();
+        assert_eq!(rec.channels[1].samples, ch1);
+        // A plain PCM header declaring 24 bits in 4-byte blocks (no
+        // specification covers it) is read from the low 3 bytes, as hound
+        // reads it.
+        let mut plain = fmt16(1, 1, 10_000, 24);
+        plain[12..14].copy_from_slice(&4u16.to_le_bytes());
+        plain[8..12].copy_from_slice(&40_000u32.to_le_bytes());
+        let data: Vec<u8> = v24.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let rec = read_wav(
+            &p(),
+            &riff(&[(b"fmt ", &plain), (b"data", &data)]),
+            &opts(1.0),
+        )
+        .unwrap();
+        assert_eq!(rec.channels[0].samples[0], 0.5);
+        assert_eq!(rec.channels[0].samples[1], -1.0);
     }
 }

@@ -232,10 +232,9 @@ pub fn unique_stems(paths: &[PathBuf]) -> Vec<String> {
 
 /// SHA-256 of a file's bytes, lowercase hex. The file is only read.
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut f = std::fs::File::open(path).map_err(|e| Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
+    // As the readers open it: a FIFO or device is refused, never waited on
+    // (a batch hashes each file before reading it).
+    let mut f = crate::io::open_input(path)?;
     let mut hasher = Sha256::new();
     // Large reads: `io::copy`'s 8 KiB buffer made hashing a batch of
     // recordings cost a system call per 8 KiB.

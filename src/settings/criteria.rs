@@ -265,7 +265,7 @@ impl Criteria {
     pub fn load(path: &Path) -> Result<Self> {
         // A settings file that cannot be read is a usage error (exit 2), not
         // an unreadable recording.
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+        let text = crate::io::read_settings_text(path).map_err(|e| Error::Config {
             path: path.to_path_buf(),
             kind: "criteria profile",
             reason: format!("cannot read: {e}"),

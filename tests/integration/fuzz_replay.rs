@@ -77,6 +77,95 @@ fn analyze_regressions() {
 }
 
 #[test]
+fn csv_lines_regressions() {
+    replay(&regressions("csv_lines"), harness::csv_lines);
+}
+
+#[test]
+fn csv_long_regressions() {
+    replay(&regressions("csv_long"), harness::csv_long);
+}
+
+/// `0xFF r n fragment`: the fragment repeated 16·(r+1)² times by the
+/// `csv_lines` target.
+fn run(r: u8, fragment: &[u8]) -> Vec<u8> {
+    let mut v = vec![0xFF, r, fragment.len() as u8];
+    v.extend_from_slice(fragment);
+    v
+}
+
+#[test]
+fn csv_lines_on_long_lines_and_cells() {
+    let rows: Vec<u8> = (0..50)
+        .flat_map(|i| format!("{:.4},0.5\n", f64::from(i) / 1e4).into_bytes())
+        .collect();
+    let cases: Vec<Vec<u8>> = vec![
+        // A header line of 6 MiB (the expansion's cap).
+        [
+            &b"time_s,emg_"[..],
+            &run(255, b"aaaaaaaaaaaaaaaa"),
+            b"\n",
+            &rows,
+        ]
+        .concat(),
+        // A 1 MiB cell in a row, and one just under the line limit.
+        [
+            &b"time_s,emg_mV\n"[..],
+            &rows,
+            b"0.0050,",
+            &run(63, b"1234567890123456"),
+            b"\n",
+        ]
+        .concat(),
+        [
+            &b"time_s,emg_mV\n"[..],
+            &rows,
+            b"0.0050,",
+            &run(50, b"1"),
+            b"\n",
+        ]
+        .concat(),
+        // A quoted cell of short lines, past the line limit.
+        [
+            &b"time_s,emg_mV\n"[..],
+            &rows,
+            b"0.0050,\"",
+            &run(100, b"12345\n"),
+            b"\"\n",
+        ]
+        .concat(),
+        // 5 MiB of comments before the header; blank lines between rows.
+        [&run(150, b"# comment\n")[..], b"time_s,emg_mV\n", &rows].concat(),
+        [
+            &b"time_s,emg_mV\n"[..],
+            &rows,
+            &run(255, b"\n\n\n\n"),
+            &rows,
+        ]
+        .concat(),
+        // A run of delimiters (a million empty cells).
+        [&b"time_s,emg_mV\n"[..], &run(255, b",,,,")].concat(),
+    ];
+    for (k, case) in cases.iter().enumerate() {
+        let start = Instant::now();
+        harness::csv_lines(case);
+        let took = start.elapsed();
+        assert!(took < TIME_BOUND, "case {k}: took {took:?}");
+    }
+    // The corpus and the long-table generator's seeds of every layout flag.
+    let dir = root().join("tests/malformed");
+    replay(&files(&dir, |n| n.ends_with(".csv")), harness::csv_lines);
+    for flags in 0..=255u8 {
+        let names = flags.wrapping_mul(37);
+        harness::csv_long(&[flags, names, 3, 20, 2, 3, 10, 20, 30, 140, 200]);
+        // With each way of breaking a row, at the fourth row.
+        for breaker in 240..=255u8 {
+            harness::csv_long(&[flags, names, 3, 20, 2, 3, 10, 20, 30, breaker]);
+        }
+    }
+}
+
+#[test]
 fn malformed_corpus_through_the_reader_targets() {
     let dir = root().join("tests/malformed");
     let ext = |e: &'static str| move |n: &str| n.ends_with(e);

@@ -399,3 +399,25 @@ fn control_characters_never_reach_the_terminal_raw() {
     assert!(!o.stderr.contains(&0x1b), "{}", stderr_of(&o));
     assert!(stderr_of(&o).contains("\\u{1b}"), "{}", stderr_of(&o));
 }
+
+/// A file swapped for a FIFO after a batch's folder walk: the batch hashes
+/// each file before reading it, and that must not wait on the FIFO either.
+#[cfg(unix)]
+#[test]
+fn hashing_a_fifo_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("swapped.wav");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.map(|s| s.success()).unwrap_or(false) {
+        println!("SKIPPED: mkfifo not available");
+        return;
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(rns_analyzer::report::sha256_file(&fifo).map_err(|e| e.to_string()));
+    });
+    let got = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("hashing a FIFO must not block");
+    assert!(got.unwrap_err().contains("is a FIFO"));
+}

@@ -137,3 +137,107 @@ fn a_directory_given_as_a_file_is_unreadable() {
     check_analyze(&dir, 3, Some("cannot read file"), None);
     check_inspect(&dir);
 }
+
+/// `rns analyze` and `rns inspect` on `path` end quickly (a FIFO must not
+/// block them) with exit 3 and one line naming the file and `message`.
+#[cfg(unix)]
+fn refused_quickly(path: &Path, message: &str) {
+    use std::time::Duration;
+    let name = path.display().to_string();
+    for args in [
+        &["analyze"][..],
+        &["inspect"],
+        &["inspect", "--format", "json"],
+    ] {
+        let out = rns()
+            .args(args)
+            .arg(path)
+            .timeout(Duration::from_secs(20))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?} {name}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?} {name}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with(&format!("rns: {name}: cannot read file: "))
+                && stderr.contains(message),
+            "{args:?}: expected {message:?} in {stderr}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn fifos_devices_and_sockets_are_refused_without_blocking() {
+    use std::os::unix::fs::symlink;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // A FIFO with no writer: opening it for reading would block forever.
+    let fifo = dir.join("rec.csv");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if made.map(|s| s.success()).unwrap_or(false) {
+        refused_quickly(&fifo, "is a FIFO (named pipe), not a regular file");
+        // The library call a batch makes after its folder walk: no hang either.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let f = fifo.clone();
+        std::thread::spawn(move || {
+            let r = rns_analyzer::io::read_recording(&f, &Default::default());
+            let _ = tx.send(r.map(|_| ()).map_err(|e| e.to_string()));
+        });
+        let got = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("reading a FIFO must not block");
+        assert!(got.unwrap_err().contains("is a FIFO (named pipe)"));
+        // A FIFO given as the protocol sidecar: a usage error, not a hang.
+        let side = dir.join("side.rns.toml");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&side)
+            .status()
+            .unwrap()
+            .success());
+        let out = rns()
+            .arg("analyze")
+            .arg(corpus().join("wav_list_chunk.wav"))
+            .arg("--protocol")
+            .arg(&side)
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("invalid protocol sidecar: cannot read: is a FIFO (named pipe)"),
+            "{stderr}"
+        );
+    } else {
+        println!("SKIPPED: mkfifo not available");
+    }
+    // /dev/zero behind a symlink named like a CSV (it would never end), and
+    // /dev/null as it is.
+    let zero = dir.join("zero.csv");
+    symlink("/dev/zero", &zero).unwrap();
+    refused_quickly(&zero, "is a character device, not a regular file");
+    let null = dir.join("null.wav");
+    symlink("/dev/null", &null).unwrap();
+    refused_quickly(&null, "is a character device, not a regular file");
+    refused_quickly(Path::new("/dev/zero"), "is a character device");
+    // A socket.
+    let sock = dir.join("rec.edf");
+    let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    refused_quickly(&sock, "is a socket, not a regular file");
+    // A directory.
+    let folder = dir.join("folder.wav");
+    std::fs::create_dir(&folder).unwrap();
+    refused_quickly(&folder, "is a directory, not a regular file");
+    // A symlink to a regular file is read as the file.
+    let link = dir.join("link.csv");
+    symlink(corpus().join("csv_bom_crlf.csv"), &link).unwrap();
+    let out = rns().arg("inspect").arg(&link).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
