@@ -321,6 +321,20 @@ words! {
     }
 }
 
+impl Shape {
+    /// The shape in plain words, as messages and renderings print it
+    /// (`U-shaped`, never `u_shaped`).
+    pub fn words(self) -> &'static str {
+        match self {
+            Shape::UShaped => "U-shaped",
+            Shape::Progressive => "progressive",
+            Shape::Flat => "flat",
+            Shape::Irregular => "irregular",
+            Shape::Incrementing => "incrementing",
+        }
+    }
+}
+
 words! {
     /// How the stimuli were found.
     pub enum StimulusSource {

@@ -159,7 +159,8 @@ pub fn classify(
     let eff_inc = best.as_ref().map(Increment::effective);
     let decrement = reliable_decrement(ctx, out, &tf);
     for (i, codes) in &decrement.skipped {
-        let names: Vec<&str> = codes.iter().map(|c| c.name()).collect();
+        // In words: the codes are the contract's, the message a reader's.
+        let names: Vec<String> = codes.iter().map(|c| c.name().replace('_', " ")).collect();
         f.push(finding(
             FindingCode::TechnicallyUnreliableTrain,
             format!(
@@ -512,16 +513,19 @@ fn abnormal_decrement_rule(
     f.push(finding(
         FindingCode::AbnormalDecrement,
         format!(
-            "decrement {dec:.1} % in train {} (area {}) exceeds {:.0} %; {} is {}",
+            "decrement {dec:.1} % in train {}{} exceeds {:.0} %{}",
             wi + 1,
-            area_dec.map_or("n/a".into(), |a| format!("{a:.1} %")),
+            area_dec.map_or(String::new(), |a| format!(" (area {a:.1} %)")),
             c.decrement.abnormal_pct,
-            if shape_train == wi {
-                "the train".to_string()
-            } else {
-                format!("the rest train ({})", shape_train + 1)
-            },
-            shape.map_or("", Shape::name).replace('_', "-")
+            shape.map_or(String::new(), |sh| format!(
+                "; {} is {}",
+                if shape_train == wi {
+                    "the train".to_string()
+                } else {
+                    format!("the rest train ({})", shape_train + 1)
+                },
+                sh.words()
+            ))
         ),
         Some(wi + 1),
         Some(dec),
@@ -532,9 +536,11 @@ fn abnormal_decrement_rule(
         f.push(finding(
             FindingCode::ProgressiveDecrement,
             format!(
-                "the decrement keeps growing to the end of the train (late/early ratio {} > {:.2}): seen in LEMS, MuSK-MG, ALS or fatigue, not typical of AChR-MG",
-                ratio.map_or("n/a".into(), |r| format!("{r:.2}")),
-                c.decrement.late_early_ratio
+                "the decrement keeps growing to the end of the train ({}): seen in LEMS, MuSK-MG, ALS or fatigue, not typical of AChR-MG",
+                ratio.map_or_else(
+                    || "later responses fall further than the early ones".to_string(),
+                    |r| format!("late/early ratio {r:.2} > {:.2}", c.decrement.late_early_ratio)
+                )
             ),
             Some(shape_train + 1),
             ratio,

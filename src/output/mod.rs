@@ -6,5 +6,6 @@ pub mod csv;
 pub mod inspect;
 pub mod json;
 pub mod text;
+pub mod words;
 
 pub use crate::error::terminal_safe;

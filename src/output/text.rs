@@ -2,6 +2,7 @@
 //! session figures, the findings and the quality flags.
 
 use crate::analysis::Analysis;
+use crate::output::words;
 use std::fmt::Write;
 
 fn num(v: Option<f64>, unit: &str) -> String {
@@ -21,7 +22,7 @@ pub fn render(a: &Analysis) -> String {
         src.channel,
         src.channel_label,
         src.duration_s,
-        src.stimulus_source.name().replace('_', " "),
+        words::stimulus_source_words(src.stimulus_source),
         src.polarity,
         src.polarity_source
     );
@@ -53,17 +54,23 @@ pub fn render(a: &Analysis) -> String {
     }
     for t in &a.trains {
         let _ = writeln!(s);
+        // The label says the role and the delay after exercise; the role's
+        // own words only when they add to it.
+        let label = words::train_label(t);
+        let role = words::role_words(t.role);
         let _ = writeln!(
             s,
-            "  Train {} · {} ({}) · {} · start {} · {} responses{}",
+            "  Train {} · {label} ({}role from {}) · {} · start {} · {}",
             t.index,
-            t.role,
-            t.role_source.name().replace('_', " "),
+            if label == role {
+                String::new()
+            } else {
+                format!("{role}; ")
+            },
+            words::role_source_words(t.role_source),
             t.rate_hz.map_or("single".into(), |r| format!("{r:.1} Hz")),
             t.start_s.map_or("—".into(), |v| format!("{v:.2} s")),
-            t.responses.len(),
-            t.delay_after_exercise_s
-                .map_or(String::new(), |d| format!(" · {d:.0} s after exercise"))
+            words::count(t.responses.len(), "response"),
         );
         let _ = writeln!(
             s,
@@ -104,7 +111,7 @@ pub fn render(a: &Analysis) -> String {
             ));
         }
         if let Some(sh) = t.shape {
-            line.push(format!("shape {}", sh.name().replace('_', "-")));
+            line.push(format!("shape {}", words::shape_words(sh)));
         }
         for l in line {
             let _ = writeln!(s, "    {l}");

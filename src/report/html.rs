@@ -450,7 +450,14 @@ fn train<'p>(
         r = c.0,
         g = c.1,
         b = c.2,
-        role = esc(role_words(t.role)),
+        role = esc(&{
+            let label = words::train_label(t);
+            if label == role_words(t.role) {
+                label
+            } else {
+                format!("{label} ({})", role_words(t.role))
+            }
+        }),
     );
     let mut facts = vec![format!(
         "role from {}",
@@ -464,9 +471,12 @@ fn train<'p>(
         facts.push(format!("first stimulus at {s:.2} s"));
     }
     if let Some(d) = t.delay_after_exercise_s {
-        facts.push(format!("{} s after exercise", trim_num(d, 1)));
+        facts.push(format!("{} after exercise", words::delay_words(d)));
     }
-    facts.push(format!("{} responses measured", t.responses.len()));
+    facts.push(format!(
+        "{} measured",
+        words::count(t.responses.len(), "response")
+    ));
     let _ = writeln!(h, "<p class=\"facts\">{}</p>", esc(&facts.join(" · ")));
 
     h.push_str("<div class=\"metrics\">\n");
@@ -502,7 +512,7 @@ fn train<'p>(
     metric(
         h,
         "shape",
-        t.shape.map_or("—".into(), |s| s.name().replace('_', "-")),
+        t.shape.map_or("—".into(), |s| s.words().to_string()),
     );
     h.push_str("</div>\n");
 

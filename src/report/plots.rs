@@ -20,7 +20,7 @@
 //! once at 1× for SVG, once at 2× for PNG (sharper in print); nothing in it
 //! depends on time or chance, so the same input gives the same bytes.
 
-use super::words::role_words;
+use super::words;
 use crate::analysis::result::TrainOut;
 use crate::analysis::traces::{decimate, ResponseTrace, TrainTraces};
 use crate::analysis::Analysis;
@@ -457,10 +457,14 @@ fn shown_note(total: usize, shown: &[usize]) -> String {
 }
 
 fn train_label(t: &TrainOut) -> String {
-    let rate = t
-        .rate_hz
-        .map_or(String::new(), |r| format!(" · {} Hz", trim_num(r, 1)));
-    format!("Train {} · {}{}", t.index, role_words(t.role), rate)
+    let rate = match t.role {
+        // The label already is the rate.
+        crate::vocab::TrainRole::Hfs => String::new(),
+        _ => t
+            .rate_hz
+            .map_or(String::new(), |r| format!(" · {} Hz", trim_num(r, 1))),
+    };
+    format!("Train {} · {}{}", t.index, words::train_label(t), rate)
 }
 
 /// A number with at most `d` decimals and no trailing zeros.
@@ -949,7 +953,7 @@ impl Figure for Trends<'_> {
             .map(|t| {
                 (
                     Mark::Square(train_colour(t.index)),
-                    format!("train {} ({})", t.index, role_words(t.role)),
+                    format!("train {} · {}", t.index, words::train_label(t)),
                 )
             })
             .collect();
@@ -1095,7 +1099,7 @@ fn bar_panel<DB: DrawingBackend>(
         }
         if a.is_none() && b.is_none() {
             chart.draw_series(std::iter::once(Text::new(
-                "n/a".to_string(),
+                "not measured".to_string(),
                 (x, y0 + 0.04 * (y1 - y0)),
                 text_style(k, FS_NOTE, MUTED).pos(Pos::new(HPos::Center, VPos::Bottom)),
             )))?;

@@ -1,10 +1,12 @@
 //! The report's fixed wording: patterns, quality flags and criteria in plain
 //! language, with the primer's source tags.
 
-use crate::settings::criteria::Criteria;
-use crate::vocab::{
-    ExerciseSource, FlagCode, Pattern, RoleSource, Severity, StimulusSource, TrainRole,
+pub use crate::output::words::{
+    count, delay_words, role_source_words, role_words, shape_words, stimulus_source_words,
+    train_label,
 };
+use crate::settings::criteria::Criteria;
+use crate::vocab::{ExerciseSource, FlagCode, Pattern, Severity};
 
 /// Display name of a pattern.
 pub fn pattern_name(p: Pattern) -> &'static str {
@@ -32,36 +34,6 @@ pub fn pattern_gloss(p: Pattern) -> &'static str {
             "The findings fit no single pattern, or too little could be measured reliably; \
              the findings below give the reason."
         }
-    }
-}
-
-/// A train's role in words.
-pub fn role_words(role: TrainRole) -> &'static str {
-    match role {
-        TrainRole::Baseline => "baseline (rest)",
-        TrainRole::PostExercise => "after exercise",
-        TrainRole::Hfs => "high-rate",
-    }
-}
-
-/// How a train's role was decided, in words ("role from …").
-pub fn role_source_words(s: RoleSource) -> &'static str {
-    match s {
-        RoleSource::Protocol => "the protocol",
-        RoleSource::Annotation => "annotation",
-        RoleSource::Rate => "the stimulation rate",
-        RoleSource::VoluntaryActivity => "voluntary activity (exercise) between trains",
-        RoleSource::OrderAndGaps => "the order of trains and the pauses",
-    }
-}
-
-/// Where the stimuli came from, in words.
-pub fn stimulus_source_words(s: StimulusSource) -> &'static str {
-    match s {
-        StimulusSource::ArtifactSlope => "stimulus artifacts in the EMG",
-        StimulusSource::TriggerChannel => "trigger channel",
-        StimulusSource::Sweeps => "sweeps (time 0 of each)",
-        StimulusSource::Annotations => "annotations in the file",
     }
 }
 

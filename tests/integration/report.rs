@@ -396,3 +396,63 @@ fn report_renders_in_headless_chromium() {
     );
     assert!(dark_pct > 0.2, "no text-like dark pixels: {dark_pct:.3} %");
 }
+
+/// The contract's snake_case names (roles, sources, shapes, flag and
+/// finding codes) that a reader-facing sentence must not show.
+fn raw_names() -> Vec<&'static str> {
+    use rns_analyzer::vocab::*;
+    let mut v: Vec<&'static str> = Vec::new();
+    v.extend(TrainRole::ALL.iter().map(|x| x.name()));
+    v.extend(RoleSource::ALL.iter().map(|x| x.name()));
+    v.extend(Shape::ALL.iter().map(|x| x.name()));
+    v.extend(StimulusSource::ALL.iter().map(|x| x.name()));
+    v.extend(ExerciseSource::ALL.iter().map(|x| x.name()));
+    v.extend(Pattern::ALL.iter().map(|x| x.name()));
+    v.extend(FlagCode::ALL.iter().map(|x| x.name()));
+    v.extend(FindingCode::ALL.iter().map(|x| x.name()));
+    v.retain(|n| n.contains('_'));
+    v
+}
+
+/// No finding (the JSON messages the text summary and the report show) says
+/// "n/a" or a raw enum name; the text summary's trains read in words.
+#[test]
+fn findings_and_train_labels_read_as_words() {
+    let names = raw_names();
+    let check = |what: &str, text: &str| {
+        assert!(!text.contains("n/a"), "{what}: n/a in {text}");
+        for n in &names {
+            assert!(!text.contains(n), "{what}: {n} in {text}");
+        }
+    };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let mut seen = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if !rns_analyzer::io::is_supported_path(&p) {
+            continue;
+        }
+        let side = Protocol::sidecar_path(&p);
+        let protocol = side.is_file().then(|| Protocol::load(&side).unwrap());
+        let s = Settings::merge(
+            &Overrides::default(),
+            protocol.as_ref(),
+            Criteria::default(),
+        )
+        .unwrap();
+        let rec = read_recording(&p, &s.read).unwrap();
+        let a = analyze(&rec, &s.analysis).unwrap();
+        for f in &a.classification.findings {
+            check(&p.display().to_string(), &f.message);
+        }
+        let text = rns_analyzer::output::text::render(&a);
+        for line in text
+            .lines()
+            .filter(|l| l.trim_start().starts_with("Train "))
+        {
+            check(&p.display().to_string(), line);
+        }
+        seen += 1;
+    }
+    assert!(seen >= 8, "{seen} samples");
+}
