@@ -95,6 +95,9 @@ pub struct Outcome {
     pub analysis: Option<Analysis>,
     /// The failure, if any: of the analysis, or of writing its outputs.
     pub error: Option<FileError>,
+    /// Why the file was not analysed when it is no recording (a `.txt`
+    /// note beside the recordings): then it is neither analysed nor failed.
+    pub skipped: Option<String>,
 }
 
 impl Outcome {
@@ -236,6 +239,7 @@ fn process(
         sha256: None,
         analysis: None,
         error: None,
+        skipped: None,
     };
     match report::sha256_file(&path) {
         Ok(s) => out.sha256 = Some(s),
@@ -243,6 +247,10 @@ fn process(
             out.error = Some(file_error(&e, &path));
             return out;
         }
+    }
+    if let Some(why) = not_a_recording(&path) {
+        out.skipped = Some(why);
+        return out;
     }
     let (analysis, traces) = match analyse(&path, opts.report) {
         Ok(x) => x,
@@ -280,6 +288,35 @@ fn process(
     }
     out.analysis = Some(analysis);
     out
+}
+
+/// Why a `.txt` file in the folder is no recording (a note, a log): its
+/// first 8 KiB hold no line of two or more numbers, as every table of
+/// samples has. `.csv` and `.tsv` files are tables by name and are always
+/// read (a broken one is an error).
+fn not_a_recording(path: &Path) -> Option<String> {
+    let txt = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("txt"));
+    if !txt {
+        return None;
+    }
+    let mut head = Vec::new();
+    let f = crate::io::open_input(path).ok()?;
+    std::io::Read::read_to_end(&mut std::io::Read::take(f, 8192), &mut head).ok()?;
+    let text = String::from_utf8_lossy(&head);
+    let numbers_line = text.lines().any(|l| {
+        l.split(|c: char| c == ',' || c == ';' || c == '\t' || c.is_whitespace())
+            .filter(|f| !f.is_empty())
+            .filter(|f| f.trim().parse::<f64>().is_ok())
+            .count()
+            >= 2
+    });
+    (!numbers_line).then(|| {
+        "skipped: a .txt file with no table of numbers in its first 8 KiB (a note, not a recording)"
+            .to_string()
+    })
 }
 
 /// An outcome's error for a failed write.
@@ -493,6 +530,7 @@ pub fn run(
             sha256: None,
             analysis: None,
             error: Some(file_error(&p.error, &path)),
+            skipped: None,
         };
         done.push((o, String::new()));
     }
@@ -560,11 +598,23 @@ pub fn summary_csv(outcomes: &[Outcome]) -> String {
         });
         let row = [
             output::csv::text_cell(&o.rel),
-            if o.error.is_some() { "error" } else { "ok" }.to_string(),
+            if o.error.is_some() {
+                "error"
+            } else if o.skipped.is_some() {
+                "skipped"
+            } else {
+                "ok"
+            }
+            .to_string(),
             o.exit_code().to_string(),
-            o.error
-                .as_ref()
-                .map_or(String::new(), |e| output::csv::text_cell(&e.message)),
+            o.error.as_ref().map_or_else(
+                || {
+                    o.skipped
+                        .as_deref()
+                        .map_or(String::new(), output::csv::text_cell)
+                },
+                |e| output::csv::text_cell(&e.message),
+            ),
             o.sha256.clone().unwrap_or_default(),
             a.map_or(String::new(), |a| a.source.format.name().to_string()),
             a.map_or(String::new(), |a| {
@@ -642,6 +692,7 @@ mod tests {
             sha256: None,
             analysis: Some(a.clone()),
             error: None,
+            skipped: None,
         };
         let failed = Outcome {
             analysis: None,
@@ -710,6 +761,7 @@ mod tests {
                 message: "malformed, \"quoted\"".into(),
                 exit_code: 3,
             }),
+            skipped: None,
         };
         let csv = summary_csv(&[o]);
         let mut lines = csv.lines();

@@ -421,3 +421,35 @@ fn hashing_a_fifo_is_refused_without_blocking() {
         .expect("hashing a FIFO must not block");
     assert!(got.unwrap_err().contains("is a FIFO"));
 }
+
+/// A `.txt` note beside the recordings is skipped with a note, not an
+/// error row; a `.txt` table of numbers is read as a recording.
+#[test]
+fn notes_in_a_batch_folder_are_skipped_not_failed() {
+    let (_d, input, out) = batch_dirs();
+    std::fs::write(
+        input.join("notes.txt"),
+        "Patient cooperative.\nRight ADM, ulnar nerve at the wrist.\n",
+    )
+    .unwrap();
+    let o = batch(&input, &out);
+    let err = stderr_of(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("notes.txt") && err.contains("note"), "{err}");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.starts_with("2 recording(s): 2 analysed, 0 failed, 1 other file(s) skipped"),
+        "{stdout}"
+    );
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let row = summary
+        .lines()
+        .find(|l| l.starts_with("notes.txt"))
+        .unwrap();
+    assert!(row.starts_with("notes.txt,skipped,0,"), "{row}");
+    // Only notes: nothing to analyse.
+    let only = tempfile::tempdir().unwrap();
+    std::fs::write(only.path().join("readme.txt"), "nothing here\n").unwrap();
+    let o = batch(only.path(), &only.path().join("out"));
+    assert_eq!(o.status.code(), Some(4), "{}", stderr_of(&o));
+}

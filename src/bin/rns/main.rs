@@ -647,6 +647,16 @@ fn run_batch(args: &BatchArgs) -> i32 {
         .iter()
         .filter(|o| o.error.is_some())
         .collect();
+    let skipped: Vec<&batch::Outcome> = summary
+        .outcomes
+        .iter()
+        .filter(|o| o.skipped.is_some())
+        .collect();
+    for o in &skipped {
+        if let Some(why) = &o.skipped {
+            say!("rns: note: {}: {why}", o.path.display());
+        }
+    }
     for o in &failed {
         if let Some(e) = &o.error {
             say!("rns: {}: {}", o.path.display(), e.message);
@@ -656,10 +666,15 @@ fn run_batch(args: &BatchArgs) -> i32 {
         say!("rns: {}", e.message);
     }
     showln!(
-        "{} recording(s): {} analysed, {} failed; summary in {}{}",
-        summary.outcomes.len(),
-        summary.outcomes.len() - failed.len(),
+        "{} recording(s): {} analysed, {} failed{}; summary in {}{}",
+        summary.outcomes.len() - skipped.len(),
+        summary.outcomes.len() - failed.len() - skipped.len(),
         failed.len(),
+        if skipped.is_empty() {
+            String::new()
+        } else {
+            format!(", {} other file(s) skipped", skipped.len())
+        },
         args.out.join("summary.csv").display(),
         if summary.table_errors.is_empty() {
             ""
@@ -667,7 +682,7 @@ fn run_batch(args: &BatchArgs) -> i32 {
             " (not written: see above)"
         }
     );
-    if summary.outcomes.is_empty() {
+    if summary.outcomes.len() == skipped.len() {
         say!(
             "rns: {}: no supported recording found (wav, csv, tsv, txt, edf, bdf)",
             args.dir.display()
