@@ -14,10 +14,6 @@
 //!   reported, and bounded loosely.
 
 use rns_analyzer::analysis::{analyze, Analysis};
-use rns_analyzer::io::read_recording;
-use rns_analyzer::settings::config::{Overrides, Settings};
-use rns_analyzer::settings::criteria::Criteria;
-use rns_analyzer::settings::protocol::Protocol;
 use rns_analyzer::vocab::Severity;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -47,15 +43,7 @@ fn json(p: &Path, ext: &str) -> Value {
 
 /// Analyse a corpus file with its sidecar, as `rns analyze` does.
 fn analyse(p: &Path) -> Analysis {
-    let side = Protocol::sidecar_path(p);
-    let protocol = side.is_file().then(|| Protocol::load(&side).unwrap());
-    let s = Settings::merge(
-        &Overrides::default(),
-        protocol.as_ref(),
-        Criteria::default(),
-    )
-    .unwrap();
-    let rec = read_recording(p, &s.read).unwrap();
+    let (rec, s) = crate::util::load_with_sidecar(p);
     analyze(&rec, &s.analysis).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 

@@ -6,10 +6,7 @@ use crate::util::{rns, sample};
 use quick_xml::events::Event;
 use quick_xml::reader::Reader;
 use rns_analyzer::analysis::{analyze, analyze_with_traces};
-use rns_analyzer::io::read_recording;
-use rns_analyzer::settings::config::{Overrides, Settings};
-use rns_analyzer::settings::criteria::Criteria;
-use rns_analyzer::settings::protocol::Protocol;
+use rns_analyzer::settings::config::Settings;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -242,17 +239,7 @@ fn a_broken_file_does_not_stop_the_others() {
 
 /// Read and analyse a sample the way the CLI does (its sidecar applies).
 fn load(name: &str) -> (rns_analyzer::recording::Recording, Settings) {
-    let path = sample(name);
-    let side = Protocol::sidecar_path(&path);
-    let protocol = side.is_file().then(|| Protocol::load(&side).unwrap());
-    let settings = Settings::merge(
-        &Overrides::default(),
-        protocol.as_ref(),
-        Criteria::default(),
-    )
-    .unwrap();
-    let rec = read_recording(&path, &settings.read).unwrap();
-    (rec, settings)
+    crate::util::load_with_sidecar(&sample(name))
 }
 
 #[test]
@@ -432,15 +419,7 @@ fn findings_and_train_labels_read_as_words() {
         if !rns_analyzer::io::is_supported_path(&p) {
             continue;
         }
-        let side = Protocol::sidecar_path(&p);
-        let protocol = side.is_file().then(|| Protocol::load(&side).unwrap());
-        let s = Settings::merge(
-            &Overrides::default(),
-            protocol.as_ref(),
-            Criteria::default(),
-        )
-        .unwrap();
-        let rec = read_recording(&p, &s.read).unwrap();
+        let (rec, s) = crate::util::load_with_sidecar(&p);
         let a = analyze(&rec, &s.analysis).unwrap();
         for f in &a.classification.findings {
             check(&p.display().to_string(), &f.message);

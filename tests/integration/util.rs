@@ -91,3 +91,27 @@ pub fn check_cases<N: Display, C>(cases: impl IntoIterator<Item = (N, C)>, check
         failures.join("\n")
     );
 }
+
+/// Read a recording the way the CLI does: its sidecar (`<file>.rns.toml`)
+/// applies when there is one, with the default criteria.
+pub fn load_with_sidecar(
+    path: &Path,
+) -> (
+    rns_analyzer::recording::Recording,
+    rns_analyzer::settings::config::Settings,
+) {
+    use rns_analyzer::settings::config::{Overrides, Settings};
+    use rns_analyzer::settings::criteria::Criteria;
+    use rns_analyzer::settings::protocol::Protocol;
+    let side = Protocol::sidecar_path(path);
+    let protocol = side.is_file().then(|| Protocol::load(&side).unwrap());
+    let settings = Settings::merge(
+        &Overrides::default(),
+        protocol.as_ref(),
+        Criteria::default(),
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let rec = rns_analyzer::io::read_recording(path, &settings.read)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    (rec, settings)
+}
