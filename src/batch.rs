@@ -20,7 +20,7 @@
 
 use crate::analysis::{Analysis, TrainTraces};
 use crate::error::{Error, Result};
-use crate::export::atomic::write_atomic;
+use crate::export::atomic::write_atomic_replacing as write_atomic;
 use crate::export::outdir::OutDir;
 use crate::io::is_supported_path;
 use crate::output;
@@ -290,9 +290,13 @@ fn process(
     out
 }
 
+/// How much of a `.txt` file [`not_a_recording`] reads: as far as a CSV
+/// table may start (`io::csv`'s header-block limit).
+const NOTE_SNIFF_BYTES: u64 = 4 << 20;
+
 /// Why a `.txt` file in the folder is no recording (a note, a log): its
-/// first 8 KiB hold no line of two or more numbers, as every table of
-/// samples has. `.csv` and `.tsv` files are tables by name and are always
+/// first 4 MiB hold no line of numbers only, as every table of samples
+/// has (one column, quoted or not). `.csv` and `.tsv` files are tables by name and are always
 /// read (a broken one is an error).
 fn not_a_recording(path: &Path) -> Option<String> {
     let txt = path
@@ -304,17 +308,19 @@ fn not_a_recording(path: &Path) -> Option<String> {
     }
     let mut head = Vec::new();
     let f = crate::io::open_input(path).ok()?;
-    std::io::Read::read_to_end(&mut std::io::Read::take(f, 8192), &mut head).ok()?;
+    std::io::Read::read_to_end(&mut std::io::Read::take(f, NOTE_SNIFF_BYTES), &mut head).ok()?;
     let text = String::from_utf8_lossy(&head);
+    // A line of numbers only (one column is a table too; quotes allowed).
     let numbers_line = text.lines().any(|l| {
-        l.split(|c: char| c == ',' || c == ';' || c == '\t' || c.is_whitespace())
+        let fields: Vec<&str> = l
+            .split(|c: char| c == ',' || c == ';' || c == '\t' || c.is_whitespace())
+            .map(|f| f.trim().trim_matches('"'))
             .filter(|f| !f.is_empty())
-            .filter(|f| f.trim().parse::<f64>().is_ok())
-            .count()
-            >= 2
+            .collect();
+        !fields.is_empty() && fields.iter().all(|f| f.parse::<f64>().is_ok())
     });
     (!numbers_line).then(|| {
-        "skipped: a .txt file with no table of numbers in its first 8 KiB (a note, not a recording)"
+        "skipped: a .txt file with no line of numbers in its first 4 MiB (a note, not a recording)"
             .to_string()
     })
 }
@@ -469,7 +475,8 @@ pub fn run(
                     return mine;
                 };
                 let o = process(rel, opts, criteria, analyse, &json);
-                pb.set_message(o.rel.clone());
+                // A file name must not reach the terminal raw.
+                pb.set_message(crate::error::terminal_safe(&o.rel).into_owned());
                 pb.inc(1);
                 let rows = response_rows(&o);
                 mine.push((o, rows));

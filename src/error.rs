@@ -140,9 +140,25 @@ pub fn one_line(s: &str) -> String {
 /// window) and every bidirectional-override character (which can make text
 /// read other than it is) is written as its Rust escape, `\u{1b}`.
 pub fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    escape_unsafe(s, |c| c == '\n' || c == '\t')
+}
+
+/// [`terminal_safe`] for a one-line message: a newline (from a file name)
+/// is escaped too, so a name cannot forge a line of its own.
+pub fn terminal_safe_line(s: &str) -> std::borrow::Cow<'_, str> {
+    escape_unsafe(s, |c| c == '\t')
+}
+
+fn escape_unsafe(s: &str, keep: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str> {
     let unsafe_char = |c: char| {
-        (c.is_control() && c != '\n' && c != '\t')
-            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        (c.is_control() && !keep(c))
+            || matches!(
+                c,
+                '\u{200b}'..='\u{200f}'
+                    | '\u{2028}'..='\u{202e}'
+                    | '\u{2060}'..='\u{2069}'
+                    | '\u{feff}'
+            )
     };
     if !s.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(s);
@@ -160,7 +176,7 @@ pub fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
 
 #[cfg(test)]
 mod terminal_tests {
-    use super::terminal_safe;
+    use super::{terminal_safe, terminal_safe_line};
 
     #[test]
     fn control_and_bidi_characters_are_escaped() {
@@ -169,6 +185,8 @@ mod terminal_tests {
         assert_eq!(terminal_safe("\r\u{7}\u{9b}"), "\\u{d}\\u{7}\\u{9b}");
         assert_eq!(terminal_safe("x\u{202e}y"), "x\\u{202e}y");
         assert_eq!(terminal_safe("é中"), "é中");
+        assert_eq!(terminal_safe("a\u{200f}b\u{feff}"), "a\\u{200f}b\\u{feff}");
+        assert_eq!(terminal_safe_line("a\nrns: forged"), "a\\u{a}rns: forged");
     }
 }
 

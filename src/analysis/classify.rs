@@ -218,7 +218,8 @@ fn baseline_cmap(ctx: &Context<'_>, session: &SessionOut, f: &mut Vec<Finding>) 
             f.push(finding(
                 FindingCode::BaselineCmapNotChecked,
                 format!(
-                    "baseline CMAP {a:.2} mV was not checked against a normal range: none is known for the muscle {m:?} (known: {}; a criteria profile can add one under [normal_ranges])",
+                    "baseline CMAP {a:.2} mV was not checked against a normal range: none is known for the muscle {} (known: {}; a criteria profile can add one under [normal_ranges])",
+                    crate::error::excerpt_str(m),
                     known.join(", ")
                 ),
                 reference_baseline(&ctx.trains).map(|b| b + 1),

@@ -30,6 +30,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
         return std::fs::write(path, bytes).map_err(io_err);
     }
+    write_by_rename(path, bytes)
+}
+
+/// Write `bytes` to `path` atomically, always by renaming a temporary file
+/// over it: whatever stands at `path` (a symbolic link, a FIFO, a device
+/// node planted there) is replaced, never written through or waited on.
+/// For the outputs inside an output folder, whose names `rns` chooses.
+pub fn write_atomic_replacing(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_by_rename(path, bytes)
+}
+
+fn write_by_rename(path: &Path, bytes: &[u8]) -> Result<()> {
+    let io_err = |source: io::Error| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
     let name = path.file_name().ok_or_else(|| {
         io_err(io::Error::new(
             io::ErrorKind::InvalidInput,

@@ -133,12 +133,29 @@ pub fn is_own_temporary(name: &str) -> bool {
     digits(parts.next()) && digits(parts.next()) && parts.next().is_some_and(|f| !f.is_empty())
 }
 
+/// The process id in a temporary's name `.<file>.<pid>.<n>.tmp`.
+fn temporary_pid(name: &str) -> Option<u32> {
+    name.strip_suffix(".tmp")?.rsplit('.').nth(1)?.parse().ok()
+}
+
+/// Whether the process that named a temporary may still be writing it:
+/// this one, or one alive (on Linux, `/proc/<pid>`; elsewhere every other
+/// process counts as gone). Another `rns analyze -o` into the folder takes
+/// no lock, so its temporary is left alone.
+fn writer_alive(pid: u32) -> bool {
+    pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists()
+}
+
 fn remove_stale_temporaries(dir: &Path, recursive: bool) {
     let walker = walkdir::WalkDir::new(dir)
         .follow_links(false)
         .max_depth(if recursive { usize::MAX } else { 1 });
     for e in walker.into_iter().filter_map(|e| e.ok()) {
-        if e.file_type().is_file() && is_own_temporary(&e.file_name().to_string_lossy()) {
+        let name = e.file_name().to_string_lossy();
+        if e.file_type().is_file()
+            && is_own_temporary(&name)
+            && !temporary_pid(&name).is_some_and(writer_alive)
+        {
             let _ = std::fs::remove_file(e.path());
         }
     }
@@ -157,6 +174,8 @@ mod tests {
         assert!(!is_own_temporary(".1.2.tmp"));
         assert!(!is_own_temporary(".notes.tmp"));
         assert!(!is_own_temporary(".a.1.2.tmpx"));
+        assert_eq!(temporary_pid(".a.wav.json.4242.7.tmp"), Some(4242));
+        assert!(writer_alive(std::process::id()));
     }
 
     #[test]
@@ -164,14 +183,14 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let out = d.path().join("out");
         let first = OutDir::prepare(&out, false).unwrap();
-        std::fs::write(out.join(".x.json.1.2.tmp"), "partial").unwrap();
+        std::fs::write(out.join(".x.json.99999999.2.tmp"), "partial").unwrap();
         std::fs::write(out.join("keep.tmp"), "theirs").unwrap();
         let e = OutDir::prepare(&out, true).unwrap_err();
         assert_eq!(e.exit_code(), crate::error::EXIT_USAGE);
         assert!(e.to_string().contains("another rns"), "{e}");
         drop(first);
         let _again = OutDir::prepare(&out, true).unwrap();
-        assert!(!out.join(".x.json.1.2.tmp").exists());
+        assert!(!out.join(".x.json.99999999.2.tmp").exists());
         assert!(out.join("keep.tmp").exists());
     }
 

@@ -23,7 +23,7 @@ pub mod words;
 
 use crate::analysis::{Analysis, TrainTraces};
 use crate::error::{Error, Result};
-use crate::export::atomic::write_atomic;
+use crate::export::atomic::write_atomic_replacing as write_atomic;
 use crate::export::outdir::OutDir;
 use crate::settings::criteria::Criteria;
 use plots::{Plot, RenderError};
@@ -215,17 +215,19 @@ pub fn unique_stems(paths: &[PathBuf]) -> Vec<String> {
             }
         })
         .collect();
-    let mut seen: std::collections::BTreeMap<String, usize> = Default::default();
+    // A `-N` suffix until the name is free: `x.wav-2` may itself be the
+    // stem of another input.
+    let mut taken: std::collections::BTreeSet<String> = Default::default();
     first
         .into_iter()
         .map(|s| {
-            let n = seen.entry(s.clone()).or_insert(0);
-            *n += 1;
-            if *n == 1 {
-                s
-            } else {
-                format!("{s}-{n}")
+            let mut name = s.clone();
+            let mut n = 1;
+            while !taken.insert(name.clone()) {
+                n += 1;
+                name = format!("{s}-{n}");
             }
+            name
         })
         .collect()
 }
@@ -277,6 +279,9 @@ mod tests {
         let p = |s: &str| PathBuf::from(s);
         let got = unique_stems(&[p("a/rec.wav"), p("b/rec.csv"), p("c/rec.wav"), p("x.wav")]);
         assert_eq!(got, vec!["rec.wav", "rec.csv", "rec.wav-2", "x"]);
+        // A suffixed name that is another input's stem.
+        let got = unique_stems(&[p("d1/x.wav"), p("d2/x.wav"), p("x.wav-2.wav")]);
+        assert_eq!(got, vec!["x.wav", "x.wav-2", "x.wav-2-2"]);
     }
 
     #[test]

@@ -127,8 +127,13 @@ impl Protocol {
     /// file can still be given with `--protocol`.
     pub fn load_sidecar_of(recording: &Path) -> Result<Option<Self>> {
         let side = Self::sidecar_path(recording);
-        if !side.is_file() {
-            return Ok(None);
+        match std::fs::metadata(&side) {
+            // None there (or a link to nothing).
+            Err(_) => return Ok(None),
+            // A FIFO or a device named as the sidecar: refused, as
+            // `--protocol` refuses it, never waited on nor passed over.
+            Ok(m) if !m.is_file() => return Self::load(&side).map(Some),
+            Ok(_) => {}
         }
         let is_link = std::fs::symlink_metadata(&side).is_ok_and(|m| m.file_type().is_symlink());
         if is_link {
@@ -147,7 +152,11 @@ impl Protocol {
                     }
                 })
                 .and_then(|d| d.canonicalize().ok());
-            if here.is_none() || folder(&side) != here {
+            // The recording's folder, or the folder of the file a linked
+            // recording stands for (a folder of links beside the data).
+            let target = folder(recording);
+            let there = folder(&side);
+            if there.is_none() || (there != here && there != target) {
                 return Err(Error::Config {
                     path: side,
                     kind: "protocol sidecar",

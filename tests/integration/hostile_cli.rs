@@ -282,7 +282,7 @@ fn batch(input: &Path, out: &Path) -> std::process::Output {
 fn a_forced_batch_removes_the_temporaries_an_interrupted_one_left() {
     let (_d, input, out) = batch_dirs();
     std::fs::create_dir_all(out.join("json")).unwrap();
-    let stale = out.join("json/.a.wav.json.4242.3.tmp");
+    let stale = out.join("json/.a.wav.json.99999999.3.tmp");
     std::fs::write(&stale, "{ half").unwrap();
     let theirs = out.join("json/notes.tmp");
     std::fs::write(&theirs, "mine").unwrap();
@@ -452,4 +452,123 @@ fn notes_in_a_batch_folder_are_skipped_not_failed() {
     std::fs::write(only.path().join("readme.txt"), "nothing here\n").unwrap();
     let o = batch(only.path(), &only.path().join("out"));
     assert_eq!(o.status.code(), Some(4), "{}", stderr_of(&o));
+}
+
+/// A link to a FIFO planted where a batch writes its table, and a FIFO as
+/// a report's JSON: replaced by the atomic rename, never written through or
+/// waited on.
+#[cfg(unix)]
+#[test]
+fn an_output_name_planted_as_a_fifo_link_is_replaced_not_waited_on() {
+    let (d, input, out) = batch_dirs();
+    let fifo = d.path().join("fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.map(|s| s.success()).unwrap_or(false) {
+        println!("SKIPPED: mkfifo not available");
+        return;
+    }
+    std::fs::create_dir_all(&out).unwrap();
+    std::os::unix::fs::symlink(&fifo, out.join("summary.csv")).unwrap();
+    let o = batch(&input, &out);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr_of(&o));
+    let meta = std::fs::symlink_metadata(out.join("summary.csv")).unwrap();
+    assert!(meta.file_type().is_file());
+    let rout = d.path().join("rout");
+    std::fs::create_dir_all(&rout).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(rout.join("a.json"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let o = rns()
+        .arg("report")
+        .arg(input.join("a.wav"))
+        .arg("-o")
+        .arg(&rout)
+        .arg("--force")
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr_of(&o));
+    assert!(std::fs::metadata(rout.join("a.json")).unwrap().is_file());
+}
+
+/// A folder of links to recordings and their sidecars elsewhere is read
+/// with its sidecars; a FIFO named as a sidecar is refused, not skipped.
+#[cfg(unix)]
+#[test]
+fn linked_sidecars_of_linked_recordings_are_read_and_fifo_ones_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let real = d.path().join("real");
+    let links = d.path().join("links");
+    std::fs::create_dir_all(&real).unwrap();
+    std::fs::create_dir_all(&links).unwrap();
+    copy_sample("normal_adm.wav", &real.join("rec.wav"));
+    std::fs::write(real.join("rec.wav.rns.toml"), "muscle = \"APB\"\n").unwrap();
+    std::os::unix::fs::symlink(real.join("rec.wav"), links.join("rec.wav")).unwrap();
+    std::os::unix::fs::symlink(
+        real.join("rec.wav.rns.toml"),
+        links.join("rec.wav.rns.toml"),
+    )
+    .unwrap();
+    let o = rns()
+        .args(["analyze", "--format", "json"])
+        .arg(links.join("rec.wav"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr_of(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["protocol"]["muscle"], "APB");
+    let fifo_side = real.join("other.wav.rns.toml");
+    copy_sample("normal_adm.wav", &real.join("other.wav"));
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo_side)
+        .status();
+    if made.map(|s| s.success()).unwrap_or(false) {
+        let o = rns()
+            .arg("analyze")
+            .arg(real.join("other.wav"))
+            .timeout(Duration::from_secs(20))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{}", stderr_of(&o));
+        assert!(stderr_of(&o).contains("FIFO"), "{}", stderr_of(&o));
+    }
+}
+
+/// `rns report --force` removes the plot folders' stale temporaries too.
+#[test]
+fn a_forced_report_removes_stale_plot_temporaries() {
+    let (_d, input, out) = batch_dirs();
+    std::fs::create_dir_all(out.join("a")).unwrap();
+    let stale = out.join("a/.trend.svg.99999999.1.tmp");
+    std::fs::write(&stale, "<svg").unwrap();
+    let o = rns()
+        .arg("report")
+        .arg(input.join("a.wav"))
+        .arg("-o")
+        .arg(&out)
+        .arg("--force")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr_of(&o));
+    assert!(!stale.exists());
+}
+
+/// A one-column `.txt` of samples (its rate in the sidecar) is a recording,
+/// not a note.
+#[test]
+fn a_one_column_txt_recording_is_read_in_a_batch() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let text: String = (0..2000)
+        .map(|k| format!("\"{}\"\n", (k as f64 * 0.01).sin()))
+        .collect();
+    std::fs::write(input.join("col.txt"), text).unwrap();
+    std::fs::write(input.join("col.txt.rns.toml"), "sample_rate_hz = 5000.0\n").unwrap();
+    let o = batch(&input, &d.path().join("out"));
+    let summary = std::fs::read_to_string(d.path().join("out/summary.csv")).unwrap();
+    let row = summary.lines().find(|l| l.starts_with("col.txt")).unwrap();
+    assert!(!row.contains("skipped"), "{row} {}", stderr_of(&o));
 }

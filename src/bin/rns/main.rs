@@ -42,7 +42,7 @@ use std::process::ExitCode;
 /// terminal raw).
 macro_rules! say {
     ($($t:tt)*) => {
-        eprintln!("{}", output::terminal_safe(&format!($($t)*)))
+        eprintln!("{}", rns_analyzer::error::terminal_safe_line(&format!($($t)*)))
     };
 }
 
@@ -255,7 +255,13 @@ fn main() -> ExitCode {
         Err(e) => {
             // Help and version go to stdout with success; real errors are usage errors.
             let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
-            let _ = e.print();
+            if e.use_stderr() {
+                // An argument (a file name) must not reach the terminal raw.
+                let text = e.render().to_string();
+                eprint!("{}", output::terminal_safe(&text));
+            } else {
+                let _ = e.print();
+            }
             return ExitCode::from(code as u8);
         }
     };
@@ -561,21 +567,35 @@ fn run_report(args: &ReportArgs) -> i32 {
         return code;
     }
     // Held (locked) until every report is written.
-    let _held = match report::prepare_out_dir(&args.out, args.force) {
+    let held = match report::prepare_out_dir(&args.out, args.force) {
         Ok(held) => held,
         Err(e) => {
             say!("rns: {e}");
             return e.exit_code();
         }
     };
+    if args.force {
+        // The plot folders' temporaries an interrupted run left.
+        for s in &stems {
+            let plots = args.out.join(s);
+            if rns_analyzer::export::outdir::OutDir::check_inside(&args.out, &plots.join("x"))
+                .is_ok()
+            {
+                held.clean(&plots, false);
+            }
+        }
+    }
     let mut worst = 0;
     for (path, stem) in args.files.iter().zip(&stems) {
         let done = analyze_input(path, &args.input, &criteria, true)
             .map_err(|e| (e.to_string(), e.exit_code()))
             .and_then(|(a, traces)| {
                 let json = args.out.join(format!("{stem}.json"));
-                write_atomic(&json, output::json::render_one(&a).as_bytes())
-                    .map_err(|e| (e.to_string(), e.exit_code()))?;
+                rns_analyzer::export::atomic::write_atomic_replacing(
+                    &json,
+                    output::json::render_one(&a).as_bytes(),
+                )
+                .map_err(|e| (e.to_string(), e.exit_code()))?;
                 report::write_for_file(path, &a, &traces, &criteria, &args.out, stem).map_err(|e| {
                     match e {
                         // Drawing errors do not name the input; I/O errors do.
