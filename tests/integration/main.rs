@@ -1,6 +1,7 @@
 //! Integration tests, compiled as one test binary (ripgrep's layout).
 
 mod accuracy;
+mod accuracy_cases;
 mod batch;
 mod classify;
 mod cli;

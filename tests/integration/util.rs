@@ -28,46 +28,6 @@ pub fn run_synth(spec: &SynthSpec, cfg: &AnalysisConfig) -> (SynthOutput, Analys
     (out, a)
 }
 
-/// Largest relative amplitude error (%) and decrement error (points) against the truth.
-pub fn errors(out: &SynthOutput, a: &Analysis) -> (f64, f64, f64) {
-    let truth_trains = out
-        .truth
-        .responses
-        .iter()
-        .map(|r| r.train)
-        .max()
-        .map_or(0, |m| m + 1);
-    assert_eq!(
-        a.trains.len(),
-        truth_trains,
-        "train count: {:#?}",
-        a.trains
-            .iter()
-            .map(|t| t.responses.len())
-            .collect::<Vec<_>>()
-    );
-    let mut amp_err: f64 = 0.0;
-    let mut area_err: f64 = 0.0;
-    let mut dec_err: f64 = 0.0;
-    for (k, t) in a.trains.iter().enumerate() {
-        let ta = out.truth.amplitudes(k);
-        let tr = out.truth.areas(k);
-        assert_eq!(t.responses.len(), ta.len(), "responses in train {k}");
-        for (r, (&amp, &area)) in t.responses.iter().zip(ta.iter().zip(&tr)) {
-            amp_err = amp_err.max(((r.amplitude_mv - amp) / amp * 100.0).abs());
-            area_err = area_err.max(((r.area_mv_ms - area) / area * 100.0).abs());
-        }
-        if ta.len() >= 4 {
-            let td = out.truth.amplitude_decrement_pct(k, 4).unwrap();
-            let md = (t.responses[0].amplitude_mv - t.responses[3].amplitude_mv)
-                / t.responses[0].amplitude_mv
-                * 100.0;
-            dec_err = dec_err.max((md - td).abs());
-        }
-    }
-    (amp_err, area_err, dec_err)
-}
-
 /// Run `check` on every case of a table, then fail once if any case failed,
 /// naming each failed case with its panic message: a table-driven test thus
 /// reports every failing case by name, not only the first.
