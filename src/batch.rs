@@ -262,7 +262,7 @@ fn process(
     let json_path = opts.out.join("json").join(format!("{rel_s}.json"));
     let inside = OutDir::check_inside(&opts.out, &json_path).and_then(|()| {
         if opts.report {
-            OutDir::check_inside(&opts.out, &opts.out.join("reports").join(rel).join("x"))
+            OutDir::check_folder_inside(&opts.out, &opts.out.join("reports").join(rel))
         } else {
             Ok(())
         }
@@ -429,7 +429,7 @@ pub fn run(
     let held = report::prepare_out_dir(&opts.out, opts.force)?;
     for sub in ["json", "reports"] {
         let d = opts.out.join(sub);
-        OutDir::check_inside(&opts.out, &d.join("x"))?;
+        OutDir::check_folder_inside(&opts.out, &d)?;
         if opts.force {
             held.clean(&d, true);
         }

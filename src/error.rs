@@ -204,9 +204,16 @@ pub const EXCERPT_CHARS: usize = 40;
 /// file holds goes through here, so a 100 MB cell cannot make a 100 MB
 /// message.
 pub fn excerpt(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(EXCERPT_CHARS + 8);
+    excerpt_of(bytes, EXCERPT_CHARS)
+}
+
+/// [`excerpt`] with room for `max_chars` characters instead of
+/// [`EXCERPT_CHARS`] (a settings file's line, whose place in the file is
+/// what the reader needs to see).
+pub fn excerpt_of(bytes: &[u8], max_chars: usize) -> String {
+    let mut out = String::with_capacity(max_chars + 8);
     out.push('"');
-    let mut left = EXCERPT_CHARS;
+    let mut left = max_chars;
     let mut cut = false;
     'chunks: for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {

@@ -95,6 +95,12 @@ impl OutDir {
         Ok(())
     }
 
+    /// [`Self::check_inside`] for a folder to write into (`folder` itself
+    /// included: it must be no link either).
+    pub fn check_folder_inside(dir: &Path, folder: &Path) -> Result<()> {
+        Self::check_inside(dir, &folder.join("file"))
+    }
+
     /// Remove the temporary files an interrupted run left under `sub`
     /// (a folder inside the output folder; with `recursive`, its whole tree,
     /// never through symbolic links). Best effort: a file that cannot be
@@ -208,5 +214,7 @@ mod tests {
         assert!(OutDir::check_inside(&out, &out.join("a.json")).is_ok());
         assert!(OutDir::check_inside(&out, &out.join("../a.json")).is_err());
         assert!(OutDir::check_inside(&out, &d.path().join("a.json")).is_err());
+        assert!(OutDir::check_folder_inside(&out, &out.join("json")).is_err());
+        assert!(OutDir::check_folder_inside(&out, &out.join("real")).is_ok());
     }
 }

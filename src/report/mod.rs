@@ -81,7 +81,7 @@ pub fn build(input: &ReportInput<'_>) -> std::result::Result<Report, RenderError
 pub fn write(report: &Report, dir: &Path, stem: &str) -> Result<Vec<PathBuf>> {
     let plot_dir = dir.join(stem);
     // A plot folder planted as a link would lead the plots elsewhere.
-    OutDir::check_inside(dir, &plot_dir.join("plot.svg"))?;
+    OutDir::check_folder_inside(dir, &plot_dir)?;
     std::fs::create_dir_all(&plot_dir).map_err(|e| Error::Write {
         path: plot_dir.clone(),
         source: e,

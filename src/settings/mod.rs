@@ -13,9 +13,10 @@ pub mod protocol;
 /// the content than this.
 pub const MAX_EXCERPT_CHARS: usize = 60;
 
-/// `s` on one line, cut to [`MAX_EXCERPT_CHARS`] (with `…`), its control
-/// characters escaped.
-fn excerpt(s: &str) -> String {
+/// The parser's message on one line, cut to [`MAX_EXCERPT_CHARS`] (with
+/// `…`), its control characters escaped. (File content, the offending
+/// line, is quoted by [`crate::error::excerpt_of`].)
+fn short_message(s: &str) -> String {
     let one = crate::error::one_line(s);
     let mut short: String = one.chars().take(MAX_EXCERPT_CHARS).collect();
     if short.len() < one.len() {
@@ -39,11 +40,15 @@ pub(crate) fn toml_error(text: &str, e: &toml::de::Error) -> String {
         let line = before.matches('\n').count() + 1;
         let col = before[line_start..].chars().count() + 1;
         format!(
-            "line {line}, column {col} (`{}`): ",
-            excerpt(&text[line_start..line_end])
+            "line {line}, column {col} ({}): ",
+            crate::error::excerpt_of(&text.as_bytes()[line_start..line_end], MAX_EXCERPT_CHARS)
         )
     });
-    format!("{}{}", place.unwrap_or_default(), excerpt(e.message()))
+    format!(
+        "{}{}",
+        place.unwrap_or_default(),
+        short_message(e.message())
+    )
 }
 
 #[cfg(test)]

@@ -578,8 +578,7 @@ fn run_report(args: &ReportArgs) -> i32 {
         // The plot folders' temporaries an interrupted run left.
         for s in &stems {
             let plots = args.out.join(s);
-            if rns_analyzer::export::outdir::OutDir::check_inside(&args.out, &plots.join("x"))
-                .is_ok()
+            if rns_analyzer::export::outdir::OutDir::check_folder_inside(&args.out, &plots).is_ok()
             {
                 held.clean(&plots, false);
             }
