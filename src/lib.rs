@@ -10,7 +10,8 @@
 //!
 //! Layers, lowest first (a module names only lower layers; the integration
 //! test `layers` keeps it so):
-//! - [`units`], [`vocab`] (the domain's words as enums), [`parallel`]; then
+//! - [`units`], [`vocab`] (the domain's words as enums), [`parallel`],
+//!   [`study`] (the study's and the patient's identity); then
 //!   [`error`].
 //! - [`recording`]: the in-memory recording every reader produces.
 //! - [`io`]: readers (WAV, CSV, EDF/EDF+/BDF) chosen by magic bytes or extension.
@@ -39,6 +40,7 @@ pub mod recording;
 pub mod report;
 pub mod settings;
 pub mod sim;
+pub mod study;
 pub mod units;
 pub mod vocab;
 

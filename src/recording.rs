@@ -13,6 +13,7 @@
 //! analysis refuses it.
 
 use crate::error::{excerpt_str, Error, Result};
+use crate::study::Study;
 use crate::units::{SampleRate, Seconds};
 use crate::vocab::{FlagCode, Severity};
 use serde::{Deserialize, Serialize};
@@ -303,6 +304,28 @@ pub struct Recording {
     /// (`rns inspect`): its `sample_rate` is the named or first signal's own
     /// rate, below [`SampleRate::MIN_HZ`]. See [`Recording::check_analysable`].
     pub not_analysable: Option<String>,
+    /// How the file stores its samples, when that sets their scale (a
+    /// WAV's integer or float samples and the full scale applied); `None`
+    /// for formats that state physical units (CSV, EDF).
+    pub storage: Option<Storage>,
+    /// What the file's header says of the study and the patient (EDF/EDF+);
+    /// empty for other formats.
+    pub study: Study,
+}
+
+/// How a WAV stores its samples and the full scale they were read with.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Storage {
+    /// Bits per sample (8, 16, 24, 32).
+    pub bits_per_sample: u16,
+    /// `integer` or `float`.
+    pub sample_format: &'static str,
+    /// Millivolts that full scale (±1.0) stood for.
+    pub full_scale_mv: f64,
+    /// Whether a flag or the sidecar gave the full scale; `false`: the
+    /// default (±1 mV) was used, so an integer file's amplitudes are in
+    /// units of full scale, not millivolts.
+    pub full_scale_given: bool,
 }
 
 impl Recording {
@@ -340,6 +363,8 @@ impl Recording {
             intensities: None,
             metadata: Vec::new(),
             not_analysable: None,
+            storage: None,
+            study: Default::default(),
         }
     }
 

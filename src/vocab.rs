@@ -199,6 +199,12 @@ words! {
         LateWave = "late_wave",
         /// The responses are of a size no CMAP has: the scale is wrong.
         ScaleSuspect = "scale_suspect",
+        /// An integer WAV was read with the default full scale (±1 mV): no
+        /// flag or sidecar gave it, so amplitudes are in units of full scale.
+        FullScaleDefault = "full_scale_default",
+        /// A CSV's values were read as millivolts because neither the column
+        /// names, a header block, `--unit` nor the sidecar named their unit.
+        UnitAssumed = "unit_assumed",
     }
 }
 
@@ -227,7 +233,9 @@ impl FlagCode {
             | IntensityColumn
             | EmgChannelChosen
             | HeaderBlock
-            | InitialPositiveDeflection => false,
+            | InitialPositiveDeflection
+            | FullScaleDefault
+            | UnitAssumed => false,
         }
     }
 

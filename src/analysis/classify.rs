@@ -147,7 +147,7 @@ pub fn classify(
     let c = &ctx.cfg.criteria;
     let tf = TrainFlags::new(flags);
     let mut f: Vec<Finding> = Vec::new();
-    let low_cmap = baseline_cmap(ctx, session, &mut f);
+    let low_cmap = baseline_cmap(ctx, session, scale_doubt(flags), &mut f);
     f.extend(set_aside_post_trains(ctx));
     let best = best_increment(ctx, out, &tf);
     if let Some(b) = &best {
@@ -201,9 +201,25 @@ pub fn classify(
 }
 
 /// The baseline CMAP against the muscle's normal range \[M98\]\[CJ\]: a
-/// finding, and whether it is low (`None` without a range or a CMAP).
-fn baseline_cmap(ctx: &Context<'_>, session: &SessionOut, f: &mut Vec<Finding>) -> Option<bool> {
+/// finding, and whether it is low (`None` without a range or a CMAP, or
+/// when the amplitudes are in units of an unknown full scale).
+fn baseline_cmap(
+    ctx: &Context<'_>,
+    session: &SessionOut,
+    doubt: Option<&str>,
+    f: &mut Vec<Finding>,
+) -> Option<bool> {
     let a = session.baseline_cmap_mv?;
+    if let Some(why) = doubt {
+        f.push(finding(
+            FindingCode::BaselineCmapNotChecked,
+            format!("baseline CMAP {a:.3} was not checked against a normal range: {why}"),
+            reference_baseline(&ctx.trains).map(|b| b + 1),
+            Some(a),
+            None,
+        ));
+        return None;
+    }
     let Some(lim) = session.baseline_cmap_lower_limit_mv else {
         // A muscle was named, but the criteria know no range for it: say
         // so, rather than let silence read as "normal size".
@@ -249,6 +265,19 @@ fn baseline_cmap(ctx: &Context<'_>, session: &SessionOut, f: &mut Vec<Finding>) 
         Some(lim),
     ));
     Some(low)
+}
+
+/// Why the amplitudes' scale is in doubt, if it is: an integer WAV read with
+/// the default full scale, or a train of implausible size (`scale_suspect`).
+/// A CMAP in doubtful units is never compared with a normal range.
+fn scale_doubt(flags: &[QualityFlag]) -> Option<&'static str> {
+    if flags.iter().any(|q| q.code == FlagCode::ScaleSuspect) {
+        Some("the responses are of a size no CMAP has, so the scale is probably wrong (scale suspect)")
+    } else if flags.iter().any(|q| q.code == FlagCode::FullScaleDefault) {
+        Some("it is in units of full scale: the integer WAV's full scale was not given (--full-scale-mv)")
+    } else {
+        None
+    }
 }
 
 /// Post-exercise trains that cannot be compared with the baseline (their
@@ -612,4 +641,27 @@ fn low_decrement_rule(
         return Pattern::Indeterminate;
     }
     Pattern::Normal
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flag(code: FlagCode) -> QualityFlag {
+        QualityFlag {
+            code,
+            message: String::new(),
+            train: Some(1),
+            severity: Severity::Warning,
+        }
+    }
+
+    #[test]
+    fn a_doubtful_scale_names_its_cause() {
+        assert_eq!(scale_doubt(&[flag(FlagCode::LateWave)]), None);
+        let suspect = scale_doubt(&[flag(FlagCode::ScaleSuspect)]).unwrap();
+        assert!(suspect.contains("scale suspect"), "{suspect}");
+        let default = scale_doubt(&[flag(FlagCode::FullScaleDefault)]).unwrap();
+        assert!(default.contains("--full-scale-mv"), "{default}");
+    }
 }

@@ -5,7 +5,8 @@
 //! the same bytes: millivolts to 4 decimals (0.1 µV), percentages to 2, times to
 //! 3 decimals of a millisecond and 6 of a second.
 
-use crate::recording::SourceFormat;
+use crate::recording::{SourceFormat, Storage};
+use crate::study::Study;
 use crate::vocab::{
     ExerciseSource, FindingCode, FlagCode, Pattern, Polarity, PolaritySource, RoleSource, Severity,
     Shape, StimulusSource, TrainRole,
@@ -80,6 +81,10 @@ pub struct Source {
     /// Where the per-response `stimulus_intensity` comes from, when the file
     /// gives one (per sweep, or an intensity column); `null` when none.
     pub stimulus_intensity: Option<IntensitySource>,
+    /// How a WAV stores its samples and the full scale applied
+    /// (`bits_per_sample`, `sample_format`, `full_scale_mv`,
+    /// `full_scale_given`); `null` for formats with physical units.
+    pub storage: Option<Storage>,
 }
 
 /// Where the stimulus intensities of the responses come from.
@@ -303,6 +308,9 @@ pub struct Analysis {
     pub source: Source,
     /// Protocol facts.
     pub protocol: ProtocolOut,
+    /// The study and the patient: flags over the sidecar's `[study]` over
+    /// the file's header; every field `null` when none gave it.
+    pub study: Study,
     /// Trains, in time order.
     pub trains: Vec<TrainOut>,
     /// First response after exercise vs first before, amplitude, %.

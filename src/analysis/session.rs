@@ -55,6 +55,7 @@ pub fn render(
             mains_hz: ctx.hum.as_ref().map(|h| round(h.freq_hz, 2)),
             mains_rms_uv: ctx.hum.as_ref().map(|h| round(h.rms_mv * 1000.0, 1)),
             stimulus_intensity: intensity_source(rec),
+            storage: rec.storage.clone(),
         },
         protocol: result::ProtocolOut {
             muscle: cfg.muscle.clone(),
@@ -62,6 +63,7 @@ pub fn render(
             temperature_c: cfg.temperature_c,
             medications: cfg.medications.clone(),
         },
+        study: cfg.study.clone().or(rec.study.clone()),
         trains,
         post_exercise_increment_pct: round_opt(pei, 2),
         post_exercise_area_increment_pct: round_opt(peai, 2),

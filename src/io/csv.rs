@@ -212,6 +212,13 @@ impl ColumnUnit {
         }
     }
 
+    /// The voltage unit a spelling names (`V`, `mV`, `uV`/`µV`/`μV`, `nV`,
+    /// case-insensitive, words too); `None` for anything else, a time unit
+    /// included.
+    pub fn voltage(s: &str) -> Option<ColumnUnit> {
+        unit_token(s).filter(|u| u.is_voltage())
+    }
+
     /// Seconds per unit, for a time unit.
     pub fn seconds_per_unit(self) -> Option<f64> {
         match self {
@@ -1064,7 +1071,9 @@ fn read_body<R: Read>(
     let mut notes = Vec::new();
 
     let mut rdr = reader_builder(delim, loc.headerless).from_reader(LineGuard::new(source));
-    let columns = read_columns(&ctx, &mut rdr, loc, window, &declared, &mut notes)?;
+    let columns = read_columns(
+        &ctx, &mut rdr, loc, window, &declared, opts.unit, &mut notes,
+    )?;
     let time_col = time_column(path, &columns)?;
 
     // A long table: one row per sample, the sweep (and channel) numbered in
@@ -1148,6 +1157,7 @@ fn read_columns<R: Read>(
     loc: &Located,
     window: &[u8],
     declared: &Declared,
+    unit: Option<ColumnUnit>,
     notes: &mut Vec<ReadNote>,
 ) -> Result<Vec<Column>> {
     let headers = rdr.byte_headers().map_err(|e| ctx.csv_error(e))?.clone();
@@ -1166,16 +1176,41 @@ fn read_columns<R: Read>(
     } else {
         parse_header(ctx.path, &headers)?
     };
-    // A unit the header block declares stands for the value columns that
-    // name none.
-    if let Some(u) = declared.unit() {
+    // A unit given by a flag or the sidecar, else the one the header block
+    // declares, stands for the value columns that name none.
+    if let Some(u) = unit.or(declared.unit()) {
         for c in columns.iter_mut() {
             if c.spec.kind == ColumnKind::Value && c.spec.unit.is_none() {
                 c.spec.unit = Some(u);
             }
         }
     }
+    if let Some(note) = unit_assumed(&columns) {
+        notes.push(note);
+    }
     Ok(columns)
+}
+
+/// `unit_assumed` (info): value columns whose unit nothing names were read
+/// as millivolts. Microvolts read so make a CMAP a thousand times too large
+/// (`scale_suspect` catches the implausible ones); the note says how to set
+/// the unit.
+fn unit_assumed(columns: &[Column]) -> Option<ReadNote> {
+    let bare: Vec<&Column> = columns
+        .iter()
+        .filter(|c| c.spec.kind == ColumnKind::Value && c.spec.unit.is_none())
+        .collect();
+    let first = bare.first()?;
+    let which = match bare.len() {
+        1 => format!("column {}", first.quoted()),
+        n => format!("{n} value columns"),
+    };
+    Some(ReadNote::info(
+        FlagCode::UnitAssumed,
+        format!(
+            "{which} read as mV: no unit is named (in the column name, a header block, --unit or the sidecar's unit)"
+        ),
+    ))
 }
 
 /// The time column, if any; more than one is an error.
@@ -2142,6 +2177,8 @@ impl<'a> LongReader<'a> {
             intensities,
             metadata: Vec::new(),
             not_analysable: None,
+            storage: None,
+            study: Default::default(),
         })
     }
 
@@ -3478,6 +3515,8 @@ fn build_continuous(
         intensities: None,
         metadata: Vec::new(),
         not_analysable: None,
+        storage: None,
+        study: Default::default(),
     })
 }
 
@@ -3619,6 +3658,8 @@ fn build_sweeps(
         intensities: None,
         metadata: Vec::new(),
         not_analysable: None,
+        storage: None,
+        study: Default::default(),
     })
 }
 
@@ -4022,7 +4063,8 @@ mod tests {
         let l = read(&long).unwrap();
         same_sweeps(&w, &l);
         assert_eq!(l.channels[0].label, "ch1");
-        assert_eq!(l.notes[0].code, FlagCode::LayoutGuessed);
+        assert_eq!(l.notes[0].code, FlagCode::UnitAssumed);
+        assert_eq!(l.notes[1].code, FlagCode::LayoutGuessed);
         let int = l.intensities.as_ref().unwrap();
         assert_eq!((int.label.as_str(), int.unit.as_str()), ("stimulus_V", "V"));
         assert_eq!(int.values.len(), 4);
@@ -4241,7 +4283,14 @@ mod tests {
     #[test]
     fn short_files_are_sweeps_only_by_a_documented_rule() {
         // 20 ms: sweeps, with the note.
-        let rec = read(&continuous("time_ms,apb,adm", 400, 20_000.0, 1000.0, 2)).unwrap();
+        let rec = read(&continuous(
+            "time_ms,apb_mV,adm_mV",
+            400,
+            20_000.0,
+            1000.0,
+            2,
+        ))
+        .unwrap();
         assert_eq!(rec.format, SourceFormat::CsvSweeps);
         assert_eq!(rec.notes[0].code, FlagCode::LayoutGuessed);
         assert!(
@@ -4250,7 +4299,13 @@ mod tests {
             rec.notes[0].message
         );
         // 0.45 s from 0, six muscles: one continuous recording, with the note.
-        let text = continuous("time_s,APB,ADM,FDI,BB,TA,SOL", 4500, 10_000.0, 1.0, 6);
+        let text = continuous(
+            "time_s,APB_mV,ADM_mV,FDI_mV,BB_mV,TA_mV,SOL_mV",
+            4500,
+            10_000.0,
+            1.0,
+            6,
+        );
         let rec = read(&text).unwrap();
         assert_eq!(rec.format, SourceFormat::CsvContinuous);
         assert_eq!(rec.channels.len(), 6);
@@ -4266,7 +4321,14 @@ mod tests {
         }
         assert_eq!(read(&text).unwrap().format, SourceFormat::CsvSweeps);
         // From 1 s on, continuous without a note.
-        let rec = read(&continuous("time_ms,apb,adm", 15_000, 10_000.0, 1000.0, 2)).unwrap();
+        let rec = read(&continuous(
+            "time_ms,apb_mV,adm_mV",
+            15_000,
+            10_000.0,
+            1000.0,
+            2,
+        ))
+        .unwrap();
         assert!(rec.notes.is_empty());
     }
 

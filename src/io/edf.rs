@@ -204,6 +204,10 @@ pub struct EdfHeader {
     pub plus: bool,
     /// EDF+D / BDF+D (discontinuous).
     pub discontinuous: bool,
+    /// Local patient identification as written (EDF+: `code sex birthdate name`).
+    pub patient: String,
+    /// Local recording identification as written (EDF+: `Startdate dd-MMM-yyyy …`).
+    pub recording: String,
     /// Start date as written (`dd.mm.yy`).
     pub start_date: String,
     /// Start time as written (`hh.mm.ss`).
@@ -342,6 +346,8 @@ fn read_header<S: Source>(path: &Path, src: &mut S, file_len: u64) -> Result<Edf
         variant,
         plus,
         discontinuous,
+        patient: field_text(&bytes[8..88]),
+        recording: field_text(&bytes[88..168]),
         start_date: field_text(&bytes[168..176]),
         start_time: field_text(&bytes[176..184]),
         header_bytes: expected,
@@ -932,6 +938,14 @@ fn read_edf_from<S: Source>(
         intensities: None,
         metadata: Vec::new(),
         not_analysable: choice.not_analysable,
+        storage: None,
+        study: crate::study::from_edf_header(
+            &h.patient,
+            &h.recording,
+            &h.start_date,
+            &h.start_time,
+            h.plus,
+        ),
     })
 }
 

@@ -118,6 +118,14 @@ pub struct ReadOptions {
     pub layout: CsvLayout,
     /// Channels to decode.
     pub channels: ChannelFilter,
+    /// Whether `full_scale_mv` was given (a flag or the sidecar) rather
+    /// than the default: an integer WAV read with the default says so
+    /// (`full_scale_default`).
+    pub full_scale_given: bool,
+    /// The voltage unit of CSV value columns whose names carry none
+    /// (`--unit`, the sidecar's `unit`); it stands above a header block's
+    /// declaration. `None`: the header block's, else mV.
+    pub unit: Option<csv::ColumnUnit>,
 }
 
 impl Default for ReadOptions {
@@ -127,6 +135,8 @@ impl Default for ReadOptions {
             sample_rate: None,
             layout: CsvLayout::Auto,
             channels: ChannelFilter::All,
+            full_scale_given: false,
+            unit: None,
         }
     }
 }

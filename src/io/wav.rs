@@ -62,7 +62,7 @@
 
 use crate::error::{Error, Result};
 use crate::io::{ReadOptions, MAX_SAMPLES_PER_CHANNEL};
-use crate::recording::{Channel, ChannelKind, ReadNote, Recording, SourceFormat};
+use crate::recording::{Channel, ChannelKind, ReadNote, Recording, SourceFormat, Storage};
 use crate::units::{SampleRate, Shown};
 use crate::vocab::FlagCode;
 use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
@@ -137,7 +137,30 @@ fn read_wav_from<R: Read + Seek>(
         container: chunk.container_bytes as usize,
     };
     let data = decode_wanted(path, r, frames, layout, kind, full_scale, &wanted)?;
-    Ok(build_recording(path, rate, labels, frames, data, notes))
+    let storage = kind.storage(full_scale, opts.full_scale_given);
+    if let Some(note) = full_scale_default(&storage) {
+        notes.push(note);
+    }
+    let mut rec = build_recording(path, rate, labels, frames, data, notes);
+    rec.storage = Some(storage);
+    Ok(rec)
+}
+
+/// `full_scale_default` (warning): an integer WAV read with the default full
+/// scale. Its samples are fractions of full scale; without the millivolts
+/// full scale stands for, every amplitude is in those units, and a normal
+/// range or a CMAP's plausible size cannot be checked.
+fn full_scale_default(s: &Storage) -> Option<ReadNote> {
+    (s.sample_format == "integer" && !s.full_scale_given).then(|| {
+        ReadNote::warning(
+            FlagCode::FullScaleDefault,
+            format!(
+                "{}-bit integer WAV read with the default full scale (±{} mV): amplitudes are in units of full scale, not millivolts; give --full-scale-mv or full_scale_mv in the sidecar",
+                s.bits_per_sample,
+                Shown(s.full_scale_mv)
+            ),
+        )
+    })
 }
 
 /// The full scale option, refused unless a positive number of millivolts.
@@ -470,6 +493,8 @@ fn build_recording(
         intensities: None,
         metadata: Vec::new(),
         not_analysable: None,
+        storage: None,
+        study: Default::default(),
     }
 }
 
@@ -635,6 +660,20 @@ enum SampleKind {
 }
 
 impl SampleKind {
+    /// What the file stores, with the full scale it was read with.
+    fn storage(self, full_scale_mv: f64, full_scale_given: bool) -> Storage {
+        let (bits_per_sample, sample_format) = match self {
+            SampleKind::Int { bits } => (bits, "integer"),
+            SampleKind::Float => (32, "float"),
+        };
+        Storage {
+            bits_per_sample,
+            sample_format,
+            full_scale_mv,
+            full_scale_given,
+        }
+    }
+
     fn from_spec(path: &Path, spec: hound::WavSpec) -> Result<Self> {
         match (spec.sample_format, spec.bits_per_sample) {
             (hound::SampleFormat::Int, bits @ (8 | 16 | 24 | 32)) => Ok(SampleKind::Int { bits }),
@@ -861,6 +900,7 @@ mod tests {
     fn opts(fs: f64) -> ReadOptions {
         ReadOptions {
             full_scale_mv: fs,
+            full_scale_given: true,
             ..ReadOptions::default()
         }
     }

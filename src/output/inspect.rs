@@ -33,10 +33,11 @@
 //! sweep, or an intensity column). Times are rounded to 7 decimals (100 ns,
 //! EDF+'s finest), durations to 6.
 
-use crate::analysis::result::round;
+use crate::analysis::result::{round, round_significant};
 use crate::analysis::ChannelPlan;
 use crate::error::Error;
-use crate::recording::{ChannelKind, MetadataEntry, ReadNote, Recording};
+use crate::recording::{ChannelKind, MetadataEntry, ReadNote, Recording, Storage};
+use crate::study::Study;
 use crate::units::{SampleRate, Shown};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -71,6 +72,12 @@ pub struct Inspection {
     pub metadata: Vec<MetadataEntry>,
     /// The stimulus intensity the file gives; `null` when none.
     pub stimulus_intensity: Option<IntensityInfo>,
+    /// How a WAV stores its samples and the full scale they were read with
+    /// (see [`Storage`]); `null` for formats with physical units.
+    pub storage: Option<Storage>,
+    /// The study and the patient as the flags, the sidecar and the file's
+    /// header give them (EDF/EDF+ patient, recording and start date).
+    pub study: Study,
 }
 
 /// The stimulus intensity a file gives.
@@ -110,6 +117,27 @@ pub struct ChannelInfo {
     /// Why it can or cannot (`"the EMG channel"`, `"sampled at 100 Hz, below
     /// 2000 Hz"`, `"a trigger line: its rising edges are the stimuli"`, …).
     pub why: String,
+    /// The lowest and highest value of a decoded signal channel, mV, as the
+    /// analysis reads it (after the full scale or unit); `null` for a
+    /// channel not decoded and for triggers.
+    pub range_mv: Option<[f64; 2]>,
+}
+
+/// A decoded signal channel's lowest and highest finite value, mV (4
+/// significant digits).
+fn range_mv(c: &crate::recording::Channel) -> Option<[f64; 2]> {
+    if c.kind != ChannelKind::Signal || !c.is_loaded() {
+        return None;
+    }
+    let (lo, hi) = c
+        .samples
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
+            (l.min(v), h.max(v))
+        });
+    let sig = |v: f32| round_significant(f64::from(v), 4);
+    Some([sig(lo)?, sig(hi)?])
 }
 
 /// Whether channel `i` can be the EMG, and why (see [`ChannelInfo::why`]).
@@ -233,6 +261,7 @@ pub fn inspect(rec: &Recording, plan: &ChannelPlan) -> Inspection {
                 duration_s: round(c.len as f64 / hz, 6),
                 usable: usability(rec, plan, i).0,
                 why: usability(rec, plan, i).1,
+                range_mv: range_mv(c),
             }
         })
         .collect();
@@ -273,6 +302,8 @@ pub fn inspect(rec: &Recording, plan: &ChannelPlan) -> Inspection {
             known_stimuli: rec.stimuli.as_ref().map(|k| k.samples.len()),
         },
         not_analysable: rec.not_analysable.clone(),
+        storage: rec.storage.clone(),
+        study: rec.study.clone(),
         notes: rec.notes.clone(),
         metadata: rec.metadata.clone(),
         stimulus_intensity: match &rec.intensities {
@@ -354,16 +385,38 @@ pub fn render_text(i: &Inspection) -> String {
         i.channels.len(),
         segs
     );
+    for (key, value) in i.study.rows() {
+        let _ = writeln!(o, "  {}: {value}", crate::study::field_label(key));
+    }
+    if let Some(st) = &i.storage {
+        let _ = writeln!(
+            o,
+            "  storage: {}-bit {} samples · full scale ±{} mV{}",
+            st.bits_per_sample,
+            st.sample_format,
+            Shown(st.full_scale_mv),
+            match (st.full_scale_given, st.sample_format) {
+                (true, _) => " (given)",
+                (false, "integer") => {
+                    " (the default: amplitudes are in units of full scale; give --full-scale-mv)"
+                }
+                (false, _) => " (the default: float values taken as mV)",
+            }
+        );
+    }
     let _ = writeln!(o, "  channels:");
     let _ = writeln!(
         o,
-        "    {:>3}  {:<20} {:<8} {:>10} {:>11} {:>10}  {:<9}  use",
-        "#", "label", "unit", "rate (Hz)", "samples", "dur (s)", "kind"
+        "    {:>3}  {:<20} {:<8} {:>10} {:>11} {:>10}  {:<9}  {:<19}  use",
+        "#", "label", "unit", "rate (Hz)", "samples", "dur (s)", "kind", "range (mV)"
     );
     for c in &i.channels {
+        let range = c
+            .range_mv
+            .map_or("–".to_string(), |[lo, hi]| format!("{lo} to {hi}"));
         let _ = writeln!(
             o,
-            "    {:>3}  {:<20} {:<8} {:>10} {:>11} {:>10.3}  {:<9}  {}",
+            "    {:>3}  {:<20} {:<8} {:>10} {:>11} {:>10.3}  {:<9}  {:<19}  {}",
             c.index,
             c.label,
             c.unit,
@@ -371,6 +424,7 @@ pub fn render_text(i: &Inspection) -> String {
             c.samples,
             c.duration_s,
             c.kind,
+            range,
             if c.usable {
                 c.why.clone()
             } else {
@@ -511,6 +565,8 @@ mod tests {
             intensities: None,
             metadata: Vec::new(),
             not_analysable: None,
+            storage: None,
+            study: Default::default(),
         }
     }
 

@@ -39,6 +39,16 @@ pub fn render(a: &Analysis) -> String {
                 .map_or(String::new(), |t| format!(" · {t:.1} °C"))
         );
     }
+    let study: Vec<String> = a
+        .study
+        .rows()
+        .into_iter()
+        .filter(|(k, _)| !matches!(*k, "muscle" | "nerve"))
+        .map(|(k, v)| format!("{}: {v}", crate::study::field_label(k)))
+        .collect();
+    for line in study {
+        let _ = writeln!(s, "  {line}");
+    }
     let _ = writeln!(s);
     let _ = writeln!(
         s,
@@ -51,6 +61,20 @@ pub fn render(a: &Analysis) -> String {
     );
     for f in &a.classification.findings {
         let _ = writeln!(s, "    - {}", f.message);
+    }
+    // Every warning under the verdict, by code (the messages are under
+    // Quality): a reader of the verdict alone must not miss one.
+    let warnings: Vec<String> = a
+        .quality
+        .iter()
+        .filter(|q| q.severity == crate::vocab::Severity::Warning)
+        .map(|q| match q.train {
+            Some(t) => format!("{} (train {t})", q.code.name().replace('_', " ")),
+            None => q.code.name().replace('_', " "),
+        })
+        .collect();
+    if !warnings.is_empty() {
+        let _ = writeln!(s, "    ! warnings: {}", warnings.join(", "));
     }
     for t in &a.trains {
         let _ = writeln!(s);

@@ -16,6 +16,7 @@ use super::words;
 use super::words::role_words;
 use super::ReportInput;
 use crate::analysis::result::{QualityFlag, TrainOut};
+use crate::study::Study;
 use crate::vocab::{PolaritySource, TrainRole};
 use std::fmt::Write;
 
@@ -76,6 +77,11 @@ p { margin: 4px 0; }
 .report-header { display: flex; justify-content: space-between; align-items: flex-end; gap: 16px;
   border-bottom: 3px solid var(--accent); padding-bottom: 8px; }
 .report-header .subtitle { color: var(--muted); font-size: 10pt; margin-top: 2px; }
+.patient { display: grid; grid-template-columns: repeat(4, 1fr); gap: 2px 10px; margin: 6px 0 2px; }
+.patient div { border-bottom: 1px solid var(--rule); padding: 1px 0; }
+.patient dt { font-size: 7.5pt; color: var(--muted); }
+.patient dd { margin: 0; font-weight: bold; overflow-wrap: anywhere; }
+.question { margin: 4px 0; }
 .report-header .tool { text-align: right; color: var(--muted); font-size: 8.5pt; }
 table { border-collapse: collapse; width: 100%; margin: 4px 0 8px; }
 th, td { text-align: left; padding: 3px 6px; vertical-align: top; }
@@ -190,6 +196,7 @@ fn header(h: &mut String, input: &ReportInput<'_>) {
         esc(a.tool.version),
         a.schema_version
     );
+    patient(h, &a.study);
     let _ = write!(
         h,
         "<table class=\"kv meta\">\n<tbody>\n\
@@ -205,6 +212,37 @@ fn header(h: &mut String, input: &ReportInput<'_>) {
         ch = s.channel,
         label = esc(&s.channel_label),
     );
+}
+
+/// The study and the patient, as a compact block of label/value cells
+/// (only the fields given; the comments and impression have their own box).
+fn patient(h: &mut String, study: &Study) {
+    let rows: Vec<(&str, String)> = study
+        .rows()
+        .into_iter()
+        .filter(|(k, _)| !matches!(*k, "comments" | "impression" | "clinical_question"))
+        .collect();
+    if rows.is_empty() {
+        h.push_str("<p class=\"none patient\">No patient or study details given (see --patient-id and the sidecar's [study] table).</p>\n");
+        return;
+    }
+    h.push_str("<dl class=\"patient\">\n");
+    for (k, v) in rows {
+        let _ = writeln!(
+            h,
+            "<div><dt>{}</dt><dd>{}</dd></div>",
+            esc(crate::study::field_label(k)),
+            esc(&v)
+        );
+    }
+    h.push_str("</dl>\n");
+    if let Some(q) = &study.clinical_question {
+        let _ = writeln!(
+            h,
+            "<p class=\"question\"><b>Clinical question:</b> {}</p>",
+            esc(q)
+        );
+    }
 }
 
 fn pattern(h: &mut String, input: &ReportInput<'_>) {

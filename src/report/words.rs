@@ -142,6 +142,18 @@ pub fn quality_meaning(code: FlagCode) -> &'static str {
              microvolts read as millivolts. The train is not interpreted; fix the scale and \
              analyse again."
         }
+        FullScaleDefault => {
+            "An integer WAV stores fractions of its full scale; nothing said how many \
+             millivolts full scale stands for, so the default (1 mV) was used and every \
+             amplitude is in units of full scale. Decrements and increments are ratios and \
+             hold; the CMAP's size is not checked against a normal range. Give \
+             --full-scale-mv (or full_scale_mv in the sidecar) and analyse again."
+        }
+        UnitAssumed => {
+            "The file names no unit for its values, so they were read as millivolts. If they \
+             are microvolts, every amplitude is a thousand times too large; give --unit (or \
+             unit in the sidecar)."
+        }
         TruncatedFile => {
             "The file ends early: it was read up to its last whole sample, so the last train \
              may be incomplete."

@@ -6,10 +6,12 @@
 //! takes only this type, with units carried in the types.
 
 use crate::error::{Error, Result};
+use crate::io::csv::ColumnUnit;
 use crate::io::{ChannelFilter, ReadOptions};
 use crate::recording::ChannelSel;
 use crate::settings::criteria::Criteria;
 use crate::settings::protocol::{ExerciseSpec, Protocol, TrainSpec};
+use crate::study::Study;
 use crate::units::{Hz, Ms, SampleRate, Shown};
 use crate::vocab::{CsvLayout, PolarityChoice};
 
@@ -66,6 +68,10 @@ pub struct Overrides {
     pub window_ms: Option<(f64, f64)>,
     /// Muscle name.
     pub muscle: Option<String>,
+    /// The voltage unit of CSV values whose columns name none (`--unit`).
+    pub unit: Option<ColumnUnit>,
+    /// The study and the patient, from flags (over the sidecar's `[study]`).
+    pub study: Study,
 }
 
 /// Everything the analysis core needs, validated.
@@ -88,6 +94,10 @@ pub struct AnalysisConfig {
     pub muscle: Option<String>,
     /// Nerve (reported only).
     pub nerve: Option<String>,
+    /// The study and the patient, from flags and the sidecar (the
+    /// recording's header fills the fields they leave; see
+    /// [`Study::or`]). Its `muscle` and `nerve` are the ones above.
+    pub study: Study,
     /// Skin temperature, °C.
     pub temperature_c: Option<f64>,
     /// Medications on record (reported only).
@@ -110,6 +120,7 @@ impl Default for AnalysisConfig {
             measure: MeasureSettings::default(),
             muscle: None,
             nerve: None,
+            study: Study::default(),
             temperature_c: None,
             medications: vec![],
             sweep_rate: None,
@@ -188,7 +199,8 @@ impl Settings {
     /// Merge flags over the protocol sidecar over defaults, and validate.
     pub fn merge(ov: &Overrides, protocol: Option<&Protocol>, criteria: Criteria) -> Result<Self> {
         let p = protocol.cloned().unwrap_or_default();
-        let full_scale_mv = ov.full_scale_mv.or(p.full_scale_mv).unwrap_or(1.0);
+        let full_scale_given = ov.full_scale_mv.or(p.full_scale_mv);
+        let full_scale_mv = full_scale_given.unwrap_or(1.0);
         if !(full_scale_mv.is_finite() && full_scale_mv > 0.0) {
             return Err(Error::Usage(format!(
                 "--full-scale-mv must be a positive number, got {}",
@@ -239,6 +251,21 @@ impl Settings {
                 emg: channel.clone(),
                 others: trigger_channel.iter().cloned().collect(),
             },
+            full_scale_given: full_scale_given.is_some(),
+            // The sidecar's unit was checked when it was read.
+            unit: ov.unit.or(p.unit.as_deref().and_then(ColumnUnit::voltage)),
+        };
+        ov.study
+            .validate()
+            .map_err(|e| Error::Usage(format!("--{}", e.replacen('_', "-", 2))))?;
+        let sidecar_study = p.study.clone().unwrap_or_default();
+        let study = ov.study.clone().or(sidecar_study);
+        let muscle = ov.muscle.clone().or(study.muscle.clone()).or(p.muscle);
+        let nerve = study.nerve.clone().or(p.nerve);
+        let study = Study {
+            muscle: muscle.clone(),
+            nerve: nerve.clone(),
+            ..study
         };
         let measure = MeasureSettings {
             m_window: window(ov.window_ms.or(p.window_ms.map(|[a, b]| (a, b))))?,
@@ -250,8 +277,9 @@ impl Settings {
             polarity,
             criteria,
             measure,
-            muscle: ov.muscle.clone().or(p.muscle),
-            nerve: p.nerve,
+            muscle,
+            nerve,
+            study,
             temperature_c: p.temperature_c,
             medications: p.medications,
             sweep_rate,

@@ -15,6 +15,14 @@
 //! rate_hz = 3.0            # stimulation rate of epoched sweeps
 //! window_ms = [1.0, 12.0]  # where the M-wave's peak lies (default: found)
 //! medications = ["pyridostigmine 60 mg, last dose 14 h before"]
+//! unit = "uV"              # CSV values whose columns name no unit
+//!
+//! [study]                  # who, when, where: shown on reports, never interpreted
+//! patient_id = "MRN-0042"
+//! study_date = 2026-12-03
+//! side = "right"
+//! stimulation_site = "wrist"
+//! operator = "A. Technician"
 //!
 //! [exercise]               # when known: sets delay_after_exercise_s
 //! end_s = 42.0
@@ -28,7 +36,9 @@
 //! ```
 
 use crate::error::{Error, Result};
+use crate::io::csv::ColumnUnit;
 use crate::recording::ChannelSel;
+use crate::study::Study;
 use crate::units::Shown;
 use crate::vocab::TrainRole;
 use crate::vocab::{CsvLayout, PolarityChoice};
@@ -89,6 +99,11 @@ pub struct Protocol {
     /// Medications on record (listed in reports; never interpreted).
     #[serde(default)]
     pub medications: Vec<String>,
+    /// The voltage unit of CSV values whose columns name none (`"V"`,
+    /// `"mV"`, `"uV"`, `"nV"`).
+    pub unit: Option<String>,
+    /// The study and the patient (see [`Study`]).
+    pub study: Option<Study>,
     /// The exercise period, if known.
     pub exercise: Option<ExerciseSpec>,
     /// Train roles, in order.
@@ -190,6 +205,31 @@ impl Protocol {
             }
         };
         positive("full_scale_mv", self.full_scale_mv)?;
+        if let Some(u) = &self.unit {
+            if ColumnUnit::voltage(u).is_none() {
+                return Err(bad(format!(
+                    "unit must be a voltage unit (V, mV, uV, nV), got {:?}",
+                    crate::error::excerpt_str(u)
+                )));
+            }
+        }
+        if let Some(study) = &self.study {
+            study.validate().map_err(|e| bad(format!("[study] {e}")))?;
+            for (key, top, inner) in [
+                ("muscle", &self.muscle, &study.muscle),
+                ("nerve", &self.nerve, &study.nerve),
+            ] {
+                if let (Some(a), Some(b)) = (top, inner) {
+                    if a != b {
+                        return Err(bad(format!(
+                            "{key} is given twice and differently: {:?} at the top, {:?} in [study]",
+                            crate::error::excerpt_str(a),
+                            crate::error::excerpt_str(b)
+                        )));
+                    }
+                }
+            }
+        }
         positive("sample_rate_hz", self.sample_rate_hz)?;
         positive("rate_hz", self.rate_hz)?;
         if let Some(t) = self.temperature_c {

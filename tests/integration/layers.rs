@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// The layers, lowest first. Modules of one layer may not name each other.
 const LAYERS: &[&[&str]] = &[
-    &["units", "vocab", "parallel", "test_rng"],
+    &["units", "vocab", "parallel", "test_rng", "study"],
     &["error"],
     &["recording"],
     &["io"],

@@ -19,4 +19,5 @@ mod report;
 mod samples;
 mod simulate;
 mod stimuli;
+mod study;
 mod util;

@@ -25,12 +25,14 @@ use rns_analyzer::analysis::{self, Analysis};
 use rns_analyzer::error::{Error, EXIT_USAGE};
 use rns_analyzer::export::atomic::write_atomic;
 use rns_analyzer::export::guard::InputGuard;
+use rns_analyzer::io::csv::ColumnUnit;
 use rns_analyzer::io::{describe_recording, read_recording};
 use rns_analyzer::output;
 use rns_analyzer::recording::ChannelSel;
 use rns_analyzer::settings::config::{parse_window_ms, Overrides, Settings};
 use rns_analyzer::settings::criteria::Criteria;
 use rns_analyzer::settings::protocol::Protocol;
+use rns_analyzer::study::{IsoDate, Sex, Side, Study};
 use rns_analyzer::vocab::{CsvLayout, PolarityChoice};
 use rns_analyzer::{batch, report};
 use std::io::{IsTerminal, Write};
@@ -165,6 +167,89 @@ struct ReadArgs {
     /// CSV layout: auto, sweeps or continuous.
     #[arg(long, value_name = "LAYOUT")]
     layout: Option<String>,
+    /// Unit of CSV values whose columns name none: V, mV, uV or nV (default: a
+    /// header block's, else mV).
+    #[arg(long, value_name = "UNIT", value_parser = parse_unit)]
+    unit: Option<ColumnUnit>,
+}
+
+/// `--unit`: a voltage unit.
+fn parse_unit(s: &str) -> Result<ColumnUnit, String> {
+    ColumnUnit::voltage(s).ok_or_else(|| format!("must be V, mV, uV or nV, got {s:?}"))
+}
+
+/// The study and the patient, shown on every output and never interpreted
+/// (over the sidecar's `[study]` table, over the file's header).
+#[derive(Args, Debug, Default)]
+struct StudyArgs {
+    /// Patient identifier (never part of an output file name).
+    #[arg(long, value_name = "ID", help_heading = "Study")]
+    patient_id: Option<String>,
+    /// Patient name, as it is to appear on the report.
+    #[arg(long, value_name = "NAME", help_heading = "Study")]
+    patient_name: Option<String>,
+    /// Birth date, YYYY-MM-DD.
+    #[arg(long, value_name = "DATE", value_parser = IsoDate::parse, help_heading = "Study")]
+    birth_date: Option<IsoDate>,
+    /// Sex: female, male or unspecified (F, M, X).
+    #[arg(long, value_name = "SEX", value_parser = parse_sex, help_heading = "Study")]
+    sex: Option<Sex>,
+    /// Date of the study, YYYY-MM-DD (default: the file's, for EDF).
+    #[arg(long, value_name = "DATE", value_parser = IsoDate::parse, help_heading = "Study")]
+    study_date: Option<IsoDate>,
+    /// Side examined: left, right or both.
+    #[arg(long, value_name = "SIDE", value_parser = parse_side, help_heading = "Study")]
+    side: Option<Side>,
+    /// Nerve stimulated, e.g. ulnar.
+    #[arg(long, value_name = "NAME", help_heading = "Study")]
+    nerve: Option<String>,
+    /// Where the nerve was stimulated, e.g. wrist.
+    #[arg(long, value_name = "SITE", help_heading = "Study")]
+    stimulation_site: Option<String>,
+    /// Who recorded the study.
+    #[arg(long, value_name = "NAME", help_heading = "Study")]
+    operator: Option<String>,
+    /// Referring physician.
+    #[arg(long, value_name = "NAME", help_heading = "Study")]
+    referring_physician: Option<String>,
+    /// The clinical question.
+    #[arg(long, value_name = "TEXT", help_heading = "Study")]
+    clinical_question: Option<String>,
+    /// The technician's comments.
+    #[arg(long, value_name = "TEXT", help_heading = "Study")]
+    comments: Option<String>,
+    /// The physician's impression (written by a person, never generated).
+    #[arg(long, value_name = "TEXT", help_heading = "Study")]
+    impression: Option<String>,
+}
+
+impl StudyArgs {
+    fn study(&self) -> Study {
+        Study {
+            patient_id: self.patient_id.clone(),
+            patient_name: self.patient_name.clone(),
+            birth_date: self.birth_date,
+            sex: self.sex,
+            study_date: self.study_date,
+            side: self.side,
+            nerve: self.nerve.clone(),
+            stimulation_site: self.stimulation_site.clone(),
+            operator: self.operator.clone(),
+            referring_physician: self.referring_physician.clone(),
+            clinical_question: self.clinical_question.clone(),
+            comments: self.comments.clone(),
+            impression: self.impression.clone(),
+            ..Study::default()
+        }
+    }
+}
+
+fn parse_sex(s: &str) -> Result<Sex, String> {
+    Sex::parse(s).ok_or_else(|| format!("must be female, male or unspecified (F, M, X), got {s:?}"))
+}
+
+fn parse_side(s: &str) -> Result<Side, String> {
+    Side::parse(s).ok_or_else(|| format!("must be left, right or both, got {s:?}"))
 }
 
 impl ReadArgs {
@@ -181,6 +266,7 @@ impl ReadArgs {
                 .as_deref()
                 .map(CsvLayout::from_flag)
                 .transpose()?,
+            unit: self.unit,
             ..Overrides::default()
         })
     }
@@ -212,6 +298,8 @@ struct InputArgs {
     /// Criteria profile (TOML) overriding the default thresholds.
     #[arg(long, value_name = "FILE")]
     criteria: Option<PathBuf>,
+    #[command(flatten)]
+    study: StudyArgs,
 }
 
 #[derive(Args, Debug)]
@@ -327,7 +415,9 @@ fn inspect_file(path: &Path, args: &InspectArgs) -> Result<output::inspect::Insp
     // only): inspect lists what is there and why.
     let rec = describe_recording(path, &settings.read)?;
     let plan = analysis::plan_channels(&rec, &settings.analysis)?;
-    Ok(output::inspect::inspect(&rec, &plan))
+    let mut i = output::inspect::inspect(&rec, &plan);
+    i.study = settings.analysis.study.clone().or(i.study);
+    Ok(i)
 }
 
 /// Each input file with what became of it.
@@ -534,6 +624,7 @@ fn analyze_input(
             .map(parse_window_ms)
             .transpose()?,
         muscle: input.muscle.clone(),
+        study: input.study.study(),
         ..input.read.overrides()?
     };
     let settings = Settings::merge(&ov, protocol.as_ref(), criteria.clone())?;

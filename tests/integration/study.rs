@@ -1,0 +1,255 @@
+//! The scale guard and the study's identity, end to end: an integer WAV
+//! read with the default full scale, a CSV in µV read as mV, `--unit` and
+//! the sidecar's `unit`, the `[study]` table and flags, the EDF+ header's
+//! patient and recording fields.
+
+use crate::util::rns;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn json_of(args: &[&str], file: &Path) -> Value {
+    let out = rns()
+        .arg("analyze")
+        .args(["--format", "json"])
+        .args(args)
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn codes(v: &Value, key: &str) -> Vec<String> {
+    let list = if key == "quality" {
+        &v["quality"]
+    } else {
+        &v["classification"]["findings"]
+    };
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A simulated MG-like 3 Hz train, as a 16-bit WAV whose sidecar is set
+/// aside: the file alone does not say its full scale.
+fn wav16(dir: &Path) -> PathBuf {
+    let wav = dir.join("mg16.wav");
+    rns()
+        .args([
+            "simulate",
+            "--preset",
+            "mg-severe",
+            "--protocol",
+            "baseline",
+        ])
+        .args(["--format", "wav16", "-o"])
+        .arg(&wav)
+        .assert()
+        .success();
+    let side = dir.join("mg16.wav.rns.toml");
+    let text = std::fs::read_to_string(&side).unwrap();
+    assert!(text.contains("full_scale_mv = 50"), "{text}");
+    std::fs::remove_file(&side).unwrap();
+    std::fs::write(&side, "muscle = \"ADM\"\n").unwrap();
+    wav
+}
+
+#[test]
+fn an_integer_wav_with_the_default_full_scale_is_never_compared_with_a_normal_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = wav16(dir.path());
+    let v = json_of(&[], &wav);
+    assert!(codes(&v, "quality").contains(&"full_scale_default".to_string()));
+    let f = codes(&v, "findings");
+    assert!(
+        f.contains(&"baseline_cmap_not_checked".to_string()),
+        "{f:?}"
+    );
+    assert!(!f.contains(&"low_baseline_cmap".to_string()), "{f:?}");
+    assert_eq!(v["source"]["storage"]["bits_per_sample"], 16);
+    assert_eq!(v["source"]["storage"]["full_scale_given"], false);
+    // The decrement is a ratio: still assessed.
+    assert_eq!(v["classification"]["pattern"], "mg_like");
+    let text = rns().arg("analyze").arg(&wav).output().unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("! warnings: full scale default"), "{text}");
+    // inspect says so, with the bit depth, the full scale and the range.
+    let i = rns().arg("inspect").arg(&wav).output().unwrap();
+    let i = String::from_utf8(i.stdout).unwrap();
+    assert!(
+        i.contains("16-bit integer samples · full scale ±1 mV (the default"),
+        "{i}"
+    );
+    assert!(i.contains("range (mV)"), "{i}");
+    // Given, the CMAP is millivolts and is checked.
+    let v = json_of(&["--full-scale-mv", "50"], &wav);
+    assert!(!codes(&v, "quality").contains(&"full_scale_default".to_string()));
+    let f = codes(&v, "findings");
+    assert!(
+        f.iter()
+            .any(|c| c == "low_baseline_cmap" || c == "normal_baseline_cmap"),
+        "{f:?}"
+    );
+}
+
+/// The same CSV with its values multiplied by 1000 and a unitless header:
+/// microvolts that nothing says are microvolts.
+fn csv_in_uv(dir: &Path) -> PathBuf {
+    let mv = dir.join("n.csv");
+    rns()
+        .args([
+            "simulate",
+            "--preset",
+            "normal",
+            "--protocol",
+            "baseline",
+            "-o",
+        ])
+        .arg(&mv)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&mv).unwrap();
+    let mut out = String::from("time,emg\n");
+    for line in text.lines().skip(1) {
+        let (t, v) = line.split_once(',').unwrap();
+        let v: f64 = v.parse().unwrap();
+        out.push_str(&format!("{t},{:.3}\n", v * 1000.0));
+    }
+    let uv = dir.join("u.csv");
+    std::fs::write(&uv, out).unwrap();
+    std::fs::write(dir.join("u.csv.rns.toml"), "muscle = \"ADM\"\n").unwrap();
+    uv
+}
+
+#[test]
+fn microvolts_read_as_millivolts_are_set_aside_and_the_unit_can_be_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let uv = csv_in_uv(dir.path());
+    let v = json_of(&[], &uv);
+    let q = codes(&v, "quality");
+    assert!(q.contains(&"scale_suspect".to_string()), "{q:?}");
+    assert!(q.contains(&"unit_assumed".to_string()), "{q:?}");
+    let f = codes(&v, "findings");
+    assert!(
+        f.contains(&"baseline_cmap_not_checked".to_string()),
+        "{f:?}"
+    );
+    assert!(!f.contains(&"normal_baseline_cmap".to_string()), "{f:?}");
+    assert_eq!(v["classification"]["pattern"], "indeterminate");
+    // --unit and the sidecar's unit read it right.
+    let by_flag = json_of(&["--unit", "uV"], &uv);
+    assert_eq!(by_flag["classification"]["pattern"], "normal");
+    assert!(!codes(&by_flag, "quality").contains(&"scale_suspect".to_string()));
+    let a = by_flag["session"]["baseline_cmap_mv"].as_f64().unwrap();
+    assert!((5.0..20.0).contains(&a), "{a}");
+    std::fs::write(
+        dir.path().join("u.csv.rns.toml"),
+        "muscle = \"ADM\"\nunit = \"µV\"\n",
+    )
+    .unwrap();
+    let by_sidecar = json_of(&[], &uv);
+    assert_eq!(by_sidecar["session"], by_flag["session"]);
+    // A unit that is none: a usage error (2), naming the value.
+    rns()
+        .args(["analyze", "--unit", "ms"])
+        .arg(&uv)
+        .assert()
+        .code(2);
+    std::fs::write(dir.path().join("u.csv.rns.toml"), "unit = \"furlong\"\n").unwrap();
+    let out = rns().arg("analyze").arg(&uv).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("furlong") && e.contains("u.csv.rns.toml"), "{e}");
+}
+
+#[test]
+fn the_study_comes_from_flags_over_the_sidecar_and_reaches_every_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let uv = csv_in_uv(dir.path());
+    std::fs::write(
+        dir.path().join("u.csv.rns.toml"),
+        "unit = \"uV\"\n[study]\npatient_id = \"MRN-1\"\nstudy_date = 2026-12-03\n\
+         side = \"R\"\nmuscle = \"ADM\"\noperator = \"From sidecar\"\n",
+    )
+    .unwrap();
+    let v = json_of(&["--operator", "From flag", "--sex", "F"], &uv);
+    let s = &v["study"];
+    assert_eq!(s["patient_id"], "MRN-1");
+    assert_eq!(s["study_date"], "2026-12-03");
+    assert_eq!(s["side"], "right");
+    assert_eq!(s["sex"], "female");
+    assert_eq!(s["operator"], "From flag");
+    assert_eq!(s["muscle"], "ADM");
+    assert_eq!(v["protocol"]["muscle"], "ADM");
+    let text = rns().arg("analyze").arg(&uv).output().unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("Patient ID: MRN-1"), "{text}");
+    // The report header holds it; no output file is named after it.
+    let out = dir.path().join("out");
+    rns()
+        .args(["report", "-o"])
+        .arg(&out)
+        .arg(&uv)
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(out.join("u.html")).unwrap();
+    assert!(html.contains("MRN-1") && html.contains("2026-12-03"));
+    for e in walk(&out) {
+        assert!(!e.contains("MRN"), "{e}");
+    }
+    // A date that does not exist, an unknown key, a muscle given twice.
+    for (side, needle) in [
+        ("[study]\nstudy_date = 2026-02-30\n", "2026-02-30"),
+        ("[study]\npatient = \"x\"\n", "patient"),
+        ("muscle = \"APB\"\n[study]\nmuscle = \"ADM\"\n", "muscle"),
+    ] {
+        std::fs::write(dir.path().join("u.csv.rns.toml"), side).unwrap();
+        let out = rns().arg("analyze").arg(&uv).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{side}");
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert!(e.contains(needle), "{side}: {e}");
+    }
+}
+
+fn walk(d: &Path) -> Vec<String> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(d).unwrap() {
+        let p = e.unwrap().path();
+        v.push(p.file_name().unwrap().to_string_lossy().into_owned());
+        if p.is_dir() {
+            v.extend(walk(&p));
+        }
+    }
+    v
+}
+
+#[test]
+fn the_edf_plus_header_gives_the_patient_and_the_start() {
+    // The EDF+ specification's own example of the two fields.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/edf/session.edf");
+    let mut bytes = std::fs::read(src).unwrap();
+    let field = |s: &str, n: usize| format!("{s:<n$}").into_bytes();
+    bytes[8..88].copy_from_slice(&field("MCH-0234567 F 02-MAY-1951 Haagse_Harry", 80));
+    bytes[88..168].copy_from_slice(&field("Startdate 02-MAR-2002 EMG561 BK/JOP Sony", 80));
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("s.edf");
+    std::fs::write(&f, bytes).unwrap();
+    let v = json_of(&[], &f);
+    let s = &v["study"];
+    assert_eq!(s["patient_id"], "MCH-0234567");
+    assert_eq!(s["patient_name"], "Haagse Harry");
+    assert_eq!(s["sex"], "female");
+    assert_eq!(s["birth_date"], "1951-05-02");
+    assert_eq!(s["study_date"], "2002-03-02");
+    assert_eq!(s["operator"], "BK/JOP");
+    // A flag stands above the header.
+    let v = json_of(&["--patient-id", "other"], &f);
+    assert_eq!(v["study"]["patient_id"], "other");
+    assert_eq!(v["study"]["patient_name"], "Haagse Harry");
+}
