@@ -279,7 +279,15 @@ fn process(
         let stem = rel
             .file_name()
             .map_or_else(|| rel_s.clone(), |n| n.to_string_lossy().into_owned());
-        if let Err(e) = report::write_for_file(&path, &analysis, &traces, criteria, &dir, &stem) {
+        if let Err(e) = report::write_for_file(
+            &path,
+            &analysis,
+            &traces,
+            criteria,
+            &dir,
+            &stem,
+            report::Paper::A4,
+        ) {
             out.error = Some(FileError {
                 message: message_without_path(&e, &path),
                 exit_code: e.exit_code(),

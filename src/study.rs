@@ -165,7 +165,8 @@ pub struct IsoDate {
 impl IsoDate {
     /// A date from its parts, if it exists (years 1800–9999).
     pub fn new(year: u16, month: u8, day: u8) -> Option<Self> {
-        let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
+        let leap =
+            (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
         let days = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
             4 | 6 | 9 | 11 => 30,

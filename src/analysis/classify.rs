@@ -527,7 +527,6 @@ fn abnormal_decrement_rule(
     f: &mut Vec<Finding>,
 ) -> Pattern {
     let c = &ctx.cfg.criteria;
-    let area_dec = out[wi].area_decrement();
     // The shape criterion [S14] concerns the rest train: judge it there when
     // that train is itself abnormal and reliable (an exhaustion train after
     // exercise may decline differently).
@@ -540,26 +539,11 @@ fn abnormal_decrement_rule(
         })
         .unwrap_or(wi);
     let shape = out[shape_train].shape;
-    f.push(finding(
-        FindingCode::AbnormalDecrement,
-        format!(
-            "decrement {dec:.1} % in train {}{} exceeds {:.0} %{}",
-            wi + 1,
-            area_dec.map_or(String::new(), |a| format!(" (area {a:.1} %)")),
-            c.decrement.abnormal_pct,
-            shape.map_or(String::new(), |sh| format!(
-                "; {} is {}",
-                if shape_train == wi {
-                    "the train".to_string()
-                } else {
-                    format!("the rest train ({})", shape_train + 1)
-                },
-                sh.words()
-            ))
-        ),
-        Some(wi + 1),
-        Some(dec),
-        Some(c.decrement.abnormal_pct),
+    f.push(abnormal_decrement_finding(
+        out,
+        (wi, dec),
+        shape_train,
+        c.decrement.abnormal_pct,
     ));
     if shape == Some(Shape::Progressive) {
         let ratio = out[shape_train].late_early_ratio;
@@ -589,6 +573,48 @@ fn abnormal_decrement_rule(
         return Pattern::Indeterminate;
     }
     Pattern::MgLike
+}
+
+/// The abnormal-decrement finding. When the rest train is abnormal itself
+/// (`shape_train` is it), the finding cites its decrement first, the
+/// figure a reader looks for, and the largest decrement after it;
+/// otherwise the largest, with the train's shape.
+fn abnormal_decrement_finding(
+    out: &[TrainOut],
+    (wi, dec): (usize, f64),
+    shape_train: usize,
+    limit: f64,
+) -> Finding {
+    let area = |i: usize| out[i].area_decrement().map(|a| format!("area {a:.1} %"));
+    let shape = out[shape_train].shape;
+    match out[shape_train].decrement() {
+        Some(rest) if shape_train != wi => finding(
+            FindingCode::AbnormalDecrement,
+            format!(
+                "decrement {rest:.1} % at rest (train {}{}) exceeds {limit:.0} %{}; largest {dec:.1} % in train {}{}",
+                shape_train + 1,
+                area(shape_train).map_or(String::new(), |a| format!("; {a}")),
+                shape.map_or(String::new(), |sh| format!(" and is {}", sh.words())),
+                wi + 1,
+                area(wi).map_or(String::new(), |a| format!(" ({a})")),
+            ),
+            Some(shape_train + 1),
+            Some(rest),
+            Some(limit),
+        ),
+        _ => finding(
+            FindingCode::AbnormalDecrement,
+            format!(
+                "decrement {dec:.1} % in train {}{} exceeds {limit:.0} %{}",
+                wi + 1,
+                area(wi).map_or(String::new(), |a| format!(" ({a})")),
+                shape.map_or(String::new(), |sh| format!("; the train is {}", sh.words())),
+            ),
+            Some(wi + 1),
+            Some(dec),
+            Some(limit),
+        ),
+    }
 }
 
 /// Rule 5: no abnormal decrement. Equivocal (5–10 % \[FC1\]) or normal; a

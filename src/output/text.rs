@@ -1,5 +1,6 @@
-//! Human-readable summary: the pattern first, then one table per train, the
-//! session figures, the findings and the quality flags.
+//! Human-readable summary: the pattern first with its findings (the deciding
+//! one first) and every warning, then one table per train, the session
+//! figures and the quality flags.
 
 use crate::analysis::Analysis;
 use crate::output::words;
@@ -59,8 +60,14 @@ pub fn render(a: &Analysis) -> String {
             .to_uppercase()
             .replace('_', "-")
     );
-    for f in &a.classification.findings {
+    for f in words::findings_by_importance(&a.classification) {
         let _ = writeln!(s, "    - {}", f.message);
+    }
+    if words::limb_was_cool(&a.classification) {
+        let _ = writeln!(
+            s,
+            "    ! the limb was cool: warm the limb and repeat the study"
+        );
     }
     // Every warning under the verdict, by code (the messages are under
     // Quality): a reader of the verdict alone must not miss one.

@@ -95,3 +95,95 @@ mod tests {
         assert_eq!(delay_words(240.0), "4 min");
     }
 }
+
+/// The findings as a reader takes them: the one that decided the pattern
+/// first (the abnormal decrement of an MG-like study, the LEMS-level
+/// increment, the normal decrement, the reason a study is indeterminate),
+/// then a cool limb, then the others in the order they were weighed. The
+/// JSON keeps that order.
+pub fn findings_by_importance(
+    c: &crate::analysis::result::Classification,
+) -> Vec<&crate::analysis::result::Finding> {
+    use crate::vocab::{FindingCode as F, Pattern};
+    let decisive: &[F] = match c.pattern {
+        Pattern::MgLike => &[F::AbnormalDecrement],
+        Pattern::LemsLike => &[F::LemsLevelIncrement],
+        Pattern::Normal => &[F::NormalDecrement, F::NormalIncrement],
+        Pattern::Indeterminate => &[
+            F::ProgressiveDecrement,
+            F::FacilitationNotTested,
+            F::NoReliableDecrement,
+            F::TriageInconclusive,
+            F::BorderlineIncrement,
+            F::EquivocalDecrement,
+            F::LowCmapWithoutNmjPattern,
+            F::Pseudofacilitation,
+            F::AbnormalDecrement,
+        ],
+    };
+    // The deciding finding, then a cool limb (it may have masked it), then
+    // the rest of the deciding codes, then the others.
+    let rank = |code: F| match decisive.iter().position(|&d| d == code) {
+        Some(0) => 0,
+        Some(i) => i + 1,
+        None if code == F::LowTemperature => 1,
+        None => usize::MAX,
+    };
+    let mut v: Vec<(usize, usize, &crate::analysis::result::Finding)> = c
+        .findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (rank(f.code), i, f))
+        .collect();
+    v.sort_by_key(|&(r, i, _)| (r, i));
+    v.into_iter().map(|(_, _, f)| f).collect()
+}
+
+/// Whether a cool limb may have masked the result: the verdict then says
+/// "warm the limb and repeat".
+pub fn limb_was_cool(c: &crate::analysis::result::Classification) -> bool {
+    c.findings
+        .iter()
+        .any(|f| f.code == crate::vocab::FindingCode::LowTemperature)
+}
+
+#[cfg(test)]
+mod importance_tests {
+    use super::*;
+    use crate::analysis::result::{Classification, Finding};
+    use crate::vocab::{FindingCode, Pattern};
+
+    fn f(code: FindingCode) -> Finding {
+        Finding {
+            code,
+            message: code.name().into(),
+            train: None,
+            value: None,
+            threshold: None,
+        }
+    }
+
+    #[test]
+    fn the_deciding_finding_comes_first_then_a_cool_limb() {
+        let c = Classification {
+            pattern: Pattern::MgLike,
+            findings: vec![
+                f(FindingCode::NormalBaselineCmap),
+                f(FindingCode::Repair),
+                f(FindingCode::LowTemperature),
+                f(FindingCode::AbnormalDecrement),
+            ],
+        };
+        let order: Vec<FindingCode> = findings_by_importance(&c).iter().map(|f| f.code).collect();
+        assert_eq!(
+            order,
+            [
+                FindingCode::AbnormalDecrement,
+                FindingCode::LowTemperature,
+                FindingCode::NormalBaselineCmap,
+                FindingCode::Repair
+            ]
+        );
+        assert!(limb_was_cool(&c));
+    }
+}

@@ -17,7 +17,7 @@ use super::words::role_words;
 use super::ReportInput;
 use crate::analysis::result::{QualityFlag, TrainOut};
 use crate::study::Study;
-use crate::vocab::{PolaritySource, TrainRole};
+use crate::vocab::{PolaritySource, Severity, TrainRole};
 use std::fmt::Write;
 
 /// Escape text for HTML/XML content and attribute values.
@@ -132,12 +132,54 @@ td.sev-info { color: var(--muted); }
 .none { color: var(--muted); font-style: italic; }
 footer { margin-top: 18px; border-top: 2px solid var(--accent); padding-top: 6px; font-size: 8.5pt; color: var(--muted); }
 footer .disclaimer { color: var(--ink); font-weight: bold; font-size: 9.5pt; }
-@page { size: A4; margin: 12mm 11mm 14mm; }
+.repeat { border: 1.5px solid #a4262c; background: #fff; padding: 3px 8px; margin: 4px 0; }
+.warnings { border-top: 1px solid var(--rule); margin-top: 6px; padding-top: 3px; color: #6b4500; }
+.warnings ul { margin: 2px 0 0 18px; padding: 0; }
+.nowarn { color: var(--muted); margin-top: 6px; }
+table.summary { font-size: 8.5pt; margin-top: 8px; }
+table.summary th.l, table.summary td.l { text-align: left; }
+.small { font-size: 7.5pt; }
+.minis { display: grid; grid-template-columns: repeat(3, 1fr); gap: 4px 8px; }
+figure.mini { margin: 0; }
+figure.mini svg { border: none; }
+.notes { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; margin-top: 6px; }
+.notes div { border: 1px solid var(--rule); border-radius: 4px; padding: 3px 8px; min-height: 16mm; }
+.notes p { margin: 2px 0; white-space: pre-wrap; }
 @media print {
+  body { font-size: 9pt; }
   main { max-width: none; padding: 0; }
-  section.train { break-before: page; page-break-before: always; }
+  .first-page .pattern { margin: 6px 0 4px; padding: 6px 10px; }
+  .first-page .pattern .name { font-size: 15pt; }
+  .first-page .study h2 { font-size: 10pt; margin: 4px 0 2px; }
+  .first-page .study table { font-size: 7.5pt; margin: 0; }
+  .first-page .study th, .first-page .study td { padding: 0 5px; }
+  .details { break-before: page; page-break-before: always; }
+  section.train { break-inside: auto; }
+  .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; align-items: start; }
+  .details h2 { font-size: 11pt; margin: 6px 0 3px; }
+  .details table { font-size: 8pt; }
+  .details th, .details td { padding: 1px 5px; }
+  table.responses { font-size: 7.5pt; }
+  .criteria table { font-size: 7pt; }
+  .crit-grid { display: grid; grid-template-columns: 64fr 36fr; gap: 8px; align-items: start; }
+  .criteria td.code { white-space: nowrap; font-size: 6.5pt; }
+  .criteria th, .criteria td { padding: 0 4px; }
+  figcaption { font-size: 7pt; line-height: 1.2; }
+  .details figure svg { max-height: 42mm; }
+  .details figure { margin: 2px 0 4px; }
+  .details .metrics { margin: 3px 0; gap: 3px; }
+  .details .metric { padding: 0 4px; min-width: 60px; }
+  .details .facts { margin: 1px 0 3px; }
+  .details h3 { margin: 4px 0 2px; }
+  table.responses td, table.responses th { padding: 0 4px; line-height: 1.25; }
+  table.session th { width: 24%; }
+  table.session td { width: 22%; }
+  footer { margin-top: 6px; padding-top: 3px; font-size: 7.5pt; }
+  footer p { display: inline; margin: 0 6px 0 0; }
+  .criteria > .facts { margin: 0; }
+  section.train figcaption { display: none; }
   h2, h3 { break-after: avoid; page-break-after: avoid; }
-  tr, .metric, .flag, .pattern { break-inside: avoid; page-break-inside: avoid; }
+  tr, .metric, .flag, .pattern, table.responses, table.summary, .minis figure, .notes { break-inside: avoid; page-break-inside: avoid; }
   thead { display: table-header-group; }
 }
 "#;
@@ -153,26 +195,34 @@ pub fn render(input: &ReportInput<'_>, plots: &[Plot]) -> String {
         h,
         "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n\
          <meta charset=\"utf-8\"/>\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n\
-         <meta name=\"generator\" content=\"{tool} {version}\"/>\n<title>{title}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n",
+         <meta name=\"generator\" content=\"{tool} {version}\"/>\n<title>{title}</title>\n<style>{CSS}{page}</style>\n</head>\n<body>\n<main>\n",
         tool = esc(a.tool.name),
         version = esc(a.tool.version),
         title = esc(&title),
+        page = page_css(input),
     );
+    // The first printed page: who and what, the verdict with every
+    // warning, one row and one small waterfall per train, the notes.
+    h.push_str("<section class=\"first-page\">\n");
     header(&mut h, input);
-    pattern(&mut h, input);
+    verdict(&mut h, input);
+    summary_table(&mut h, input);
+    minis(&mut h, &a.trains, &plot);
     study(&mut h, input);
+    notes(&mut h, &a.study);
+    h.push_str("</section>\n<div class=\"details\">\n");
     session(&mut h, input);
     // Overview figures.
-    let overview: Vec<&Plot> = ["trends", "post_exercise"]
+    let overview: Vec<&Plot> = ["trends", "post_exercise", "rest_vs_post_exercise"]
         .iter()
         .filter_map(|n| plot(n))
         .collect();
     if !overview.is_empty() {
-        h.push_str("<section class=\"overview\">\n<h2>Trends</h2>\n");
+        h.push_str("<section class=\"overview\">\n<h2>Trends</h2>\n<div class=\"pair\">\n");
         for p in overview {
             figure(&mut h, p);
         }
-        h.push_str("</section>\n");
+        h.push_str("</div>\n</section>\n");
     }
     for t in &a.trains {
         train(&mut h, input, t, &plot);
@@ -180,7 +230,7 @@ pub fn render(input: &ReportInput<'_>, plots: &[Plot]) -> String {
     quality(&mut h, &a.quality);
     criteria(&mut h, input);
     footer(&mut h, input);
-    h.push_str("</main>\n</body>\n</html>\n");
+    h.push_str("</div>\n</main>\n</body>\n</html>\n");
     h
 }
 
@@ -245,8 +295,46 @@ fn patient(h: &mut String, study: &Study) {
     }
 }
 
-fn pattern(h: &mut String, input: &ReportInput<'_>) {
-    let c = &input.analysis.classification;
+/// The `@page` rules: the paper, and the running header (patient ID, study
+/// date, file) and page numbers in the margins.
+fn page_css(input: &ReportInput<'_>) -> String {
+    let st = &input.analysis.study;
+    let mut left: Vec<String> = vec!["RNS report".into()];
+    if let Some(id) = &st.patient_id {
+        left.push(format!("patient {id}"));
+    }
+    if let Some(d) = st.study_date {
+        left.push(format!("study {d}"));
+    }
+    format!(
+        "\n@page {{ size: {}; margin: 13mm 10mm 12mm;\n  @top-left {{ content: \"{}\"; font: 8pt sans-serif; color: #5f6368; }}\n  @top-right {{ content: \"{}\"; font: 8pt sans-serif; color: #5f6368; }}\n  @bottom-right {{ content: \"page \" counter(page) \" of \" counter(pages); font: 8pt sans-serif; color: #5f6368; }} }}\n",
+        input.paper.css(),
+        css_string(&left.join(" · ")),
+        css_string(input.file_name),
+    )
+}
+
+/// Text for a CSS string: every character but letters, digits, spaces and
+/// a few marks as a hex escape, so no quote, backslash or `</style>`
+/// leaves the string.
+fn css_string(s: &str) -> String {
+    let mut o = String::new();
+    for c in s.chars().take(120) {
+        if c.is_alphanumeric() || matches!(c, ' ' | '.' | '-' | '_' | ':' | ',' | '·' | '(' | ')')
+        {
+            o.push(c);
+        } else if !c.is_control() {
+            let _ = write!(o, "\\{:x} ", u32::from(c));
+        }
+    }
+    o
+}
+
+/// The verdict: the pattern, the findings with the deciding one first, a
+/// cool limb's "warm the limb and repeat", and every warning.
+fn verdict(h: &mut String, input: &ReportInput<'_>) {
+    let a = input.analysis;
+    let c = &a.classification;
     let code = c.pattern;
     let _ = write!(
         h,
@@ -255,11 +343,22 @@ fn pattern(h: &mut String, input: &ReportInput<'_>) {
         esc(words::pattern_name(c.pattern)),
         esc(words::pattern_gloss(c.pattern)),
     );
+    if words::limb_was_cool(c) {
+        let t = a
+            .protocol
+            .temperature_c
+            .map_or(String::new(), |t| format!(" ({t:.1} °C)"));
+        let _ = writeln!(
+            h,
+            "<p class=\"repeat\">The limb was cool{}: a decrement may be masked. <b>Warm the limb and repeat the study.</b></p>",
+            esc(&t)
+        );
+    }
     if c.findings.is_empty() {
         h.push_str("<p class=\"none\">No findings.</p>\n");
     } else {
-        h.push_str("<div><b>Findings behind it</b>, in the order they were weighed:</div>\n<ol>\n");
-        for f in &c.findings {
+        h.push_str("<div><b>Key findings</b>, the deciding one first:</div>\n<ol>\n");
+        for f in words::findings_by_importance(c) {
             let _ = writeln!(
                 h,
                 "<li>{} <span class=\"code\">{}</span></li>",
@@ -269,14 +368,140 @@ fn pattern(h: &mut String, input: &ReportInput<'_>) {
         }
         h.push_str("</ol>\n");
     }
+    let warnings: Vec<&QualityFlag> = a
+        .quality
+        .iter()
+        .filter(|q| q.severity == Severity::Warning)
+        .collect();
+    if warnings.is_empty() {
+        h.push_str("<p class=\"nowarn\">No technical warning.</p>\n");
+    } else {
+        let _ = writeln!(
+            h,
+            "<div class=\"warnings\"><b>{}</b>\n<ul>",
+            esc(&words::count(warnings.len(), "technical warning"))
+        );
+        for q in warnings {
+            let _ = writeln!(
+                h,
+                "<li><b>{}</b>: {} <span class=\"code\">{}</span></li>",
+                q.train
+                    .map_or("recording".to_string(), |t| format!("train {t}")),
+                esc(&q.message),
+                q.code
+            );
+        }
+        h.push_str("</ul></div>\n");
+    }
     h.push_str("</section>\n");
+}
+
+/// One row per train: the protocol label and the figures a reader
+/// compares, the shape and the number of warnings.
+fn summary_table(h: &mut String, input: &ReportInput<'_>) {
+    let a = input.analysis;
+    h.push_str(
+        "<table class=\"num summary\">\n<thead><tr><th>train</th><th class=\"l\">protocol</th><th>rate<br/>(Hz)</th>\
+         <th>resp.</th><th>1st amp.<br/>(mV)</th><th>decr. 4th<br/>(%)</th><th>decr. 5th<br/>(%)</th>\
+         <th>area decr.<br/>4th (%)</th><th>incr.<br/>(%)</th><th class=\"l\">shape</th><th>warn.</th></tr></thead>\n<tbody>\n",
+    );
+    let reference = a.trains.iter().find(|t| t.role == TrainRole::Baseline);
+    for t in &a.trains {
+        let increment = match t.role {
+            TrainRole::Hfs => t.increment_pct,
+            TrainRole::PostExercise => match (
+                t.responses.first(),
+                reference.and_then(|r| r.responses.first()),
+            ) {
+                (Some(p), Some(b)) if b.amplitude_mv > 0.0 => {
+                    Some(100.0 * (p.amplitude_mv / b.amplitude_mv - 1.0))
+                }
+                _ => None,
+            },
+            TrainRole::Baseline => None,
+        };
+        let warnings = a
+            .quality
+            .iter()
+            .filter(|q| q.train == Some(t.index) && q.severity == Severity::Warning)
+            .count();
+        let c = train_colour(t.index);
+        let _ = writeln!(
+            h,
+            "<tr><td><span class=\"swatch\" style=\"background: rgb({},{},{})\"></span> {}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td>{}</td></tr>",
+            c.0,
+            c.1,
+            c.2,
+            t.index,
+            esc(&words::train_label(t)),
+            t.rate_hz.map_or("—".into(), |r| trim_num(r, 1)),
+            t.responses.len(),
+            t.responses
+                .first()
+                .map_or("—".into(), |r| format!("{:.2}", r.amplitude_mv)),
+            val(t.decrement_pct, 1, ""),
+            val(t.decrement_5th_pct, 1, ""),
+            val(t.area_decrement_pct, 1, ""),
+            val(increment, 1, ""),
+            t.shape.map_or("—", |s| s.words()),
+            if warnings == 0 {
+                "—".to_string()
+            } else {
+                warnings.to_string()
+            },
+        );
+    }
+    h.push_str(
+        "</tbody>\n</table>\n<p class=\"facts small\">Decrement: 1st response vs the 4th (5th), amplitude; increment: a high-rate train's largest response vs its first, or a post-exercise train's first response vs the rest train's first.</p>\n",
+    );
+}
+
+/// The small waterfalls of the first page, three to a row.
+fn minis<'p>(h: &mut String, trains: &[TrainOut], plot: &dyn Fn(&str) -> Option<&'p Plot>) {
+    let figs: Vec<&Plot> = trains
+        .iter()
+        .filter_map(|t| plot(&format!("train{}_mini", t.index)))
+        .collect();
+    if figs.is_empty() {
+        return;
+    }
+    h.push_str("<div class=\"minis\">\n");
+    for p in figs {
+        let _ = write!(
+            h,
+            "<figure class=\"mini\" id=\"fig-{}\">\n{}</figure>\n",
+            esc(&p.name),
+            p.svg
+        );
+    }
+    h.push_str("</div>\n");
+}
+
+/// The technician's comments and the physician's impression: written when
+/// given, otherwise room to write on the printed page.
+fn notes(h: &mut String, study: &Study) {
+    h.push_str("<div class=\"notes\">\n");
+    for (label, text) in [
+        ("Technician's comments", &study.comments),
+        ("Physician's impression", &study.impression),
+    ] {
+        match text {
+            Some(t) => {
+                let _ = writeln!(h, "<div><b>{label}</b><p>{}</p></div>", esc(t));
+            }
+            None => {
+                let _ = writeln!(h, "<div class=\"blank\"><b>{label}</b><p>&#160;</p></div>");
+            }
+        }
+    }
+    h.push_str("</div>\n");
 }
 
 fn study(h: &mut String, input: &ReportInput<'_>) {
     let a = input.analysis;
     let p = &a.protocol;
     let s = &a.source;
-    h.push_str("<section>\n<h2>Study</h2>\n<div class=\"grid2\">\n<table class=\"kv\">\n<tbody>\n");
+    h.push_str("<section class=\"study\">\n<h2>Study</h2>\n<div class=\"grid2\">\n<table class=\"kv\">\n<tbody>\n");
     let row = |h: &mut String, k: &str, v: &str| {
         let _ = writeln!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
     };
@@ -570,11 +795,13 @@ fn train<'p>(
         );
     }
 
+    h.push_str("<div class=\"pair\">\n");
     for kind in ["waterfall", "superimposed"] {
         if let Some(p) = plot(&format!("train{}_{kind}", t.index)) {
             figure(h, p);
         }
     }
+    h.push_str("</div>\n");
 
     let _ = write!(
         h,
@@ -637,7 +864,7 @@ fn quality(h: &mut String, flags: &[QualityFlag]) {
 fn criteria(h: &mut String, input: &ReportInput<'_>) {
     let c = input.criteria;
     h.push_str(
-        "<section>\n<h2>Criteria used</h2>\n<table>\n<thead><tr><th>group</th><th>criterion</th><th>value</th><th>source</th></tr></thead>\n<tbody>\n",
+        "<section class=\"criteria\">\n<h2>Criteria used</h2>\n<div class=\"crit-grid\">\n<div>\n<table>\n<thead><tr><th>group</th><th>criterion</th><th>value</th><th>source</th></tr></thead>\n<tbody>\n",
     );
     let mut last_group = "";
     for r in words::criteria_rows(c) {
@@ -653,7 +880,7 @@ fn criteria(h: &mut String, input: &ReportInput<'_>) {
             esc(r.source)
         );
     }
-    h.push_str("</tbody>\n</table>\n<h3>Normal baseline CMAP amplitude</h3>\n<table class=\"ranges\">\n<thead><tr><th>muscle</th><th>mean ± SD (mV)</th><th>lower limit, mean − 2 SD (mV)</th><th>source</th></tr></thead>\n<tbody>\n");
+    h.push_str("</tbody>\n</table>\n</div>\n<div>\n<h3>Normal baseline CMAP amplitude</h3>\n<table class=\"ranges\">\n<thead><tr><th>muscle</th><th>mean ± SD (mV)</th><th>lower limit, mean − 2 SD (mV)</th><th>source</th></tr></thead>\n<tbody>\n");
     let used = input.analysis.session.normal_range_muscle.as_deref();
     for (k, r) in &c.normal_ranges {
         let mark = if used == Some(k.as_str()) {
@@ -676,7 +903,7 @@ fn criteria(h: &mut String, input: &ReportInput<'_>) {
             })
         );
     }
-    h.push_str("</tbody>\n</table>\n<p class=\"facts\">Source tags refer to the references of the project's domain primer (README, “Source tags”).</p>\n</section>\n");
+    h.push_str("</tbody>\n</table>\n</div>\n</div>\n<p class=\"facts\">Source tags refer to the references of the project's domain primer (README, “Source tags”).</p>\n</section>\n");
 }
 
 fn footer(h: &mut String, input: &ReportInput<'_>) {

@@ -18,6 +18,7 @@
 //! atomically (each file written to a temporary and renamed).
 
 pub mod html;
+pub mod pdf;
 pub mod plots;
 pub mod words;
 
@@ -44,6 +45,38 @@ pub struct ReportInput<'a> {
     pub file_name: &'a str,
     /// SHA-256 of the input file, lowercase hex.
     pub sha256: &'a str,
+    /// The paper the printed report is laid out for.
+    pub paper: Paper,
+}
+
+/// The paper a report is printed on: its first page is laid out to hold
+/// the summary on either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Paper {
+    /// ISO A4, 210 × 297 mm.
+    #[default]
+    A4,
+    /// US Letter, 8.5 × 11 in.
+    Letter,
+}
+
+impl Paper {
+    /// The CSS `@page` size.
+    pub fn css(self) -> &'static str {
+        match self {
+            Paper::A4 => "A4",
+            Paper::Letter => "letter",
+        }
+    }
+
+    /// Parse `a4` or `letter` (any case).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "a4" => Some(Paper::A4),
+            "letter" => Some(Paper::Letter),
+            _ => None,
+        }
+    }
 }
 
 /// A rendered report.
@@ -61,12 +94,14 @@ pub fn build(input: &ReportInput<'_>) -> std::result::Result<Report, RenderError
     let mut made: Vec<Option<std::result::Result<Plot, RenderError>>> = Vec::new();
     for t in &a.trains {
         if let Some(tr) = input.traces.iter().find(|x| x.index == t.index) {
+            made.push(plots::waterfall_mini(t, tr));
             made.push(plots::waterfall(t, tr));
             made.push(plots::superimposed(t, tr));
         }
     }
     made.push(plots::trends(a, input.criteria));
     made.push(plots::post_exercise(a, input.criteria));
+    made.push(plots::rest_vs_post_exercise(a, input.traces));
     let plots: Vec<Plot> = made
         .into_iter()
         .flatten()
@@ -134,6 +169,7 @@ pub fn write_for_file(
     criteria: &Criteria,
     dir: &Path,
     stem: &str,
+    paper: Paper,
 ) -> std::result::Result<Vec<PathBuf>, ReportError> {
     let sha = sha256_file(path)?;
     let name = path.file_name().map_or_else(
@@ -146,6 +182,7 @@ pub fn write_for_file(
         criteria,
         file_name: &name,
         sha256: &sha,
+        paper,
     })?;
     Ok(write(&report, dir, stem)?)
 }

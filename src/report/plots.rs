@@ -40,6 +40,8 @@ static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 pub const MAX_WATERFALL: usize = 20;
 /// Most responses superimposed; longer trains show an even selection.
 pub const MAX_SUPERIMPOSED: usize = 40;
+/// Most responses in a first-page waterfall.
+pub const MAX_MINI: usize = 10;
 /// Most points drawn per response curve (the plot is about 600 px wide).
 const MAX_DRAWN_POINTS: usize = 600;
 
@@ -374,6 +376,44 @@ enum Mark {
 }
 
 /// Draw a one-row legend centred in `area`.
+/// Height of one legend row, unscaled pixels.
+const LEGEND_ROW: u32 = 24;
+
+/// An item's width in a legend, unscaled pixels: the symbol and the text,
+/// estimated from its characters (the same on every backend, so the SVG and
+/// the PNG wrap alike; the bundled font averages under 0.6 em a character).
+fn legend_item_width(text: &str) -> u32 {
+    26 + (0.6 * f64::from(FS_LEGEND) * text.chars().count() as f64).ceil() as u32
+}
+
+/// The rows of a legend `width` (unscaled) pixels wide: items in order,
+/// a row closed when the next item would not fit.
+fn legend_rows(items: &[(Mark, String)], width: u32) -> Vec<std::ops::Range<usize>> {
+    let gap = 16;
+    let mut rows = Vec::new();
+    let (mut start, mut used) = (0, 0);
+    for (i, (_, t)) in items.iter().enumerate() {
+        let w = legend_item_width(t);
+        if i > start && used + gap + w > width.saturating_sub(8) {
+            rows.push(start..i);
+            start = i;
+            used = 0;
+        }
+        used += if i == start { w } else { gap + w };
+    }
+    if start < items.len() {
+        rows.push(start..items.len());
+    }
+    rows
+}
+
+/// The height a legend of `items` takes in a figure `width` pixels wide.
+fn legend_height(items: &[(Mark, String)], width: u32) -> u32 {
+    LEGEND_ROW * legend_rows(items, width).len().max(1) as u32 + 8
+}
+
+/// Draw a legend: rows of symbol + text, each row centred, wrapped so that
+/// no item leaves the figure.
 fn legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     items: &[(Mark, String)],
@@ -382,53 +422,54 @@ fn legend<DB: DrawingBackend>(
     let style = text_style(k, FS_LEGEND, INK);
     let sym = 22 * k as i32;
     let gap = 16 * k as i32;
-    let widths: Vec<i32> = items
-        .iter()
-        .map(|(_, t)| {
-            area.estimate_text_size(t, &style)
-                .map(|(w, _)| w as i32)
-                .unwrap_or(0)
-        })
-        .collect();
-    let total: i32 = widths.iter().map(|w| w + sym + 4 * k as i32).sum::<i32>()
-        + gap * (items.len() as i32 - 1).max(0);
     let (w, h) = area.dim_in_pixel();
-    let mut x = ((w as i32 - total) / 2).max(4 * k as i32);
-    let cy = h as i32 / 2;
-    for ((mark, text), tw) in items.iter().zip(widths) {
-        let cx = x + sym / 2;
-        let half = sym / 2 - 2 * k as i32;
-        let s = 4 * k as i32;
-        match *mark {
-            Mark::Line(c, wd) => area.draw(&PathElement::new(
-                vec![(cx - half, cy), (cx + half, cy)],
-                c.stroke_width(wd * k),
-            ))?,
-            Mark::Dashed(c) => {
-                for i in 0..3 {
-                    let a = cx - half + i * (2 * half / 3) + k as i32;
-                    area.draw(&PathElement::new(
-                        vec![(a, cy), (a + half / 2, cy)],
-                        c.stroke_width(2 * k),
-                    ))?;
+    let rows = legend_rows(items, w / k);
+    let row_h = (LEGEND_ROW * k) as i32;
+    let top = (h as i32 - row_h * rows.len() as i32) / 2;
+    for (r, range) in rows.iter().enumerate() {
+        let widths: Vec<i32> = items[range.clone()]
+            .iter()
+            .map(|(_, t)| (legend_item_width(t) * k) as i32 - sym - 4 * k as i32)
+            .collect();
+        let total: i32 = widths.iter().map(|w| w + sym + 4 * k as i32).sum::<i32>()
+            + gap * (widths.len() as i32 - 1).max(0);
+        let mut x = ((w as i32 - total) / 2).max(4 * k as i32);
+        let cy = top + row_h * r as i32 + row_h / 2;
+        for ((mark, text), tw) in items[range.clone()].iter().zip(widths) {
+            let cx = x + sym / 2;
+            let half = sym / 2 - 2 * k as i32;
+            let s = 4 * k as i32;
+            match *mark {
+                Mark::Line(c, wd) => area.draw(&PathElement::new(
+                    vec![(cx - half, cy), (cx + half, cy)],
+                    c.stroke_width(wd * k),
+                ))?,
+                Mark::Dashed(c) => {
+                    for i in 0..3 {
+                        let a = cx - half + i * (2 * half / 3) + k as i32;
+                        area.draw(&PathElement::new(
+                            vec![(a, cy), (a + half / 2, cy)],
+                            c.stroke_width(2 * k),
+                        ))?;
+                    }
                 }
+                Mark::Triangle(c) => {
+                    area.draw(&TriangleMarker::new((cx, cy), s + k as i32, c.filled()))?
+                }
+                Mark::Dot(c) => area.draw(&Circle::new((cx, cy), s, c.filled()))?,
+                Mark::Cross(c) => area.draw(&Cross::new((cx, cy), s, c.stroke_width(2 * k)))?,
+                Mark::Square(c) => area.draw(&Rectangle::new(
+                    [(cx - s, cy - s), (cx + s, cy + s)],
+                    c.filled(),
+                ))?,
             }
-            Mark::Triangle(c) => {
-                area.draw(&TriangleMarker::new((cx, cy), s + k as i32, c.filled()))?
-            }
-            Mark::Dot(c) => area.draw(&Circle::new((cx, cy), s, c.filled()))?,
-            Mark::Cross(c) => area.draw(&Cross::new((cx, cy), s, c.stroke_width(2 * k)))?,
-            Mark::Square(c) => area.draw(&Rectangle::new(
-                [(cx - s, cy - s), (cx + s, cy + s)],
-                c.filled(),
-            ))?,
+            area.draw(&Text::new(
+                text.clone(),
+                (x + sym + 4 * k as i32, cy),
+                style.pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
+            x += sym + 4 * k as i32 + tw + gap;
         }
-        area.draw(&Text::new(
-            text.clone(),
-            (x + sym + 4 * k as i32, cy),
-            style.pos(Pos::new(HPos::Left, VPos::Center)),
-        ))?;
-        x += sym + 4 * k as i32 + tw + gap;
     }
     Ok(())
 }
@@ -483,73 +524,127 @@ struct Waterfall<'a> {
     train: &'a TrainOut,
     shown: Vec<(usize, &'a ResponseTrace)>,
     total: usize,
+    /// The small version of the report's first page: a short title, no
+    /// legend, fewer ticks.
+    compact: bool,
+}
+
+/// Lane spacing of a waterfall, as a fraction of the largest amplitude
+/// shown: traces overlap, so the gain is high enough that a decrement of a
+/// few per cent is seen as the peaks' drift.
+const LANE_FRACTION: f64 = 0.4;
+/// How far a trace may go below its baseline (the positive phase, the
+/// artifact's tail) and above its peak, as fractions of that amplitude.
+const BELOW: f64 = 0.6;
+const ABOVE: f64 = 0.12;
+
+impl Waterfall<'_> {
+    /// The largest amplitude among the traces shown, mV (> 0).
+    fn amp(&self) -> f64 {
+        self.shown
+            .iter()
+            .map(|(_, r)| r.peak_mv - r.baseline_mv)
+            .fold(1e-3, f64::max)
+    }
+
+    /// Pixels (SVG units) per amplitude of the largest response.
+    fn px_per_amp(&self) -> u32 {
+        if self.compact {
+            44
+        } else {
+            84
+        }
+    }
+
+    /// The label beside trace `j` (its response index): amplitude and % of
+    /// the first response.
+    fn trace_label(&self, j: usize) -> String {
+        match self.train.responses.get(j) {
+            Some(r) => match r.amplitude_rel_pct {
+                Some(p) if self.compact => format!("{} %", trim_num(p, 0)),
+                Some(p) => format!("{}  {:.2} mV  {} %", j + 1, r.amplitude_mv, trim_num(p, 1)),
+                None => format!("{:.2} mV", r.amplitude_mv),
+            },
+            None => String::new(),
+        }
+    }
 }
 
 impl Figure for Waterfall<'_> {
     fn size(&self) -> (u32, u32) {
-        (760, 116 + 28 * self.shown.len().max(4) as u32)
+        let n = self.shown.len().max(1) as f64;
+        let lanes = ABOVE + BELOW + 0.1 + (n - 1.0) * LANE_FRACTION;
+        let body = (lanes * f64::from(self.px_per_amp())).ceil() as u32;
+        if self.compact {
+            (360, 58 + body)
+        } else {
+            (760, 118 + body)
+        }
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, k: u32) -> DrawResult<DB> {
         root.fill(&WHITE)?;
         let (_, h) = root.dim_in_pixel();
-        let (main, foot) = root.split_vertically(h - 30 * k);
+        let (main, foot) = if self.compact {
+            (root.clone(), None)
+        } else {
+            let (m, f) = root.split_vertically(h - 30 * k);
+            (m, Some(f))
+        };
         let traces: Vec<&ResponseTrace> = self.shown.iter().map(|(_, r)| *r).collect();
         let (x0, x1) = time_range(&traces);
-        let (mut lo, mut hi) = (0.0f64, 0.0f64);
-        for r in &traces {
-            let (l, h) = response_extent(r);
-            lo = lo.min(l);
-            hi = hi.max(h);
-        }
-        let span = (hi - lo).max(1e-3);
-        let spacing = span * 1.04;
+        let amp = self.amp();
+        let spacing = LANE_FRACTION * amp;
         let n = traces.len().max(1);
-        let y1 = hi + 0.08 * span;
-        let y0 = -((n - 1) as f64) * spacing + lo - 0.06 * span;
+        let y1 = (1.0 + ABOVE) * amp;
+        let y0 = -((n - 1) as f64) * spacing - (BELOW + 0.1) * amp;
         let offsets: Vec<f64> = (0..n).map(|i| -(i as f64) * spacing).collect();
-        let labels: Vec<(f64, String)> = self
-            .shown
-            .iter()
-            .zip(&offsets)
-            .map(|((j, _), &o)| (o, (j + 1).to_string()))
-            .collect();
-        let mut chart = cartesian(
-            &main,
-            k,
-            16,
-            &picked_title(self.train, "stacked responses", &self.shown, self.total),
-            x0..x1,
-            y0..y1,
-        )?;
-        styled_mesh(&mut chart, k)
-            .disable_y_mesh()
-            .x_labels(10)
-            .y_labels(0)
-            .x_label_formatter(&|v| trim_num(*v, 1))
-            .x_desc("time after stimulus (ms)")
-            .y_desc("response (main phase up)")
-            .draw()?;
-        // Response numbers beside their lanes (the y axis has no scale).
-        for (o, l) in &labels {
-            let (px, py) = chart.backend_coord(&(x0, *o));
-            text_at(
-                &main,
-                l.clone(),
-                (px - 8 * k as i32, py),
-                text_style(k, FS_TICK, INK).pos(Pos::new(HPos::Right, VPos::Center)),
-            )?;
+        let title = if self.compact {
+            train_label(self.train)
+        } else {
+            picked_title(self.train, "stacked responses", &self.shown, self.total)
+        };
+        let right = if self.compact { 52 } else { 168 };
+        let mut chart = if self.compact {
+            ChartBuilder::on(&main)
+                .margin_top(4 * k)
+                .margin_left(4 * k)
+                .margin_right(right * k)
+                .caption(
+                    &title,
+                    TextStyle::from(("sans-serif", f64::from(16 * k), FontStyle::Bold).into_font())
+                        .color(&INK),
+                )
+                .x_label_area_size(26 * k)
+                .y_label_area_size(6 * k)
+                .build_cartesian_2d(x0..x1, y0..y1)?
+        } else {
+            cartesian(&main, k, right, &title, x0..x1, y0..y1)?
+        };
+        {
+            let mut mesh = styled_mesh(&mut chart, k);
+            mesh.disable_y_mesh()
+                .x_labels(if self.compact { 5 } else { 10 })
+                .y_labels(0)
+                .x_label_formatter(&|v| trim_num(*v, 1));
+            if self.compact {
+                mesh.label_style(text_style(k, 13, INK));
+            } else {
+                mesh.x_desc("time after stimulus (ms)")
+                    .y_desc("response (main phase up)");
+            }
+            mesh.draw()?;
         }
         // Stimulus.
         chart.draw_series(std::iter::once(PathElement::new(
             vec![(0.0, y0), (0.0, y1)],
             BASELINE.stroke_width(k),
         )))?;
-        let clamp_lo = lo - 0.03 * span;
-        let clamp_hi = hi + 0.03 * span;
-        for (r, &o) in traces.iter().zip(&offsets) {
+        let fs = if self.compact { 13 } else { FS_TICK };
+        for ((j, r), &o) in self.shown.iter().zip(&offsets) {
             let b = r.baseline_mv;
-            // Baseline (dashed), then the curve: the artifact is clipped to the lane.
+            // Baseline (dashed), then the curve, clipped to its band: the
+            // artifact does not cover the other traces.
             chart.draw_series(DashedLineSeries::new(
                 vec![(x0, o), (x1, o)],
                 4 * k,
@@ -560,40 +655,52 @@ impl Figure for Waterfall<'_> {
                 drawn_points(r)
                     .into_iter()
                     .filter(|p| p.0 >= x0)
-                    .map(|(t, v)| (t, (v - b).clamp(clamp_lo, clamp_hi) + o)),
+                    .map(|(t, v)| (t, (v - b).clamp(-BELOW * amp, (1.0 + ABOVE) * amp) + o)),
                 TRACE.stroke_width(k),
             ))?;
-            let s = 4 * k;
-            chart.draw_series(std::iter::once(TriangleMarker::new(
-                (r.onset_ms, o),
-                s + k,
-                ONSET.filled(),
-            )))?;
+            let s = if self.compact { 3 * k } else { 4 * k };
             chart.draw_series(std::iter::once(Circle::new(
                 (r.peak_ms, r.peak_mv - b + o),
                 s,
                 PEAK.filled(),
             )))?;
-            chart.draw_series(std::iter::once(Cross::new(
-                (r.phase_end_ms, o),
-                s,
-                PHASE_END.stroke_width(2 * k),
-            )))?;
+            if !self.compact {
+                chart.draw_series(std::iter::once(TriangleMarker::new(
+                    (r.onset_ms, o),
+                    s + k,
+                    ONSET.filled(),
+                )))?;
+                chart.draw_series(std::iter::once(Cross::new(
+                    (r.phase_end_ms, o),
+                    s,
+                    PHASE_END.stroke_width(2 * k),
+                )))?;
+            }
+            // Amplitude and % beside the trace, at its peak's height.
+            let (px, py) = chart.backend_coord(&(x1, r.peak_mv - b + o));
+            text_at(
+                &main,
+                self.trace_label(*j),
+                (px + 8 * k as i32, py),
+                text_style(k, fs, INK).pos(Pos::new(HPos::Left, VPos::Center)),
+            )?;
         }
-        // Calibration bar in the first lane's quiet tail.
-        let cal = nice_below(0.5 * span);
+        // Calibration bar: a round value near half the largest amplitude.
+        let cal = nice_below(0.5 * amp);
         let xc = x1 - 0.02 * (x1 - x0);
-        let top = hi;
         chart.draw_series(std::iter::once(PathElement::new(
-            vec![(xc, top), (xc, top - cal)],
+            vec![(xc, amp), (xc, amp - cal)],
             INK.stroke_width(2 * k),
         )))?;
         chart.draw_series(std::iter::once(Text::new(
             mv_label(cal),
-            (xc - 0.01 * (x1 - x0), top - cal / 2.0),
-            text_style(k, FS_TICK, INK).pos(Pos::new(HPos::Right, VPos::Center)),
+            (xc - 0.01 * (x1 - x0), amp - cal / 2.0),
+            text_style(k, fs, INK).pos(Pos::new(HPos::Right, VPos::Center)),
         )))?;
-        legend(&foot, &marker_legend(Some(&mv_label(cal))), k)
+        match foot {
+            Some(foot) => legend(&foot, &marker_legend(Some(&mv_label(cal))), k),
+            None => Ok(()),
+        }
     }
 }
 
@@ -630,22 +737,41 @@ fn picked_title(
     )
 }
 
-/// Stacked responses of one train with markers. `None` when the train has no
-/// measured response.
+/// Stacked responses of one train with markers, each labelled with its
+/// amplitude and % of the first. `None` when the train has no measured
+/// response.
 pub fn waterfall(train: &TrainOut, traces: &TrainTraces) -> Option<Result<Plot, RenderError>> {
     let (shown, total) = pick_responses(traces, MAX_WATERFALL)?;
     let fig = Waterfall {
         train,
         shown,
         total,
+        compact: false,
     };
     let caption = format!(
-        "Train {}: stacked responses, first at the top, each drawn from its own baseline (main phase up).",
+        "Train {}: stacked responses, first at the top, each drawn from its own baseline (main phase up), with its amplitude and % of the first; the lanes overlap so that the decrement shows.",
         train.index
     );
     Some(render(
         &format!("train{}_waterfall", train.index),
         caption,
+        &fig,
+    ))
+}
+
+/// The small waterfall of a train for the report's first page: at most 10
+/// responses, % of the first beside each. `None` without a measured response.
+pub fn waterfall_mini(train: &TrainOut, traces: &TrainTraces) -> Option<Result<Plot, RenderError>> {
+    let (shown, total) = pick_responses(traces, MAX_MINI)?;
+    let fig = Waterfall {
+        train,
+        shown,
+        total,
+        compact: true,
+    };
+    Some(render(
+        &format!("train{}_mini", train.index),
+        format!("Train {}", train.index),
         &fig,
     ))
 }
@@ -891,16 +1017,41 @@ fn trend_panel<DB: DrawingBackend>(
     Ok(())
 }
 
+impl Trends<'_> {
+    /// The legend: one entry per train with its protocol label, then the
+    /// line styles.
+    fn legend_items(&self) -> Vec<(Mark, String)> {
+        let mut items: Vec<(Mark, String)> = self
+            .low
+            .iter()
+            .chain(&self.high)
+            .map(|t| {
+                (
+                    Mark::Square(train_colour(t.index)),
+                    format!("train {} · {}", t.index, words::train_label(t)),
+                )
+            })
+            .collect();
+        items.push((Mark::Line(MUTED, 2), "amplitude".into()));
+        items.push((Mark::Dashed(MUTED), "area".into()));
+        items
+    }
+}
+
 impl Figure for Trends<'_> {
     fn size(&self) -> (u32, u32) {
         let panels = u32::from(!self.low.is_empty()) + u32::from(!self.high.is_empty());
-        (760, 40 + 340 * panels.max(1))
+        (
+            760,
+            8 + legend_height(&self.legend_items(), 760) + 340 * panels.max(1),
+        )
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, k: u32) -> DrawResult<DB> {
         root.fill(&WHITE)?;
-        let (_, h) = root.dim_in_pixel();
-        let (main, foot) = root.split_vertically(h - 40 * k);
+        let (w, h) = root.dim_in_pixel();
+        let items = self.legend_items();
+        let (main, foot) = root.split_vertically(h - legend_height(&items, w / k) * k);
         let c = self.criteria;
         let mut panels: Vec<(String, Vec<&TrainOut>, Vec<RefLine>)> = Vec::new();
         if !self.low.is_empty() {
@@ -946,19 +1097,6 @@ impl Figure for Trends<'_> {
         for ((title, trains, refs), area) in panels.iter().zip(&areas) {
             trend_panel(area, title, trains, refs, k)?;
         }
-        let mut items: Vec<(Mark, String)> = self
-            .low
-            .iter()
-            .chain(&self.high)
-            .map(|t| {
-                (
-                    Mark::Square(train_colour(t.index)),
-                    format!("train {} · {}", t.index, words::train_label(t)),
-                )
-            })
-            .collect();
-        items.push((Mark::Line(MUTED, 2), "amplitude".into()));
-        items.push((Mark::Dashed(MUTED), "area".into()));
         legend(&foot, &items, k)
     }
 }
@@ -991,11 +1129,132 @@ pub fn trends(a: &Analysis, criteria: &Criteria) -> Option<Result<Plot, RenderEr
     Some(render("trends", caption, &fig))
 }
 
+// ------------------------------------------------------------ rest vs post-exercise
+
+/// The first response of the rest train and of the first post-exercise
+/// train, on one baseline: the brief-exercise test seen as a reader looks
+/// at it.
+struct RestVsPost<'a> {
+    rest: (&'a TrainOut, &'a ResponseTrace),
+    post: (&'a TrainOut, &'a ResponseTrace),
+}
+
+impl Figure for RestVsPost<'_> {
+    fn size(&self) -> (u32, u32) {
+        (760, 360)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, k: u32) -> DrawResult<DB> {
+        root.fill(&WHITE)?;
+        let (_, h) = root.dim_in_pixel();
+        let (main, foot) = root.split_vertically(h - 34 * k);
+        let traces = [self.rest.1, self.post.1];
+        let (x0, x1) = time_range(&traces);
+        let (mut lo, mut hi) = (0.0f64, 0.0f64);
+        for r in traces {
+            let (l, h) = response_extent(r);
+            lo = lo.min(l);
+            hi = hi.max(h);
+        }
+        let span = (hi - lo).max(1e-3);
+        let (y0, y1) = (lo - 0.08 * span, hi + 0.08 * span);
+        let change = match (self.rest.0.responses.first(), self.post.0.responses.first()) {
+            (Some(a), Some(b)) if a.amplitude_mv > 0.0 => format!(
+                ": amplitude {:+.0} %",
+                100.0 * (b.amplitude_mv / a.amplitude_mv - 1.0)
+            ),
+            _ => String::new(),
+        };
+        let title = format!(
+            "First response at rest and {}{change}",
+            words::train_label(self.post.0)
+        );
+        let mut chart = cartesian(&main, k, 16, &title, x0..x1, y0..y1)?;
+        styled_mesh(&mut chart, k)
+            .x_labels(10)
+            .y_labels(8)
+            .x_label_formatter(&|v| trim_num(*v, 1))
+            .y_label_formatter(&|v| trim_num(*v, 2))
+            .x_desc("time after stimulus (ms)")
+            .y_desc("mV from baseline (main phase up)")
+            .draw()?;
+        chart.draw_series(DashedLineSeries::new(
+            vec![(x0, 0.0), (x1, 0.0)],
+            4 * k,
+            4 * k,
+            BASELINE.stroke_width(k),
+        ))?;
+        let (clo, chi) = (lo - 0.05 * span, hi + 0.05 * span);
+        let mut items = Vec::new();
+        for (t, r) in [self.rest, self.post] {
+            let c = train_colour(t.index);
+            let b = r.baseline_mv;
+            chart.draw_series(LineSeries::new(
+                drawn_points(r)
+                    .into_iter()
+                    .filter(|p| p.0 >= x0)
+                    .map(|(t, v)| (t, (v - b).clamp(clo, chi))),
+                c.stroke_width(2 * k),
+            ))?;
+            chart.draw_series(std::iter::once(Circle::new(
+                (r.peak_ms, r.peak_mv - b),
+                3 * k,
+                c.filled(),
+            )))?;
+            let amp = t
+                .responses
+                .first()
+                .map_or(String::new(), |x| format!(", {:.2} mV", x.amplitude_mv));
+            items.push((
+                Mark::Line(c, 2),
+                format!("train {} · {}{amp}", t.index, words::train_label(t)),
+            ));
+        }
+        legend(&foot, &items, k)
+    }
+}
+
+/// The rest train's first response against the first post-exercise
+/// train's. `None` without both, or without their traces.
+pub fn rest_vs_post_exercise(
+    a: &Analysis,
+    traces: &[TrainTraces],
+) -> Option<Result<Plot, RenderError>> {
+    let rest = a.reference_train()?;
+    let post = a
+        .trains
+        .iter()
+        .find(|t| t.role == TrainRole::PostExercise && !t.responses.is_empty())?;
+    let first = |t: &TrainOut| {
+        traces
+            .iter()
+            .find(|x| x.index == t.index)
+            .and_then(|x| x.responses.first())
+    };
+    let fig = RestVsPost {
+        rest: (rest, first(rest)?),
+        post: (post, first(post)?),
+    };
+    Some(render(
+        "rest_vs_post_exercise",
+        format!(
+            "The first response of train {} (rest) and of train {} ({}), each from its own baseline: facilitation shows as the second standing above the first.",
+            rest.index,
+            post.index,
+            words::train_label(post)
+        ),
+        &fig,
+    ))
+}
+
 // ------------------------------------------------------------ post-exercise
 
 /// One bar group of the post-exercise comparison.
 struct Group {
+    /// Under the bar: `T1`, `T2`, … (short, so ten groups never collide).
     label: String,
+    /// In the legend: `T2 post-ex 2 s`.
+    name: String,
     colour: RGBColor,
     first_amp_pct: Option<f64>,
     first_area_pct: Option<f64>,
@@ -1057,29 +1316,63 @@ fn bar_panel<DB: DrawingBackend>(
         .y_label_formatter(&|v| format!("{} %", trim_num(*v, 0)))
         .y_desc(y_desc)
         .draw()?;
-    // Group names under the axis (the x axis is categorical).
+    // Group names under the axis (the x axis is categorical), every other
+    // one a line lower when they would touch.
+    let slot_px = f64::from(chart.backend_coord(&(1.0, y0)).0 - chart.backend_coord(&(0.0, y0)).0);
+    let widest_tick = labels
+        .iter()
+        .map(|l| 0.6 * f64::from(FS_TICK * k) * l.chars().count() as f64)
+        .fold(0.0, f64::max);
+    let stagger_ticks = widest_tick + 4.0 * f64::from(k) > 0.95 * slot_px;
     for (i, l) in labels.iter().enumerate() {
         let (px, py) = chart.backend_coord(&(i as f64, y0));
+        let drop = if stagger_ticks && i % 2 == 1 {
+            (FS_TICK * k) as i32 + 2 * k as i32
+        } else {
+            0
+        };
         text_at(
             area,
             l.clone(),
-            (px, py + 8 * k as i32),
+            (px, py + 8 * k as i32 + drop),
             text_style(k, FS_TICK, INK).pos(Pos::new(HPos::Center, VPos::Top)),
         )?;
     }
+    // Value labels: both of a pair when they fit side by side, else the
+    // amplitude's alone over the pair; staggered when even that does not
+    // fit the group's width (ten groups in a half-width panel).
+    let slot = f64::from(chart.backend_coord(&(1.0, y0)).0 - chart.backend_coord(&(0.0, y0)).0);
+    let text_w = |t: &str| 0.6 * f64::from(FS_NOTE * k) * t.chars().count() as f64;
+    let fmt = |v: f64| format!("{v:.decimals$}");
+    let widest = groups
+        .iter()
+        .flat_map(|g| {
+            let (a, b) = values(g);
+            [a, b]
+        })
+        .flatten()
+        .map(|v| text_w(&fmt(v)))
+        .fold(0.0, f64::max);
+    let pairs_fit = 2.0 * widest + 4.0 * f64::from(k) <= 0.68 * slot;
+    let stagger = widest + 4.0 * f64::from(k) > 0.95 * slot;
+    let mut value_labels: Vec<(usize, f64, f64, f64)> = Vec::new();
     for (i, g) in groups.iter().enumerate() {
         let x = i as f64;
         let (a, b) = values(g);
         let light = blend(g.colour, WHITE, 0.55);
+        if let (Some(v), None) = (a, b) {
+            // A single value: one bar across the group.
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(x - 0.3, 0.0), (x + 0.3, v)],
+                g.colour.filled(),
+            )))?;
+            value_labels.push((i, x, v, v));
+            continue;
+        }
         if let Some(v) = a {
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(x - 0.34, 0.0), (x - 0.01, v)],
                 g.colour.filled(),
-            )))?;
-            chart.draw_series(std::iter::once(Text::new(
-                format!("{v:.decimals$}"),
-                (x - 0.175, v),
-                text_style(k, FS_NOTE, INK).pos(Pos::new(HPos::Center, VPos::Bottom)),
             )))?;
         }
         if let Some(v) = b {
@@ -1091,11 +1384,17 @@ fn bar_panel<DB: DrawingBackend>(
                 [(x + 0.01, 0.0), (x + 0.34, v)],
                 g.colour.stroke_width(k),
             )))?;
-            chart.draw_series(std::iter::once(Text::new(
-                format!("{v:.decimals$}"),
-                (x + 0.175, v),
-                text_style(k, FS_NOTE, INK).pos(Pos::new(HPos::Center, VPos::Bottom)),
-            )))?;
+        }
+        match (a, b) {
+            (Some(va), Some(vb)) if pairs_fit => {
+                value_labels.push((i, x - 0.175, va, va));
+                value_labels.push((i, x + 0.175, vb, vb));
+            }
+            // The amplitude's figure over the taller bar of the pair.
+            (Some(va), Some(vb)) => value_labels.push((i, x, va.max(vb), va)),
+            (Some(va), None) => value_labels.push((i, x - 0.175, va, va)),
+            (None, Some(vb)) => value_labels.push((i, x + 0.175, vb, vb)),
+            _ => {}
         }
         if a.is_none() && b.is_none() {
             chart.draw_series(std::iter::once(Text::new(
@@ -1105,18 +1404,53 @@ fn bar_panel<DB: DrawingBackend>(
             )))?;
         }
     }
+    let label = |i: usize, x: f64, y: f64, v: f64| -> DrawResult<DB> {
+        let (px, py) = chart.backend_coord(&(x, y));
+        let lift = if stagger && i % 2 == 1 {
+            (f64::from(FS_NOTE * k) * 1.2) as i32
+        } else {
+            0
+        };
+        text_at(
+            area,
+            fmt(v),
+            (px, py - 2 * k as i32 - lift),
+            text_style(k, FS_NOTE, INK).pos(Pos::new(HPos::Center, VPos::Bottom)),
+        )
+    };
+    for (i, x, y, v) in value_labels {
+        label(i, x, y, v)?;
+    }
     reference_lines(&mut chart, area, refs, (-0.6, n as f64 - 0.4), k)
+}
+
+impl PostExercise<'_> {
+    /// The legend: each train's label by its colour, then amplitude and area.
+    fn legend_items(&self) -> Vec<(Mark, String)> {
+        let mut items: Vec<(Mark, String)> = self
+            .groups
+            .iter()
+            .map(|g| (Mark::Square(g.colour), g.name.clone()))
+            .collect();
+        items.push((Mark::Square(MUTED), "amplitude (dark)".into()));
+        items.push((
+            Mark::Square(blend(MUTED, WHITE, 0.55)),
+            "area (light)".into(),
+        ));
+        items
+    }
 }
 
 impl Figure for PostExercise<'_> {
     fn size(&self) -> (u32, u32) {
-        (760, 420)
+        (760, 386 + legend_height(&self.legend_items(), 760))
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, k: u32) -> DrawResult<DB> {
         root.fill(&WHITE)?;
         let (w, h) = root.dim_in_pixel();
-        let (main, foot) = root.split_vertically(h - 34 * k);
+        let items = self.legend_items();
+        let (main, foot) = root.split_vertically(h - legend_height(&items, w / k) * k);
         // Without any decrement (single responses) the right panel would be empty.
         let any_decrement = self.groups.iter().any(|g| g.decrement.is_some());
         let split = if any_decrement {
@@ -1163,14 +1497,7 @@ impl Figure for PostExercise<'_> {
         if any_decrement {
             bar_panel(&right, &decrement, &self.groups, k)?;
         }
-        legend(
-            &foot,
-            &[
-                (Mark::Square(MUTED), "amplitude".into()),
-                (Mark::Square(blend(MUTED, WHITE, 0.55)), "area".into()),
-            ],
-            k,
-        )
+        legend(&foot, &items, k)
     }
 }
 
@@ -1188,25 +1515,19 @@ pub fn post_exercise(a: &Analysis, criteria: &Criteria) -> Option<Result<Plot, R
         .trains
         .iter()
         .filter(|t| t.role != TrainRole::Hfs && !t.responses.is_empty())
-        .map(|t| {
-            let when = match (t.role, t.delay_after_exercise_s) {
-                (TrainRole::PostExercise, Some(d)) => format!("+{} s", trim_num(d, 0)),
-                (TrainRole::PostExercise, None) => "after".into(),
-                (TrainRole::Baseline | TrainRole::Hfs, _) => "rest".into(),
-            };
-            Group {
-                label: format!("T{} {when}", t.index),
-                colour: train_colour(t.index),
-                first_amp_pct: t
-                    .responses
-                    .first()
-                    .and_then(|r| pct(r.amplitude_mv, ref_amp)),
-                first_area_pct: t
-                    .responses
-                    .first()
-                    .and_then(|r| pct(r.area_mv_ms, ref_area)),
-                decrement: t.decrement(),
-            }
+        .map(|t| Group {
+            label: format!("T{}", t.index),
+            name: format!("T{} {}", t.index, words::train_label(t)),
+            colour: train_colour(t.index),
+            first_amp_pct: t
+                .responses
+                .first()
+                .and_then(|r| pct(r.amplitude_mv, ref_amp)),
+            first_area_pct: t
+                .responses
+                .first()
+                .and_then(|r| pct(r.area_mv_ms, ref_area)),
+            decrement: t.decrement(),
         })
         .collect();
     let fig = PostExercise { groups, criteria };

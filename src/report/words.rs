@@ -2,8 +2,8 @@
 //! language, with the primer's source tags.
 
 pub use crate::output::words::{
-    count, delay_words, role_source_words, role_words, shape_words, stimulus_source_words,
-    train_label,
+    count, delay_words, findings_by_importance, limb_was_cool, role_source_words, role_words,
+    shape_words, stimulus_source_words, train_label,
 };
 use crate::settings::criteria::Criteria;
 use crate::vocab::{ExerciseSource, FlagCode, Pattern, Severity};

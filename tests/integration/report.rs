@@ -122,8 +122,13 @@ fn report_writes_html_plots_and_json() {
     assert_eq!(trains.len(), 3);
 
     // Plots as SVG and PNG.
-    let mut names = vec!["trends".to_string(), "post_exercise".to_string()];
+    let mut names = vec![
+        "trends".to_string(),
+        "post_exercise".to_string(),
+        "rest_vs_post_exercise".to_string(),
+    ];
     for i in 1..=3 {
+        names.push(format!("train{i}_mini"));
         names.push(format!("train{i}_waterfall"));
         names.push(format!("train{i}_superimposed"));
     }
@@ -134,7 +139,8 @@ fn report_writes_html_plots_and_json() {
         let png = std::fs::read(out.join("mg_session").join(format!("{n}.png"))).unwrap();
         let decoder = png::Decoder::new(std::io::Cursor::new(png));
         let reader = decoder.read_info().expect("PNG decodes");
-        assert!(reader.info().width >= 1000, "{n}.png is drawn at 2×");
+        let min = if n.ends_with("_mini") { 700 } else { 1000 };
+        assert!(reader.info().width >= min, "{n}.png is drawn at 2×");
     }
 
     // HTML: well-formed, self-contained, one table per train with every response.
@@ -434,4 +440,356 @@ fn findings_and_train_labels_read_as_words() {
         seen += 1;
     }
     assert!(seen >= 8, "{seen} samples");
+}
+
+/// A recording of ten 3 Hz trains (rest, then nine after exercise) written
+/// as a float WAV with a sidecar that gives the roles and delays.
+fn ten_trains(dir: &Path) -> PathBuf {
+    use rns_analyzer::export::wav::{encode_wav, WavSampleFormat};
+    use rns_analyzer::sim::synth::{generate, SynthSpec, TrainSpec};
+    let gains = [1.0, 0.85, 0.78, 0.74, 0.73, 0.74, 0.75, 0.76, 0.77, 0.78];
+    let trains: Vec<TrainSpec> = (0..10)
+        .map(|i| TrainSpec::from_gains(1.0 + 6.0 * i as f64, 3.0, &gains))
+        .collect();
+    let spec = SynthSpec {
+        sample_rate_hz: 10_000.0,
+        duration_s: 62.0,
+        trains,
+        ..SynthSpec::default()
+    };
+    let out = generate(&spec);
+    let bytes = encode_wav(&[&out.samples], 10_000, 1.0, WavSampleFormat::Float32).unwrap();
+    let wav = dir.join("ten.wav");
+    std::fs::write(&wav, bytes).unwrap();
+    let mut side = String::from("muscle = \"ADM\"\n[[trains]]\nrole = \"baseline\"\n");
+    for i in 1..10 {
+        side.push_str(&format!(
+            "[[trains]]\nrole = \"post_exercise\"\ndelay_after_exercise_s = {}\n",
+            if i == 1 { 0 } else { 30 * (i - 1) }
+        ));
+    }
+    std::fs::write(dir.join("ten.wav.rns.toml"), side).unwrap();
+    wav
+}
+
+/// The `<text>` elements of an SVG: x, y, anchor, font size, text.
+fn svg_texts(svg: &str) -> Vec<(f64, f64, String, f64, String)> {
+    let mut v = Vec::new();
+    let mut rest = svg;
+    while let Some(i) = rest.find("<text ") {
+        rest = &rest[i..];
+        let end = rest.find("</text>").unwrap();
+        let el = &rest[..end];
+        let attr = |name: &str| {
+            let key = format!(" {name}=\"");
+            el.find(&key).map(|p| {
+                let s = &el[p + key.len()..];
+                s[..s.find('"').unwrap()].to_string()
+            })
+        };
+        let num = |name: &str| attr(name).and_then(|s| s.parse::<f64>().ok());
+        let text = el[el.find('>').unwrap() + 1..].trim().to_string();
+        if let (Some(x), Some(y), Some(fs)) = (num("x"), num("y"), num("font-size")) {
+            let anchor = attr("text-anchor").unwrap_or_else(|| "start".into());
+            // Rotated axis titles are not laid out along the x axis.
+            if attr("transform").is_none() {
+                v.push((x, y, anchor, fs, text));
+            }
+        }
+        rest = &rest[end..];
+    }
+    v
+}
+
+/// Ten trains: every legend entry is there, and no label of the trend or
+/// bar figures runs off the figure or into another label, in the SVG; the
+/// PNG is the same layout at twice the size.
+#[test]
+fn legends_and_labels_hold_for_ten_trains() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = ten_trains(dir.path());
+    let out = dir.path().join("out");
+    let o = run_report(&[wav], &out, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("ten.json")).unwrap()).unwrap();
+    assert_eq!(json["trains"].as_array().unwrap().len(), 10);
+    for name in ["trends", "post_exercise"] {
+        let svg = std::fs::read_to_string(out.join("ten").join(format!("{name}.svg"))).unwrap();
+        let width: f64 = {
+            let p = svg.find("width=\"").unwrap() + 7;
+            svg[p..p + svg[p..].find('"').unwrap()].parse().unwrap()
+        };
+        let texts = svg_texts(&svg);
+        for i in 1..=10 {
+            assert!(
+                texts
+                    .iter()
+                    .any(|t| t.4.starts_with(&format!("train {i} ·"))
+                        || t.4.starts_with(&format!("T{i} "))),
+                "{name}: no legend entry for train {i}"
+            );
+        }
+        // Boxes from a generous width estimate (0.62 em a character).
+        let boxes: Vec<(f64, f64, f64, f64, &str)> = texts
+            .iter()
+            .map(|(x, y, anchor, fs, t)| {
+                let w = 0.62 * fs * t.chars().count() as f64;
+                let x0 = match anchor.as_str() {
+                    "middle" => x - w / 2.0,
+                    "end" => x - w,
+                    _ => *x,
+                };
+                (x0, x0 + w, *y, *fs, t.as_str())
+            })
+            .collect();
+        for (a, b) in boxes
+            .iter()
+            .enumerate()
+            .flat_map(|(i, a)| boxes[i + 1..].iter().map(move |b| (a, b)))
+        {
+            let same_line = (a.2 - b.2).abs() < 0.8 * a.3.min(b.3);
+            let overlap = a.0 < b.1 - 1.0 && b.0 < a.1 - 1.0;
+            assert!(
+                !(same_line && overlap),
+                "{name}: {:?} and {:?} collide",
+                a.4,
+                b.4
+            );
+        }
+        for b in &boxes {
+            assert!(
+                b.0 >= -1.0 && b.1 <= width + 1.0,
+                "{name}: {:?} leaves the figure",
+                b.4
+            );
+        }
+        let png = std::fs::read(out.join("ten").join(format!("{name}.png"))).unwrap();
+        let info = png::Decoder::new(std::io::Cursor::new(png))
+            .read_info()
+            .unwrap();
+        assert_eq!(f64::from(info.info().width), 2.0 * width, "{name}");
+    }
+}
+
+/// A tool of poppler-utils (`pdfinfo`, `pdftotext`, `pdftoppm`), if installed.
+fn poppler(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+fn skipped(why: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
+}
+
+/// `rns report --pdf`: printed on A4 and Letter without a network, four
+/// pages at most for mg_session, the first page holding the header, the
+/// verdict, the summary table and a small waterfall per train, page numbers
+/// on every page, and nothing cut at the margins (every word inside the
+/// page, the rasterised first page white at its edges).
+#[test]
+fn report_prints_to_pdf_and_the_first_page_holds_the_summary() {
+    let (Some(_), Some(info), Some(text), Some(ppm)) = (
+        chromium(),
+        poppler("pdfinfo"),
+        poppler("pdftotext"),
+        poppler("pdftoppm"),
+    ) else {
+        skipped("chromium or poppler-utils not found (.ci/run installs both)");
+        return;
+    };
+    let run = |cmd: &Path, args: &[&str]| {
+        let o = std::process::Command::new(cmd).args(args).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    for paper in ["a4", "letter"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let o = run_report(
+            &[sample("mg_session.wav")],
+            &out,
+            &[
+                "--pdf",
+                "--paper",
+                paper,
+                "--patient-id",
+                "MRN-7",
+                "--study-date",
+                "2026-12-03",
+            ],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let pdf = out.join("mg_session.pdf");
+        let pdf_s = pdf.to_str().unwrap();
+        // Nothing but the outputs is left in the folder.
+        let names: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
+        let meta = run(&info, &[pdf_s]);
+        let pages: usize = meta
+            .lines()
+            .find_map(|l| l.strip_prefix("Pages:"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert!((1..=4).contains(&pages), "{paper}: {pages} pages");
+        let size = if paper == "a4" { "(A4)" } else { "(letter)" };
+        assert!(meta.contains(size), "{paper}: {meta}");
+        let first = run(&text, &["-f", "1", "-l", "1", "-layout", pdf_s, "-"]);
+        for needle in [
+            "Repetitive nerve stimulation",
+            "MRN-7",
+            "2026-12-03",
+            "MG-like",
+            "Key findings",
+            "decrement 28.2 % at rest",
+            "decr. 4th",
+            "post-ex 1 min",
+            "Train 3",
+            "page 1 of",
+        ] {
+            assert!(
+                first.contains(needle),
+                "{paper}: page 1 lacks {needle:?}:\n{first}"
+            );
+        }
+        // The deciding finding is the first one listed.
+        let k = first.find("Key findings").unwrap();
+        let after = &first[k..];
+        assert!(
+            after.find("decrement 28.2 % at rest").unwrap() < after.find("baseline CMAP").unwrap(),
+            "{paper}: headline first"
+        );
+        for p in 1..=pages {
+            let t = run(
+                &text,
+                &["-f", &p.to_string(), "-l", &p.to_string(), pdf_s, "-"],
+            );
+            assert!(
+                t.contains(&format!("page {p} of {pages}")),
+                "{paper}: page {p}"
+            );
+            assert!(
+                t.contains("patient MRN-7"),
+                "{paper}: running header on page {p}"
+            );
+        }
+        // Every word inside the page, 5 pt from its edges.
+        let bbox = run(&text, &["-bbox", pdf_s, "-"]);
+        let page_w: f64 = {
+            let p = bbox.find("<page width=\"").unwrap() + 13;
+            bbox[p..p + bbox[p..].find('"').unwrap()].parse().unwrap()
+        };
+        for line in bbox.lines().filter(|l| l.contains("<word ")) {
+            let num = |key: &str| -> f64 {
+                let p = line.find(key).unwrap() + key.len();
+                line[p..p + line[p..].find('"').unwrap()].parse().unwrap()
+            };
+            assert!(
+                num("xMin=\"") >= 5.0 && num("xMax=\"") <= page_w - 5.0,
+                "{paper}: a word is cut at the margin: {line}"
+            );
+        }
+        // The first page rasterised: white edges (nothing drawn into the
+        // margins), ink inside.
+        let stem = dir.path().join("p1");
+        run(
+            &ppm,
+            &[
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-r",
+                "40",
+                "-png",
+                pdf_s,
+                stem.to_str().unwrap(),
+            ],
+        );
+        let png_path = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "png"))
+            .unwrap();
+        let decoder = png::Decoder::new(std::io::Cursor::new(std::fs::read(png_path).unwrap()));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size()];
+        let fi = reader.next_frame(&mut buf).unwrap();
+        let ch = fi.color_type.samples();
+        let (w, h) = (fi.width as usize, fi.height as usize);
+        let dark = |x: usize, y: usize| {
+            let p = &buf[(y * w + x) * ch..(y * w + x) * ch + 3];
+            u32::from(p[0]) + u32::from(p[1]) + u32::from(p[2]) < 3 * 200
+        };
+        let edge = w / 40; // 2.5 % of the width: inside the 10 mm margin
+        for y in 0..h {
+            for x in (0..edge).chain(w - edge..w) {
+                assert!(!dark(x, y), "{paper}: ink at the page edge ({x}, {y})");
+            }
+        }
+        let inked = (0..h)
+            .flat_map(|y| (0..w).map(move |x| (x, y)))
+            .filter(|&(x, y)| dark(x, y))
+            .count();
+        assert!(inked > w * h / 100, "{paper}: first page nearly blank");
+    }
+}
+
+#[test]
+fn pdf_without_a_browser_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = rns()
+        .env("PATH", dir.path())
+        .env_remove("RNS_CHROMIUM")
+        .args(["report", "--pdf", "-o"])
+        .arg(dir.path().join("out"))
+        .arg(sample("normal_adm.wav"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("--pdf needs Chromium"), "{e}");
+    assert!(!dir.path().join("out").exists(), "nothing written");
+}
+
+/// A cool limb: the verdict, in the report and the text, says to warm the
+/// limb and repeat, and the cool-limb finding follows the deciding one.
+#[test]
+fn a_cool_limb_verdict_says_warm_and_repeat() {
+    let dir = tempfile::tempdir().unwrap();
+    let side = dir.path().join("cool.toml");
+    let text = std::fs::read_to_string(sample("normal_adm.wav.rns.toml")).unwrap();
+    let text: String = text
+        .lines()
+        .filter(|l| !l.starts_with("temperature_c"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&side, format!("temperature_c = 31.0\n{text}")).unwrap();
+    let out = dir.path().join("out");
+    let o = run_report(
+        &[sample("normal_adm.wav")],
+        &out,
+        &["--protocol", side.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(out.join("normal_adm.html")).unwrap();
+    assert!(html.contains("Warm the limb and repeat the study"), "html");
+    let t = rns()
+        .args(["analyze", "--protocol"])
+        .arg(&side)
+        .arg(sample("normal_adm.wav"))
+        .output()
+        .unwrap();
+    let t = String::from_utf8(t.stdout).unwrap();
+    assert!(t.contains("warm the limb and repeat"), "{t}");
+    let lines: Vec<&str> = t.lines().filter(|l| l.starts_with("    - ")).collect();
+    assert!(lines[1].contains("cool"), "{lines:?}");
 }

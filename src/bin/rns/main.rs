@@ -313,8 +313,18 @@ struct ReportArgs {
     /// Replace files in an existing, non-empty output folder.
     #[arg(long)]
     force: bool,
+    /// Also print each report to <name>.pdf (needs Chromium or Chrome; no network).
+    #[arg(long)]
+    pdf: bool,
+    /// Paper the printed report is laid out for: a4 or letter.
+    #[arg(long, value_name = "PAPER", default_value = "a4", value_parser = parse_paper)]
+    paper: report::Paper,
     #[command(flatten)]
     input: InputArgs,
+}
+
+fn parse_paper(s: &str) -> Result<report::Paper, String> {
+    report::Paper::parse(s).ok_or_else(|| format!("must be a4 or letter, got {s:?}"))
 }
 
 #[derive(Args, Debug)]
@@ -647,10 +657,14 @@ fn run_report(args: &ReportArgs) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
+    if args.pdf && report::pdf::browser().is_none() {
+        say!("rns: --pdf needs Chromium or Google Chrome: none was found on PATH (install Debian's `chromium`, or set RNS_CHROMIUM to the browser's path)");
+        return EXIT_USAGE;
+    }
     let stems = report::unique_stems(&args.files);
     let outputs: Vec<PathBuf> = stems
         .iter()
-        .flat_map(|s| ["json", "html"].map(|ext| args.out.join(format!("{s}.{ext}"))))
+        .flat_map(|s| ["json", "html", "pdf"].map(|ext| args.out.join(format!("{s}.{ext}"))))
         .collect();
     // The plots are .svg and .png files, which no input can be.
     let guard = input_guard(&args.files, &args.input);
@@ -686,13 +700,26 @@ fn run_report(args: &ReportArgs) -> i32 {
                     output::json::render_one(&a).as_bytes(),
                 )
                 .map_err(|e| (e.to_string(), e.exit_code()))?;
-                report::write_for_file(path, &a, &traces, &criteria, &args.out, stem).map_err(|e| {
+                let written = report::write_for_file(
+                    path, &a, &traces, &criteria, &args.out, stem, args.paper,
+                )
+                .map_err(|e| {
                     match e {
                         // Drawing errors do not name the input; I/O errors do.
                         report::ReportError::Render(r) => (format!("{}: {r}", path.display()), 1),
                         report::ReportError::Io(e) => (e.to_string(), e.exit_code()),
                     }
-                })
+                })?;
+                if args.pdf {
+                    let html = args.out.join(format!("{stem}.html"));
+                    let pdf = args.out.join(format!("{stem}.pdf"));
+                    report::pdf::print_pdf(&html, &pdf, &args.out)
+                        .map_err(|e| (e.to_string(), e.exit_code()))?;
+                    let mut w = written;
+                    w.push(pdf);
+                    return Ok(w);
+                }
+                Ok(written)
             });
         match done {
             Ok(written) => {
