@@ -21,7 +21,8 @@
 //!   [`sim`]: the physiological simulator and the synthetic generator.
 //! - [`output`]: JSON, CSV, text and inspect renderings of an analysis.
 //! - [`report`]: self-contained HTML reports with plots (SVG, PNG).
-//! - [`batch`]: a whole folder analysed in parallel, with summary tables.
+//! - [`batch`]: a whole folder analysed in parallel, with summary tables;
+//!   [`combine`]: a study of several files (per muscle, one summary).
 //!
 //! The `rns` binary (`src/bin/rns/`) parses the command line (clap) and
 //! calls these; the library itself has no command-line dependency.
@@ -31,6 +32,7 @@
 
 pub mod analysis;
 pub mod batch;
+pub mod combine;
 pub mod error;
 pub mod export;
 pub mod io;

@@ -16,7 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["analysis", "sim"],
     &["output"],
     &["report"],
-    &["batch"],
+    &["batch", "combine"],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

@@ -253,3 +253,139 @@ fn the_edf_plus_header_gives_the_patient_and_the_start() {
     assert_eq!(v["study"]["patient_id"], "other");
     assert_eq!(v["study"]["patient_name"], "Haagse Harry");
 }
+
+/// `mg_session.wav` cut into one file per train, as machines that export a
+/// file per train write it, with a manifest naming them; and a second
+/// muscle in a file of its own.
+fn split_study(dir: &Path) -> PathBuf {
+    use rns_analyzer::export::wav::{encode_wav, WavSampleFormat};
+    use rns_analyzer::io::{read_recording, ReadOptions};
+    let src = crate::util::sample("mg_session.wav");
+    let rec = read_recording(
+        &src,
+        &ReadOptions {
+            full_scale_mv: 20.0,
+            full_scale_given: true,
+            ..ReadOptions::default()
+        },
+    )
+    .unwrap();
+    let fs = rec.sample_rate.hz() as usize;
+    let x = &rec.channels[0].samples;
+    for (name, a, b) in [("t1", 0, 6), ("t2", 36, 42), ("t3", 95, 100)] {
+        let bytes = encode_wav(
+            &[&x[a * fs..b * fs]],
+            fs as u32,
+            1.0,
+            WavSampleFormat::Float32,
+        )
+        .unwrap();
+        std::fs::write(dir.join(format!("{name}.wav")), bytes).unwrap();
+    }
+    std::fs::copy(crate::util::sample("normal_adm.wav"), dir.join("apb.wav")).unwrap();
+    std::fs::write(dir.join("apb.wav.rns.toml"), "full_scale_mv = 20.0\n").unwrap();
+    let manifest = dir.join("study.toml");
+    std::fs::write(
+        &manifest,
+        "[study]\npatient_id = \"MRN-9\"\nstudy_date = 2026-12-03\n\
+         [[recordings]]\nfile = \"t2.wav\"\nmuscle = \"ADM\"\nside = \"right\"\ntime_s = 36\n\
+         trains = [{ role = \"post_exercise\", delay_after_exercise_s = 1 }]\n\
+         [[recordings]]\nfile = \"apb.wav\"\nmuscle = \"APB\"\nside = \"left\"\n\
+         [[recordings]]\nfile = \"t1.wav\"\nmuscle = \"ADM\"\nside = \"right\"\ntime_s = 0\n\
+         trains = [{ role = \"baseline\" }]\n\
+         [[recordings]]\nfile = \"t3.wav\"\nmuscle = \"ADM\"\nside = \"right\"\ntime_s = 95\n\
+         trains = [{ role = \"post_exercise\", delay_after_exercise_s = 60 }]\n",
+    )
+    .unwrap();
+    manifest
+}
+
+#[test]
+fn a_study_of_one_file_per_train_analyses_as_the_whole_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = split_study(dir.path());
+    let out = dir.path().join("out");
+    let o = rns()
+        .args(["study", "-o"])
+        .arg(&out)
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s: Value = serde_json::from_slice(&std::fs::read(out.join("study.json")).unwrap()).unwrap();
+    assert_eq!(
+        s["summary"],
+        "MG-like in 1 of 2: ADM right; normal in 1 of 2: APB left"
+    );
+    assert_eq!(s["study"]["patient_id"], "MRN-9");
+    let adm: Value =
+        serde_json::from_slice(&std::fs::read(out.join("ADM-right.json")).unwrap()).unwrap();
+    let whole = json_of(&[], &crate::util::sample("mg_session.wav"));
+    let figures = |v: &Value| -> Vec<(String, f64, f64)> {
+        v["trains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["role"].as_str().unwrap().to_string(),
+                    t["decrement_pct"].as_f64().unwrap(),
+                    t["responses"][0]["amplitude_mv"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    // The same trains, decrements and amplitudes as the one-file session.
+    assert_eq!(figures(&adm), figures(&whole));
+    assert_eq!(adm["classification"]["pattern"], "mg_like");
+    assert_eq!(adm["study"]["patient_id"], "MRN-9");
+    assert_eq!(adm["study"]["side"], "right");
+    let html = std::fs::read_to_string(out.join("study.html")).unwrap();
+    assert!(html.contains("href=\"ADM-right.html\"") && html.contains("MRN-9"));
+    assert!(out.join("APB-left.html").is_file());
+    // A folder is a study too (each file's muscle from its sidecar).
+    let folder = dir.path().join("folder");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::copy(crate::util::sample("normal_adm.wav"), folder.join("a.wav")).unwrap();
+    std::fs::copy(
+        crate::util::sample("normal_adm.wav.rns.toml"),
+        folder.join("a.wav.rns.toml"),
+    )
+    .unwrap();
+    let out2 = dir.path().join("out2");
+    rns()
+        .args(["study", "-o"])
+        .arg(&out2)
+        .arg(&folder)
+        .assert()
+        .success();
+    let s: Value =
+        serde_json::from_slice(&std::fs::read(out2.join("study.json")).unwrap()).unwrap();
+    assert_eq!(s["summary"], "normal in 1 of 1: ADM");
+    // Files of one muscle that overlap in time: the muscle is not analysed,
+    // the others are, and the exit code says so.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[recordings]]\nfile = \"t1.wav\"\nmuscle = \"ADM\"\ntime_s = 0\n\
+         [[recordings]]\nfile = \"t2.wav\"\nmuscle = \"ADM\"\ntime_s = 3\n\
+         [[recordings]]\nfile = \"apb.wav\"\nmuscle = \"APB\"\n",
+    )
+    .unwrap();
+    let o = rns()
+        .args(["study", "-o"])
+        .arg(dir.path().join("out3"))
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("before the file before it ends"), "{e}");
+    let s: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out3").join("study.json")).unwrap())
+            .unwrap();
+    assert!(
+        s["summary"].as_str().unwrap().contains("not analysed: ADM"),
+        "{s}"
+    );
+}

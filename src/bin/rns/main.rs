@@ -62,6 +62,8 @@ macro_rules! show {
     };
 }
 
+mod study_cmd;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "rns",
@@ -91,6 +93,10 @@ enum Command {
     /// Simulate an RNS recording from a physiological model of the
     /// neuromuscular junction, with its truth; or sweep a parameter.
     Simulate(simulate::SimulateCli),
+    /// A study of several files (one per train or per muscle, from a
+    /// manifest or a folder): each muscle analysed as one session and
+    /// reported, with study.json and study.html summarising the muscles.
+    Study(study_cmd::StudyArgs),
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -307,7 +313,16 @@ struct ReportArgs {
     /// Recordings to report on (WAV, CSV, EDF, EDF+, BDF).
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// Output folder: <name>.html, <name>.json and <name>/ (plots) per recording.
+    #[command(flatten)]
+    common: ReportArgsCommon,
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+/// Where and how reports are written (`report`, `study`).
+#[derive(Args, Debug)]
+struct ReportArgsCommon {
+    /// Output folder: <name>.html, <name>.json and <name>/ (plots) per report.
     #[arg(long, short = 'o', value_name = "DIR")]
     out: PathBuf,
     /// Replace files in an existing, non-empty output folder.
@@ -319,8 +334,6 @@ struct ReportArgs {
     /// Paper the printed report is laid out for: a4 or letter.
     #[arg(long, value_name = "PAPER", default_value = "a4", value_parser = parse_paper)]
     paper: report::Paper,
-    #[command(flatten)]
-    input: InputArgs,
 }
 
 fn parse_paper(s: &str) -> Result<report::Paper, String> {
@@ -386,6 +399,7 @@ fn main() -> ExitCode {
         },
         Command::Report(args) => ExitCode::from(on_pool(|| run_report(&args)) as u8),
         Command::Batch(args) => ExitCode::from(run_batch(&args) as u8),
+        Command::Study(args) => ExitCode::from(on_pool(|| study_cmd::run(&args)) as u8),
         Command::Simulate(args) => match simulate::run(args) {
             Ok(text) => {
                 show!("{text}");
@@ -657,14 +671,14 @@ fn run_report(args: &ReportArgs) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    if args.pdf && report::pdf::browser().is_none() {
+    if args.common.pdf && report::pdf::browser().is_none() {
         say!("rns: --pdf needs Chromium or Google Chrome: none was found on PATH (install Debian's `chromium`, or set RNS_CHROMIUM to the browser's path)");
         return EXIT_USAGE;
     }
     let stems = report::unique_stems(&args.files);
     let outputs: Vec<PathBuf> = stems
         .iter()
-        .flat_map(|s| ["json", "html", "pdf"].map(|ext| args.out.join(format!("{s}.{ext}"))))
+        .flat_map(|s| ["json", "html", "pdf"].map(|ext| args.common.out.join(format!("{s}.{ext}"))))
         .collect();
     // The plots are .svg and .png files, which no input can be.
     let guard = input_guard(&args.files, &args.input);
@@ -672,18 +686,19 @@ fn run_report(args: &ReportArgs) -> i32 {
         return code;
     }
     // Held (locked) until every report is written.
-    let held = match report::prepare_out_dir(&args.out, args.force) {
+    let held = match report::prepare_out_dir(&args.common.out, args.common.force) {
         Ok(held) => held,
         Err(e) => {
             say!("rns: {e}");
             return e.exit_code();
         }
     };
-    if args.force {
+    if args.common.force {
         // The plot folders' temporaries an interrupted run left.
         for s in &stems {
-            let plots = args.out.join(s);
-            if rns_analyzer::export::outdir::OutDir::check_folder_inside(&args.out, &plots).is_ok()
+            let plots = args.common.out.join(s);
+            if rns_analyzer::export::outdir::OutDir::check_folder_inside(&args.common.out, &plots)
+                .is_ok()
             {
                 held.clean(&plots, false);
             }
@@ -694,14 +709,20 @@ fn run_report(args: &ReportArgs) -> i32 {
         let done = analyze_input(path, &args.input, &criteria, true)
             .map_err(|e| (e.to_string(), e.exit_code()))
             .and_then(|(a, traces)| {
-                let json = args.out.join(format!("{stem}.json"));
+                let json = args.common.out.join(format!("{stem}.json"));
                 rns_analyzer::export::atomic::write_atomic_replacing(
                     &json,
                     output::json::render_one(&a).as_bytes(),
                 )
                 .map_err(|e| (e.to_string(), e.exit_code()))?;
                 let written = report::write_for_file(
-                    path, &a, &traces, &criteria, &args.out, stem, args.paper,
+                    path,
+                    &a,
+                    &traces,
+                    &criteria,
+                    &args.common.out,
+                    stem,
+                    args.common.paper,
                 )
                 .map_err(|e| {
                     match e {
@@ -710,10 +731,10 @@ fn run_report(args: &ReportArgs) -> i32 {
                         report::ReportError::Io(e) => (e.to_string(), e.exit_code()),
                     }
                 })?;
-                if args.pdf {
-                    let html = args.out.join(format!("{stem}.html"));
-                    let pdf = args.out.join(format!("{stem}.pdf"));
-                    report::pdf::print_pdf(&html, &pdf, &args.out)
+                if args.common.pdf {
+                    let html = args.common.out.join(format!("{stem}.html"));
+                    let pdf = args.common.out.join(format!("{stem}.pdf"));
+                    report::pdf::print_pdf(&html, &pdf, &args.common.out)
                         .map_err(|e| (e.to_string(), e.exit_code()))?;
                     let mut w = written;
                     w.push(pdf);
