@@ -54,6 +54,8 @@ pub const SUMMARY_HEADER: &[&str] = &[
     "exhaustion",
     "warnings",
     "notes",
+    "patient_id",
+    "study_date",
 ];
 
 /// What a batch run is asked to do.
@@ -652,6 +654,10 @@ pub fn summary_csv(outcomes: &[Outcome]) -> String {
             opt_bool(a.and_then(|a| a.session.exhaustion)),
             flags(Severity::Warning),
             flags(Severity::Info),
+            a.and_then(|a| a.study.patient_id.as_deref())
+                .map_or(String::new(), output::csv::text_cell),
+            a.and_then(|a| a.study.study_date)
+                .map_or(String::new(), |d| d.to_string()),
         ];
         let _ = w.write_record(&row);
     }

@@ -27,6 +27,8 @@ pub const HEADER: &[&str] = &[
     "initial_positive_mv",
     "stimulus_intensity",
     "stimulus_intensity_unit",
+    "patient_id",
+    "study_date",
 ];
 
 /// A text cell (a path, a unit, a message) as a spreadsheet may safely
@@ -98,6 +100,11 @@ pub fn rows(a: &Analysis, path: &str) -> String {
                     .as_ref()
                     .filter(|_| r.stimulus_intensity.is_some())
                     .map_or(String::new(), |s| text_cell(&s.unit)),
+                a.study
+                    .patient_id
+                    .as_deref()
+                    .map_or(String::new(), text_cell),
+                a.study.study_date.map_or(String::new(), |d| d.to_string()),
             ];
             let _ = w.write_record(&row);
         }

@@ -392,13 +392,12 @@ fn each_response_carries_its_sweeps_stimulus_intensity() {
     }
     let table = rns_analyzer::output::csv::render(&[&a]);
     let mut lines = table.lines();
-    assert!(lines
-        .next()
-        .unwrap()
-        .ends_with(",initial_positive_mv,stimulus_intensity,stimulus_intensity_unit"));
+    assert!(lines.next().unwrap().ends_with(
+        ",initial_positive_mv,stimulus_intensity,stimulus_intensity_unit,patient_id,study_date"
+    ));
     let first: Vec<&str> = lines.next().unwrap().split(',').collect();
-    assert_eq!(first[first.len() - 1], "V");
-    assert!((first[first.len() - 2].parse::<f64>().unwrap() - want[0]).abs() < 1e-6);
+    assert_eq!(first[first.len() - 3], "V");
+    assert!((first[first.len() - 4].parse::<f64>().unwrap() - want[0]).abs() < 1e-6);
 }
 
 /// A continuous recording's intensity column gives each response the
