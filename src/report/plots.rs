@@ -790,6 +790,47 @@ fn blend(a: RGBColor, b: RGBColor, t: f64) -> RGBColor {
     RGBColor(m(a.0, b.0), m(a.1, b.1), m(a.2, b.2))
 }
 
+/// The chart of responses drawn on a common baseline: its mesh in ms and
+/// mV, the stimulus and the baseline drawn; the chart, the first time shown
+/// and the band the traces are clipped to.
+#[allow(clippy::type_complexity)]
+fn common_baseline_chart<'a, DB: DrawingBackend>(
+    main: &'a DrawingArea<DB, Shift>,
+    k: u32,
+    title: &str,
+    traces: &[&ResponseTrace],
+) -> Result<(Chart<'a, DB>, f64, (f64, f64)), DrawingAreaErrorKind<DB::ErrorType>> {
+    let (x0, x1) = time_range(traces);
+    let (mut lo, mut hi) = (0.0f64, 0.0f64);
+    for r in traces {
+        let (l, h) = response_extent(r);
+        lo = lo.min(l);
+        hi = hi.max(h);
+    }
+    let span = (hi - lo).max(1e-3);
+    let (y0, y1) = (lo - 0.08 * span, hi + 0.08 * span);
+    let mut chart = cartesian(main, k, 16, title, x0..x1, y0..y1)?;
+    styled_mesh(&mut chart, k)
+        .x_labels(10)
+        .y_labels(8)
+        .x_label_formatter(&|v| trim_num(*v, 1))
+        .y_label_formatter(&|v| trim_num(*v, 2))
+        .x_desc("time after stimulus (ms)")
+        .y_desc("mV from baseline (main phase up)")
+        .draw()?;
+    chart.draw_series(std::iter::once(PathElement::new(
+        vec![(0.0, y0), (0.0, y1)],
+        BASELINE.stroke_width(k),
+    )))?;
+    chart.draw_series(DashedLineSeries::new(
+        vec![(x0, 0.0), (x1, 0.0)],
+        4 * k,
+        4 * k,
+        BASELINE.stroke_width(k),
+    ))?;
+    Ok((chart, x0, (lo - 0.05 * span, hi + 0.05 * span)))
+}
+
 impl Figure for Superimposed<'_> {
     fn size(&self) -> (u32, u32) {
         (760, 380)
@@ -800,42 +841,8 @@ impl Figure for Superimposed<'_> {
         let (_, h) = root.dim_in_pixel();
         let (main, foot) = root.split_vertically(h - 30 * k);
         let traces: Vec<&ResponseTrace> = self.shown.iter().map(|(_, r)| *r).collect();
-        let (x0, x1) = time_range(&traces);
-        let (mut lo, mut hi) = (0.0f64, 0.0f64);
-        for r in &traces {
-            let (l, h) = response_extent(r);
-            lo = lo.min(l);
-            hi = hi.max(h);
-        }
-        let span = (hi - lo).max(1e-3);
-        let (y0, y1) = (lo - 0.08 * span, hi + 0.08 * span);
-        let mut chart = cartesian(
-            &main,
-            k,
-            16,
-            &picked_title(self.train, "superimposed", &self.shown, self.total),
-            x0..x1,
-            y0..y1,
-        )?;
-        styled_mesh(&mut chart, k)
-            .x_labels(10)
-            .y_labels(8)
-            .x_label_formatter(&|v| trim_num(*v, 1))
-            .y_label_formatter(&|v| trim_num(*v, 2))
-            .x_desc("time after stimulus (ms)")
-            .y_desc("mV from baseline (main phase up)")
-            .draw()?;
-        chart.draw_series(std::iter::once(PathElement::new(
-            vec![(0.0, y0), (0.0, y1)],
-            BASELINE.stroke_width(k),
-        )))?;
-        chart.draw_series(DashedLineSeries::new(
-            vec![(x0, 0.0), (x1, 0.0)],
-            4 * k,
-            4 * k,
-            BASELINE.stroke_width(k),
-        ))?;
-        let (clo, chi) = (lo - 0.05 * span, hi + 0.05 * span);
+        let title = picked_title(self.train, "superimposed", &self.shown, self.total);
+        let (mut chart, x0, (clo, chi)) = common_baseline_chart(&main, k, &title, &traces)?;
         let n = traces.len();
         let later_from = RGBColor(0x4f, 0x86, 0xc6);
         let later_to = RGBColor(0xb8, 0xcf, 0xea);
@@ -1149,15 +1156,6 @@ impl Figure for RestVsPost<'_> {
         let (_, h) = root.dim_in_pixel();
         let (main, foot) = root.split_vertically(h - 34 * k);
         let traces = [self.rest.1, self.post.1];
-        let (x0, x1) = time_range(&traces);
-        let (mut lo, mut hi) = (0.0f64, 0.0f64);
-        for r in traces {
-            let (l, h) = response_extent(r);
-            lo = lo.min(l);
-            hi = hi.max(h);
-        }
-        let span = (hi - lo).max(1e-3);
-        let (y0, y1) = (lo - 0.08 * span, hi + 0.08 * span);
         let change = match (self.rest.0.responses.first(), self.post.0.responses.first()) {
             (Some(a), Some(b)) if a.amplitude_mv > 0.0 => format!(
                 ": amplitude {:+.0} %",
@@ -1169,22 +1167,7 @@ impl Figure for RestVsPost<'_> {
             "First response at rest and {}{change}",
             words::train_label(self.post.0)
         );
-        let mut chart = cartesian(&main, k, 16, &title, x0..x1, y0..y1)?;
-        styled_mesh(&mut chart, k)
-            .x_labels(10)
-            .y_labels(8)
-            .x_label_formatter(&|v| trim_num(*v, 1))
-            .y_label_formatter(&|v| trim_num(*v, 2))
-            .x_desc("time after stimulus (ms)")
-            .y_desc("mV from baseline (main phase up)")
-            .draw()?;
-        chart.draw_series(DashedLineSeries::new(
-            vec![(x0, 0.0), (x1, 0.0)],
-            4 * k,
-            4 * k,
-            BASELINE.stroke_width(k),
-        ))?;
-        let (clo, chi) = (lo - 0.05 * span, hi + 0.05 * span);
+        let (mut chart, x0, (clo, chi)) = common_baseline_chart(&main, k, &title, &traces)?;
         let mut items = Vec::new();
         for (t, r) in [self.rest, self.post] {
             let c = train_colour(t.index);

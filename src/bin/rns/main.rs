@@ -628,14 +628,10 @@ fn load_criteria(path: Option<&Path>) -> Result<Criteria, i32> {
 
 /// Read and analyse one file with the shared input flags; with `traces`, also
 /// keep the response waveforms for the report's plots.
-fn analyze_input(
-    path: &Path,
-    input: &InputArgs,
-    criteria: &Criteria,
-    traces: bool,
-) -> Result<(Analysis, Vec<analysis::TrainTraces>), Error> {
-    let protocol = load_protocol(path, input.protocol.as_ref())?;
-    let ov = Overrides {
+/// The flags of `analyze`, `report`, `batch` and `study` as overrides
+/// (flag > sidecar > default).
+fn analysis_overrides(input: &InputArgs) -> Result<Overrides, Error> {
+    Ok(Overrides {
         rate_hz: input.rate,
         polarity: input
             .polarity
@@ -650,7 +646,17 @@ fn analyze_input(
         muscle: input.muscle.clone(),
         study: input.study.study(),
         ..input.read.overrides()?
-    };
+    })
+}
+
+fn analyze_input(
+    path: &Path,
+    input: &InputArgs,
+    criteria: &Criteria,
+    traces: bool,
+) -> Result<(Analysis, Vec<analysis::TrainTraces>), Error> {
+    let protocol = load_protocol(path, input.protocol.as_ref())?;
+    let ov = analysis_overrides(input)?;
     let settings = Settings::merge(&ov, protocol.as_ref(), criteria.clone())?;
     let rec = read_recording(path, &settings.read)?;
     let result = if traces {

@@ -4,8 +4,8 @@
 //! muscles. See [`rns_analyzer::combine`].
 
 use super::{
-    input_guard, load_criteria, load_protocol, refuse_inputs_as_outputs, InputArgs,
-    ReportArgsCommon,
+    analysis_overrides, input_guard, load_criteria, load_protocol, refuse_inputs_as_outputs,
+    InputArgs, ReportArgsCommon,
 };
 use rns_analyzer::analysis::{self, Analysis, TrainTraces};
 use rns_analyzer::combine::{self, Entry, Group, Manifest, MuscleResult, StudySummary};
@@ -14,9 +14,9 @@ use rns_analyzer::export::atomic::write_atomic_replacing;
 use rns_analyzer::io::read_recording;
 use rns_analyzer::output;
 use rns_analyzer::report;
-use rns_analyzer::settings::config::{parse_window_ms, Overrides, Settings};
+use rns_analyzer::settings::config::{Overrides, Settings};
 use rns_analyzer::settings::criteria::Criteria;
-use rns_analyzer::vocab::{PolarityChoice, StimulusSource};
+use rns_analyzer::vocab::StimulusSource;
 use std::path::{Path, PathBuf};
 
 /// The arguments of `rns study`.
@@ -152,20 +152,12 @@ fn settings_of(
         s.muscle = None;
         s.nerve = None;
     }
+    // The group's muscle (manifest, else sidecar, else --muscle) is in the
+    // protocol; the study is the shared one.
     let ov = Overrides {
-        rate_hz: input.rate,
-        polarity: input
-            .polarity
-            .as_deref()
-            .map(PolarityChoice::from_flag)
-            .transpose()?,
-        window_ms: input
-            .window_ms
-            .as_deref()
-            .map(parse_window_ms)
-            .transpose()?,
+        muscle: None,
         study: study.clone(),
-        ..input.read.overrides()?
+        ..analysis_overrides(input)?
     };
     let mut s = Settings::merge(&ov, Some(&protocol), criteria.clone())?;
     s.analysis.study.side = e.side.or(s.analysis.study.side);
