@@ -105,6 +105,11 @@ impl Manifest {
         }
         if let Some(s) = &m.study {
             s.validate().map_err(|e| bad(format!("[study] {e}")))?;
+            if s.muscle.is_some() || s.nerve.is_some() || s.side.is_some() {
+                return Err(bad(
+                    "[study] names a muscle, nerve or side; in a study manifest they belong to each [[recordings]] entry".into(),
+                ));
+            }
         }
         let base = path.parent().unwrap_or(Path::new("."));
         for (i, e) in m.recordings.iter_mut().enumerate() {
@@ -190,18 +195,44 @@ impl Group {
     }
 }
 
+/// The output stems of `groups`, in order: each group's [`Group::stem`],
+/// made unique with `-2`, `-3`, … (case-insensitively, so no two differ only
+/// in case), never `study` (the summary's own name).
+pub fn unique_stems(groups: &[Group]) -> Vec<String> {
+    let mut taken: Vec<String> = vec!["study".into()];
+    let mut out = Vec::with_capacity(groups.len());
+    for g in groups {
+        let base = g.stem();
+        let mut stem = base.clone();
+        let mut n = 2;
+        while taken.iter().any(|t| t.eq_ignore_ascii_case(&stem)) {
+            stem = format!("{base}-{n}");
+            n += 1;
+        }
+        taken.push(stem.clone());
+        out.push(stem);
+    }
+    out
+}
+
 /// Gather entries per muscle and side (case-insensitive), groups in the
 /// order their first file appears; within a group, files by `time_s`.
 pub fn groups(entries: &[Entry]) -> Vec<Group> {
     let key = |e: &Entry| {
         (
-            e.muscle.as_deref().map(str::to_ascii_lowercase),
+            e.muscle.as_deref().map(|m| m.trim().to_lowercase()),
             e.side.map(Side::name),
         )
     };
     let mut out: Vec<Group> = Vec::new();
     for e in entries {
-        match out.iter_mut().find(|g| key(&g.entries[0]) == key(e)) {
+        // A file whose muscle nothing names is a study of its own: files of
+        // unknown muscles are never joined.
+        let joins = e.muscle.as_deref().is_some_and(|m| !m.trim().is_empty());
+        match out
+            .iter_mut()
+            .find(|g| joins && key(&g.entries[0]) == key(e))
+        {
             Some(g) => g.entries.push(e.clone()),
             None => out.push(Group {
                 muscle: e.muscle.clone(),
@@ -256,7 +287,8 @@ pub fn merge(label: &str, parts: &[(Recording, usize, Option<f64>)]) -> Result<R
     let mut stimuli = Vec::new();
     let mut timing_known = true;
     let mut origin = None;
-    let mut next_start = 0.0f64;
+    // Where the previous file ended, s (`None` before the first).
+    let mut prev_end: Option<f64> = None;
     for (rec, ch, time) in parts {
         if rec.sample_rate != rate {
             return Err(Error::Usage(format!(
@@ -273,15 +305,19 @@ pub fn merge(label: &str, parts: &[(Recording, usize, Option<f64>)]) -> Result<R
                 rec.path.display()
             )));
         };
-        let start_s = time.unwrap_or(next_start);
-        if start_s < next_start - 1e-9 {
-            return Err(Error::Usage(format!(
-                "{label}: {} starts at {} s, before the file before it ends ({} s)",
-                rec.path.display(),
-                Shown(start_s),
-                Shown(next_start)
-            )));
-        }
+        let start_s = match (time, prev_end) {
+            (Some(t), Some(end)) if *t < end - 1e-9 => {
+                return Err(Error::Usage(format!(
+                    "{label}: {} starts at {} s, before the file before it ends ({} s)",
+                    rec.path.display(),
+                    Shown(*t),
+                    Shown(end)
+                )));
+            }
+            (Some(t), _) => *t,
+            (None, Some(end)) => end + DEFAULT_GAP_S,
+            (None, None) => 0.0,
+        };
         let offset = samples.len();
         if let Some(k) = &rec.stimuli {
             stimuli.extend(k.samples.iter().map(|s| s + offset));
@@ -301,10 +337,7 @@ pub fn merge(label: &str, parts: &[(Recording, usize, Option<f64>)]) -> Result<R
             .segments
             .last()
             .map_or(dur, |s| s.start_s + rate.to_seconds(s.len as f64).0);
-        next_start = start_s + seg_end.max(dur) + DEFAULT_GAP_S;
-        if time.is_some() {
-            next_start -= DEFAULT_GAP_S;
-        }
+        prev_end = Some(start_s + seg_end.max(dur));
     }
     let mut rec = Recording::single_channel(PathBuf::from(label), rate, samples);
     rec.format = if parts.len() == 1 {
@@ -343,6 +376,10 @@ pub struct MuscleResult {
     pub hfs_increment_pct: Option<f64>,
     /// Baseline CMAP, mV.
     pub baseline_cmap_mv: Option<f64>,
+    /// Whether the baseline CMAP is in millivolts that can be compared
+    /// with a normal range (`false` under `full_scale_default` or
+    /// `scale_suspect`: `baseline_cmap_not_checked`).
+    pub baseline_cmap_checked: bool,
     /// Number of warnings.
     pub warnings: usize,
     /// The deciding finding's words.
@@ -352,8 +389,8 @@ pub struct MuscleResult {
 }
 
 impl MuscleResult {
-    /// The result of a muscle's analysis.
-    pub fn of(group: &Group, a: &Analysis) -> Self {
+    /// The result of a muscle's analysis, written under `stem`.
+    pub fn of(group: &Group, stem: &str, a: &Analysis) -> Self {
         let hfs = a
             .trains
             .iter()
@@ -362,13 +399,18 @@ impl MuscleResult {
             .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
         MuscleResult {
             label: group.label(),
-            stem: group.stem(),
+            stem: stem.to_string(),
             files: files_of(group),
             pattern: Some(a.classification.pattern),
             rest_decrement_pct: a.session.baseline_decrement_pct,
             post_exercise_increment_pct: a.post_exercise_increment_pct,
             hfs_increment_pct: hfs,
             baseline_cmap_mv: a.session.baseline_cmap_mv,
+            baseline_cmap_checked: !a
+                .classification
+                .findings
+                .iter()
+                .any(|f| f.code == crate::vocab::FindingCode::BaselineCmapNotChecked),
             warnings: a
                 .quality
                 .iter()
@@ -382,16 +424,17 @@ impl MuscleResult {
     }
 
     /// A muscle that could not be analysed.
-    pub fn failed(group: &Group, why: String) -> Self {
+    pub fn failed(group: &Group, stem: &str, why: String) -> Self {
         MuscleResult {
             label: group.label(),
-            stem: group.stem(),
+            stem: stem.to_string(),
             files: files_of(group),
             pattern: None,
             rest_decrement_pct: None,
             post_exercise_increment_pct: None,
             hfs_increment_pct: None,
             baseline_cmap_mv: None,
+            baseline_cmap_checked: false,
             warnings: 0,
             headline: None,
             error: Some(why),
@@ -545,7 +588,11 @@ pub fn render_html(s: &StudySummary) -> String {
             esc(&pattern),
             pct(m.rest_decrement_pct),
             esc(&inc),
-            m.baseline_cmap_mv.map_or("—".into(), |v| format!("{v:.2} mV")),
+            match (m.baseline_cmap_mv, m.baseline_cmap_checked) {
+                (Some(v), true) => format!("{v:.2} mV"),
+                (Some(_), false) => "not checked (scale in doubt)".into(),
+                (None, _) => "—".into(),
+            },
             m.warnings,
             esc(m.headline.as_deref().unwrap_or("—")),
             esc(&m.files.join(", ")),
@@ -586,6 +633,22 @@ mod tests {
         assert_eq!(g[0].entries[1].file, PathBuf::from("b.wav"));
         assert_eq!(g[1].label(), "APB");
         assert_eq!(g[0].stem(), "ADM");
+        // Files of no named muscle stay apart; stems never collide, nor
+        // take the summary's name.
+        let none = |f: &str| Entry {
+            file: f.into(),
+            ..Entry::default()
+        };
+        assert_eq!(groups(&[none("x"), none("y")]).len(), 2);
+        let g = groups(&[
+            entry("a", "study", None),
+            entry("b", "ADM right", None),
+            Entry {
+                side: Some(Side::Right),
+                ..entry("c", "ADM", None)
+            },
+        ]);
+        assert_eq!(unique_stems(&g), ["study-2", "ADM-right", "ADM-right-2"]);
     }
 
     #[test]
@@ -600,6 +663,7 @@ mod tests {
             "[[recordings]]\nfile = \"/etc/x.wav\"\n",
             "[[recordings]]\nfile = \"x.wav\"\ntime_s = -1\n",
             "[[recordings]]\nfile = \"x.wav\"\ncolour = 1\n",
+            "[study]\nmuscle = \"ADM\"\n[[recordings]]\nfile = \"x.wav\"\n",
         ] {
             assert!(Manifest::from_toml(bad, p).is_err(), "{bad}");
         }
@@ -629,6 +693,11 @@ mod tests {
         assert_eq!(m.segments[1].start, 10_000);
         assert_eq!(m.segments[1].start_s, 60.0);
         assert_eq!(m.stimuli.unwrap().samples, vec![100, 10_200]);
+        // Without times: 10 s after the previous file ends.
+        let m = merge("ADM", &[(a.clone(), 0, Some(0.0)), (b.clone(), 0, None)]).unwrap();
+        assert_eq!(m.segments[1].start_s, 1.0 + DEFAULT_GAP_S);
+        let m = merge("ADM", &[(a.clone(), 0, None), (b.clone(), 0, Some(1.5))]).unwrap();
+        assert_eq!(m.segments[1].start_s, 1.5);
         // Overlapping, mixed stimuli, other rates: refused.
         assert!(merge(
             "ADM",
@@ -649,13 +718,13 @@ mod tests {
             side: Some(Side::Right),
             entries: vec![entry("x", m, None)],
         };
-        let mut a = MuscleResult::failed(&g("ADM"), String::new());
+        let mut a = MuscleResult::failed(&g("ADM"), "ADM", String::new());
         a.pattern = Some(Pattern::MgLike);
         a.error = None;
-        let mut b = MuscleResult::failed(&g("APB"), String::new());
+        let mut b = MuscleResult::failed(&g("APB"), "APB", String::new());
         b.pattern = Some(Pattern::Normal);
         b.error = None;
-        let c = MuscleResult::failed(&g("FDI"), "bad".into());
+        let c = MuscleResult::failed(&g("FDI"), "FDI", "bad".into());
         let s = StudySummary::new(Study::default(), vec![a, b, c]);
         assert_eq!(
             s.summary,

@@ -598,8 +598,10 @@ fn abnormal_decrement_finding(
                 wi + 1,
                 area(wi).map_or(String::new(), |a| format!(" ({a})")),
             ),
-            Some(shape_train + 1),
-            Some(rest),
+            // `train` and `value` stay the largest decrement's, as the
+            // contract has them; the message leads with the rest's.
+            Some(wi + 1),
+            Some(dec),
             Some(limit),
         ),
         _ => finding(

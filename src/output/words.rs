@@ -108,11 +108,16 @@ pub fn findings_by_importance(
     let decisive: &[F] = match c.pattern {
         Pattern::MgLike => &[F::AbnormalDecrement],
         Pattern::LemsLike => &[F::LemsLevelIncrement],
-        Pattern::Normal => &[F::NormalDecrement, F::NormalIncrement],
+        Pattern::Normal => &[
+            F::NormalDecrement,
+            F::EquivocalDecrement,
+            F::NormalIncrement,
+        ],
         Pattern::Indeterminate => &[
             F::ProgressiveDecrement,
             F::FacilitationNotTested,
             F::NoReliableDecrement,
+            F::TechnicallyUnreliableTrain,
             F::TriageInconclusive,
             F::BorderlineIncrement,
             F::EquivocalDecrement,
@@ -121,11 +126,14 @@ pub fn findings_by_importance(
             F::AbnormalDecrement,
         ],
     };
-    // The deciding finding, then a cool limb (it may have masked it), then
-    // the rest of the deciding codes, then the others.
+    // The deciding finding (the first of the deciding codes present), then
+    // a cool limb (it may have masked it), then the other deciding codes,
+    // then the rest.
+    let present = |code: &F| c.findings.iter().any(|f| f.code == *code);
+    let first = decisive.iter().position(present);
     let rank = |code: F| match decisive.iter().position(|&d| d == code) {
-        Some(0) => 0,
-        Some(i) => i + 1,
+        Some(i) if Some(i) == first => 0,
+        Some(i) => i + 2,
         None if code == F::LowTemperature => 1,
         None => usize::MAX,
     };

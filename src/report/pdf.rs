@@ -5,10 +5,10 @@
 //! `--print-to-pdf`, the same engine and print stylesheet as a browser's
 //! Print, so the PDF and the printed page are one layout. Chromium runs
 //! with its network features off (no background networking, sync,
-//! component updates or QUIC) and a throw-away profile; its profile and the
-//! PDF being made live in a hidden folder inside the output folder, so
-//! nothing is written elsewhere, and the PDF is renamed into place only
-//! when complete. The browser is `RNS_CHROMIUM` when set, else the first
+//! component updates or QUIC) and a throw-away profile; its profile, home,
+//! temporaries and the PDF being made live in a fresh hidden folder inside
+//! the output folder (removed afterwards), and the PDF is renamed into place
+//! only when complete. The browser is `RNS_CHROMIUM` when set, else the first
 //! of `chromium`, `chromium-browser`, `google-chrome`,
 //! `google-chrome-stable` on `PATH`.
 
@@ -60,20 +60,51 @@ pub fn print_pdf(html: &Path, pdf: &Path, dir: &Path) -> Result<()> {
                 .into(),
         )
     })?;
-    let work = dir.join(format!(".rns-pdf.{}.tmp", std::process::id()));
-    std::fs::create_dir_all(&work).map_err(|e| Error::Io {
-        path: work.clone(),
-        source: e,
-    })?;
-    let result = run_browser(&chrome, html, &work).and_then(|made| {
-        let bytes = std::fs::read(&made).map_err(|e| fail(format!("no PDF was printed ({e})")))?;
-        if !bytes.starts_with(b"%PDF-") {
-            return Err(fail("the browser wrote something that is not a PDF".into()));
-        }
-        crate::export::atomic::write_atomic_replacing(pdf, &bytes)
-    });
+    let work = fresh_work_dir(dir)?;
+    // The browser prints a copy under a plain name: the report's own name
+    // may hold `#`, `?` or `%`, which a file URL would misread.
+    let copy = work.join("report.html");
+    let result = std::fs::copy(html, &copy)
+        .map_err(|e| Error::Io {
+            path: html.to_path_buf(),
+            source: e,
+        })
+        .and_then(|_| run_browser(&chrome, &copy, &work))
+        .and_then(|made| {
+            let bytes =
+                std::fs::read(&made).map_err(|e| fail(format!("no PDF was printed ({e})")))?;
+            if !bytes.starts_with(b"%PDF-") {
+                return Err(fail("the browser wrote something that is not a PDF".into()));
+            }
+            crate::export::atomic::write_atomic_replacing(pdf, &bytes)
+        });
     let _ = std::fs::remove_dir_all(&work);
     result
+}
+
+/// A new, empty folder `.rns-pdf.<pid>.<n>.tmp` in `dir`, made with
+/// `create_dir` (never an existing folder or a planted link), for the
+/// browser's profile, home and output.
+fn fresh_work_dir(dir: &Path) -> Result<PathBuf> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let mut last = None;
+    for _ in 0..16 {
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let p = dir.join(format!(".rns-pdf.{}.{n}{nanos:09}.tmp", std::process::id()));
+        match std::fs::create_dir(&p) {
+            Ok(()) => return Ok(p),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(Error::Io { path: p, source: e }),
+        }
+    }
+    Err(Error::Io {
+        path: dir.to_path_buf(),
+        source: last.unwrap_or_else(|| std::io::Error::other("no fresh folder")),
+    })
 }
 
 /// Run the browser on `html`, writing `work/out.pdf`; its path on success.
@@ -87,7 +118,25 @@ fn run_browser(chrome: &Path, html: &Path, work: &Path) -> Result<PathBuf> {
         path: html.to_path_buf(),
         source: e,
     })?;
-    let mut child = Command::new(chrome)
+    // The browser's home, caches and temporaries live in `work` too, so
+    // it writes nothing outside the output folder.
+    let mut cmd = Command::new(chrome);
+    for var in [
+        "HOME",
+        "TMPDIR",
+        "XDG_CONFIG_HOME",
+        "XDG_CACHE_HOME",
+        "XDG_DATA_HOME",
+    ] {
+        cmd.env(var, work);
+    }
+    #[cfg(unix)]
+    {
+        // Its own process group, so a timeout stops its helpers as well.
+        use std::os::unix::process::CommandExt as _;
+        cmd.process_group(0);
+    }
+    let mut child = cmd
         .args([
             "--headless",
             // The page is the report's own escaped HTML without scripts;
@@ -124,6 +173,12 @@ fn run_browser(chrome: &Path, html: &Path, work: &Path) -> Result<PathBuf> {
             return Ok(out);
         }
         if Instant::now() > deadline {
+            #[cfg(unix)]
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
             let _ = child.kill();
             let _ = child.wait();
             return Err(io(std::io::Error::other(format!(

@@ -187,7 +187,7 @@ fn parse_unit(s: &str) -> Result<ColumnUnit, String> {
 /// The study and the patient, shown on every output and never interpreted
 /// (over the sidecar's `[study]` table, over the file's header).
 #[derive(Args, Debug, Default)]
-struct StudyArgs {
+struct StudyFlags {
     /// Patient identifier (never part of an output file name).
     #[arg(long, value_name = "ID", help_heading = "Study")]
     patient_id: Option<String>,
@@ -229,7 +229,7 @@ struct StudyArgs {
     impression: Option<String>,
 }
 
-impl StudyArgs {
+impl StudyFlags {
     fn study(&self) -> Study {
         Study {
             patient_id: self.patient_id.clone(),
@@ -305,7 +305,7 @@ struct InputArgs {
     #[arg(long, value_name = "FILE")]
     criteria: Option<PathBuf>,
     #[command(flatten)]
-    study: StudyArgs,
+    study: StudyFlags,
 }
 
 #[derive(Args, Debug)]

@@ -73,9 +73,10 @@ fn study(args: &StudyArgs) -> Result<i32, Error> {
     let mut guard = input_guard(&files, &args.input);
     guard.add(&args.source, "study manifest");
     let mut outputs: Vec<PathBuf> = vec![out.join("study.json"), out.join("study.html")];
-    for g in &groups {
+    let stems = combine::unique_stems(&groups);
+    for stem in &stems {
         for ext in ["json", "html", "pdf"] {
-            outputs.push(out.join(format!("{}.{ext}", g.stem())));
+            outputs.push(out.join(format!("{stem}.{ext}")));
         }
     }
     if let Err(code) = refuse_inputs_as_outputs(&guard, outputs.iter().map(PathBuf::as_path)) {
@@ -89,13 +90,13 @@ fn study(args: &StudyArgs) -> Result<i32, Error> {
         .or(manifest.study.clone().unwrap_or_default());
     let mut results = Vec::new();
     let mut worst = 0;
-    for g in &groups {
-        match muscle(g, args, &criteria, &shared) {
+    for (g, stem) in groups.iter().zip(&stems) {
+        match muscle(g, stem, args, &criteria, &shared) {
             Ok(r) => results.push(r),
             Err(e) => {
                 say!("rns: {}: {e}", g.label());
                 worst = worst.max(e.exit_code());
-                results.push(MuscleResult::failed(g, e.to_string()));
+                results.push(MuscleResult::failed(g, stem, e.to_string()));
             }
         }
     }
@@ -167,13 +168,13 @@ fn settings_of(
 /// Analyse one muscle (its files joined) and write its JSON and report.
 fn muscle(
     g: &Group,
+    stem: &str,
     args: &StudyArgs,
     criteria: &Criteria,
     study: &rns_analyzer::study::Study,
 ) -> Result<MuscleResult, Error> {
     let (a, traces, shown, sha) = analyse_group(g, &args.input, criteria, study)?;
     let out = &args.common.out;
-    let stem = g.stem();
     write_atomic_replacing(
         &out.join(format!("{stem}.json")),
         output::json::render_one(&a).as_bytes(),
@@ -187,7 +188,7 @@ fn muscle(
         paper: args.common.paper,
     })
     .map_err(|e| Error::Usage(e.to_string()))?;
-    report::write(&built, out, &stem)?;
+    report::write(&built, out, stem)?;
     if args.common.pdf {
         report::pdf::print_pdf(
             &out.join(format!("{stem}.html")),
@@ -195,7 +196,7 @@ fn muscle(
             out,
         )?;
     }
-    Ok(MuscleResult::of(g, &a))
+    Ok(MuscleResult::of(g, stem, &a))
 }
 
 /// The analysis of a group: one file as it is, several joined into one
