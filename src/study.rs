@@ -35,6 +35,8 @@ pub struct Study {
     pub study_time: Option<String>,
     /// Side examined.
     pub side: Option<Side>,
+    /// The species examined: sets the sizes a CMAP can have (`scale_suspect`).
+    pub species: Option<Species>,
     /// Muscle recorded (also the sidecar's top-level `muscle`).
     pub muscle: Option<String>,
     /// Nerve stimulated (also the sidecar's top-level `nerve`).
@@ -68,6 +70,7 @@ impl Study {
             study_date: self.study_date.or(other.study_date),
             study_time: self.study_time.or(other.study_time),
             side: self.side.or(other.side),
+            species: self.species.or(other.species),
             muscle: self.muscle.or(other.muscle),
             nerve: self.nerve.or(other.nerve),
             stimulation_site: self.stimulation_site.or(other.stimulation_site),
@@ -100,6 +103,7 @@ impl Study {
         push("study_date", self.study_date.map(|d| d.to_string()));
         push("study_time", self.study_time.clone());
         push("side", self.side.map(|s| s.name().to_string()));
+        push("species", self.species.map(|s| s.name().to_string()));
         push("muscle", self.muscle.clone());
         push("nerve", self.nerve.clone());
         push("stimulation_site", self.stimulation_site.clone());
@@ -139,6 +143,7 @@ pub fn field_label(key: &str) -> &'static str {
         "study_date" => "Study date",
         "study_time" => "Time",
         "side" => "Side",
+        "species" => "Species",
         "muscle" => "Muscle",
         "nerve" => "Nerve",
         "stimulation_site" => "Stimulation site",
@@ -325,6 +330,25 @@ spelled! {
         Right = "right" ["r"],
         /// Both sides (a study of several muscles).
         Both = "both" ["bilateral", "b"],
+    }
+}
+
+spelled! {
+    /// The species examined.
+    pub enum Species {
+        /// Human (the default when none is given).
+        Human = "human" [],
+        /// Mouse.
+        Mouse = "mouse" [],
+        /// Rat.
+        Rat = "rat" [],
+    }
+}
+
+impl Species {
+    /// Whether the limits of rodent preparations apply.
+    pub fn is_rodent(self) -> bool {
+        matches!(self, Species::Mouse | Species::Rat)
     }
 }
 

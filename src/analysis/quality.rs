@@ -100,6 +100,9 @@ pub struct TrainCheck<'a> {
     pub dt_ms: f64,
     /// The abnormal decrement, % (criteria).
     pub abnormal_pct: f64,
+    /// The largest response a CMAP can have, mV: the criteria's human or
+    /// rodent limit, by the study's species.
+    pub max_cmap_mv: f64,
 }
 
 impl TrainCheck<'_> {
@@ -177,6 +180,11 @@ pub fn check(ctx: &Context<'_>, out: &[TrainOut], has_rails: bool) -> Vec<Qualit
             has_rails,
             dt_ms: ctx.rate.dt_ms(),
             abnormal_pct: ctx.cfg.criteria.decrement.abnormal_pct,
+            max_cmap_mv: if ctx.cfg.study.species.is_some_and(|s| s.is_rodent()) {
+                q.rodent_max_cmap_mv
+            } else {
+                q.max_cmap_mv
+            },
         };
         flags.extend(TRAIN_RULES.iter().filter_map(|rule| rule(&c)));
     }
@@ -520,7 +528,7 @@ fn scale_suspect(c: &TrainCheck<'_>) -> Option<QualityFlag> {
         .copied()
         .filter(|a| a.is_finite())
         .fold(f64::NAN, f64::max);
-    let (lo, hi) = (c.q.min_cmap_mv, c.q.max_cmap_mv);
+    let (lo, hi) = (c.q.min_cmap_mv, c.max_cmap_mv);
     let cause = if largest > hi {
         "the scale is probably wrong: an integer WAV's full scale (--full-scale-mv), or values in µV read as mV"
     } else if largest < lo {

@@ -379,6 +379,15 @@ pub fn criteria_rows(c: &Criteria) -> Vec<CriterionRow> {
                 "project default",
             ),
         ),
+        row(
+            "Quality",
+            "Scale suspect, mouse or rat: largest response above",
+            format!("{} mV", num(cq.rodent_max_cmap_mv)),
+            src(
+                cq.rodent_max_cmap_mv == dq.rodent_max_cmap_mv,
+                "project default",
+            ),
+        ),
     ]
 }
 

@@ -118,6 +118,12 @@ pub struct QualityCriteria {
     /// scale read either (20 µV: below a clinical amplifier's noise floor).
     /// Project default.
     pub min_cmap_mv: f64,
+    /// For a rodent study (`[study] species = "mouse"` or `"rat"`), the
+    /// largest response a CMAP can have, mV. Project default: intramuscular
+    /// and subdermal needles over a rodent's small muscles record M-waves of
+    /// tens of millivolts (rat gastrocnemius), so the human limit would flag
+    /// real responses; 100 mV is still far below a wrong scale's thousands.
+    pub rodent_max_cmap_mv: f64,
 }
 
 impl Default for QualityCriteria {
@@ -137,6 +143,7 @@ impl Default for QualityCriteria {
             min_snr: 5.0,
             max_cmap_mv: 50.0,
             min_cmap_mv: 0.02,
+            rodent_max_cmap_mv: 100.0,
         }
     }
 }
@@ -350,6 +357,10 @@ impl Criteria {
         pos("quality.min_snr", q.min_snr)?;
         pos("quality.max_cmap_mv", q.max_cmap_mv)?;
         pos("quality.min_cmap_mv", q.min_cmap_mv)?;
+        pos("quality.rodent_max_cmap_mv", q.rodent_max_cmap_mv)?;
+        if q.min_cmap_mv >= q.rodent_max_cmap_mv {
+            return Err("quality.min_cmap_mv must be below quality.rodent_max_cmap_mv".into());
+        }
         if q.min_cmap_mv >= q.max_cmap_mv {
             return Err("quality.min_cmap_mv must be below quality.max_cmap_mv".into());
         }

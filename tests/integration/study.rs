@@ -389,3 +389,36 @@ fn a_study_of_one_file_per_train_analyses_as_the_whole_session() {
         "{s}"
     );
 }
+
+/// The sizes a CMAP can have depend on the species: a 70 mV response is
+/// no human CMAP (scale suspect) but can be a rat's M-wave.
+#[test]
+fn the_plausible_cmap_size_is_the_species_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("big.wav");
+    rns()
+        .args([
+            "simulate",
+            "--preset",
+            "normal",
+            "--protocol",
+            "baseline",
+            "-o",
+        ])
+        .arg(&wav)
+        .assert()
+        .success();
+    // The float WAV's values are mV; a full scale of 7 makes a ~10 mV CMAP ~70 mV.
+    std::fs::write(dir.path().join("big.wav.rns.toml"), "full_scale_mv = 7.0\n").unwrap();
+    let human = json_of(&[], &wav);
+    assert!(codes(&human, "quality").contains(&"scale_suspect".to_string()));
+    std::fs::write(
+        dir.path().join("big.wav.rns.toml"),
+        "full_scale_mv = 7.0\n[study]\nspecies = \"rat\"\n",
+    )
+    .unwrap();
+    let rat = json_of(&[], &wav);
+    assert!(!codes(&rat, "quality").contains(&"scale_suspect".to_string()));
+    assert_eq!(rat["study"]["species"], "rat");
+    assert_eq!(rat["classification"]["pattern"], "normal");
+}
