@@ -520,27 +520,26 @@ impl StudySummary {
     }
 }
 
-/// `study.html`: the study's one-page summary, self-contained (inline CSS,
-/// no script): the study and patient, the summary, and a row per muscle
-/// with its pattern, key figures, deciding finding and a link to its report.
-pub fn render_html(s: &StudySummary) -> String {
+/// `study.html`: the study's combined report, self-contained (inline CSS
+/// and SVG, no script): a first page with the study and patient, the
+/// summary and a row per muscle (pattern, key figures, deciding finding,
+/// link to its full report), then each muscle's first page (`pages`, from
+/// [`crate::report::html::first_page`]), each on a page of its own.
+pub fn render_html(s: &StudySummary, pages: &[String]) -> String {
     use crate::report::html::esc;
     use std::fmt::Write as _;
     let mut h = String::new();
     let id = s.study.patient_id.as_deref().unwrap_or("");
     let _ = write!(
         h,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>RNS study</title>\n<style>\n\
-         body {{ font-family: \"DejaVu Sans\", Arial, sans-serif; font-size: 10pt; color: #1a1a1a; margin: 0; }}\n\
-         main {{ max-width: 190mm; margin: 0 auto; padding: 10mm 8mm; }}\n\
-         h1 {{ font-size: 17pt; margin: 0 0 4px; border-bottom: 3px solid #1d3f6e; padding-bottom: 6px; }}\n\
-         table {{ border-collapse: collapse; width: 100%; margin: 8px 0; }}\n\
-         th, td {{ text-align: left; padding: 3px 6px; border-bottom: 1px solid #c9ccd1; vertical-align: top; }}\n\
-         td.num {{ text-align: right; white-space: nowrap; }}\n\
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>RNS study</title>\n<style>{}\n\
          .summary {{ border: 2px solid #1d3f6e; border-radius: 4px; padding: 8px 12px; margin: 10px 0; font-weight: bold; }}\n\
          .muted {{ color: #5f6368; font-size: 8.5pt; }}\n\
-         @page {{ size: A4; margin: 14mm 11mm; }}\n\
-         </style>\n</head>\n<body>\n<main>\n<h1>Repetitive nerve stimulation — study</h1>\n"
+         td.num {{ text-align: right; white-space: nowrap; }}\n\
+         .muscle-page {{ break-before: page; page-break-before: always; }}\n\
+         @page {{ size: A4; margin: 13mm 10mm 12mm; @bottom-right {{ content: \"page \" counter(page) \" of \" counter(pages); font: 8pt sans-serif; color: #5f6368; }} }}\n\
+         </style>\n</head>\n<body>\n<main>\n<h1>Repetitive nerve stimulation — study</h1>\n",
+        crate::report::html::stylesheet()
     );
     h.push_str("<table>\n<tbody>\n");
     for (k, v) in s.study.rows() {
@@ -598,11 +597,15 @@ pub fn render_html(s: &StudySummary) -> String {
             esc(&m.files.join(", ")),
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "</tbody>\n</table>\n<p class=\"muted\">Patterns, not diagnoses: a clinician interprets the study together with the history and examination.{}</p>\n</main>\n</body>\n</html>\n",
+        "</tbody>\n</table>\n<p class=\"muted\">Patterns, not diagnoses: a clinician interprets the study together with the history and examination.{}</p>",
         if id.is_empty() { String::new() } else { format!(" Patient {}.", esc(id)) }
     );
+    for page in pages {
+        let _ = writeln!(h, "<div class=\"muscle-page\">\n{page}</div>");
+    }
+    h.push_str("</main>\n</body>\n</html>\n");
     h
 }
 

@@ -184,6 +184,29 @@ figure.mini svg { border: none; }
 }
 "#;
 
+/// The first printed page of a report: who and what, the verdict with
+/// every warning, one row and one small waterfall per train, the study and
+/// the notes. Also a muscle's page of a study's combined report.
+pub fn first_page(input: &ReportInput<'_>, plots: &[Plot]) -> String {
+    let a = input.analysis;
+    let plot = |name: &str| plots.iter().find(|p| p.name == name);
+    let mut h = String::with_capacity(16 * 1024);
+    h.push_str("<section class=\"first-page\">\n");
+    header(&mut h, input);
+    verdict(&mut h, input);
+    summary_table(&mut h, input);
+    minis(&mut h, &a.trains, &plot);
+    study(&mut h, input);
+    notes(&mut h, &a.study);
+    h.push_str("</section>\n");
+    h
+}
+
+/// The report's stylesheet (for documents that hold report pages).
+pub fn stylesheet() -> &'static str {
+    CSS
+}
+
 /// Render the whole report. `plots` are the figures in the order they were
 /// made; they are found here by name.
 pub fn render(input: &ReportInput<'_>, plots: &[Plot]) -> String {
@@ -201,16 +224,8 @@ pub fn render(input: &ReportInput<'_>, plots: &[Plot]) -> String {
         title = esc(&title),
         page = page_css(input),
     );
-    // The first printed page: who and what, the verdict with every
-    // warning, one row and one small waterfall per train, the notes.
-    h.push_str("<section class=\"first-page\">\n");
-    header(&mut h, input);
-    verdict(&mut h, input);
-    summary_table(&mut h, input);
-    minis(&mut h, &a.trains, &plot);
-    study(&mut h, input);
-    notes(&mut h, &a.study);
-    h.push_str("</section>\n<div class=\"details\">\n");
+    h.push_str(&first_page(input, plots));
+    h.push_str("<div class=\"details\">\n");
     session(&mut h, input);
     // Overview figures.
     let overview: Vec<&Plot> = ["trends", "post_exercise", "rest_vs_post_exercise"]

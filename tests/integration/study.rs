@@ -342,6 +342,9 @@ fn a_study_of_one_file_per_train_analyses_as_the_whole_session() {
     assert_eq!(adm["study"]["side"], "right");
     let html = std::fs::read_to_string(out.join("study.html")).unwrap();
     assert!(html.contains("href=\"ADM-right.html\"") && html.contains("MRN-9"));
+    // The combined report holds each muscle's first page.
+    assert_eq!(html.matches("class=\"muscle-page\"").count(), 2);
+    assert_eq!(html.matches("Key findings").count(), 2);
     assert!(out.join("APB-left.html").is_file());
     // A folder is a study too (each file's muscle from its sidecar).
     let folder = dir.path().join("folder");

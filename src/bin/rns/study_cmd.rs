@@ -89,10 +89,14 @@ fn study(args: &StudyArgs) -> Result<i32, Error> {
         .study()
         .or(manifest.study.clone().unwrap_or_default());
     let mut results = Vec::new();
+    let mut pages = Vec::new();
     let mut worst = 0;
     for (g, stem) in groups.iter().zip(&stems) {
         match muscle(g, stem, args, &criteria, &shared) {
-            Ok(r) => results.push(r),
+            Ok((r, page)) => {
+                results.push(r);
+                pages.push(page);
+            }
             Err(e) => {
                 say!("rns: {}: {e}", g.label());
                 worst = worst.max(e.exit_code());
@@ -103,7 +107,7 @@ fn study(args: &StudyArgs) -> Result<i32, Error> {
     let summary = StudySummary::new(shared, results);
     write_atomic_replacing(&out.join("study.json"), summary.to_json().as_bytes())?;
     let html = out.join("study.html");
-    write_atomic_replacing(&html, combine::render_html(&summary).as_bytes())?;
+    write_atomic_replacing(&html, combine::render_html(&summary, &pages).as_bytes())?;
     if args.common.pdf {
         report::pdf::print_pdf(&html, &out.join("study.pdf"), out)?;
     }
@@ -165,29 +169,31 @@ fn settings_of(
     Ok(s)
 }
 
-/// Analyse one muscle (its files joined) and write its JSON and report.
+/// Analyse one muscle (its files joined) and write its JSON and report;
+/// its result and its first page for the combined report.
 fn muscle(
     g: &Group,
     stem: &str,
     args: &StudyArgs,
     criteria: &Criteria,
     study: &rns_analyzer::study::Study,
-) -> Result<MuscleResult, Error> {
+) -> Result<(MuscleResult, String), Error> {
     let (a, traces, shown, sha) = analyse_group(g, &args.input, criteria, study)?;
     let out = &args.common.out;
     write_atomic_replacing(
         &out.join(format!("{stem}.json")),
         output::json::render_one(&a).as_bytes(),
     )?;
-    let built = report::build(&report::ReportInput {
+    let input = report::ReportInput {
         analysis: &a,
         traces: &traces,
         criteria,
         file_name: &shown,
         sha256: &sha,
         paper: args.common.paper,
-    })
-    .map_err(|e| Error::Usage(e.to_string()))?;
+    };
+    let built = report::build(&input).map_err(|e| Error::Usage(e.to_string()))?;
+    let page = report::html::first_page(&input, &built.plots);
     report::write(&built, out, stem)?;
     if args.common.pdf {
         report::pdf::print_pdf(
@@ -196,7 +202,7 @@ fn muscle(
             out,
         )?;
     }
-    Ok(MuscleResult::of(g, stem, &a))
+    Ok((MuscleResult::of(g, stem, &a), page))
 }
 
 /// The analysis of a group: one file as it is, several joined into one
