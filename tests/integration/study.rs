@@ -391,6 +391,31 @@ fn a_study_of_one_file_per_train_analyses_as_the_whole_session() {
         s["summary"].as_str().unwrap().contains("not analysed: ADM"),
         "{s}"
     );
+    // A broken sidecar fails its own muscle only.
+    std::fs::write(dir.path().join("apb.wav.rns.toml"), "full_scale_mv = -1\n").unwrap();
+    let o = rns()
+        .args(["study", "-o"])
+        .arg(dir.path().join("out4"))
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let s: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out4").join("study.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        s["summary"],
+        "MG-like in 1 of 2: ADM right; not analysed: APB left"
+    );
+    // A bad study flag: one usage error before anything is read.
+    let o = rns()
+        .args(["study", "--operator", " ", "-o"])
+        .arg(dir.path().join("out5"))
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!dir.path().join("out5").exists());
 }
 
 /// The sizes a CMAP can have depend on the species: a 70 mV response is

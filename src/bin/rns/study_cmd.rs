@@ -67,7 +67,13 @@ fn study(args: &StudyArgs) -> Result<i32, Error> {
     } else {
         Manifest::load(&args.source)?
     };
-    let entries = with_sidecars(&manifest.recordings, &args.input)?;
+    // The study flags are checked once, before any file is read.
+    args.input
+        .study
+        .study()
+        .validate()
+        .map_err(|e| Error::Usage(format!("--{}", e.replacen('_', "-", 2))))?;
+    let entries = with_sidecars(&manifest.recordings, &args.input);
     let groups = combine::groups(&entries);
     let files: Vec<PathBuf> = entries.iter().map(|e| e.file.clone()).collect();
     let mut guard = input_guard(&files, &args.input);
@@ -118,10 +124,15 @@ fn study(args: &StudyArgs) -> Result<i32, Error> {
 
 /// Each entry with what its sidecar says where the manifest is silent
 /// (muscle, nerve, side).
-fn with_sidecars(entries: &[Entry], input: &InputArgs) -> Result<Vec<Entry>, Error> {
+fn with_sidecars(entries: &[Entry], input: &InputArgs) -> Vec<Entry> {
     let mut out = Vec::with_capacity(entries.len());
     for e in entries {
-        let p = load_protocol(&e.file, input.protocol.as_ref())?.unwrap_or_default();
+        // A sidecar that cannot be read fails its own muscle later (when
+        // the file is analysed), not the whole study.
+        let p = load_protocol(&e.file, input.protocol.as_ref())
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         let side_study = p.study.clone().unwrap_or_default();
         let mut e = e.clone();
         e.muscle = e
@@ -134,7 +145,7 @@ fn with_sidecars(entries: &[Entry], input: &InputArgs) -> Result<Vec<Entry>, Err
         e.temperature_c = e.temperature_c.or(p.temperature_c);
         out.push(e);
     }
-    Ok(out)
+    out
 }
 
 /// The settings of one file of a group: its sidecar under the flags, the
