@@ -26,7 +26,7 @@ use crate::io::is_supported_path;
 use crate::output;
 use crate::report;
 use crate::settings::criteria::Criteria;
-use crate::vocab::{Severity, TrainRole};
+use crate::vocab::Severity;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -606,13 +606,7 @@ pub fn summary_csv(outcomes: &[Outcome]) -> String {
                     .join(";")
             })
         };
-        let max_hfs = a.and_then(|a| {
-            a.trains
-                .iter()
-                .filter(|t| t.role == TrainRole::Hfs)
-                .filter_map(|t| t.increment_pct)
-                .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
-        });
+        let max_hfs = a.and_then(Analysis::max_hfs_increment_pct);
         let row = [
             output::csv::text_cell(&o.rel),
             if o.error.is_some() {

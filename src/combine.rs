@@ -36,7 +36,7 @@ use crate::recording::{KnownStimuli, Recording, Segment, SourceFormat};
 use crate::settings::protocol::TrainSpec;
 use crate::study::{Side, Study};
 use crate::units::Shown;
-use crate::vocab::{Pattern, Severity, TrainRole};
+use crate::vocab::{Pattern, Severity};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -391,12 +391,6 @@ pub struct MuscleResult {
 impl MuscleResult {
     /// The result of a muscle's analysis, written under `stem`.
     pub fn of(group: &Group, stem: &str, a: &Analysis) -> Self {
-        let hfs = a
-            .trains
-            .iter()
-            .filter(|t| t.role == TrainRole::Hfs)
-            .filter_map(|t| t.increment_pct)
-            .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
         MuscleResult {
             label: group.label(),
             stem: stem.to_string(),
@@ -404,7 +398,7 @@ impl MuscleResult {
             pattern: Some(a.classification.pattern),
             rest_decrement_pct: a.session.baseline_decrement_pct,
             post_exercise_increment_pct: a.post_exercise_increment_pct,
-            hfs_increment_pct: hfs,
+            hfs_increment_pct: a.max_hfs_increment_pct(),
             baseline_cmap_mv: a.session.baseline_cmap_mv,
             baseline_cmap_checked: !a
                 .classification

@@ -15,7 +15,7 @@
 use crate::error::{excerpt_str, Error, Result};
 use crate::study::Study;
 use crate::units::{SampleRate, Seconds};
-use crate::vocab::{FlagCode, Severity};
+use crate::vocab::{FlagCode, SampleEncoding, Severity};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -319,7 +319,7 @@ pub struct Storage {
     /// Bits per sample (8, 16, 24, 32).
     pub bits_per_sample: u16,
     /// `integer` or `float`.
-    pub sample_format: &'static str,
+    pub sample_format: SampleEncoding,
     /// Millivolts that full scale (±1.0) stood for.
     pub full_scale_mv: f64,
     /// Whether a flag or the sidecar gave the full scale; `false`: the

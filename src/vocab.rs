@@ -253,6 +253,16 @@ impl FlagCode {
 }
 
 words! {
+    /// How a WAV encodes its samples.
+    pub enum SampleEncoding {
+        /// Integer PCM: fractions of full scale.
+        Integer = "integer",
+        /// IEEE float: values taken as they are.
+        Float = "float",
+    }
+}
+
+words! {
     /// A finding behind the classification: its stable code.
     pub enum FindingCode {
         /// Baseline CMAP below the muscle's lower normal limit \[M98\]\[CJ\].

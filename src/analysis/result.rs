@@ -210,6 +210,32 @@ impl Analysis {
         reference_baseline(&self.trains, |t| (t.role, !t.responses.is_empty()))
             .map(|i| &self.trains[i])
     }
+
+    /// Train `t`'s first response as % of the reference rest train's first
+    /// (amplitude, area); each `None` without both responses or with a
+    /// reference of zero size.
+    pub fn first_vs_reference_pct(&self, t: &TrainOut) -> (Option<f64>, Option<f64>) {
+        let (Some(r), Some(x)) = (
+            self.reference_train().and_then(|r| r.responses.first()),
+            t.responses.first(),
+        ) else {
+            return (None, None);
+        };
+        let pct = |v: f64, of: f64| (of > 0.0).then(|| v / of * 100.0);
+        (
+            pct(x.amplitude_mv, r.amplitude_mv),
+            pct(x.area_mv_ms, r.area_mv_ms),
+        )
+    }
+
+    /// The largest amplitude increment of the high-rate trains, %.
+    pub fn max_hfs_increment_pct(&self) -> Option<f64> {
+        self.trains
+            .iter()
+            .filter(|t| t.role == TrainRole::Hfs)
+            .filter_map(|t| t.increment_pct)
+            .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
+    }
 }
 
 /// The larger of two optional figures, or the one that is there.

@@ -64,7 +64,7 @@ use crate::error::{Error, Result};
 use crate::io::{ReadOptions, MAX_SAMPLES_PER_CHANNEL};
 use crate::recording::{Channel, ChannelKind, ReadNote, Recording, SourceFormat, Storage};
 use crate::units::{SampleRate, Shown};
-use crate::vocab::FlagCode;
+use crate::vocab::{FlagCode, SampleEncoding};
 use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -151,7 +151,7 @@ fn read_wav_from<R: Read + Seek>(
 /// full scale stands for, every amplitude is in those units, and a normal
 /// range or a CMAP's plausible size cannot be checked.
 fn full_scale_default(s: &Storage) -> Option<ReadNote> {
-    (s.sample_format == "integer" && !s.full_scale_given).then(|| {
+    (s.sample_format == SampleEncoding::Integer && !s.full_scale_given).then(|| {
         ReadNote::warning(
             FlagCode::FullScaleDefault,
             format!(
@@ -663,8 +663,8 @@ impl SampleKind {
     /// What the file stores, with the full scale it was read with.
     fn storage(self, full_scale_mv: f64, full_scale_given: bool) -> Storage {
         let (bits_per_sample, sample_format) = match self {
-            SampleKind::Int { bits } => (bits, "integer"),
-            SampleKind::Float => (32, "float"),
+            SampleKind::Int { bits } => (bits, SampleEncoding::Integer),
+            SampleKind::Float => (32, SampleEncoding::Float),
         };
         Storage {
             bits_per_sample,

@@ -397,7 +397,7 @@ pub fn render_text(i: &Inspection) -> String {
             Shown(st.full_scale_mv),
             match (st.full_scale_given, st.sample_format) {
                 (true, _) => " (given)",
-                (false, "integer") => {
+                (false, crate::vocab::SampleEncoding::Integer) => {
                     " (the default: amplitudes are in units of full scale; give --full-scale-mv)"
                 }
                 (false, _) => " (the default: float values taken as mV)",

@@ -420,19 +420,12 @@ fn summary_table(h: &mut String, input: &ReportInput<'_>) {
          <th>resp.</th><th>1st amp.<br/>(mV)</th><th>decr. 4th<br/>(%)</th><th>decr. 5th<br/>(%)</th>\
          <th>area decr.<br/>4th (%)</th><th>incr.<br/>(%)</th><th class=\"l\">shape</th><th>warn.</th></tr></thead>\n<tbody>\n",
     );
-    let reference = a.trains.iter().find(|t| t.role == TrainRole::Baseline);
     for t in &a.trains {
+        // A post-exercise train's first response against the reference
+        // rest train's, as the session figures and the bar plot take it.
         let increment = match t.role {
             TrainRole::Hfs => t.increment_pct,
-            TrainRole::PostExercise => match (
-                t.responses.first(),
-                reference.and_then(|r| r.responses.first()),
-            ) {
-                (Some(p), Some(b)) if b.amplitude_mv > 0.0 => {
-                    Some(100.0 * (p.amplitude_mv / b.amplitude_mv - 1.0))
-                }
-                _ => None,
-            },
+            TrainRole::PostExercise => a.first_vs_reference_pct(t).0.map(|p| p - 100.0),
             TrainRole::Baseline => None,
         };
         let warnings = a

@@ -43,6 +43,18 @@ pub fn browser() -> Option<PathBuf> {
     None
 }
 
+/// The browser, or the usage error `--pdf` gives without one (checked
+/// before any analysis, and again when printing).
+pub fn require_browser() -> Result<PathBuf> {
+    browser().ok_or_else(|| {
+        Error::Usage(
+            "--pdf needs Chromium or Google Chrome: none was found on PATH (install Debian's \
+             `chromium`, or set RNS_CHROMIUM to the browser's path)"
+                .into(),
+        )
+    })
+}
+
 /// Print `html` (a report written in `dir`) to `pdf` (in `dir` too).
 ///
 /// # Errors
@@ -53,13 +65,7 @@ pub fn print_pdf(html: &Path, pdf: &Path, dir: &Path) -> Result<()> {
         path: pdf.to_path_buf(),
         source: std::io::Error::other(what),
     };
-    let chrome = browser().ok_or_else(|| {
-        Error::Usage(
-            "--pdf needs Chromium or Google Chrome: none was found on PATH (install Debian's \
-             `chromium`, or set RNS_CHROMIUM to the browser's path)"
-                .into(),
-        )
-    })?;
+    let chrome = require_browser()?;
     let work = fresh_work_dir(dir)?;
     // The browser prints a copy under a plain name: the report's own name
     // may hold `#`, `?` or `%`, which a file URL would misread.

@@ -1491,26 +1491,21 @@ pub fn post_exercise(a: &Analysis, criteria: &Criteria) -> Option<Result<Plot, R
     if !a.trains.iter().any(|t| t.role == TrainRole::PostExercise) {
         return None;
     }
-    let ref_amp = reference.responses.first().map(|r| r.amplitude_mv)?;
-    let ref_area = reference.responses.first().map(|r| r.area_mv_ms)?;
-    let pct = |v: f64, r: f64| (r > 0.0).then(|| v / r * 100.0);
+    reference.responses.first()?;
     let groups: Vec<Group> = a
         .trains
         .iter()
         .filter(|t| t.role != TrainRole::Hfs && !t.responses.is_empty())
-        .map(|t| Group {
-            label: format!("T{}", t.index),
-            name: format!("T{} {}", t.index, words::train_label(t)),
-            colour: train_colour(t.index),
-            first_amp_pct: t
-                .responses
-                .first()
-                .and_then(|r| pct(r.amplitude_mv, ref_amp)),
-            first_area_pct: t
-                .responses
-                .first()
-                .and_then(|r| pct(r.area_mv_ms, ref_area)),
-            decrement: t.decrement(),
+        .map(|t| {
+            let (first_amp_pct, first_area_pct) = a.first_vs_reference_pct(t);
+            Group {
+                label: format!("T{}", t.index),
+                name: format!("T{} {}", t.index, words::train_label(t)),
+                colour: train_colour(t.index),
+                first_amp_pct,
+                first_area_pct,
+                decrement: t.decrement(),
+            }
         })
         .collect();
     let fig = PostExercise { groups, criteria };

@@ -295,18 +295,10 @@ fn traces_match_the_analysis() {
     }
 }
 
-/// The chromium binary, if one is installed.
+/// The chromium binary, if one is installed: the one `rns report --pdf`
+/// would use.
 fn chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    for dir in std::env::split_paths(&path) {
-        for name in ["chromium", "chromium-browser", "google-chrome"] {
-            let p = dir.join(name);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
+    rns_analyzer::report::pdf::browser()
 }
 
 /// Render the report in headless Chromium and check the page is not blank:

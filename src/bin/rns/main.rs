@@ -677,9 +677,11 @@ fn run_report(args: &ReportArgs) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    if args.common.pdf && report::pdf::browser().is_none() {
-        say!("rns: --pdf needs Chromium or Google Chrome: none was found on PATH (install Debian's `chromium`, or set RNS_CHROMIUM to the browser's path)");
-        return EXIT_USAGE;
+    if args.common.pdf {
+        if let Err(e) = report::pdf::require_browser() {
+            say!("rns: {e}");
+            return e.exit_code();
+        }
     }
     let stems = report::unique_stems(&args.files);
     let outputs: Vec<PathBuf> = stems

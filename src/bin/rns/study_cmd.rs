@@ -48,8 +48,8 @@ fn study(args: &StudyArgs) -> Result<i32, Error> {
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
-    if args.common.pdf && report::pdf::browser().is_none() {
-        return Err(Error::Usage("--pdf needs Chromium or Google Chrome: none was found on PATH (install Debian's `chromium`, or set RNS_CHROMIUM to the browser's path)".into()));
+    if args.common.pdf {
+        report::pdf::require_browser()?;
     }
     let out = &args.common.out;
     let manifest = if args.source.is_dir() {
