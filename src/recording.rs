@@ -38,6 +38,28 @@ pub enum SourceFormat {
     Bdf,
     /// BDF+ (24-bit EDF+, continuous or discontinuous).
     BdfPlus,
+    /// MATLAB level 5 MAT-file (v5, v6, v7).
+    MatV5,
+    /// MATLAB v7.3 MAT-file (HDF5 with a MATLAB user block).
+    MatV73,
+    /// CED Spike2 32-bit data file (`.smr`).
+    Smr,
+    /// CED Spike2 64-bit data file (`.smrx`).
+    Smrx,
+    /// CED Signal data file (CFS, `.cfs`).
+    Cfs,
+    /// BrainVision Core Data Format (`.vhdr` + `.eeg` + `.vmrk`).
+    BrainVision,
+    /// Axon Binary Format version 1 (`.abf`).
+    Abf1,
+    /// Axon Binary Format version 2 (`.abf`).
+    Abf2,
+    /// ADInstruments LabChart binary file (`.adicht`).
+    Adicht,
+    /// The INI-like text export of Natus/Medelec Synergy EMG machines.
+    SynergyText,
+    /// A text table of sweeps with header lines (an EMG machine's ASCII export).
+    AsciiSweeps,
     /// Generated in memory (simulator, tests).
     Synthetic,
 }
@@ -53,6 +75,17 @@ impl SourceFormat {
             SourceFormat::EdfPlus => "edf_plus",
             SourceFormat::Bdf => "bdf",
             SourceFormat::BdfPlus => "bdf_plus",
+            SourceFormat::MatV5 => "mat_v5",
+            SourceFormat::MatV73 => "mat_v7_3",
+            SourceFormat::Smr => "smr",
+            SourceFormat::Smrx => "smrx",
+            SourceFormat::Cfs => "cfs",
+            SourceFormat::BrainVision => "brainvision",
+            SourceFormat::Abf1 => "abf1",
+            SourceFormat::Abf2 => "abf2",
+            SourceFormat::Adicht => "adicht",
+            SourceFormat::SynergyText => "synergy_text",
+            SourceFormat::AsciiSweeps => "ascii_sweeps",
             SourceFormat::Synthetic => "synthetic",
         }
     }
@@ -182,8 +215,11 @@ impl Segment {
 pub enum StimulusOrigin {
     /// Epoched sweeps: the stimulus is at time 0 of each sweep.
     Sweeps,
-    /// Annotations in the file (EDF+ TALs).
+    /// Annotations in the file (EDF+ TALs, BrainVision markers).
     Annotations,
+    /// An event or marker channel of the file (a Spike2 event channel, a
+    /// MATLAB stimulus-time variable, ABF tags).
+    Events,
 }
 
 /// Stimulus times the file itself gives (no detection needed).

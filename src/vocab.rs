@@ -364,6 +364,8 @@ words! {
         Sweeps = "sweeps",
         /// Annotations in the file.
         Annotations = "annotations",
+        /// An event or marker channel of the file.
+        Events = "events",
     }
 }
 

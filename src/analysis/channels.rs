@@ -97,6 +97,7 @@ pub fn plan_channels(rec: &Recording, cfg: &AnalysisConfig) -> Result<ChannelPla
         (None, Some(k)) => match k.origin {
             StimulusOrigin::Sweeps => StimulusSource::Sweeps,
             StimulusOrigin::Annotations => StimulusSource::Annotations,
+            StimulusOrigin::Events => StimulusSource::Events,
         },
         (None, None) => StimulusSource::ArtifactSlope,
     };

@@ -812,7 +812,9 @@ pub fn find(
         (StimulusSource::TriggerChannel, Some(tc)) => {
             (detect_from_trigger(&tc.samples, rate), Vec::new())
         }
-        (StimulusSource::Sweeps | StimulusSource::Annotations, _) => (known(), Vec::new()),
+        (StimulusSource::Sweeps | StimulusSource::Annotations | StimulusSource::Events, _) => {
+            (known(), Vec::new())
+        }
         (StimulusSource::ArtifactSlope | StimulusSource::TriggerChannel, _) => {
             let peak_abs = crate::analysis::dsp::peak_abs(noise.lo, noise.hi);
             let det = detect_with_noise(x, rate, segments, noise.noise_sd, peak_abs);
@@ -824,7 +826,8 @@ pub fn find(
             StimulusSource::TriggerChannel => "the trigger channel has no rising edge",
             StimulusSource::ArtifactSlope
             | StimulusSource::Sweeps
-            | StimulusSource::Annotations => {
+            | StimulusSource::Annotations
+            | StimulusSource::Events => {
                 "no stimulus artifact found (no steep, isolated slopes in the signal)"
             }
         };

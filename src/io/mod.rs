@@ -1,8 +1,10 @@
 //! Readers: every supported file becomes a [`Recording`].
 //!
 //! The reader is chosen by magic bytes first (`RIFF…WAVE`, EDF's `0       `
-//! header, BDF's `0xFF BIOSEMI`) and by extension otherwise, as Symphonia's
-//! probe does, so a misnamed file is still read correctly. Readers never
+//! header, BDF's `0xFF BIOSEMI`, `MATLAB 5.0 MAT-file`, Spike2's `(C) CED
+//! 87` and `S64`, Signal's `CEDFILE"`, BrainVision's header line, `ABF `
+//! and `ABF2`, the Synergy export's sections) and by extension otherwise, as
+//! Symphonia's probe does, so a misnamed file is still read correctly. Readers never
 //! modify their input, and open it with [`open_input`]: only a regular file
 //! (or a link to one) is read; a FIFO, a device, a socket or a folder is
 //! refused at once (a FIFO is never waited on, `/dev/zero` never read).
@@ -19,9 +21,17 @@
 //! [`ChannelSel::resolve`](crate::recording::ChannelSel::resolve)). Readers resolve the selectors of a
 //! [`ChannelFilter::Select`] once they know the labels.
 
+pub mod abf;
+pub mod adicht;
+pub mod assemble;
+pub mod brainvision;
 pub mod buffers;
+pub mod cfs;
 pub mod csv;
 pub mod edf;
+pub mod mat;
+pub mod spike2;
+pub mod text;
 pub mod wav;
 
 use crate::error::{Error, Result};
@@ -126,6 +136,10 @@ pub struct ReadOptions {
     /// (`--unit`, the sidecar's `unit`); it stands above a header block's
     /// declaration. `None`: the header block's, else mV.
     pub unit: Option<csv::ColumnUnit>,
+    /// What the sidecar's `[mat]` table says of a MAT-file's variables.
+    pub mat: mat::MatHints,
+    /// What the sidecar's `[text]` table says of a text export.
+    pub text: text::TextHints,
 }
 
 impl Default for ReadOptions {
@@ -137,6 +151,8 @@ impl Default for ReadOptions {
             channels: ChannelFilter::All,
             full_scale_given: false,
             unit: None,
+            mat: mat::MatHints::default(),
+            text: text::TextHints::default(),
         }
     }
 }
@@ -150,17 +166,30 @@ pub enum Probed {
     Csv,
     /// EDF / EDF+ / BDF.
     Edf,
+    /// MATLAB MAT-file, level 5 or v7.3.
+    Mat,
+    /// CED Spike2 `.smr` or `.smrx`.
+    Spike2,
+    /// CED Signal (CFS).
+    Cfs,
+    /// BrainVision header (`.vhdr`).
+    BrainVision,
+    /// Axon Binary Format 1 or 2.
+    Abf,
+    /// ADInstruments LabChart `.adicht`.
+    Adicht,
+    /// A vendor text export (Synergy, ASCII sweeps) that is no plain CSV.
+    VendorText,
 }
 
-/// Decide the format from the first bytes, falling back to the extension.
+/// How many bytes of a file the probe looks at.
+pub const PROBE_BYTES: usize = 512;
+
+/// Decide the format from the first bytes (up to [`PROBE_BYTES`]), falling
+/// back to the extension.
 pub fn probe(path: &Path, head: &[u8]) -> Result<Probed> {
-    if head.len() >= 12 && &head[0..4] == b"RIFF" && &head[8..12] == b"WAVE" {
-        return Ok(Probed::Wav);
-    }
-    if head.len() >= 8
-        && (&head[0..8] == b"0       " || (head[0] == 0xFF && &head[1..8] == b"BIOSEMI"))
-    {
-        return Ok(Probed::Edf);
+    if let Some(p) = probe_magic(head) {
+        return Ok(p);
     }
     let ext = path
         .extension()
@@ -168,17 +197,75 @@ pub fn probe(path: &Path, head: &[u8]) -> Result<Probed> {
         .map(|e| e.to_ascii_lowercase());
     match ext.as_deref() {
         Some("wav" | "wave") => Ok(Probed::Wav),
+        Some("csv" | "tsv" | "txt" | "asc") if text::sniff(head).is_some() => {
+            Ok(Probed::VendorText)
+        }
         Some("csv" | "tsv" | "txt") => Ok(Probed::Csv),
         Some("edf" | "bdf") => Ok(Probed::Edf),
+        Some("mat") => Ok(Probed::Mat),
+        Some("smr" | "smrx") => Ok(Probed::Spike2),
+        Some("cfs") => Ok(Probed::Cfs),
+        Some("vhdr") => Ok(Probed::BrainVision),
+        Some("abf") => Ok(Probed::Abf),
+        Some("adicht") => Ok(Probed::Adicht),
+        Some("asc") => Ok(Probed::VendorText),
+        Some(e @ ("eeg" | "vmrk")) => Err(Error::UnsupportedFormat {
+            path: path.to_path_buf(),
+            reason: format!(
+                "a BrainVision .{e} file is read through its header: give the .vhdr file"
+            ),
+        }),
         _ => Err(Error::UnsupportedFormat {
             path: path.to_path_buf(),
-            reason: "not a WAV, CSV or EDF file (unknown extension and no known signature)".into(),
+            reason: "not a recording this tool reads (unknown extension and no known \
+                     signature; see SUPPORTED_EXTENSIONS in the user guide)"
+                .into(),
         }),
     }
 }
 
+/// The format a file's first bytes declare, if they declare one.
+fn probe_magic(head: &[u8]) -> Option<Probed> {
+    let starts = |m: &[u8]| head.starts_with(m);
+    if head.len() >= 12 && starts(b"RIFF") && &head[8..12] == b"WAVE" {
+        return Some(Probed::Wav);
+    }
+    if starts(b"0       ") || (head.len() >= 8 && head[0] == 0xFF && &head[1..8] == b"BIOSEMI") {
+        return Some(Probed::Edf);
+    }
+    if starts(b"MATLAB 5.0 MAT-file") || starts(b"MATLAB 7.3 MAT-file") {
+        return Some(Probed::Mat);
+    }
+    if head.get(2..12) == Some(b"(C) CED 87".as_slice()) || starts(b"S64") {
+        return Some(Probed::Spike2);
+    }
+    if starts(b"CEDFILE\"") {
+        return Some(Probed::Cfs);
+    }
+    if starts(b"ABF ") || starts(b"ABF2") {
+        return Some(Probed::Abf);
+    }
+    let text = head
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(head);
+    if text.starts_with(b"Brain Vision Data Exchange Header File")
+        || text.starts_with(b"BrainVision Data Exchange Header File")
+    {
+        return Some(Probed::BrainVision);
+    }
+    if adicht::sniff(head) {
+        return Some(Probed::Adicht);
+    }
+    None
+}
+
 /// File extensions the readers accept (lowercase), as [`probe`] knows them.
-pub const SUPPORTED_EXTENSIONS: &[&str] = &["wav", "wave", "csv", "tsv", "txt", "edf", "bdf"];
+/// A BrainVision recording is named by its `.vhdr` header (its `.eeg` and
+/// `.vmrk` are read through it).
+pub const SUPPORTED_EXTENSIONS: &[&str] = &[
+    "wav", "wave", "csv", "tsv", "txt", "asc", "edf", "bdf", "mat", "smr", "smrx", "cfs", "vhdr",
+    "abf", "adicht",
+];
 
 /// Whether a path has a supported extension (case-insensitive). A folder walk
 /// (`rns batch`) picks files by this; [`probe`] still decides the format of
@@ -323,9 +410,13 @@ fn read_as(path: &Path, opts: &ReadOptions, describe: bool) -> Result<Recording>
         path: path.to_path_buf(),
         source: e,
     };
-    let mut head = Vec::with_capacity(16);
+    let mut head = Vec::with_capacity(PROBE_BYTES);
     let file = open_input(path)?;
-    std::io::Read::read_to_end(&mut std::io::Read::take(file, 16), &mut head).map_err(io)?;
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(file, PROBE_BYTES as u64),
+        &mut head,
+    )
+    .map_err(io)?;
     if head.is_empty() {
         return Err(Error::malformed(path, "file is empty"));
     }
@@ -334,6 +425,13 @@ fn read_as(path: &Path, opts: &ReadOptions, describe: bool) -> Result<Recording>
         Probed::Csv => csv::read_csv_file(path, opts),
         Probed::Edf if describe => edf::describe_edf_file(path, opts),
         Probed::Edf => edf::read_edf_file(path, opts),
+        Probed::Mat => mat::read_mat_file(path, opts),
+        Probed::Spike2 => spike2::read_spike2_file(path, opts),
+        Probed::Cfs => cfs::read_cfs_file(path, opts),
+        Probed::BrainVision => brainvision::read_brainvision_file(path, opts),
+        Probed::Abf => abf::read_abf_file(path, opts),
+        Probed::Adicht => adicht::read_adicht_file(path, opts),
+        Probed::VendorText => text::read_text_file(path, opts),
     }
 }
 

@@ -32,6 +32,7 @@ pub fn stimulus_source_words(s: StimulusSource) -> &'static str {
         StimulusSource::TriggerChannel => "trigger channel",
         StimulusSource::Sweeps => "sweeps (time 0 of each)",
         StimulusSource::Annotations => "annotations in the file",
+        StimulusSource::Events => "the file's event channel",
     }
 }
 

@@ -254,6 +254,8 @@ impl Settings {
             full_scale_given: full_scale_given.is_some(),
             // The sidecar's unit was checked when it was read.
             unit: ov.unit.or(p.unit.as_deref().and_then(ColumnUnit::voltage)),
+            mat: p.mat.clone().unwrap_or_default(),
+            text: p.text.clone().unwrap_or_default(),
         };
         ov.study
             .validate()

@@ -104,6 +104,12 @@ pub struct Protocol {
     pub unit: Option<String>,
     /// The study and the patient (see [`Study`]).
     pub study: Option<Study>,
+    /// Which variables of a MAT-file hold what (see
+    /// [`MatHints`](crate::io::mat::MatHints)).
+    pub mat: Option<crate::io::mat::MatHints>,
+    /// What a text export's header does not say (see
+    /// [`TextHints`](crate::io::text::TextHints)).
+    pub text: Option<crate::io::text::TextHints>,
     /// The exercise period, if known.
     pub exercise: Option<ExerciseSpec>,
     /// Train roles, in order.
