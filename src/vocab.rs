@@ -205,6 +205,10 @@ words! {
         /// A CSV's values were read as millivolts because neither the column
         /// names, a header block, `--unit` nor the sidecar named their unit.
         UnitAssumed = "unit_assumed",
+        /// A text export's sweeps were read with the stimulus at their first
+        /// sample: neither the export nor the sidecar gives a pre-stimulus
+        /// time (`[text] pre_stimulus_ms`).
+        StimulusAtSweepStart = "stimulus_at_sweep_start",
     }
 }
 
@@ -235,7 +239,8 @@ impl FlagCode {
             | HeaderBlock
             | InitialPositiveDeflection
             | FullScaleDefault
-            | UnitAssumed => false,
+            | UnitAssumed
+            | StimulusAtSweepStart => false,
         }
     }
 

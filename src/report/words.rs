@@ -154,6 +154,12 @@ pub fn quality_meaning(code: FlagCode) -> &'static str {
              are microvolts, every amplitude is a thousand times too large; give --unit (or \
              unit in the sidecar)."
         }
+        StimulusAtSweepStart => {
+            "The export does not say how much of each sweep precedes the stimulus, so the \
+             stimulus was taken at each sweep's first sample. If the sweeps hold a pre-stimulus \
+             baseline, latencies are too long by that much; give pre_stimulus_ms in the \
+             sidecar's [text] table."
+        }
         TruncatedFile => {
             "The file ends early: it was read up to its last whole sample, so the last train \
              may be incomplete."

@@ -20,4 +20,5 @@ mod samples;
 mod simulate;
 mod stimuli;
 mod study;
+mod text;
 mod util;
