@@ -457,8 +457,17 @@ impl Recording {
 
     /// The EMG channel used when none is named (see
     /// [`SourceFormat::default_emg_channel_at`]): the first signal, for the
-    /// EDF family the first signal at an accepted rate.
+    /// EDF family the first signal at an accepted rate, for ABF files the
+    /// first channel in a voltage unit (an ABF current channel, `pA`, is
+    /// listed as a signal but never the EMG unless named).
     pub fn default_emg_channel(&self) -> usize {
+        if matches!(self.format, SourceFormat::Abf1 | SourceFormat::Abf2) {
+            if let Some(i) = self.channels.iter().position(|c| {
+                c.kind == ChannelKind::Signal && millivolts_per_unit(&c.unit).is_some()
+            }) {
+                return i;
+            }
+        }
         self.format.default_emg_channel_at(
             self.channels
                 .iter()
@@ -657,6 +666,22 @@ impl<'de> Deserialize<'de> for ChannelSel {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+/// Millivolts per unit of a voltage unit as files write it (`V`, `mV`,
+/// `uV`/`µV`/`μV`, `nV`, any case; `"mv"` and `"MV"` alike, since no file
+/// stores EMG in megavolts); `None` for anything else (`A`, `pA`, `""`).
+/// Readers reach it as [`crate::io::assemble::millivolts_per_unit`].
+pub fn millivolts_per_unit(unit: &str) -> Option<f64> {
+    let u = unit.trim();
+    let lower = u.to_lowercase().replace(['µ', 'μ'], "u");
+    match lower.as_str() {
+        "v" | "volt" | "volts" => Some(1e3),
+        "mv" | "millivolt" | "millivolts" => Some(1.0),
+        "uv" | "microvolt" | "microvolts" => Some(1e-3),
+        "nv" | "nanovolt" | "nanovolts" => Some(1e-6),
+        _ => None,
     }
 }
 

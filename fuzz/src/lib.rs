@@ -1,6 +1,7 @@
 //! The code each fuzz target runs, shared with the regression replay test.
 //!
-//! Overview: six entry points, one per fuzz target. [`wav`], [`csv`] and
+//! Overview: eight entry points, one per fuzz target (`spike2` and `abf`,
+//! at the end, write the bytes to a file, as those readers open files). [`wav`], [`csv`] and
 //! [`edf`] hand the input bytes to a reader as a file's content; [`analyze`]
 //! decodes them into a finite signal of bounded length, a sample rate in the
 //! accepted range, stimuli, segments and a protocol, and runs the analysis.
@@ -730,4 +731,49 @@ pub fn check_analysis(a: &Analysis) {
     );
     let _ = output::text::render(a);
     let _ = output::csv::render(&[a]);
+}
+
+/// Fuzz target `spike2`: the bytes as a Spike2 file on disk (the reader
+/// opens files by path), `.smr` or `.smrx` by its first bytes.
+pub fn spike2(data: &[u8]) {
+    file_reader(data, "fuzz.smr", rns_analyzer::io::spike2::read_spike2_file);
+}
+
+/// Fuzz target `abf`: the bytes as an ABF file on disk.
+pub fn abf(data: &[u8]) {
+    file_reader(data, "fuzz.abf", rns_analyzer::io::abf::read_abf_file);
+}
+
+/// [`reader`] for readers that take a path: the bytes are written to a
+/// temporary file, read with each option set, checked (an error must name
+/// that file), and the file removed.
+fn file_reader(
+    data: &[u8],
+    name: &str,
+    read: fn(&Path, &ReadOptions) -> rns_analyzer::error::Result<Recording>,
+) {
+    let path = temp_path(name);
+    if std::fs::write(&path, data).is_err() {
+        return;
+    }
+    for ov in overrides() {
+        let Ok(settings) = Settings::merge(&ov, None, Criteria::default()) else {
+            panic!("the harness's overrides are valid");
+        };
+        match read(&path, &settings.read) {
+            Ok(rec) => {
+                check_recording(&rec);
+                if let Ok(plan) = plan_channels(&rec, &settings.analysis) {
+                    let i = output::inspect::inspect(&rec, &plan);
+                    parse_json(&output::inspect::render_json(&i));
+                    let _ = output::inspect::render_text(&i);
+                }
+                if rec.len() <= MAX_ANALYSED {
+                    run_analysis(&rec, &settings.analysis);
+                }
+            }
+            Err(e) => check_error(&e, &path),
+        }
+    }
+    let _ = std::fs::remove_file(&path);
 }

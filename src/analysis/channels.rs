@@ -3,7 +3,7 @@
 //! metadata alone (`rns inspect` reports it too).
 
 use crate::error::{excerpt_str, Error, Result};
-use crate::recording::{ChannelKind, Recording, StimulusOrigin};
+use crate::recording::{ChannelKind, ChannelSel, Recording, StimulusOrigin};
 use crate::settings::config::AnalysisConfig;
 use crate::vocab::StimulusSource;
 
@@ -73,7 +73,19 @@ pub fn plan_channels(rec: &Recording, cfg: &AnalysisConfig) -> Result<ChannelPla
     if !ch.is_loaded() {
         return Err(not_decoded("channel", channel));
     }
+    // A named trigger that is no channel of the recording, when the file's
+    // own event times are the stimuli: the reader took it as its event
+    // channel (a Spike2 event channel is not sampled, so it is no channel;
+    // the reader refused a name that matched none).
+    let event_channel = |sel: &ChannelSel| {
+        matches!(sel.resolve(path, &labels), Err(Error::NoSuchChannel { .. }))
+            && rec
+                .stimuli
+                .as_ref()
+                .is_some_and(|k| k.origin == StimulusOrigin::Events)
+    };
     let trigger_channel = match &cfg.trigger_channel {
+        Some(sel) if event_channel(sel) => None,
         Some(sel) => {
             let t = sel.resolve(path, &labels)?;
             if t == channel {

@@ -20,15 +20,8 @@ use std::path::Path;
 /// `uV`/`µV`/`μV`, `nV`, any case; `"mv"` and `"MV"` alike, since no file
 /// stores EMG in megavolts); `None` for anything else (`A`, `pA`, `""`).
 pub fn millivolts_per_unit(unit: &str) -> Option<f64> {
-    let u = unit.trim();
-    let lower = u.to_lowercase().replace(['µ', 'μ'], "u");
-    match lower.as_str() {
-        "v" | "volt" | "volts" => Some(1e3),
-        "mv" | "millivolt" | "millivolts" => Some(1.0),
-        "uv" | "microvolt" | "microvolts" => Some(1e-3),
-        "nv" | "nanovolt" | "nanovolts" => Some(1e-6),
-        _ => None,
-    }
+    // Kept in `recording` so that the recording's default-EMG rule can use it.
+    crate::recording::millivolts_per_unit(unit)
 }
 
 /// Whether a channel label names a trigger, stimulus or marker line

@@ -496,6 +496,10 @@ pub fn render_text(i: &Inspection) -> String {
             w.known_stimuli.unwrap_or_default()
         ),
         "sweeps" => format!("{} sweep(s)", w.known_stimuli.unwrap_or_default()),
+        "events" => format!(
+            "{} event(s) of the file's event channel",
+            w.known_stimuli.unwrap_or_default()
+        ),
         _ => "artifact slope".to_string(),
     };
     for n in &i.notes {

@@ -178,3 +178,17 @@ fn malformed_corpus_through_the_reader_targets() {
         harness::edf,
     );
 }
+
+#[test]
+fn spike2_regressions() {
+    replay(&regressions("spike2"), harness::spike2);
+    let fixtures = root().join("tests/fixtures/spike2");
+    replay(&files(&fixtures, |n| n.ends_with(".smr")), harness::spike2);
+}
+
+#[test]
+fn abf_regressions() {
+    replay(&regressions("abf"), harness::abf);
+    let fixtures = root().join("tests/fixtures/abf");
+    replay(&files(&fixtures, |n| n.ends_with(".abf")), harness::abf);
+}

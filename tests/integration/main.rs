@@ -1,5 +1,6 @@
 //! Integration tests, compiled as one test binary (ripgrep's layout).
 
+mod abf;
 mod accuracy;
 mod accuracy_cases;
 mod batch;
@@ -18,6 +19,7 @@ mod real;
 mod report;
 mod samples;
 mod simulate;
+mod spike2;
 mod stimuli;
 mod study;
 mod text;
