@@ -3,6 +3,8 @@
 mod accuracy;
 mod accuracy_cases;
 mod batch;
+mod brainvision;
+mod cfs;
 mod classify;
 mod cli;
 mod edf;
