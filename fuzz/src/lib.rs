@@ -1,8 +1,10 @@
 //! The code each fuzz target runs, shared with the regression replay test.
 //!
-//! Overview: eight entry points, one per fuzz target (`spike2` and `abf`,
-//! at the end, write the bytes to a file, as those readers open files). [`wav`], [`csv`] and
-//! [`edf`] hand the input bytes to a reader as a file's content; [`analyze`]
+//! Overview: ten entry points, one per fuzz target. [`wav`], [`csv`] and
+//! [`edf`] hand the input bytes to a reader as a file's content,
+//! [`brainvision`] as a header, marker and data file ([`unpack_brainvision`]);
+//! [`spike2`], [`abf`] and [`cfs`] (at the end) write them to a file, as those
+//! readers open files; [`analyze`]
 //! decodes them into a finite signal of bounded length, a sample rate in the
 //! accepted range, stimuli, segments and a protocol, and runs the analysis.
 //! [`csv_lines`] expands runs in the bytes (see [`expand`]) into a text with
@@ -776,4 +778,59 @@ fn file_reader(
         }
     }
     let _ = std::fs::remove_file(&path);
+}
+
+/// Fuzz target `brainvision`: the bytes as a BrainVision header, marker
+/// file and data file (see [`unpack_brainvision`]), read from memory.
+pub fn brainvision(data: &[u8]) {
+    reader(data, "fuzz.vhdr", read_brainvision_packed);
+}
+
+/// Read the `brainvision` target's input as the three files.
+fn read_brainvision_packed(
+    path: &Path,
+    data: &[u8],
+    opts: &ReadOptions,
+) -> rns_analyzer::error::Result<Recording> {
+    let (header, markers, eeg) = unpack_brainvision(data);
+    rns_analyzer::io::brainvision::read_brainvision_parts(path, header, markers, eeg, opts)
+}
+
+/// The three files in a `brainvision` input: a little-endian `u16` header
+/// length, a `u16` marker file length (`0xFFFF`: no marker file), the
+/// header, the marker file, then the data file (the rest). Lengths beyond
+/// the input are cut to it.
+pub fn unpack_brainvision(data: &[u8]) -> (&[u8], Option<&[u8]>, &[u8]) {
+    let len = |i: usize| usize::from(u16::from_le_bytes([data[i], data[i + 1]]));
+    if data.len() < 4 {
+        return (data, None, &[]);
+    }
+    let (h, m) = (len(0), len(2));
+    let rest = &data[4..];
+    let (header, rest) = rest.split_at(h.min(rest.len()));
+    if m == 0xFFFF {
+        return (header, None, rest);
+    }
+    let (markers, eeg) = rest.split_at(m.min(rest.len()));
+    (header, Some(markers), eeg)
+}
+
+/// The `brainvision` target's input holding these three files.
+pub fn pack_brainvision(header: &[u8], markers: Option<&[u8]>, eeg: &[u8]) -> Vec<u8> {
+    let h = u16::try_from(header.len()).unwrap_or(u16::MAX);
+    let m = markers.map_or(0xFFFF, |m| u16::try_from(m.len()).unwrap_or(0xFFFE));
+    let mut out = Vec::with_capacity(4 + header.len() + eeg.len());
+    out.extend_from_slice(&h.to_le_bytes());
+    out.extend_from_slice(&m.to_le_bytes());
+    out.extend_from_slice(&header[..usize::from(h)]);
+    if let Some(mk) = markers {
+        out.extend_from_slice(&mk[..usize::from(m).min(mk.len())]);
+    }
+    out.extend_from_slice(eeg);
+    out
+}
+
+/// Fuzz target `cfs`: the bytes as a CED Signal (CFS) file.
+pub fn cfs(data: &[u8]) {
+    file_reader(data, "fuzz.cfs", rns_analyzer::io::cfs::read_cfs_file);
 }

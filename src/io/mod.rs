@@ -248,8 +248,11 @@ fn probe_magic(head: &[u8]) -> Option<Probed> {
     let text = head
         .strip_prefix(b"\xEF\xBB\xBF".as_slice())
         .unwrap_or(head);
-    if text.starts_with(b"Brain Vision Data Exchange Header File")
-        || text.starts_with(b"BrainVision Data Exchange Header File")
+    // "Brain Vision Data Exchange Header File Version 1.0", and the V-Amp
+    // and Core variants of the line (as MNE accepts them).
+    let first_line = text.split(|&b| b == b'\n').next().unwrap_or(text);
+    if (text.starts_with(b"Brain Vision ") || text.starts_with(b"BrainVision "))
+        && first_line.windows(11).any(|w| w == b"Header File")
     {
         return Some(Probed::BrainVision);
     }
@@ -427,6 +430,7 @@ fn read_as(path: &Path, opts: &ReadOptions, describe: bool) -> Result<Recording>
         Probed::Edf => edf::read_edf_file(path, opts),
         Probed::Mat => mat::read_mat_file(path, opts),
         Probed::Spike2 => spike2::read_spike2_file(path, opts),
+        Probed::Cfs if describe => cfs::describe_cfs_file(path, opts),
         Probed::Cfs => cfs::read_cfs_file(path, opts),
         Probed::BrainVision => brainvision::read_brainvision_file(path, opts),
         Probed::Abf => abf::read_abf_file(path, opts),

@@ -192,3 +192,31 @@ fn abf_regressions() {
     let fixtures = root().join("tests/fixtures/abf");
     replay(&files(&fixtures, |n| n.ends_with(".abf")), harness::abf);
 }
+
+#[test]
+fn brainvision_regressions_and_fixtures() {
+    replay(&regressions("brainvision"), harness::brainvision);
+    // Every header of the fixtures and the corpus with its own marker and
+    // data files (when they exist), packed as the target takes them.
+    let read = |p: &Path| std::fs::read(p).ok();
+    for d in ["tests/fixtures/brainvision", "tests/malformed"] {
+        for vhdr in files(&root().join(d), |n| n.ends_with(".vhdr")) {
+            let header = std::fs::read(&vhdr).unwrap();
+            let markers = read(&vhdr.with_extension("vmrk"));
+            let eeg = read(&vhdr.with_extension("eeg")).unwrap_or_default();
+            let packed = harness::pack_brainvision(&header, markers.as_deref(), &eeg);
+            let start = Instant::now();
+            harness::brainvision(&packed);
+            assert!(start.elapsed() < TIME_BOUND, "{}", vhdr.display());
+            // Cut short inside the data.
+            harness::brainvision(&packed[..packed.len() - eeg.len() / 3]);
+        }
+    }
+}
+
+#[test]
+fn cfs_regressions() {
+    replay(&regressions("cfs"), harness::cfs);
+    let fixtures = root().join("tests/fixtures/cfs");
+    replay(&files(&fixtures, |n| n.ends_with(".cfs")), harness::cfs);
+}

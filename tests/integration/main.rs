@@ -4,6 +4,8 @@ mod abf;
 mod accuracy;
 mod accuracy_cases;
 mod batch;
+mod brainvision;
+mod cfs;
 mod classify;
 mod cli;
 mod edf;
