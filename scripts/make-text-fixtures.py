@@ -106,3 +106,29 @@ for name, data in files.items():
     (out / (name + ".rns.toml")).write_text(sidecar)
     (out / (name + ".meta.json")).write_text(json.dumps(meta(name)) + "\n")
     print(name, len(data), "bytes")
+
+# Hostile variants for the malformed corpus (tests/malformed/text_*), each a
+# small edit of a fixture above; tests/malformed/expected.toml says what each
+# must give.
+malformed = root / "tests" / "malformed"
+ansi = files["mg_synergy_ansi.txt"].decode("cp1252")
+asc = files["mg_sweeps.asc"].decode("ascii")
+utf16 = files["mg_synergy_utf16.txt"]
+hostile = {
+    "text_synergy_no_rate.txt": "\n".join(
+        l for l in ansi.split("\n") if not l.startswith("Sampling Frequency")
+    ).encode("cp1252"),
+    "text_synergy_declared_count.txt": ansi.replace(
+        "Sweep  Data(mV)<400>=", "Sweep  Data(mV)<4000000000>=", 1
+    ).encode("cp1252"),
+    "text_synergy_text_value.txt": ansi.replace(",3.999357,", ",abc,", 1).encode("cp1252"),
+    "text_synergy_rate_1e9.txt": ansi.replace(
+        "Sampling Frequency(kHz)=10", "Sampling Frequency(kHz)=1000000000", 1
+    ).encode("cp1252"),
+    "text_synergy_utf16_odd.txt": utf16[: len(utf16) // 2 * 2 - 1],
+    "text_sweeps_ragged.asc": asc.replace("\n", "  0.5\n", 7).encode("ascii"),
+    "text_sweeps_header_only.asc": ("\n".join(asc.split("\n")[:5]) + "\n").encode("ascii"),
+}
+for name, data in hostile.items():
+    (malformed / name).write_bytes(data)
+    print(name, len(data), "bytes")

@@ -1,8 +1,9 @@
 //! The code each fuzz target runs, shared with the regression replay test.
 //!
-//! Overview: ten entry points, one per fuzz target. [`wav`], [`csv`] and
+//! Overview: eleven entry points, one per fuzz target. [`wav`], [`csv`] and
 //! [`edf`] hand the input bytes to a reader as a file's content,
-//! [`brainvision`] as a header, marker and data file ([`unpack_brainvision`]);
+//! [`brainvision`] as a header, marker and data file ([`unpack_brainvision`]),
+//! [`text`] as a vendor text export;
 //! [`spike2`], [`abf`] and [`cfs`] (at the end) write them to a file, as those
 //! readers open files; [`analyze`]
 //! decodes them into a finite signal of bounded length, a sample rate in the
@@ -833,4 +834,10 @@ pub fn pack_brainvision(header: &[u8], markers: Option<&[u8]>, eeg: &[u8]) -> Ve
 /// Fuzz target `cfs`: the bytes as a CED Signal (CFS) file.
 pub fn cfs(data: &[u8]) {
     file_reader(data, "fuzz.cfs", rns_analyzer::io::cfs::read_cfs_file);
+}
+
+/// Fuzz target `text`: the bytes as a vendor text export (Synergy or ASCII
+/// sweeps), read from memory.
+pub fn text(data: &[u8]) {
+    reader(data, "fuzz.txt", rns_analyzer::io::text::read_text);
 }

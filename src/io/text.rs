@@ -194,7 +194,14 @@ pub fn read_text(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Record
 /// else Windows-1252 as Synergy's ANSI exports are. A NUL in 8-bit text is
 /// an error (a binary file).
 fn decode(bytes: &[u8]) -> std::result::Result<String, String> {
-    let utf16 = |b: &[u8], le: bool| -> String {
+    let utf16 = |b: &[u8], le: bool| -> std::result::Result<String, String> {
+        // Two bytes per unit: an odd count is a file cut inside a character.
+        if !b.len().is_multiple_of(2) {
+            return Err(format!(
+                "UTF-16 text of an odd number of bytes ({}): cut short?",
+                bytes.len()
+            ));
+        }
         let units = b.chunks_exact(2).map(|c| {
             if le {
                 u16::from_le_bytes([c[0], c[1]])
@@ -202,15 +209,15 @@ fn decode(bytes: &[u8]) -> std::result::Result<String, String> {
                 u16::from_be_bytes([c[0], c[1]])
             }
         });
-        char::decode_utf16(units)
+        Ok(char::decode_utf16(units)
             .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
-            .collect()
+            .collect())
     };
     if let Some(b) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        return Ok(utf16(b, true));
+        return utf16(b, true);
     }
     if let Some(b) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        return Ok(utf16(b, false));
+        return utf16(b, false);
     }
     let probe = &bytes[..bytes.len().min(512)];
     let zeros = |odd: usize| {
@@ -223,10 +230,10 @@ fn decode(bytes: &[u8]) -> std::result::Result<String, String> {
     };
     let half = probe.len() / 2;
     if half >= 4 && zeros(1) * 10 >= half * 9 && zeros(0) == 0 {
-        return Ok(utf16(bytes, true));
+        return utf16(bytes, true);
     }
     if half >= 4 && zeros(0) * 10 >= half * 9 && zeros(1) == 0 {
-        return Ok(utf16(bytes, false));
+        return utf16(bytes, false);
     }
     if bytes.contains(&0) {
         return Err("holds NUL bytes: not a text export".into());

@@ -220,3 +220,15 @@ fn cfs_regressions() {
     let fixtures = root().join("tests/fixtures/cfs");
     replay(&files(&fixtures, |n| n.ends_with(".cfs")), harness::cfs);
 }
+
+#[test]
+fn text_regressions() {
+    replay(&regressions("text"), harness::text);
+    let fixtures = root().join("tests/fixtures/text");
+    let exports = |n: &str| n.ends_with(".txt") || n.ends_with(".asc");
+    replay(&files(&fixtures, exports), harness::text);
+    replay(
+        &files(&root().join("tests/malformed"), |n| n.starts_with("text_")),
+        harness::text,
+    );
+}

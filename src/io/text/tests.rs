@@ -241,6 +241,12 @@ fn decoding() {
     assert_eq!(decode(b"\xEF\xBB\xBFK=\xC3\xA9").unwrap(), "K=é");
     assert_eq!(decode(b"K=\xE9\x96").unwrap(), "K=é–");
     assert!(decode(b"ab\0cd").is_err());
+    // A UTF-16 file cut inside a character, with or without its BOM.
+    let mut cut = utf16le("Key=1\nK=2");
+    cut.pop();
+    assert!(decode(&cut).unwrap_err().contains("odd number of bytes"));
+    let cut: Vec<u8> = [0xFF, 0xFE, b'K', 0, b'='].to_vec();
+    assert!(decode(&cut).unwrap_err().contains("cut short"));
 }
 
 #[test]
