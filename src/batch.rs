@@ -20,6 +20,7 @@
 
 use crate::analysis::{Analysis, TrainTraces};
 use crate::error::{Error, Result};
+use crate::export::atomic::write_atomic_group;
 use crate::export::atomic::write_atomic_replacing as write_atomic;
 use crate::export::outdir::OutDir;
 use crate::io::is_supported_path;
@@ -357,9 +358,9 @@ fn write_json(path: &Path, text: &str) -> Result<()> {
 /// Where the workers' JSON files go: written on the spot, or handed to a
 /// writer thread. A write is atomic only once it is on disk (`fsync`), and
 /// a worker waiting for the disk is a core standing idle; two workers'
-/// `fsync`s even queue behind each other. The writer thread takes that wait
-/// (its queue is short, so the files in flight stay few) and reports the
-/// writes that failed when it is done.
+/// `fsync`s even queue behind each other. The writer thread takes that wait,
+/// flushing the files queued meanwhile together (one flush for a group, not
+/// one per file), and reports the writes that failed when it is done.
 enum JsonWriter {
     /// Write in the calling thread (with reports, or when no writer thread
     /// could be started).
@@ -385,12 +386,42 @@ impl JsonWriter {
     }
 }
 
-/// The writer thread's loop: every queued file written in turn; the
+/// The most files the writer thread flushes to disk together.
+const WRITE_GROUP: usize = 128;
+
+/// The writer thread's loop: the files queued so far (at most
+/// [`WRITE_GROUP`]) written together, made durable with one flush and
+/// renamed into place (see [`write_atomic_group`]), then the next ones; the
 /// failures, by `rel`.
 fn write_queued(rx: Receiver<(String, PathBuf, String)>) -> Vec<(String, Error)> {
-    rx.into_iter()
-        .filter_map(|(rel, path, text)| write_json(&path, &text).err().map(|e| (rel, e)))
-        .collect()
+    let mut failed = Vec::new();
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        while group.len() < WRITE_GROUP {
+            match rx.try_recv() {
+                Ok(item) => group.push(item),
+                Err(_) => break,
+            }
+        }
+        let mut rels = Vec::with_capacity(group.len());
+        let mut items = Vec::with_capacity(group.len());
+        for (rel, path, text) in group {
+            let made = path.parent().map_or(Ok(()), std::fs::create_dir_all);
+            match made {
+                Ok(()) => {
+                    rels.push(rel);
+                    items.push((path, text.into_bytes()));
+                }
+                Err(e) => failed.push((rel, Error::Write { path, source: e })),
+            }
+        }
+        for (rel, r) in rels.into_iter().zip(write_atomic_group(&items)) {
+            if let Err(e) = r {
+                failed.push((rel, e));
+            }
+        }
+    }
+    failed
 }
 
 fn progress_bar(n: usize, show: bool) -> ProgressBar {
@@ -464,7 +495,8 @@ pub fn run(
     let (mut done, failed_writes) = std::thread::scope(|scope| {
         // With reports, each JSON is written before its report, in the
         // worker, as a report is only written once its JSON is on disk.
-        let (tx, rx) = sync_channel(jobs.saturating_mul(2).min(64));
+        // Room for a group of files while the previous one is flushed.
+        let (tx, rx) = sync_channel(WRITE_GROUP);
         let writer = (!opts.report).then(|| {
             std::thread::Builder::new()
                 .name("rns-batch-writer".into())

@@ -6,6 +6,13 @@
 //! content or the complete new content, never a half-written report, even if
 //! the process is killed mid-write. The temporary file lives in the same
 //! directory because a rename is only atomic within one file system.
+//!
+//! [`write_atomic_group`] keeps the same promise for many files at a cost of
+//! one flush for all of them: each is written to its temporary name, then
+//! the file system is flushed once (Linux `syncfs`; elsewhere, or should it
+//! fail, one `fsync` per file), then each is renamed into place and each
+//! folder synced once. A batch of small files otherwise waits on one `fsync`
+//! per file.
 
 use crate::error::{Error, Result};
 use std::fs::{self, File, OpenOptions};
@@ -94,6 +101,128 @@ fn write_and_sync(mut file: File, bytes: &[u8]) -> io::Result<()> {
     file.sync_all()
 }
 
+/// A file written under its temporary name, waiting to be made durable and
+/// renamed into place by [`write_atomic_group`].
+struct Staged {
+    tmp: PathBuf,
+    path: PathBuf,
+    file: File,
+}
+
+/// Write each `(path, bytes)` atomically, as [`write_atomic_replacing`]
+/// does, but flush them to disk together; one result per item, in order.
+///
+/// No target is renamed before every staged file is on disk, so a crash
+/// leaves each target old or complete; a failed item's temporary file is
+/// removed and the others go on.
+pub fn write_atomic_group(items: &[(PathBuf, Vec<u8>)]) -> Vec<Result<()>> {
+    let mut results: Vec<Result<()>> = Vec::with_capacity(items.len());
+    let mut staged: Vec<(usize, Staged)> = Vec::with_capacity(items.len());
+    for (path, bytes) in items {
+        match stage(path, bytes) {
+            Ok(s) => {
+                staged.push((results.len(), s));
+                results.push(Ok(()));
+            }
+            Err(e) => results.push(Err(e)),
+        }
+    }
+    if !sync_together(&staged) {
+        for (i, s) in &staged {
+            if let Err(e) = s.file.sync_all() {
+                results[*i] = Err(write_err(&s.path, e));
+            }
+        }
+    }
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for (i, s) in staged {
+        let Staged { tmp, path, file } = s;
+        drop(file);
+        if results[i].is_err() {
+            let _ = fs::remove_file(&tmp);
+            continue;
+        }
+        if let Err(e) = fs::rename(&tmp, &path) {
+            let _ = fs::remove_file(&tmp);
+            results[i] = Err(write_err(&path, e));
+            continue;
+        }
+        let dir = parent_dir(&path);
+        if !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    // As in `write_by_rename`: the renames made durable, best effort.
+    for d in dirs {
+        if let Ok(d) = File::open(&d) {
+            let _ = d.sync_all();
+        }
+    }
+    results
+}
+
+fn write_err(path: &Path, source: io::Error) -> Error {
+    Error::Write {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// `bytes` written to a fresh temporary file beside `path`, not yet synced.
+fn stage(path: &Path, bytes: &[u8]) -> Result<Staged> {
+    let name = path.file_name().ok_or_else(|| {
+        write_err(
+            path,
+            io::Error::new(io::ErrorKind::InvalidInput, "output path has no file name"),
+        )
+    })?;
+    let (tmp, mut file) =
+        create_temp(&parent_dir(path), &name.to_string_lossy()).map_err(|e| write_err(path, e))?;
+    if let Err(e) = file.write_all(bytes) {
+        let _ = fs::remove_file(&tmp);
+        return Err(write_err(path, e));
+    }
+    Ok(Staged {
+        tmp,
+        path: path.to_path_buf(),
+        file,
+    })
+}
+
+/// Flush the file systems holding `staged` with one `syncfs` each; false
+/// when that could not be done (the caller then syncs file by file).
+#[cfg(target_os = "linux")]
+fn sync_together(staged: &[(usize, Staged)]) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let mut devices: Vec<u64> = Vec::new();
+    for (_, s) in staged {
+        let Ok(meta) = s.file.metadata() else {
+            return false;
+        };
+        if devices.contains(&meta.dev()) {
+            continue;
+        }
+        // syncfs reports write-back errors of the file system (Linux 5.8+).
+        if rustix::fs::syncfs(&s.file).is_err() {
+            return false;
+        }
+        devices.push(meta.dev());
+    }
+    true
+}
+
+#[cfg(not(target_os = "linux"))]
+fn sync_together(_staged: &[(usize, Staged)]) -> bool {
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,5 +275,29 @@ mod tests {
             write_atomic(Path::new("/"), b"x"),
             Err(Error::Write { .. })
         ));
+    }
+
+    #[test]
+    fn a_group_is_written_whole_and_a_failed_item_alone_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let occupied = dir.path().join("occupied");
+        fs::create_dir(&occupied).unwrap();
+        fs::write(occupied.join("inner"), b"keep").unwrap();
+        let items = vec![
+            (dir.path().join("a.json"), b"first".to_vec()),
+            (occupied.clone(), b"x".to_vec()),
+            (dir.path().join("no/such/dir/b.json"), b"y".to_vec()),
+            (dir.path().join("c.json"), b"third".to_vec()),
+        ];
+        let results = write_atomic_group(&items);
+        assert_eq!(results.len(), 4);
+        assert!(results[0].is_ok() && results[3].is_ok());
+        assert!(matches!(&results[1], Err(Error::Write { path, .. }) if path == &occupied));
+        assert!(matches!(&results[2], Err(Error::Write { path, .. }) if path == &items[2].0));
+        assert_eq!(fs::read(dir.path().join("a.json")).unwrap(), b"first");
+        assert_eq!(fs::read(dir.path().join("c.json")).unwrap(), b"third");
+        assert_eq!(fs::read(occupied.join("inner")).unwrap(), b"keep");
+        assert!(leftovers(dir.path()).is_empty());
+        assert!(write_atomic_group(&[]).is_empty());
     }
 }
