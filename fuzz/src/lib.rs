@@ -731,3 +731,9 @@ pub fn check_analysis(a: &Analysis) {
     let _ = output::text::render(a);
     let _ = output::csv::render(&[a]);
 }
+
+/// Fuzz target `mat`: the bytes as a MATLAB MAT-file (level 5 or v7.3),
+/// read from memory as `rns` reads it from disk.
+pub fn mat(data: &[u8]) {
+    reader(data, "fuzz.mat", rns_analyzer::io::mat::read_mat);
+}

@@ -178,3 +178,10 @@ fn malformed_corpus_through_the_reader_targets() {
         harness::edf,
     );
 }
+
+#[test]
+fn mat_regressions() {
+    replay(&regressions("mat"), harness::mat);
+    let fixtures = root().join("tests/fixtures/mat");
+    replay(&files(&fixtures, |n| n.ends_with(".mat")), harness::mat);
+}
