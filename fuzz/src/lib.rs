@@ -1,9 +1,9 @@
 //! The code each fuzz target runs, shared with the regression replay test.
 //!
-//! Overview: eleven entry points, one per fuzz target. [`wav`], [`csv`] and
+//! Overview: twelve entry points, one per fuzz target. [`wav`], [`csv`] and
 //! [`edf`] hand the input bytes to a reader as a file's content,
 //! [`brainvision`] as a header, marker and data file ([`unpack_brainvision`]),
-//! [`text`] as a vendor text export;
+//! [`text`] as a vendor text export, [`mat`] as a MAT-file;
 //! [`spike2`], [`abf`] and [`cfs`] (at the end) write them to a file, as those
 //! readers open files; [`analyze`]
 //! decodes them into a finite signal of bounded length, a sample rate in the
@@ -840,4 +840,10 @@ pub fn cfs(data: &[u8]) {
 /// sweeps), read from memory.
 pub fn text(data: &[u8]) {
     reader(data, "fuzz.txt", rns_analyzer::io::text::read_text);
+}
+
+/// Fuzz target `mat`: the bytes as a MATLAB MAT-file (level 5 or v7.3),
+/// read from memory as `rns` reads it from disk.
+pub fn mat(data: &[u8]) {
+    reader(data, "fuzz.mat", rns_analyzer::io::mat::read_mat);
 }

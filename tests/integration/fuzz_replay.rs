@@ -232,3 +232,10 @@ fn text_regressions() {
         harness::text,
     );
 }
+
+#[test]
+fn mat_regressions() {
+    replay(&regressions("mat"), harness::mat);
+    let fixtures = root().join("tests/fixtures/mat");
+    replay(&files(&fixtures, |n| n.ends_with(".mat")), harness::mat);
+}

@@ -14,6 +14,7 @@ mod fuzz_replay;
 mod hostile_cli;
 mod layers;
 mod malformed;
+mod mat;
 mod meaningless;
 mod properties;
 mod quality;
