@@ -50,6 +50,22 @@ Fixtures:
                     times, seconds); names settle nothing,
                     nested_v73.mat.rns.toml maps signal = "rec.x1",
                     stimuli = "rec.st".
+- labchart.mat      v5 compressed, LabChart's "export as MATLAB" layout:
+                    data (one single row: every channel of every block),
+                    datastart/dataend/samplerate/unittextmap (3 channels x
+                    2 blocks), titles, unittext, blocktimes (date numbers),
+                    tickrate, firstsampleoffset, com/comtext. Channels 'EMG
+                    ADM' (mV, 10 kHz), 'Stim' (V, 10 kHz, 5 V pulses at the
+                    stimuli), 'Force' (N, 1 kHz). Block 1 is 0-2.6 s of the
+                    session (the rest train), block 2 8.6-11 s (the first
+                    train after exercise), 8.6 s after block 1 by its block
+                    time.
+                    Comments 'baseline' (block 1) and 'post exercise'
+                    (block 2, 0.3 s in). Its meta reads the layout with NumPy
+                    from scipy.io.loadmat's arrays (channel samples per block,
+                    block start times, comment times).
+- labchart_unplaced.mat  the same layout without blocktimes (blocks laid
+                    end to end): 0.3-1.3 s and 8.8-9.8 s.
 - hostile_*.mat     corrupted copies or hand-packed elements; their meta
                     gives the expected error.
 
@@ -369,8 +385,121 @@ def main():
     with open(os.path.join(OUT, "nested_v73.mat.rns.toml"), "w") as f:
         f.write('[mat]\nsignal = "rec.x1"\nstimuli = "rec.st"\n')
 
+    labchart(x, stimuli)
     hostile(x)
     fuzz_seeds()
+
+
+# ---------------------------------------------------------------------------
+# LabChart's MATLAB export
+
+
+def char_matrix(rows):
+    """A MATLAB char matrix: the rows padded with blanks to one width."""
+    w = max(len(r) for r in rows)
+    return np.array([r.ljust(w) for r in rows])
+
+
+def labchart(x, stimuli):
+    for name, blocks, placed in [
+        ("labchart.mat", [(0.0, 2.6), (8.6, 11.0)], True),
+        ("labchart_unplaced.mat", [(0.3, 1.3), (8.8, 9.8)], False),
+    ]:
+        variables = labchart_variables(x, stimuli, blocks, placed)
+        scipy.io.savemat(os.path.join(OUT, name), variables, do_compression=True)
+        fix_header(name)
+        write_meta(name, labchart_meta(name))
+
+
+def labchart_variables(x, stimuli, blocks, placed):
+    emg_mv = x.astype(np.float32) * np.float32(1e-3)
+    stim = np.zeros(len(x), np.float32)
+    for t in stimuli:
+        i = int(round(t * FS))
+        stim[i : i + 2] = 5.0
+    force = (np.arange(len(x) // 10, dtype=np.float32) % 100) * np.float32(0.01)
+    chans = [("EMG ADM", "mV", FS), ("Stim", "V", FS), ("Force", "N", 1000)]
+    data, start, end = [], np.zeros((3, 2)), np.zeros((3, 2))
+    n = 0
+    for b, (t0, t1) in enumerate(blocks):
+        for c, (sig, rate) in enumerate([(emg_mv, FS), (stim, FS), (force, 1000)]):
+            part = sig[int(round(t0 * rate)) : int(round(t1 * rate))]
+            start[c, b], end[c, b] = n + 1, n + len(part)
+            n += len(part)
+            data.append(part)
+    day0 = 739954.0 + 10.25 / 24  # 2026-12-03 10:15, a MATLAB date number
+    base = {
+        "data": np.concatenate(data).reshape(1, -1),
+        "datastart": start,
+        "dataend": end,
+        "samplerate": np.array([[FS, FS], [FS, FS], [1000.0, 1000.0]]),
+        "titles": char_matrix([c[0] for c in chans]),
+        "unittext": char_matrix([c[1] for c in chans]),
+        "unittextmap": np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]]),
+        "tickrate": np.array([[FS, FS]], dtype=float),
+        "firstsampleoffset": np.zeros((3, 2)),
+        "rangemin": np.array([[-10.0, -10.0], [-10.0, -10.0], [-5.0, -5.0]]),
+        "rangemax": np.array([[10.0, 10.0], [10.0, 10.0], [5.0, 5.0]]),
+        # channel (-1: all), block, tick position, type, comtext index
+        "com": np.array([[-1, 1, 0, 1, 1], [-1, 2, 3000, 1, 2]], dtype=float),
+        "comtext": char_matrix(["baseline", "post exercise"]),
+    }
+    if placed:
+        t = [day0 + (t0 - blocks[0][0]) / 86400 for t0, _ in blocks]
+        base["blocktimes"] = np.array([t])
+    return base
+
+
+def labchart_meta(name):
+    """The export read back with scipy.io.loadmat and the layout's rules in
+    NumPy: each channel's samples per block, the block start times, the
+    comments' times."""
+    m = scipy.io.loadmat(os.path.join(OUT, name))
+    data = m["data"].ravel()
+    titles = [t.strip() for t in m["titles"]]
+    units = [u.strip() for u in m["unittext"]]
+    rate = m["samplerate"]
+    starts = m["datastart"].astype(int) - 1
+    ends = m["dataend"].astype(int)
+    nb = starts.shape[1]
+    if "blocktimes" in m:
+        bt = m["blocktimes"].ravel()
+        block_s = [float((bt[b] - bt[0]) * 86400) for b in range(nb)]
+    else:
+        block_s = None
+    channels = []
+    for c, title in enumerate(titles):
+        parts = [data[starts[c, b] : ends[c, b]] for b in range(nb)]
+        channels.append(
+            {
+                "label": title,
+                "unit": units[int(m["unittextmap"][c, 0]) - 1],
+                "sample_rate_hz": float(rate[c, 0]),
+                "samples": int(sum(len(p) for p in parts)),
+                "block_samples": [len(p) for p in parts],
+                "head": [float(v) for v in parts[0][:16]],
+                "block2_head": [float(v) for v in parts[1][:16]],
+                "sum": float(np.sum([np.sum(p, dtype=np.float64) for p in parts])),
+            }
+        )
+    tick = m["tickrate"].ravel()
+    comtext = [t.strip() for t in m["comtext"]]
+    emg_block_s = block_s or [0.0, channels[0]["block_samples"][0] / float(rate[0, 0])]
+    comments = [
+        {
+            "text": comtext[int(r[4]) - 1],
+            "onset_s": emg_block_s[int(r[1]) - 1] + float(r[2]) / float(tick[int(r[1]) - 1]),
+        }
+        for r in m["com"]
+    ]
+    return {
+        "read_by": f"scipy {scipy.__version__} scipy.io.loadmat + NumPy {np.__version__}",
+        "layout": "LabChart MATLAB export",
+        "block_start_s": block_s,
+        "channels": channels,
+        "comments": comments,
+        "expect": {"format": "mat_v5", "twin": "session.wav"},
+    }
 
 
 # ---------------------------------------------------------------------------

@@ -68,6 +68,7 @@
 //! and complex arrays, MATLAB `string` objects and (in v7.3) cells are
 //! listed but not read. Level 4 MAT-files are refused.
 
+mod labchart;
 mod v5;
 mod v73;
 
@@ -984,6 +985,11 @@ fn assemble_recording(
     let hints = &opts.mat;
     check_hints(hints)?;
     let top: Scope<'_> = vars.iter().map(|(n, v)| (n.as_str(), v)).collect();
+    // LabChart's export: one `data` row of every channel and block, which
+    // the rules below would read as one channel.
+    if hints.signal.is_empty() && labchart::detect(&top) {
+        return labchart::recording(ctx, format, file_len, &top, f, opts);
+    }
     let sigs = choose_signals(ctx, &top, hints)?;
     let first = &sigs[0];
     let time = find_time(ctx, f, file_len, &top, first, hints)?;
@@ -1620,6 +1626,82 @@ mod tests {
         el(14, &body)
     }
 
+    /// A char matrix of `rows` (padded to one width), stored column by column.
+    fn char_rows_matrix(name: &str, rows: &[&str]) -> Vec<u8> {
+        let w = rows.iter().map(|r| r.len()).max().unwrap_or(0);
+        let padded: Vec<Vec<u8>> = rows
+            .iter()
+            .map(|r| format!("{r:<w$}").into_bytes())
+            .collect();
+        let mut units = Vec::new();
+        for j in 0..w {
+            for r in &padded {
+                units.extend(u16::from(r[j]).to_le_bytes());
+            }
+        }
+        let mut body = el(6, &[4, 0, 0, 0, 0, 0, 0, 0]);
+        let dims = [rows.len() as i32, w as i32];
+        body.extend(el(
+            5,
+            &dims
+                .iter()
+                .flat_map(|d| d.to_le_bytes())
+                .collect::<Vec<u8>>(),
+        ));
+        body.extend(el(1, name.as_bytes()));
+        body.extend(el(4, &units));
+        el(14, &body)
+    }
+
+    /// A LabChart export of two channels (`EMG` in `unit`, and `second`)
+    /// over two blocks of 3000 samples at 10 kHz, the second block 5 s
+    /// after the first; the comments `(block, tick, text)`.
+    fn labchart_file(
+        unit: &str,
+        second: &str,
+        rates: [f64; 4],
+        comments: &[(f64, f64, &str)],
+    ) -> Vec<u8> {
+        let n = 3000usize;
+        let mut data = Vec::new();
+        let mut starts = Vec::new();
+        let mut ends = Vec::new();
+        for b in 0..2 {
+            for c in 0..2 {
+                starts.push((data.len() + 1) as f64);
+                data.extend((0..n).map(|i| if c == 0 { signal(n)[i] + b as f64 } else { 0.0 }));
+                ends.push(data.len() as f64);
+            }
+        }
+        let mut com = Vec::new();
+        for col in 0..5 {
+            for (k, (b, t, _)) in comments.iter().enumerate() {
+                com.push([-1.0, *b, *t, 1.0, (k + 1) as f64][col]);
+            }
+        }
+        let texts: Vec<&str> = comments.iter().map(|c| c.2).collect();
+        let mut vars = vec![
+            double_matrix("data", &[1, data.len() as i32], &data),
+            double_matrix("datastart", &[2, 2], &starts),
+            double_matrix("dataend", &[2, 2], &ends),
+            double_matrix("samplerate", &[2, 2], &rates),
+            char_rows_matrix("titles", &["EMG", second]),
+            char_rows_matrix("unittext", &[unit, "V"]),
+            double_matrix("unittextmap", &[2, 2], &[1.0, 2.0, 1.0, 2.0]),
+            double_matrix(
+                "blocktimes",
+                &[1, 2],
+                &[739_000.0, 739_000.0 + 5.0 / 86_400.0],
+            ),
+            double_matrix("tickrate", &[1, 2], &[10_000.0, 10_000.0]),
+        ];
+        if !comments.is_empty() {
+            vars.push(double_matrix("com", &[comments.len() as i32, 5], &com));
+            vars.push(char_rows_matrix("comtext", &texts));
+        }
+        file(&vars)
+    }
+
     fn file(vars: &[Vec<u8>]) -> Vec<u8> {
         let mut f = header();
         for v in vars {
@@ -1784,5 +1866,110 @@ mod tests {
         let chars: Vec<char> = "ACBD".chars().collect();
         assert_eq!(char_rows(&chars, &[2, 2]), vec!["AB", "CD"]);
         assert_eq!(char_rows(&chars, &[1, 4]), vec!["ACBD"]);
+    }
+
+    #[test]
+    fn a_labchart_export_is_read_by_block_channel_and_comment() {
+        let bytes = labchart_file(
+            "uV",
+            "Trig",
+            [10_000.0; 4],
+            &[(1.0, 100.0, "baseline"), (2.0, 2500.0, "post exercise")],
+        );
+        let rec = read_mat(&p(), &bytes, &ReadOptions::default()).unwrap();
+        assert_eq!(rec.sample_rate.hz(), 10_000.0);
+        assert_eq!(rec.channels.len(), 2);
+        assert_eq!(rec.channels[0].label, "EMG");
+        assert_eq!(rec.channels[0].unit, "uV");
+        assert_eq!(rec.channels[1].kind, ChannelKind::Trigger);
+        let seg: Vec<(usize, usize, f64)> = rec
+            .segments
+            .iter()
+            .map(|s| (s.start, s.len, s.start_s))
+            .collect();
+        assert_eq!(seg.len(), 2);
+        assert_eq!(
+            (seg[0].0, seg[0].1, seg[1].0, seg[1].1),
+            (0, 3000, 3000, 3000)
+        );
+        assert!((seg[1].2 - 5.0).abs() < 1e-4, "{seg:?}");
+        // µV to mV; block 2 is the signal + 1.
+        let x = &rec.channels[0].samples;
+        assert!((f64::from(x[10]) - signal(3000)[10] * 1e-3).abs() < 1e-9);
+        assert!((f64::from(x[3010]) - (signal(3000)[10] + 1.0) * 1e-3).abs() < 1e-9);
+        let a: Vec<(f64, &str)> = rec
+            .annotations
+            .iter()
+            .map(|a| (a.onset_s, a.text.as_str()))
+            .collect();
+        assert!(
+            (a[0].0 - 0.01).abs() < 1e-9 && a[0].1 == "baseline",
+            "{a:?}"
+        );
+        assert!(
+            (a[1].0 - 5.25).abs() < 1e-4 && a[1].1 == "post exercise",
+            "{a:?}"
+        );
+        // A trigger channel: its edges, not the comments, give the stimuli.
+        assert!(rec.stimuli.is_none());
+        assert!(rec
+            .metadata
+            .iter()
+            .any(|m| m.value == "LabChart MATLAB export"));
+    }
+
+    #[test]
+    fn labchart_stimulus_comments_are_the_stimuli_without_a_trigger_channel() {
+        let bytes = labchart_file(
+            "mV",
+            "Force",
+            [10_000.0; 4],
+            &[(1.0, 500.0, "stim"), (2.0, 700.0, "Stim")],
+        );
+        let rec = read_mat(&p(), &bytes, &ReadOptions::default()).unwrap();
+        let st = rec.stimuli.unwrap();
+        assert_eq!(st.samples, vec![500, 3700]);
+        assert_eq!(st.origin, StimulusOrigin::Annotations);
+    }
+
+    #[test]
+    fn labchart_layout_errors_name_the_problem() {
+        let err = |b: Vec<u8>| {
+            read_mat(&p(), &b, &ReadOptions::default())
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err(labchart_file(
+            "mV",
+            "Force",
+            [10_000.0, 10_000.0, 5_000.0, 10_000.0],
+            &[],
+        ));
+        assert!(
+            e.contains("10000 Hz in block 1 and 5000 Hz in block 2"),
+            "{e}"
+        );
+        // A second channel without a title.
+        let bytes = file(&[
+            double_matrix("data", &[1, 4], &[1.0, 2.0, 3.0, 4.0]),
+            double_matrix("datastart", &[2, 1], &[1.0, 3.0]),
+            double_matrix("dataend", &[2, 1], &[2.0, 4.0]),
+            double_matrix("samplerate", &[2, 1], &[10_000.0, 10_000.0]),
+            char_rows_matrix("titles", &["EMG"]),
+        ]);
+        let e = err(bytes);
+        assert!(e.contains("titles has 1 row(s) for 2 channel(s)"), "{e}");
+        let bytes = file(&[
+            double_matrix("data", &[1, 4], &[1.0, 2.0, 3.0, 4.0]),
+            double_matrix("datastart", &[1, 1], &[2.0]),
+            double_matrix("dataend", &[1, 1], &[9.0]),
+            double_matrix("samplerate", &[1, 1], &[10_000.0]),
+            char_rows_matrix("titles", &["EMG"]),
+        ]);
+        let e = err(bytes);
+        assert!(
+            e.contains("datastart 2, dataend 9 lie outside data (4 values)"),
+            "{e}"
+        );
     }
 }

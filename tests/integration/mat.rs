@@ -407,3 +407,117 @@ fn every_cut_of_a_fixture_is_an_error_or_a_recording() {
         }
     }
 }
+
+/// LabChart's MATLAB export, against the layout read with NumPy from
+/// scipy.io.loadmat's arrays (`labchart_meta` in the fixture script).
+#[test]
+fn labchart_exports_agree_with_the_independent_reading() {
+    for name in ["labchart.mat", "labchart_unplaced.mat"] {
+        let m = meta(name);
+        let rec = read(name);
+        let want = m["channels"].as_array().unwrap();
+        assert_eq!(rec.channels.len(), want.len(), "{name}");
+        assert_eq!(
+            rec.sample_rate.hz(),
+            f(&want[0]["sample_rate_hz"]),
+            "{name}"
+        );
+        for (c, w) in rec.channels.iter().zip(want) {
+            assert_eq!(c.label, w["label"].as_str().unwrap(), "{name}");
+            assert_eq!(c.unit, w["unit"].as_str().unwrap(), "{name}");
+            assert_eq!(
+                c.len as u64,
+                w["samples"].as_u64().unwrap(),
+                "{name} {}",
+                c.label
+            );
+            if !c.is_loaded() {
+                // Force, at 1 kHz: listed with its own rate.
+                assert_eq!(c.sample_rate_hz, Some(f(&w["sample_rate_hz"])), "{name}");
+                continue;
+            }
+            let b1 = w["block_samples"][0].as_u64().unwrap() as usize;
+            for (key, at) in [("head", 0), ("block2_head", b1)] {
+                for (j, v) in numbers(&w[key]).iter().enumerate() {
+                    let got = f64::from(c.samples[at + j]);
+                    assert!(
+                        (got - v).abs() <= 1e-6,
+                        "{name} {} {key}[{j}]: {got} vs {v}",
+                        c.label
+                    );
+                }
+            }
+            let sum: f64 = c.samples.iter().map(|&x| f64::from(x)).sum();
+            let want_sum = f(&w["sum"]);
+            assert!(
+                (sum - want_sum).abs() <= 1e-3 * want_sum.abs().max(1.0),
+                "{name}: {sum} vs {want_sum}"
+            );
+        }
+        assert_eq!(rec.channels[1].kind, ChannelKind::Trigger, "{name}");
+        // Blocks: placed by their block times, or end to end without them.
+        let starts: Vec<f64> = rec.segments.iter().map(|s| s.start_s).collect();
+        let want: Vec<f64> = match m["block_start_s"].as_array() {
+            Some(v) => v.iter().map(f).collect(),
+            None => vec![0.0, f(&want[0]["block_samples"][0]) / rec.sample_rate.hz()],
+        };
+        assert_eq!(starts.len(), want.len(), "{name}");
+        for (g, w) in starts.iter().zip(&want) {
+            assert!((g - w).abs() <= 1e-4, "{name}: block at {g} s vs {w} s");
+        }
+        let got: Vec<(String, f64)> = rec
+            .annotations
+            .iter()
+            .map(|a| (a.text.clone(), a.onset_s))
+            .collect();
+        let want: Vec<(String, f64)> = m["comments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["text"].as_str().unwrap().to_string(), f(&c["onset_s"])))
+            .collect();
+        assert_eq!(got.len(), want.len(), "{name}");
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(g.0, w.0, "{name}");
+            assert!((g.1 - w.1).abs() <= 1e-4, "{name}: {g:?} vs {w:?}");
+        }
+    }
+    let i = json(
+        &["inspect", "--format", "json"],
+        &fixture("labchart_unplaced.mat"),
+    );
+    let notes = i["notes"].to_string();
+    assert!(notes.contains("blocks laid end to end"), "{notes}");
+}
+
+/// The export's two blocks hold the WAV twin's rest train and first train
+/// after exercise: the same responses, at the same times, with the roles
+/// from the comments.
+#[test]
+fn labchart_export_gives_the_wav_twins_trains() {
+    let wav = analyze(&dir().join("../edf/session.wav"));
+    let lab = analyze(&fixture("labchart.mat"));
+    assert_eq!(lab["source"]["format"], "mat_v5");
+    assert_eq!(lab["source"]["stimulus_source"], "trigger_channel");
+    assert_eq!(lab["classification"]["pattern"], "mg_like");
+    let (tl, tw) = (trains(&lab), trains(&wav));
+    assert_eq!(tl.len(), 2);
+    for (k, (a, b)) in tl.iter().zip(tw).enumerate() {
+        assert_eq!(a["role"], b["role"], "train {k}");
+        assert_eq!(a["role_source"], "annotation", "train {k}");
+        let (ra, rb) = (
+            a["responses"].as_array().unwrap(),
+            b["responses"].as_array().unwrap(),
+        );
+        assert_eq!(ra.len(), rb.len(), "train {k}");
+        for (x, y) in ra.iter().zip(rb) {
+            let (sx, sy) = (f(&x["stimulus_s"]), f(&y["stimulus_s"]));
+            assert!((sx - sy).abs() <= 2e-4, "train {k}: stimulus {sx} vs {sy}");
+            // Trigger edges here, artifact onsets in the WAV: within 1 %.
+            let (ax, ay) = (f(&x["amplitude_mv"]), f(&y["amplitude_mv"]));
+            assert!(((ax - ay) / ay).abs() <= 0.01, "train {k}: {ax} vs {ay}");
+        }
+        let (dx, dy) = (f(&a["decrement_pct"]), f(&b["decrement_pct"]));
+        assert!((dx - dy).abs() <= 0.5, "train {k}: decrement {dx} vs {dy}");
+    }
+}
