@@ -834,3 +834,12 @@ pub fn pack_brainvision(header: &[u8], markers: Option<&[u8]>, eeg: &[u8]) -> Ve
 pub fn cfs(data: &[u8]) {
     file_reader(data, "fuzz.cfs", rns_analyzer::io::cfs::read_cfs_file);
 }
+
+/// Fuzz target `adicht`: the bytes as a LabChart `.adicht` file.
+pub fn adicht(data: &[u8]) {
+    file_reader(
+        data,
+        "fuzz.adicht",
+        rns_analyzer::io::adicht::read_adicht_file,
+    );
+}

@@ -220,3 +220,13 @@ fn cfs_regressions() {
     let fixtures = root().join("tests/fixtures/cfs");
     replay(&files(&fixtures, |n| n.ends_with(".cfs")), harness::cfs);
 }
+
+#[test]
+fn adicht_regressions() {
+    replay(&regressions("adicht"), harness::adicht);
+    let fixtures = root().join("tests/fixtures/adicht");
+    replay(
+        &files(&fixtures, |n| n.ends_with(".adicht")),
+        harness::adicht,
+    );
+}
