@@ -1,10 +1,10 @@
 //! The code each fuzz target runs, shared with the regression replay test.
 //!
-//! Overview: twelve entry points, one per fuzz target. [`wav`], [`csv`] and
+//! Overview: thirteen entry points, one per fuzz target. [`wav`], [`csv`] and
 //! [`edf`] hand the input bytes to a reader as a file's content,
 //! [`brainvision`] as a header, marker and data file ([`unpack_brainvision`]),
 //! [`text`] as a vendor text export, [`mat`] as a MAT-file;
-//! [`spike2`], [`abf`] and [`cfs`] (at the end) write them to a file, as those
+//! [`spike2`], [`abf`], [`cfs`] and [`adicht`] (at the end) write them to a file, as those
 //! readers open files; [`analyze`]
 //! decodes them into a finite signal of bounded length, a sample rate in the
 //! accepted range, stimuli, segments and a protocol, and runs the analysis.
@@ -846,4 +846,13 @@ pub fn text(data: &[u8]) {
 /// read from memory as `rns` reads it from disk.
 pub fn mat(data: &[u8]) {
     reader(data, "fuzz.mat", rns_analyzer::io::mat::read_mat);
+}
+
+/// Fuzz target `adicht`: the bytes as a LabChart `.adicht` file.
+pub fn adicht(data: &[u8]) {
+    file_reader(
+        data,
+        "fuzz.adicht",
+        rns_analyzer::io::adicht::read_adicht_file,
+    );
 }

@@ -434,6 +434,7 @@ fn read_as(path: &Path, opts: &ReadOptions, describe: bool) -> Result<Recording>
         Probed::Cfs => cfs::read_cfs_file(path, opts),
         Probed::BrainVision => brainvision::read_brainvision_file(path, opts),
         Probed::Abf => abf::read_abf_file(path, opts),
+        Probed::Adicht if describe => adicht::describe_adicht_file(path, opts),
         Probed::Adicht => adicht::read_adicht_file(path, opts),
         Probed::VendorText => text::read_text_file(path, opts),
     }

@@ -239,3 +239,13 @@ fn mat_regressions() {
     let fixtures = root().join("tests/fixtures/mat");
     replay(&files(&fixtures, |n| n.ends_with(".mat")), harness::mat);
 }
+
+#[test]
+fn adicht_regressions() {
+    replay(&regressions("adicht"), harness::adicht);
+    let fixtures = root().join("tests/fixtures/adicht");
+    replay(
+        &files(&fixtures, |n| n.ends_with(".adicht")),
+        harness::adicht,
+    );
+}

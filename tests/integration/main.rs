@@ -3,6 +3,7 @@
 mod abf;
 mod accuracy;
 mod accuracy_cases;
+mod adicht;
 mod batch;
 mod brainvision;
 mod cfs;
