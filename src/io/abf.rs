@@ -48,22 +48,8 @@ const READ_CHUNK: u64 = 1 << 24;
 /// declared sizes beyond the limits are [`Error::Limit`].
 pub fn read_abf_file(path: &Path, opts: &ReadOptions) -> Result<Recording> {
     precheck(path)?;
-    let mut ds = AbfDataset::open(path).map_err(|e| crate_error(path, e))?;
+    let mut ds = AbfDataset::open(path).map_err(|e| assemble::openreadout_error(path, e, "ABF"))?;
     build(path, opts, &mut ds)
-}
-
-fn crate_error(path: &Path, e: openreadout_core::Error) -> Error {
-    match e {
-        openreadout_core::Error::Io { source, .. } => Error::Io {
-            path: path.to_path_buf(),
-            source,
-        },
-        openreadout_core::Error::Corrupt { detail, .. } => Error::malformed(path, detail),
-        openreadout_core::Error::Unsupported { feature, .. } => {
-            Error::malformed(path, format!("unsupported ABF file: {feature}"))
-        }
-        other => Error::malformed(path, other.to_string()),
-    }
 }
 
 /// Bound the header's sweep count by the file's size before the crate lays
@@ -223,7 +209,7 @@ fn build(path: &Path, opts: &ReadOptions, ds: &mut AbfDataset) -> Result<Recordi
                         first,
                         (sw.sample_count - first).min(READ_CHUNK),
                     )
-                    .map_err(|e| crate_error(path, e))?;
+                    .map_err(|e| assemble::openreadout_error(path, e, "ABF"))?;
                 let got = t.channels.first().map_or(0, Vec::len) as u64;
                 if got == 0 {
                     return Err(Error::malformed(

@@ -67,7 +67,7 @@
 //! seen in a file; refused as unsupported).
 
 use crate::error::{excerpt_str, Error, Result};
-use crate::io::{assemble, open_input, ReadOptions};
+use crate::io::{assemble, open_input_len, ReadOptions};
 use crate::recording::{Annotation, ChannelKind, MetadataEntry, Recording, Segment, SourceFormat};
 use crate::units::{SampleRate, Shown};
 use std::collections::HashMap;
@@ -118,8 +118,7 @@ pub fn sniff(head: &[u8]) -> bool {
 /// Errors: a malformed container, `Map` or `Blocks_0` stream, a rate outside
 /// the accepted range; all exit 3.
 pub fn read_adicht_file(path: &Path, opts: &ReadOptions) -> Result<Recording> {
-    let mut file = open_input(path)?;
-    let len = file_len(path, &file)?;
+    let (mut file, len) = open_input_len(path)?;
     read_from(path, &mut file, len, opts, false)
 }
 
@@ -127,8 +126,7 @@ pub fn read_adicht_file(path: &Path, opts: &ReadOptions) -> Result<Recording> {
 /// sampled outside the accepted range is read at that rate, with
 /// [`Recording::not_analysable`] saying why.
 pub fn describe_adicht_file(path: &Path, opts: &ReadOptions) -> Result<Recording> {
-    let mut file = open_input(path)?;
-    let len = file_len(path, &file)?;
+    let (mut file, len) = open_input_len(path)?;
     read_from(path, &mut file, len, opts, true)
 }
 
@@ -136,16 +134,6 @@ pub fn describe_adicht_file(path: &Path, opts: &ReadOptions) -> Result<Recording
 pub fn read_adicht(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Recording> {
     let mut src = bytes;
     read_from(path, &mut src, bytes.len() as u64, opts, false)
-}
-
-fn file_len(path: &Path, file: &std::fs::File) -> Result<u64> {
-    Ok(file
-        .metadata()
-        .map_err(|e| Error::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })?
-        .len())
 }
 
 /// Random-access reads of the file or of its bytes.
@@ -639,6 +627,9 @@ fn parse_record(
     }
     c.take(8, "a record")?;
     let tick_rate = c.i64("the tick rate")? as f64;
+    if tick_rate <= 0.0 {
+        return Err(c.bad(format!("record {}: tick rate {tick_rate} Hz", k + 1)));
+    }
     let start_utc_s = c.f64("the start time")?;
     c.take(8 + 12 + 4, "a record")?;
     let ticks = c.i64("the record's ticks")?;
@@ -1226,6 +1217,8 @@ fn assemble_recording<S: Source>(
         at = (at.0 + len, start_s + len as f64 / hz);
     }
     let mut channels = Vec::with_capacity(nch);
+    let mut used_blocks = std::collections::HashSet::new();
+    let mut decoded_total = 0u64;
     for i in 0..nch {
         let same_rate = chart.records.iter().all(|r| {
             let c = &r.channels[i];
@@ -1252,6 +1245,33 @@ fn assemble_recording<S: Source>(
                 (own != hz && own.is_finite()).then_some(own),
             ));
             continue;
+        }
+        // The channels decoded must not share sub-blocks, and together
+        // hold no more samples than Blocks_0 could: shared data would
+        // multiply what a small file makes us allocate.
+        for r in &chart.records {
+            for b in &r.channels[i].blocks {
+                if !used_blocks.insert(b.offset) {
+                    return Err(Error::malformed(
+                        path,
+                        format!(
+                            "channel {i} ({}): its sub-block at byte {} of Blocks_0 is another channel's",
+                            excerpt_str(&titles[i]),
+                            b.offset
+                        ),
+                    ));
+                }
+            }
+        }
+        decoded_total = decoded_total.saturating_add(total);
+        if decoded_total > blocks.size.saturating_mul(SAMPLES_PER_PACKED_BYTE) {
+            return Err(Error::malformed(
+                path,
+                format!(
+                    "the channels to read hold {decoded_total} samples together, more than the {}-byte Blocks_0 stream could",
+                    blocks.size
+                ),
+            ));
         }
         let samples = decode_channel(ct, chart, blocks, i, &titles[i], kinds[i], total)?;
         channels.push(assemble::channel(

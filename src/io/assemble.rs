@@ -10,7 +10,7 @@
 use crate::error::{Error, Result};
 use crate::io::{MAX_CHANNELS, MAX_SAMPLES_PER_CHANNEL};
 use crate::recording::{
-    is_stimulus_text, Annotation, Channel, ChannelKind, KnownStimuli, Recording, Segment,
+    is_stimulus_text, Annotation, Channel, ChannelKind, KnownStimuli, ReadNote, Recording, Segment,
     SourceFormat, StimulusOrigin,
 };
 use crate::units::SampleRate;
@@ -247,6 +247,38 @@ pub fn recording(
         not_analysable: None,
         storage: None,
         study: Default::default(),
+    }
+}
+
+/// The `unit_assumed` note for an EMG channel whose unit is no voltage
+/// (none, or `mmHg`): its values are analysed as millivolts as they stand.
+pub fn unit_note(label: &str, unit: &str) -> Option<ReadNote> {
+    if millivolts_per_unit(unit).is_some() {
+        return None;
+    }
+    let what = match unit.trim() {
+        "" => "names no unit".to_string(),
+        u => format!("is in \"{u}\", no voltage"),
+    };
+    Some(ReadNote::info(
+        crate::vocab::FlagCode::UnitAssumed,
+        format!("channel \"{label}\" {what}: its values are read as mV as they stand"),
+    ))
+}
+
+/// An error of the openreadout crates (the Spike2 and ABF readers) as ours:
+/// an I/O failure stays one; anything else is a malformed `format` file.
+pub fn openreadout_error(path: &Path, e: openreadout_core::Error, format: &str) -> Error {
+    match e {
+        openreadout_core::Error::Io { source, .. } => Error::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        openreadout_core::Error::Corrupt { detail, .. } => Error::malformed(path, detail),
+        openreadout_core::Error::Unsupported { feature, .. } => {
+            Error::malformed(path, format!("unsupported {format} file: {feature}"))
+        }
+        other => Error::malformed(path, other.to_string()),
     }
 }
 

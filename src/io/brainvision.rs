@@ -1037,6 +1037,14 @@ fn assemble_recording<S: Source>(
     rec.stimuli = assemble::stimuli_from_annotations(&annotations, &rec.segments, rate.hz());
     rec.annotations = annotations;
     rec.notes.extend(note);
+    let e = emg.unwrap_or(default_emg);
+    if let Some(c) = rec
+        .channels
+        .get(e)
+        .filter(|c| c.kind == ChannelKind::Signal)
+    {
+        rec.notes.extend(assemble::unit_note(&c.label, &c.unit));
+    }
     Ok(rec)
 }
 

@@ -40,7 +40,7 @@
 //!   [`Recording::not_analysable`] saying why.
 
 use crate::error::{excerpt_str, Error, Result};
-use crate::io::{assemble, open_input, ReadOptions};
+use crate::io::{assemble, open_input_len, ReadOptions};
 use crate::recording::{ChannelKind, MetadataEntry, Recording, SourceFormat};
 use crate::units::{SampleRate, Shown};
 use std::io::{Read, Seek, SeekFrom};
@@ -136,14 +136,7 @@ impl Source for &[u8] {
 /// beyond the file, frames that disagree on the EMG channel's layout, a rate
 /// outside the accepted range; all exit 3.
 pub fn read_cfs_file(path: &Path, opts: &ReadOptions) -> Result<Recording> {
-    let mut file = open_input(path)?;
-    let len = file
-        .metadata()
-        .map_err(|e| Error::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })?
-        .len();
+    let (mut file, len) = open_input_len(path)?;
     read_from(path, &mut file, len, opts, false)
 }
 
@@ -151,14 +144,7 @@ pub fn read_cfs_file(path: &Path, opts: &ReadOptions) -> Result<Recording> {
 /// outside the accepted range is read at that rate, with
 /// [`Recording::not_analysable`] saying why.
 pub fn describe_cfs_file(path: &Path, opts: &ReadOptions) -> Result<Recording> {
-    let mut file = open_input(path)?;
-    let len = file
-        .metadata()
-        .map_err(|e| Error::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })?
-        .len();
+    let (mut file, len) = open_input_len(path)?;
     read_from(path, &mut file, len, opts, true)
 }
 
@@ -241,7 +227,9 @@ fn variables(descs: &[VarDesc], area: &[u8]) -> Vec<(String, String)> {
                 (7, _) => area.get(at..).map(|b| {
                     let n =
                         usize::from(b.first().copied().unwrap_or(0)).min(b.len().saturating_sub(1));
-                    b[1..1 + n]
+                    // An offset at the area's end leaves no length byte.
+                    b.get(1..1 + n)
+                        .unwrap_or_default()
                         .iter()
                         .map(|&c| char::from(c))
                         .collect::<String>()
@@ -413,6 +401,20 @@ fn read_from<S: Source>(
             vars: variables(&ds_vars, &dsh[ds_need..]),
         });
     }
+    // Frames hold their own data: together no more than the file. (Frames
+    // pointing at the same bytes would multiply what is decoded.)
+    let declared = sections
+        .iter()
+        .map(|s| s.data_size)
+        .fold(0u64, u64::saturating_add);
+    if declared > file_len {
+        return Err(Error::malformed(
+            path,
+            format!(
+                "the frames declare {declared} data bytes together, more than the {file_len}-byte file holds (frames sharing data?)"
+            ),
+        ));
+    }
     assemble_recording(
         path, src, &channels, &sections, &file_vars, fv_area, opts, describe,
     )
@@ -533,6 +535,31 @@ fn assemble_recording<S: Source>(
                 c.points == first.points && c.x_increment == first.x_increment
             })
     };
+    // Each channel's points take their own bytes of a frame: what is to be
+    // decoded must fit in the frame's data (channels sharing bytes would
+    // multiply the samples decoded from a small file).
+    let decodes = |i: usize| {
+        (filter.wants(i) || kinds[i] == ChannelKind::Trigger || i == e) && same_layout(i)
+    };
+    for (k, s) in sections.iter().enumerate() {
+        let bytes = (0..channels.len())
+            .filter(|&i| decodes(i))
+            .map(|i| {
+                let sz = type_size(channels[i].data_type).unwrap_or(1) as u64;
+                s.channels[i].points.saturating_mul(sz)
+            })
+            .fold(0u64, u64::saturating_add);
+        if bytes > s.data_size {
+            return Err(Error::malformed(
+                path,
+                format!(
+                    "frame {}: the channels to read hold {bytes} bytes of points, more than the frame's {} data bytes (channels sharing data?)",
+                    k + 1,
+                    s.data_size
+                ),
+            ));
+        }
+    }
     let mut out = Vec::with_capacity(channels.len());
     for (i, c) in channels.iter().enumerate() {
         let wanted = filter.wants(i) || kinds[i] == ChannelKind::Trigger || i == e;
@@ -568,11 +595,19 @@ fn assemble_recording<S: Source>(
     }
     let dx = first.x_increment;
     let i0 = (-first.x_offset / dx).round();
-    let i0 = if i0.is_finite() && i0 > 0.0 {
-        (i0 as usize).min(l.saturating_sub(1))
-    } else {
-        0
-    };
+    // The stimulus is the point at x = 0: a frame that starts after it
+    // (a positive x offset) or ends before it cannot time the responses.
+    if !(i0.is_finite() && i0 > -0.5 && i0 < l as f64) {
+        return Err(Error::malformed(
+            path,
+            format!(
+                "the frames' first point is at x = {} with {l} points every {}: the stimulus (x = 0) lies outside each frame",
+                Shown(first.x_offset),
+                Shown(dx)
+            ),
+        ));
+    }
+    let i0 = i0.max(0.0) as usize;
     let (segments, stimuli) = assemble::sweeps(path, k, l, i0, rate, None)?;
     let mut rec = assemble::recording(path, SourceFormat::Cfs, rate, out, segments);
     rec.stimuli = Some(stimuli);
@@ -597,6 +632,8 @@ fn assemble_recording<S: Source>(
         }
     }
     rec.metadata = meta;
+    rec.notes
+        .extend(assemble::unit_note(&channels[e].name, &channels[e].y_units));
     Ok(rec)
 }
 
@@ -847,7 +884,7 @@ mod tests {
         b[ds + DS_GENERAL + 4..ds + DS_GENERAL + 8].copy_from_slice(&1_000_000i32.to_le_bytes());
         b[ds + DS_GENERAL + 28..ds + DS_GENERAL + 32].copy_from_slice(&1_000_000i32.to_le_bytes());
         let e = read(&b).unwrap_err().to_string();
-        assert!(e.contains("overrun the frame's 8 data bytes"), "{e}");
+        assert!(e.contains("more than the frame's 8 data bytes"), "{e}");
         let mut b = good.clone();
         b[ds + DS_GENERAL + 4..ds + DS_GENERAL + 8].copy_from_slice(&i32::MAX.to_le_bytes());
         let e = read(&b).unwrap_err().to_string();
@@ -878,5 +915,67 @@ mod tests {
                 assert!(!e.to_string().contains('\n'));
             }
         }
+    }
+
+    #[test]
+    fn frames_that_start_after_the_stimulus_are_refused() {
+        let f1 = frame_i16(&[(2, 0), (4, 10), (6, 0), (8, 0)]);
+        // x offset +0.2 ms: the frame begins after x = 0.
+        let b = build(
+            &[("EMG", "mV", 2), ("Stim", "V", 2)],
+            4,
+            std::slice::from_ref(&f1),
+            1e-4,
+            2e-4,
+        );
+        let e = read(&b).unwrap_err().to_string();
+        assert!(
+            e.contains("the stimulus (x = 0) lies outside each frame"),
+            "{e}"
+        );
+        // x offset −1 ms with 4 points of 0.1 ms: it ends before x = 0.
+        let b = build(&[("EMG", "mV", 2), ("Stim", "V", 2)], 4, &[f1], 1e-4, -1e-3);
+        let e = read(&b).unwrap_err().to_string();
+        assert!(e.contains("lies outside each frame"), "{e}");
+    }
+
+    #[test]
+    fn frames_sharing_their_data_are_refused() {
+        let f1 = frame_i16(&[(2, 0), (4, 10), (6, 0), (8, 0)]);
+        let frames = vec![f1; 10];
+        let mut b = build(
+            &[("EMG", "mV", 2), ("Stim", "V", 2)],
+            4,
+            &frames,
+            1e-4,
+            -1e-4,
+        );
+        // Point every frame's data at the first frame's, declared as running
+        // to the end of the file: each lies in the file, together they
+        // declare ten times what it holds.
+        let table = i32_at(&b, 134) as usize;
+        let n = b.len() as i32;
+        let at1 = i32_at(&b, i32_at(&b, table) as usize + 4);
+        for k in 0..10 {
+            let ds = i32_at(&b, table + 4 * k) as usize;
+            b[ds + 4..ds + 8].copy_from_slice(&at1.to_le_bytes());
+            b[ds + 8..ds + 12].copy_from_slice(&(n - at1).to_le_bytes());
+        }
+        let e = read(&b).unwrap_err().to_string();
+        assert!(e.contains("frames sharing data?"), "{e}");
+    }
+
+    #[test]
+    fn a_text_variable_at_the_end_of_its_area_reads_as_empty() {
+        let d = VarDesc {
+            name: "Note".into(),
+            vtype: 7,
+            units: String::new(),
+            offset: 2,
+        };
+        assert_eq!(
+            variables(&[d], &[0, 0]),
+            vec![("Note".to_string(), String::new())]
+        );
     }
 }

@@ -1656,12 +1656,12 @@ mod tests {
     /// A LabChart export of two channels (`EMG` in `unit`, and `second`)
     /// over two blocks of 3000 samples at 10 kHz, the second block 5 s
     /// after the first; the comments `(block, tick, text)`.
-    fn labchart_file(
+    fn labchart_vars(
         unit: &str,
         second: &str,
         rates: [f64; 4],
         comments: &[(f64, f64, &str)],
-    ) -> Vec<u8> {
+    ) -> Vec<Vec<u8>> {
         let n = 3000usize;
         let mut data = Vec::new();
         let mut starts = Vec::new();
@@ -1699,7 +1699,16 @@ mod tests {
             vars.push(double_matrix("com", &[comments.len() as i32, 5], &com));
             vars.push(char_rows_matrix("comtext", &texts));
         }
-        file(&vars)
+        vars
+    }
+
+    fn labchart_file(
+        unit: &str,
+        second: &str,
+        rates: [f64; 4],
+        comments: &[(f64, f64, &str)],
+    ) -> Vec<u8> {
+        file(&labchart_vars(unit, second, rates, comments))
     }
 
     fn file(vars: &[Vec<u8>]) -> Vec<u8> {
@@ -1971,5 +1980,83 @@ mod tests {
             e.contains("datastart 2, dataend 9 lie outside data (4 values)"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn labchart_units_and_comments_must_fit_their_layout() {
+        let err = |vars: &[Vec<u8>]| {
+            read_mat(&p(), &file(vars), &ReadOptions::default())
+                .unwrap_err()
+                .to_string()
+        };
+        // The EMG channel in mV in block 1, in V in block 2.
+        let mut vars = labchart_vars("mV", "Force", [10_000.0; 4], &[]);
+        vars[6] = double_matrix("unittextmap", &[2, 2], &[1.0, 2.0, 2.0, 2.0]);
+        let e = err(&vars);
+        assert!(
+            e.contains("channel 0 is in \"mV\" in block 1 and \"V\" in block 2"),
+            "{e}"
+        );
+        // Comments as a 5 × 2 matrix (transposed).
+        let mut vars = labchart_vars(
+            "mV",
+            "Force",
+            [10_000.0; 4],
+            &[(1.0, 5.0, "a"), (2.0, 7.0, "b")],
+        );
+        let com = vars.len() - 2;
+        vars[com] = double_matrix(
+            "com",
+            &[5, 2],
+            &[-1.0, 1.0, 5.0, 1.0, 1.0, -1.0, 2.0, 7.0, 1.0, 2.0],
+        );
+        let e = err(&vars);
+        assert!(
+            e.contains("com is 5×2 where comments × 5 is expected"),
+            "{e}"
+        );
+        // A tick rate per block of the wrong length.
+        let mut vars = labchart_vars("mV", "Force", [10_000.0; 4], &[]);
+        vars[8] = double_matrix("tickrate", &[1, 3], &[1.0, 2.0, 3.0]);
+        let e = err(&vars);
+        assert!(
+            e.contains("tickrate holds 3 value(s) for 2 block(s)"),
+            "{e}"
+        );
+        // A channel in no voltage unit says so.
+        let rec = read_mat(
+            &p(),
+            &labchart_file("mmHg", "Force", [10_000.0; 4], &[]),
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        assert!(
+            rec.notes
+                .iter()
+                .any(|n| n.code == FlagCode::UnitAssumed
+                    && n.message.contains("\"mmHg\", no voltage"))
+        );
+    }
+
+    #[test]
+    fn a_struct_array_without_fields_is_read_at_once_whatever_its_dims() {
+        // A 1 × 1 double, then a struct of (2^31 − 1) × (2^31 − 1) elements
+        // and no field names: nothing to read, and no loop over them.
+        let mut body = el(6, &[2, 0, 0, 0, 0, 0, 0, 0]);
+        body.extend(el(
+            5,
+            &[i32::MAX, i32::MAX]
+                .iter()
+                .flat_map(|d| d.to_le_bytes())
+                .collect::<Vec<u8>>(),
+        ));
+        body.extend(el(1, b"s"));
+        body.extend(el(5, &8i32.to_le_bytes())); // field names of 8 bytes…
+        body.extend(el(1, b"")); // …and none of them
+        let emg = double_matrix("emg", &[1, 4], &[1.0, 2.0, 3.0, 4.0]);
+        let bytes = file(&[el(14, &body), emg]);
+        let start = std::time::Instant::now();
+        let _ = read_mat(&p(), &bytes, &ReadOptions::default());
+        assert!(start.elapsed().as_secs() < 5);
     }
 }

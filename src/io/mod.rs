@@ -320,6 +320,20 @@ pub fn open_input(path: &Path) -> Result<File> {
     })
 }
 
+/// [`open_input`], and the file's length in bytes (for the readers that
+/// check offsets and counts against it before they read).
+pub fn open_input_len(path: &Path) -> Result<(File, u64)> {
+    let file = open_input(path)?;
+    let len = file
+        .metadata()
+        .map_err(|e| Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?
+        .len();
+    Ok((file, len))
+}
+
 /// [`open_input`] with the I/O error as it is, for callers that report it
 /// their own way (the settings files).
 pub fn open_regular(path: &Path) -> std::io::Result<File> {

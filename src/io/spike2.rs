@@ -55,25 +55,10 @@ pub const MAX_SPIKE2_BYTES: u64 = 1 << 34;
 /// naming the file; declared sizes beyond the limits are [`Error::Limit`].
 pub fn read_spike2_file(path: &Path, opts: &ReadOptions) -> Result<Recording> {
     precheck(path)?;
-    let mut ds = Spike2Dataset::open(path).map_err(|e| crate_error(path, e))?;
+    let mut ds =
+        Spike2Dataset::open(path).map_err(|e| assemble::openreadout_error(path, e, "Spike2"))?;
     let file = ds.smr().clone();
     build(path, opts, &mut ds, &file)
-}
-
-/// The crate's error as ours: an I/O failure stays one, anything else is a
-/// malformed file.
-fn crate_error(path: &Path, e: openreadout_core::Error) -> Error {
-    match e {
-        openreadout_core::Error::Io { source, .. } => Error::Io {
-            path: path.to_path_buf(),
-            source,
-        },
-        openreadout_core::Error::Corrupt { detail, .. } => Error::malformed(path, detail),
-        openreadout_core::Error::Unsupported { feature, .. } => {
-            Error::malformed(path, format!("unsupported Spike2 file: {feature}"))
-        }
-        other => Error::malformed(path, other.to_string()),
-    }
 }
 
 /// Check the file's size, channel count and block structure before the crate
@@ -595,7 +580,7 @@ fn read_samples(path: &Path, ds: &mut Spike2Dataset, w: &Wave, factor: f64) -> R
         while first < n {
             let t = ds
                 .read_trace(w.trace, sweep as u32, first, (n - first).min(MAX_SMR_READ))
-                .map_err(|e| crate_error(path, e))?;
+                .map_err(|e| assemble::openreadout_error(path, e, "Spike2"))?;
             let col = t.channels.into_iter().next().unwrap_or_default();
             if col.is_empty() {
                 return Err(Error::malformed(
@@ -631,7 +616,7 @@ fn event_times(
     while first < total {
         let t = ds
             .read_table(0, first, (total - first).min(MAX_SMR_TABLE_READ))
-            .map_err(|e| crate_error(path, e))?;
+            .map_err(|e| assemble::openreadout_error(path, e, "Spike2"))?;
         let (Some(time), Some(chan)) = (t.columns.first(), t.columns.get(2)) else {
             break;
         };

@@ -59,7 +59,7 @@ use crate::error::{excerpt_str, Error, Result};
 use crate::io::{assemble, csv::ColumnUnit, open_input, ReadOptions};
 use crate::recording::{ChannelKind, MetadataEntry, ReadNote, Recording, SourceFormat};
 use crate::study::{IsoDate, Sex};
-use crate::units::SampleRate;
+use crate::units::{SampleRate, Shown};
 use crate::vocab::FlagCode;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
@@ -487,6 +487,8 @@ fn parse_synergy(path: &Path, text: &str) -> Result<Parsed> {
     let mut open_from = 0usize;
     let mut current: Option<usize> = None;
     let mut total: u64 = 0;
+    // Decimal commas or not, once any values settle it.
+    let mut file_decimal: Option<bool> = None;
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
         let lineno = i + 1;
@@ -495,9 +497,10 @@ fn parse_synergy(path: &Path, text: &str) -> Result<Parsed> {
         }
         if let Some(b) = current {
             if key_value(line).is_none() && section_title(line).is_none() {
-                let parsed = parse_numbers_as(line, blocks[b].decimal);
+                let parsed = parse_numbers_as(line, blocks[b].decimal.or(file_decimal));
                 let v = parsed.map(|(v, mode)| {
                     blocks[b].decimal = mode;
+                    file_decimal = file_decimal.or(mode);
                     v
                 });
                 let v = v.filter(|v| !v.is_empty()).ok_or_else(|| {
@@ -539,7 +542,7 @@ fn parse_synergy(path: &Path, text: &str) -> Result<Parsed> {
             let (v, decimal) = if value.is_empty() {
                 (Vec::new(), None)
             } else {
-                parse_numbers_as(value, None).ok_or_else(|| {
+                parse_numbers_as(value, file_decimal).ok_or_else(|| {
                     Error::malformed(
                         path,
                         format!(
@@ -549,6 +552,9 @@ fn parse_synergy(path: &Path, text: &str) -> Result<Parsed> {
                     )
                 })?
             };
+            // One export writes its numbers one way: a key whose values
+            // settle it (`0,5;1,5` or `0.5,1.5`) settles the keys after it.
+            file_decimal = file_decimal.or(decimal);
             total += v.len() as u64;
             assemble::check_samples(path, "samples in a text export", total)?;
             blocks.push(Block {
@@ -624,7 +630,27 @@ fn block_rate(path: &Path, b: &Block, opts: &ReadOptions) -> Result<f64> {
     let khz = match (b.subsampled_khz, b.sampling_khz) {
         (Some(s), _) if fits(s) => Some(s),
         (_, Some(f)) if fits(f) => Some(f),
-        (Some(s), None) => Some(s),
+        // Two rates that differ, and nothing to tell which the values are
+        // at: a guess would scale every time by their ratio.
+        (Some(s), Some(f)) if s != f => {
+            let why = match b.sweep_ms {
+                Some(ms) => format!(
+                    "{n} values over Sweep Duration {} ms fit neither",
+                    Shown(ms)
+                ),
+                None => "no Sweep Duration(ms) says which".to_string(),
+            };
+            return Err(Error::malformed(
+                path,
+                format!(
+                    "line {}: Subsampled {} kHz or Sampling Frequency {} kHz: {why}; give rate_hz in the sidecar's [text] table",
+                    b.line,
+                    Shown(s),
+                    Shown(f)
+                ),
+            ));
+        }
+        (Some(s), _) => Some(s),
         (_, Some(f)) => Some(f),
         (None, None) => None,
     };
@@ -855,6 +881,8 @@ struct AsciiHeader {
     rate_hz: Option<f64>,
     unit: Option<String>,
     pre_ms: Option<f64>,
+    /// A pre-trigger given in samples (`Pre-trigger: 100 samples`).
+    pre_samples: Option<f64>,
     labels: Option<Vec<String>>,
 }
 
@@ -899,12 +927,16 @@ fn header_line(line: &str, h: &mut AsciiHeader) {
         || in_key("pre-stimulus")
         || in_key("prestimulus")
     {
-        let f = if unit_word.starts_with('s') && !unit_word.starts_with("samp") {
-            1e3
+        if unit_word.starts_with("samp")
+            || unit_word.starts_with("pts")
+            || unit_word.starts_with("point")
+        {
+            // A count of samples: milliseconds once the rate is known.
+            h.pre_samples = v_num;
         } else {
-            1.0
-        };
-        h.pre_ms = v_num.map(|x| x * f);
+            let f = if unit_word.starts_with('s') { 1e3 } else { 1.0 };
+            h.pre_ms = v_num.map(|x| x * f);
+        }
     }
 }
 
@@ -932,8 +964,17 @@ fn read_ascii_sweeps(path: &Path, text: &str, opts: &ReadOptions) -> Result<Reco
     }
     let mut rows: Vec<Vec<f64>> = Vec::new();
     let mut total = 0u64;
+    // Commas are decimal commas (the module doc) unless a row settles
+    // otherwise (`0.5 1.5`); a column of `-0,125` is one value a row.
+    let decimal = lines[start..]
+        .iter()
+        .find_map(|(_, l)| parse_numbers_as(l.trim(), None).and_then(|(_, m)| m))
+        .unwrap_or(true);
     for &(no, l) in &lines[start..] {
-        let v = numbers_line(l).ok_or_else(|| {
+        let v = parse_numbers_as(l.trim(), Some(decimal))
+            .map(|(v, _)| v)
+            .filter(|v| !v.is_empty());
+        let v = v.ok_or_else(|| {
             Error::malformed(
                 path,
                 format!("line {no}: {} is not a row of numbers", excerpt_str(l)),
@@ -964,7 +1005,12 @@ fn read_ascii_sweeps(path: &Path, text: &str, opts: &ReadOptions) -> Result<Reco
         ));
     }
     let ncols = rows[0].len();
-    if let Some(&(_, last)) = lines[..start].last() {
+    // The last header line names the columns, unless it declares something
+    // (`Sample interval = 50 us` has as many words as a table may have columns).
+    let naming = lines[..start]
+        .last()
+        .filter(|(_, l)| !l.contains([':', '=']));
+    if let Some(&(_, last)) = naming {
         let names: Vec<String> = last
             .split(['\t', ';'])
             .map(str::trim)
@@ -983,7 +1029,17 @@ fn read_ascii_sweeps(path: &Path, text: &str, opts: &ReadOptions) -> Result<Reco
     let time_col = !by_rows && time_column(&rows, h.labels.as_deref());
     let mut notes = Vec::new();
     // Rate: the options, else a time column, else the header.
-    let time_rate = if time_col { rate_of_times(&rows) } else { None };
+    // A time column whose name gives its unit (`Time (s)`) is read in it.
+    let time_unit_s = h
+        .labels
+        .as_ref()
+        .and_then(|l| crate::io::csv::parse_column_name(&l[0]).unit)
+        .and_then(|u| u.seconds_per_unit());
+    let time_rate = if time_col {
+        rate_of_times(&rows, time_unit_s)
+    } else {
+        None
+    };
     let rate_hz = opts
         .text
         .rate_hz
@@ -1011,7 +1067,10 @@ fn read_ascii_sweeps(path: &Path, text: &str, opts: &ReadOptions) -> Result<Reco
         Some((_, i0)) if opts.text.pre_stimulus_ms.is_none() => i0,
         _ => pre_stimulus_samples(
             path,
-            opts.text.pre_stimulus_ms.or(h.pre_ms),
+            opts.text
+                .pre_stimulus_ms
+                .or(h.pre_ms)
+                .or(h.pre_samples.map(|n| n * 1e3 / rate.hz())),
             rate,
             l,
             &mut notes,
@@ -1067,11 +1126,11 @@ fn time_column(rows: &[Vec<f64>], labels: Option<&[String]>) -> bool {
         && rows[0][0] <= 0.0
 }
 
-/// The rate and stimulus row of a time column: its step read as
-/// milliseconds (the unit EMG tables print) unless that puts the rate outside
-/// the accepted range and seconds do not; the stimulus row is the first at
-/// time ≥ 0.
-fn rate_of_times(rows: &[Vec<f64>]) -> Option<(f64, usize)> {
+/// The rate and stimulus row of a time column: its step in `unit_s`
+/// seconds when its name gives the unit, else read as milliseconds (the
+/// unit EMG tables print) unless that puts the rate outside the accepted
+/// range and seconds do not; the stimulus row is the first at time ≥ 0.
+fn rate_of_times(rows: &[Vec<f64>], unit_s: Option<f64>) -> Option<(f64, usize)> {
     let n = rows.len();
     let span = rows[n - 1][0] - rows[0][0];
     if span.is_nan() || span <= 0.0 {
@@ -1079,10 +1138,10 @@ fn rate_of_times(rows: &[Vec<f64>]) -> Option<(f64, usize)> {
     }
     let step = span / (n - 1) as f64;
     let ms = 1e3 / step;
-    let hz = if SampleRate::new(ms).is_some() {
-        ms
-    } else {
-        1.0 / step
+    let hz = match unit_s {
+        Some(u) => 1.0 / (step * u),
+        None if SampleRate::new(ms).is_some() => ms,
+        None => 1.0 / step,
     };
     let whole = hz.round();
     let hz = if (hz - whole).abs() <= 1e-6 * hz {

@@ -8,14 +8,14 @@
 //! agree with. The session holds the EDF fixtures' session signal, whose WAV
 //! twin (`tests/fixtures/edf/session.wav`) must give the same analysis.
 
-use crate::util::rns;
+use crate::util::{check_hostile_fixtures, fixtures, meta_of, num, rns, rns_json};
 use rns_analyzer::io::{read_recording, ReadOptions};
 use rns_analyzer::recording::ChannelKind;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/brainvision")
+    fixtures("brainvision")
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -23,19 +23,11 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn meta(name: &str) -> Value {
-    let text = std::fs::read_to_string(fixture(&format!("{name}.meta.json"))).unwrap();
-    serde_json::from_str(&text).unwrap()
+    meta_of(&fixture(name))
 }
 
 fn json(args: &[&str], file: &Path) -> Value {
-    let out = rns().args(args).arg(file).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?} {}: {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    rns_json(args, file)
 }
 
 fn inspect(file: &Path) -> Value {
@@ -47,7 +39,7 @@ fn analyze(file: &Path) -> Value {
 }
 
 fn f(v: &Value) -> f64 {
-    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+    num(v)
 }
 
 fn readable_fixtures() -> Vec<String> {
@@ -262,26 +254,10 @@ fn stimulus_markers_are_the_known_stimuli() {
 
 #[test]
 fn hostile_headers_exit_3_with_one_line() {
-    let mut seen = 0;
-    for e in std::fs::read_dir(dir()).unwrap().filter_map(|e| e.ok()) {
-        let name = e.file_name().to_string_lossy().to_string();
-        if !(name.starts_with("hostile_") && name.ends_with(".vhdr")) {
-            continue;
-        }
-        seen += 1;
-        let m = meta(&name);
-        let expected = m["expected_error"].as_str().unwrap();
-        for cmd in ["analyze", "inspect"] {
-            let out = rns().arg(cmd).arg(fixture(&name)).output().unwrap();
-            assert_eq!(out.status.code(), Some(3), "{cmd} {name}");
-            let err = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(err.trim_end().lines().count(), 1, "{cmd} {name}: {err}");
-            assert!(err.contains(expected), "{cmd} {name}: {err}");
-            assert!(err.contains(&name), "{cmd} {name}: {err}");
-            assert!(out.stdout.is_empty());
-        }
-    }
-    assert!(seen >= 7);
+    let seen = check_hostile_fixtures(&dir(), "vhdr", |m| {
+        m["expected_error"].as_str().unwrap().to_string()
+    });
+    assert_eq!(seen, 7);
 }
 
 #[test]

@@ -8,13 +8,13 @@
 //! EDF fixtures' session signal around each stimulus, so their analysis must
 //! match the WAV twin's (`tests/fixtures/edf/session.wav`).
 
-use crate::util::rns;
+use crate::util::{check_hostile_fixtures, fixtures, meta_of, num, rns, rns_json};
 use rns_analyzer::io::{describe_recording, ReadOptions};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cfs")
+    fixtures("cfs")
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -22,23 +22,15 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn meta(name: &str) -> Value {
-    let text = std::fs::read_to_string(fixture(&format!("{name}.meta.json"))).unwrap();
-    serde_json::from_str(&text).unwrap()
+    meta_of(&fixture(name))
 }
 
 fn json(args: &[&str], file: &Path) -> Value {
-    let out = rns().args(args).arg(file).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?} {}: {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    rns_json(args, file)
 }
 
 fn f(v: &Value) -> f64 {
-    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+    num(v)
 }
 
 fn trains(a: &Value) -> &Vec<Value> {
@@ -193,24 +185,8 @@ fn the_session_frames_give_the_wav_twins_analysis() {
 
 #[test]
 fn hostile_files_exit_3_with_one_line() {
-    let mut seen = 0;
-    for e in std::fs::read_dir(dir()).unwrap().filter_map(|e| e.ok()) {
-        let name = e.file_name().to_string_lossy().to_string();
-        if !(name.starts_with("hostile_") && name.ends_with(".cfs")) {
-            continue;
-        }
-        seen += 1;
-        let m = meta(&name);
-        let expected = m["expected_error"].as_str().unwrap();
-        for cmd in ["analyze", "inspect"] {
-            let out = rns().arg(cmd).arg(fixture(&name)).output().unwrap();
-            assert_eq!(out.status.code(), Some(3), "{cmd} {name}");
-            let err = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(err.trim_end().lines().count(), 1, "{cmd} {name}: {err}");
-            assert!(err.contains(expected), "{cmd} {name}: {err}");
-            assert!(err.contains(&name), "{cmd} {name}: {err}");
-            assert!(out.stdout.is_empty());
-        }
-    }
+    let seen = check_hostile_fixtures(&dir(), "cfs", |m| {
+        m["expected_error"].as_str().unwrap().to_string()
+    });
     assert_eq!(seen, 4);
 }

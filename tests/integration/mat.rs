@@ -10,7 +10,7 @@
 //! `tests/fixtures/edf/session.wav` as Spike2's "export as MATLAB" writes
 //! it, and must analyse as that WAV does; the sweeps are cut from it.
 
-use crate::util::rns;
+use crate::util::{check_hostile_fixtures, fixtures, meta_of, num, rns, rns_json};
 use rns_analyzer::io::mat::{read_mat, read_mat_file, MatHints};
 use rns_analyzer::io::{read_recording, ChannelFilter, ReadOptions};
 use rns_analyzer::recording::{ChannelKind, Recording, StimulusOrigin};
@@ -19,7 +19,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mat")
+    fixtures("mat")
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -27,12 +27,11 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn meta(name: &str) -> Value {
-    let text = std::fs::read_to_string(fixture(&format!("{name}.meta.json"))).unwrap();
-    serde_json::from_str(&text).unwrap()
+    meta_of(&fixture(name))
 }
 
 fn f(v: &Value) -> f64 {
-    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+    num(v)
 }
 
 fn numbers(v: &Value) -> Vec<f64> {
@@ -41,14 +40,7 @@ fn numbers(v: &Value) -> Vec<f64> {
 
 /// Run `rns` and parse its JSON output; panics with stderr on failure.
 fn json(args: &[&str], file: &Path) -> Value {
-    let out = rns().args(args).arg(file).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?} {}: {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    rns_json(args, file)
 }
 
 fn analyze(file: &Path) -> Value {
@@ -373,26 +365,10 @@ fn unsettled_names_ask_for_the_sidecar() {
 
 #[test]
 fn hostile_files_exit_3_with_one_line() {
-    let mut seen = 0;
-    for e in std::fs::read_dir(dir()).unwrap().filter_map(|e| e.ok()) {
-        let name = e.file_name().to_string_lossy().to_string();
-        if !(name.starts_with("hostile_") && name.ends_with(".mat")) {
-            continue;
-        }
-        seen += 1;
-        let m = meta(&name);
-        let expected = m["expect"]["error"].as_str().unwrap();
-        for cmd in ["analyze", "inspect"] {
-            let out = rns().arg(cmd).arg(fixture(&name)).output().unwrap();
-            assert_eq!(out.status.code(), Some(3), "{cmd} {name}");
-            let err = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(err.trim_end().lines().count(), 1, "{cmd} {name}: {err}");
-            assert!(err.contains(expected), "{cmd} {name}: {err}");
-            assert!(err.contains(&name), "{cmd} {name}: {err}");
-            assert!(out.stdout.is_empty());
-        }
-    }
-    assert!(seen >= 7);
+    let seen = check_hostile_fixtures(&dir(), "mat", |m| {
+        m["expect"]["error"].as_str().unwrap().to_string()
+    });
+    assert_eq!(seen, 8);
 }
 
 #[test]

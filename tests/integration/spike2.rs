@@ -8,36 +8,26 @@
 //! a WAV twin (the EDF fixtures' `session.wav`) on the same 1 µV grid: both
 //! must give the same analysis.
 
-use crate::util::rns;
+use crate::util::{check_hostile_fixtures, fixtures, meta_of, num, rns, rns_json};
 use rns_analyzer::io::{read_recording, ChannelFilter, ReadOptions};
 use rns_analyzer::recording::{ChannelSel, SourceFormat, StimulusOrigin};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/spike2")
-        .join(name)
+    fixtures("spike2").join(name)
 }
 
 fn meta(name: &str) -> Value {
-    let text = std::fs::read_to_string(fixture(&format!("{name}.meta.json"))).unwrap();
-    serde_json::from_str(&text).unwrap()
+    meta_of(&fixture(name))
 }
 
 fn f(v: &Value) -> f64 {
-    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+    num(v)
 }
 
 fn json(args: &[&str], file: &Path) -> Value {
-    let out = rns().args(args).arg(file).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?} {}: {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    rns_json(args, file)
 }
 
 fn all() -> ReadOptions {
@@ -202,17 +192,8 @@ fn inspect_lists_channels_and_the_event_stimuli() {
 
 #[test]
 fn hostile_files_give_one_line_and_exit_3() {
-    for e in std::fs::read_dir(fixture("")).unwrap() {
-        let p = e.unwrap().path();
-        let name = p.file_name().unwrap().to_string_lossy().to_string();
-        if !(name.starts_with("hostile_") && name.ends_with(".smr")) {
-            continue;
-        }
-        let want = meta(&name)["expect_message"].as_str().unwrap().to_string();
-        let out = rns().arg("analyze").arg(&p).output().unwrap();
-        assert_eq!(out.status.code(), Some(3), "{name}");
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(err.lines().count(), 1, "{name}: {err}");
-        assert!(err.contains(&name) && err.contains(&want), "{name}: {err}");
-    }
+    let seen = check_hostile_fixtures(&fixtures("spike2"), "smr", |m| {
+        m["expect_message"].as_str().unwrap().to_string()
+    });
+    assert_eq!(seen, 5);
 }

@@ -7,7 +7,7 @@
 //! samples, sweeps, samples). Each must read to those figures and analyse to the
 //! responses of the CSV it came from.
 
-use crate::util::rns;
+use crate::util::{fixtures, meta_of, rns, rns_json};
 use rns_analyzer::io::{read_recording, ReadOptions};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -19,25 +19,15 @@ const FIXTURES: [&str; 3] = [
 ];
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/text")
-        .join(name)
+    fixtures("text").join(name)
 }
 
 fn meta(name: &str) -> Value {
-    let text = std::fs::read_to_string(fixture(&format!("{name}.meta.json"))).unwrap();
-    serde_json::from_str(&text).unwrap()
+    meta_of(&fixture(name))
 }
 
 fn json(args: &[&str], file: &Path) -> Value {
-    let out = rns().args(args).arg(file).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?} {}: {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    rns_json(args, file)
 }
 
 #[test]

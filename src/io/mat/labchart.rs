@@ -138,6 +138,8 @@ pub(super) fn recording(
             value: lay.rates.blocks.to_string(),
         },
     ];
+    rec.notes
+        .extend(assemble::unit_note(&lay.labels[emg], &lay.units[emg]));
     if laid {
         rec.notes.push(ReadNote::info(
             FlagCode::LayoutGuessed,
@@ -237,15 +239,24 @@ fn layout(
     let labels = titles(ctx, top, "titles", chans)?;
     let runs = runs(path, &starts, &ends, &labels, n_data)?;
     let units = units(ctx, f, file_len, top, &runs, chans, blocks)?;
-    let per_block =
-        |v: Option<(Vec<u64>, Vec<f64>)>| v.map(|(_, v)| v).filter(|v| v.len() == blocks);
+    let mut per_block = |name: &str| -> Result<Option<Vec<f64>>> {
+        match small(ctx, f, file_len, top, name)? {
+            Some((_, v)) if v.len() != blocks => Err(ctx.bad(format!(
+                "LabChart export: {name} holds {} value(s) for {blocks} block(s)",
+                v.len()
+            ))),
+            other => Ok(other.map(|(_, v)| v)),
+        }
+    };
+    let block_times = per_block("blocktimes")?;
+    let tick_rates = per_block("tickrate")?;
     Ok(Layout {
         labels,
         units,
         runs,
         rates,
-        block_times: per_block(small(ctx, f, file_len, top, "blocktimes")?),
-        tick_rates: per_block(small(ctx, f, file_len, top, "tickrate")?),
+        block_times,
+        tick_rates,
     })
 }
 
@@ -289,10 +300,13 @@ fn runs(
                     ),
                 ));
             }
-            *slot = Some(Run {
-                start: s as u64 - 1,
-                end: e as u64,
-            });
+            // dataend = datastart − 1: an empty run, as no data.
+            if e >= s {
+                *slot = Some(Run {
+                    start: s as u64 - 1,
+                    end: e as u64,
+                });
+            }
         }
     }
     Ok(out)
@@ -313,16 +327,31 @@ fn units(
         .and_then(|(_, v)| v.texts())
         .unwrap_or_default();
     let map = table(ctx, f, file_len, top, "unittextmap", chans, blocks)?;
-    Ok((0..chans)
-        .map(|c| {
-            let b = runs[c].iter().position(Option::is_some).unwrap_or(0);
-            map.as_ref()
-                .map(|m| m.at(c, b))
-                .filter(|k| k.fract() == 0.0 && *k >= 1.0 && *k <= texts.len() as f64)
-                .map(|k| texts[k as usize - 1].clone())
-                .unwrap_or_default()
-        })
-        .collect())
+    let unit_at = |c: usize, b: usize| -> String {
+        map.as_ref()
+            .map(|m| m.at(c, b))
+            .filter(|k| k.fract() == 0.0 && *k >= 1.0 && *k <= texts.len() as f64)
+            .map(|k| texts[k as usize - 1].clone())
+            .unwrap_or_default()
+    };
+    let mut units = Vec::with_capacity(chans);
+    for (c, row) in runs.iter().enumerate().take(chans) {
+        let mut with_data = (0..blocks).filter(|&b| row[b].is_some());
+        let first = with_data.next().unwrap_or(0);
+        let unit = unit_at(c, first);
+        // LabChart may change a channel's unit between blocks; one scale
+        // for all of them would be wrong by the ratio.
+        if let Some(b) = with_data.find(|&b| unit_at(c, b) != unit) {
+            return Err(ctx.bad(format!(
+                "LabChart export: channel {c} is in \"{unit}\" in block {} and \"{}\" in block {}: blocks of different units are not read together",
+                first + 1,
+                unit_at(c, b),
+                b + 1
+            )));
+        }
+        units.push(unit);
+    }
+    Ok(units)
 }
 
 /// The EMG channel's rate, the same in every block it has data in.
@@ -500,7 +529,11 @@ fn channels(
                 .sum();
             let rate = blocks.first().map(|&b| lay.rates.at(c, b));
             let rate = rate.filter(|&r| c != emg && r != lay.rates.at(emg, blocks[0]));
-            let len = if rate.is_some() { len as usize } else { total };
+            let len = if same_grid(lay, c, emg, blocks) {
+                total
+            } else {
+                len as usize
+            };
             assemble::listed_channel(c, label, unit, kind, len, rate)
         })
         .collect()
@@ -526,8 +559,17 @@ fn comments(
         .and_then(|(_, v)| v.texts())
         .unwrap_or_default();
     let n = dims.first().copied().unwrap_or(0) as usize;
-    if n == 0 || v.len() < n * 5 {
+    if v.is_empty() {
         return Ok(Vec::new());
+    }
+    if dims.len() != 2 || dims[1] != 5 {
+        return Err(ctx.bad(format!(
+            "LabChart export: com is {} where comments × 5 is expected",
+            dims.iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join("×")
+        )));
     }
     let mut out = Vec::new();
     for r in 0..n {

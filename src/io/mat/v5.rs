@@ -599,6 +599,9 @@ fn structure(
     let mut fields: Vec<(String, Vec<Value>)> =
         names.iter().map(|n| (n.clone(), Vec::new())).collect();
     let nf = names.len() as u64;
+    // Without fields a struct array holds nothing, however large its dims:
+    // no loop over its elements (2^62 of them would never end).
+    let n = if nf == 0 { 0 } else { n };
     for e in 0..n {
         for (f, field) in fields.iter_mut().enumerate() {
             let i = e * nf + f as u64;

@@ -257,3 +257,35 @@ fn numbers() {
     assert!(parse_numbers("1,nan").is_none());
     assert!(parse_numbers("inf").is_none());
 }
+
+#[test]
+fn ascii_sweeps_review_cases() {
+    let read = |s: &str| read_text(&p(), s.as_bytes(), &ReadOptions::default());
+    // A declaration with as many words as columns names no columns.
+    let rec = read("Sample interval = 50 us\n0 1 2 3 4\n5 6 7 8 9\n").unwrap();
+    assert_eq!(rec.sample_rate.hz(), 20_000.0);
+    assert_eq!(rec.segments.len(), 5);
+    // A time column in seconds, named so: read in seconds.
+    let s = "Time(s) A\n-0.0001 1\n0 2\n0.0001 3\n0.0002 4\n";
+    let rec = read(s).unwrap();
+    assert_eq!(rec.sample_rate.hz(), 10_000.0);
+    assert_eq!(rec.stimuli.as_ref().unwrap().samples, vec![1]);
+    // A pre-trigger in samples.
+    let rec = read("fs: 20000\nPre-trigger: 2 samples\n1 2\n3 4\n5 6\n").unwrap();
+    assert_eq!(rec.stimuli.as_ref().unwrap().samples, vec![2, 5]);
+}
+
+#[test]
+fn synergy_rates_that_cannot_be_told_apart_are_refused() {
+    let s = "[2 - Test]\r\nSampling Frequency(kHz)=48\r\nSubsampled(kHz)=20\r\n\
+             [3 - Trace Data]\r\nSweep  Data(mV)<4>=1,2.5,-1,0\r\n";
+    let e = read_text(&p(), s.as_bytes(), &ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no Sweep Duration(ms) says which"), "{e}");
+    // A later key's decimal commas settle by the first key's.
+    let s = "[2 - Test]\r\nSampling Frequency(kHz)=10\r\n[3 - Trace Data]\r\n\
+             Sweep  Data(mV)<2>=0,5;1,5\r\nSweep  Data(mV)<2>=\r\n-0,125\r\n0,25\r\n";
+    let rec = read_text(&p(), s.as_bytes(), &ReadOptions::default()).unwrap();
+    assert_eq!(rec.channels[0].samples, vec![0.5, 1.5, -0.125, 0.25]);
+}
