@@ -197,3 +197,139 @@ fn hostile_files_give_one_line_and_exit_3() {
     });
     assert_eq!(seen, 5);
 }
+
+/// A minimal 64-bit `.smrx`, laid out as openreadout-ephys 0.4.0 builds one
+/// for its own tests (src/spike2/tests.rs, MIT OR Apache-2.0): channel 1
+/// "wave" (Adc, mV, 5 ticks of 1 µs: 200 kHz, scale 6553.6 and offset 0.5)
+/// with two runs, [1, 2, 3] at tick 0 and [4, 5] at tick 100 (a pause),
+/// behind a stale block of an older generation; channel 2 "spikes", events
+/// at ticks 7 and 250. No independent writer of `.smrx` runs here (CED's
+/// SON64 library is Windows and macOS only) and no openly licensed real
+/// file was found: this proves the wiring of the `.smrx` path, not the
+/// crate's reading of real files.
+fn mini_smrx() -> Vec<u8> {
+    let mut b = vec![0u8; 0x40000];
+    let put = |b: &mut Vec<u8>, at: usize, v: &[u8]| b[at..at + v.len()].copy_from_slice(v);
+    let put32 =
+        |b: &mut Vec<u8>, at: usize, v: u32| b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    let put64 =
+        |b: &mut Vec<u8>, at: usize, v: u64| b[at..at + 8].copy_from_slice(&v.to_le_bytes());
+    put(&mut b, 0, b"S64pl\0\x01\x01");
+    put(&mut b, 16, b"S2091349");
+    put(&mut b, 24, &[0, 5, 32, 8, 9, 10, 0xe8, 0x07]);
+    put(&mut b, 32, &1e-6f64.to_le_bytes());
+    let (table, rec) = (2048usize, 272usize);
+    let strings = table + 2 * rec;
+    for (k, v) in [
+        (44, table),
+        (48, table),
+        (52, strings),
+        (56, 2),
+        (60, rec),
+        (64, 3),
+    ] {
+        put32(&mut b, k, v as u32);
+    }
+    // The string table: 1 "wave", 2 "mV", 3 "note", 4 "spikes".
+    let mut st: Vec<u8> = [0u32, 4].iter().flat_map(|v| v.to_le_bytes()).collect();
+    for name in ["wave", "mV", "note", "spikes"] {
+        st.extend(1u32.to_le_bytes());
+        let mut padded = name.as_bytes().to_vec();
+        padded.resize(name.len() / 4 * 4 + 4, 0);
+        st.extend(padded);
+    }
+    put(&mut b, strings, &st);
+    // Channel 1 (Adc).
+    let c1 = table;
+    put64(&mut b, c1, 0x10000);
+    put64(&mut b, c1 + 0x10, 1);
+    put32(&mut b, c1 + 0x20, 2);
+    put(&mut b, c1 + 0x2c, &[1, 0, 1]);
+    put(&mut b, c1 + 0x30, &2i32.to_le_bytes());
+    put32(&mut b, c1 + 0x34, 1);
+    put32(&mut b, c1 + 0x38, 2);
+    put64(&mut b, c1 + 0x40, 5);
+    put(&mut b, c1 + 0x48, &2e5f64.to_le_bytes());
+    put(&mut b, c1 + 0x50, &6553.6f64.to_le_bytes());
+    put(&mut b, c1 + 0x58, &0.5f64.to_le_bytes());
+    // Channel 2 (events).
+    let c2 = table + rec;
+    put64(&mut b, c2, 0x11000);
+    put64(&mut b, c2 + 0x10, 1);
+    put32(&mut b, c2 + 0x20, 8);
+    b[c2 + 0x2e] = 3;
+    put32(&mut b, c2 + 0x34, 4);
+    // Index of channel 1: the stale block, then the live one.
+    let i1 = 0x10000;
+    for (at, v) in [(0, 0x100), (16, 0), (24, 0x30000), (32, 0), (40, 0x20000)] {
+        put64(&mut b, i1 + at, v);
+    }
+    put32(&mut b, i1 + 12, 2);
+    // Index of channel 2.
+    let i2 = 0x11000;
+    put64(&mut b, i2, 0x100);
+    put(&mut b, i2 + 8, &1u16.to_le_bytes());
+    put32(&mut b, i2 + 12, 1);
+    put64(&mut b, i2 + 16, 7);
+    put64(&mut b, i2 + 24, 0x31000);
+    // The live Adc block: runs (0, [1, 2, 3]) and (100, [4, 5]).
+    let live = 0x20000;
+    put64(&mut b, live, 0x10001);
+    put(&mut b, live + 10, &1u16.to_le_bytes());
+    put32(&mut b, live + 12, 2);
+    let mut pos = live + 16;
+    for (start, vals) in [(0u64, vec![1i16, 2, 3]), (100, vec![4, 5])] {
+        put64(&mut b, pos, start);
+        put64(&mut b, pos + 8, vals.len() as u64);
+        pos += 16;
+        for v in vals {
+            put(&mut b, pos, &v.to_le_bytes());
+            pos += 2;
+        }
+    }
+    // A stale block of generation 0 (must be skipped).
+    let stale = 0x30000;
+    put64(&mut b, stale, 0x10000);
+    put32(&mut b, stale + 12, 1);
+    put64(&mut b, stale + 24, 1);
+    put(&mut b, stale + 32, &999i16.to_le_bytes());
+    // The event block of channel 2.
+    let events = 0x31000;
+    put64(&mut b, events, 0x11000);
+    put(&mut b, events + 8, &1u16.to_le_bytes());
+    put32(&mut b, events + 12, 2);
+    put64(&mut b, events + 16, 7);
+    put64(&mut b, events + 24, 250);
+    b.truncate(0x32000);
+    put64(&mut b, 1000, 0x32000);
+    put64(&mut b, 1016, 250);
+    b
+}
+
+#[test]
+fn a_minimal_smrx_is_read_through_the_smrx_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("mini.smrx");
+    std::fs::write(&file, mini_smrx()).unwrap();
+    let rec = read_recording(&file, &all()).unwrap();
+    assert_eq!(rec.format, SourceFormat::Smrx);
+    assert!((rec.sample_rate.hz() - 200_000.0).abs() < 1e-6);
+    assert_eq!(rec.channels.len(), 1);
+    assert_eq!(
+        (
+            rec.channels[0].label.as_str(),
+            rec.channels[0].unit.as_str()
+        ),
+        ("wave", "mV")
+    );
+    // stored × 6553.6 / 6553.6 + 0.5, in mV; the stale block's 999 skipped.
+    assert_eq!(rec.channels[0].samples, vec![1.5, 2.5, 3.5, 4.5, 5.5]);
+    // Sampling paused between the runs: two segments, the second at tick 100.
+    let seg: Vec<(usize, usize)> = rec.segments.iter().map(|s| (s.start, s.len)).collect();
+    assert_eq!(seg, vec![(0, 3), (3, 2)]);
+    assert!((rec.segments[1].start_s - 100e-6).abs() < 1e-12);
+    // "spikes" names no trigger: its events are no stimuli.
+    assert!(rec.stimuli.is_none());
+    let v = json(&["inspect", "--format", "json"], &file);
+    assert_eq!(v["format"], "smrx");
+}
