@@ -202,7 +202,7 @@ fn hostile_files_give_one_line_and_exit_3() {
 /// for its own tests (src/spike2/tests.rs, MIT OR Apache-2.0): channel 1
 /// "wave" (Adc, mV, 5 ticks of 1 µs: 200 kHz, scale 6553.6 and offset 0.5)
 /// with two runs, [1, 2, 3] at tick 0 and [4, 5] at tick 100 (a pause),
-/// behind a stale block of an older generation; channel 2 "spikes", events
+/// behind a stale block of an older generation; channel 2 "Stim", events
 /// at ticks 7 and 250. No independent writer of `.smrx` runs here (CED's
 /// SON64 library is Windows and macOS only) and no openly licensed real
 /// file was found: this proves the wiring of the `.smrx` path, not the
@@ -230,9 +230,9 @@ fn mini_smrx() -> Vec<u8> {
     ] {
         put32(&mut b, k, v as u32);
     }
-    // The string table: 1 "wave", 2 "mV", 3 "note", 4 "spikes".
+    // The string table: 1 "wave", 2 "mV", 3 "note", 4 "Stim".
     let mut st: Vec<u8> = [0u32, 4].iter().flat_map(|v| v.to_le_bytes()).collect();
-    for name in ["wave", "mV", "note", "spikes"] {
+    for name in ["wave", "mV", "note", "Stim"] {
         st.extend(1u32.to_le_bytes());
         let mut padded = name.as_bytes().to_vec();
         padded.resize(name.len() / 4 * 4 + 4, 0);
@@ -328,8 +328,14 @@ fn a_minimal_smrx_is_read_through_the_smrx_path() {
     let seg: Vec<(usize, usize)> = rec.segments.iter().map(|s| (s.start, s.len)).collect();
     assert_eq!(seg, vec![(0, 3), (3, 2)]);
     assert!((rec.segments[1].start_s - 100e-6).abs() < 1e-12);
-    // "spikes" names no trigger: its events are no stimuli.
-    assert!(rec.stimuli.is_none());
+    // "Stim" names a trigger: its events are the stimuli, at their samples
+    // (7 µs: sample 1 of 5 µs; 250 µs lies past the second run's data).
+    let st = rec
+        .stimuli
+        .as_ref()
+        .expect("stimuli from the event channel");
+    assert_eq!(st.origin, StimulusOrigin::Events);
+    assert_eq!(st.samples, vec![1]);
     let v = json(&["inspect", "--format", "json"], &file);
     assert_eq!(v["format"], "smrx");
 }
