@@ -11,12 +11,18 @@
 //! - `summary.csv`: one row per recording: status, exit code and error, the
 //!   pattern and key figures, and the quality-flag codes ([`SUMMARY_HEADER`]);
 //! - `responses.csv`: one row per response, the columns of
-//!   `rns analyze --format csv` ([`crate::output::csv::HEADER`]).
+//!   `rns analyze --format csv` ([`crate::output::csv::HEADER`]);
+//! - `trains.csv`: one row per train ([`TRAINS_HEADER`]), and `flags.csv`
+//!   one row per quality flag ([`FLAGS_HEADER`]).
 //!
 //! A file that fails is a row with its error and never stops the others. Every
 //! output is written atomically and depends only on the inputs, so the output
 //! folder is byte-for-byte the same whatever the number of threads. Inputs are
 //! only read.
+
+mod tables;
+
+pub use tables::{flags_csv, trains_csv, FLAGS_HEADER, TRAINS_HEADER};
 
 use crate::analysis::{Analysis, TrainTraces};
 use crate::error::{Error, Result};
@@ -442,7 +448,7 @@ fn progress_bar(n: usize, show: bool) -> ProgressBar {
 /// Analyse every supported file under `opts.dir` and write the outputs into
 /// `opts.out`: `json/<path>.json`, with
 /// `opts.report` `reports/<path>.html` and `reports/<path>/` (plots), then
-/// `summary.csv` and `responses.csv`. `<path>` is the file's path relative to
+/// `summary.csv`, `responses.csv`, `trains.csv` and `flags.csv`. `<path>` is the file's path relative to
 /// `opts.dir`, extension included.
 ///
 /// Errors are only those that stop the whole run, before any output: `opts.dir`
@@ -590,6 +596,8 @@ pub fn run(
     let table_errors: Vec<FileError> = [
         ("summary.csv", summary_csv(&outcomes)),
         ("responses.csv", join_responses(&rows)),
+        ("trains.csv", trains_csv(&outcomes)),
+        ("flags.csv", flags_csv(&outcomes)),
     ]
     .into_iter()
     .filter_map(|(name, text)| write_atomic(&opts.out.join(name), text.as_bytes()).err())

@@ -326,3 +326,55 @@ fn batch_of_a_missing_or_empty_folder() {
     let o = run_batch(&empty, &dir.path().join("out2"), &["--jobs", "0"]);
     assert_eq!(o.status.code(), Some(2), "--jobs 0 is a usage error");
 }
+
+/// `trains.csv` and `flags.csv` hold, row for row, the trains and the
+/// quality flags of each file's JSON.
+#[test]
+fn trains_and_flags_tables_match_the_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_folder(dir.path());
+    let out = dir.path().join("out");
+    let _ = run_batch(&data, &out, &["--jobs", "2"]);
+    let (th, trows) = read_csv(&out.join("trains.csv"));
+    let (fh, frows) = read_csv(&out.join("flags.csv"));
+    assert_eq!(th[..4], ["path", "train", "role", "role_source"]);
+    assert_eq!(fh, ["path", "train", "code", "severity", "message"]);
+    let col = |h: &[String], name: &str| h.iter().position(|c| c == name).unwrap();
+    let (sh, summary) = read_csv(&out.join("summary.csv"));
+    let (pi, si) = (col(&sh, "path"), col(&sh, "status"));
+    let mut trains_seen = 0;
+    let mut flags_seen = 0;
+    for s in summary.iter().filter(|r| r[si] == "ok") {
+        let path = &s[pi];
+        let text = std::fs::read_to_string(out.join("json").join(format!("{path}.json"))).unwrap();
+        let a: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mine: Vec<&Vec<String>> = trows.iter().filter(|r| &r[0] == path).collect();
+        let trains = a["trains"].as_array().unwrap();
+        assert_eq!(mine.len(), trains.len(), "{path}");
+        for (row, t) in mine.iter().zip(trains) {
+            assert_eq!(row[col(&th, "role")], t["role"].as_str().unwrap(), "{path}");
+            assert_eq!(
+                row[col(&th, "responses")],
+                t["responses"].as_array().unwrap().len().to_string()
+            );
+            let d = &row[col(&th, "decrement_pct")];
+            match t["decrement_pct"].as_f64() {
+                Some(x) => assert!((d.parse::<f64>().unwrap() - x).abs() < 1e-9, "{path}"),
+                None => assert!(d.is_empty(), "{path}"),
+            }
+        }
+        trains_seen += mine.len();
+        let flags: Vec<&Vec<String>> = frows.iter().filter(|r| &r[0] == path).collect();
+        let quality = a["quality"].as_array().unwrap();
+        assert_eq!(flags.len(), quality.len(), "{path}");
+        for (row, q) in flags.iter().zip(quality) {
+            assert_eq!(row[2], q["code"].as_str().unwrap(), "{path}");
+            assert_eq!(row[3], q["severity"].as_str().unwrap(), "{path}");
+        }
+        flags_seen += flags.len();
+    }
+    assert!(
+        trains_seen >= 3 && flags_seen >= 1,
+        "{trains_seen} trains, {flags_seen} flags"
+    );
+}
