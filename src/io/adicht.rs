@@ -67,11 +67,11 @@
 //! seen in a file; refused as unsupported).
 
 use crate::error::{excerpt_str, Error, Result};
-use crate::io::{assemble, open_input_len, ReadOptions};
+use crate::io::assemble::{self, ReadAt};
+use crate::io::{open_input_len, ReadOptions};
 use crate::recording::{Annotation, ChannelKind, MetadataEntry, Recording, Segment, SourceFormat};
 use crate::units::{SampleRate, Shown};
 use std::collections::HashMap;
-use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// The most bytes the `Map` stream may hold (a ten-hour, 32-channel
@@ -136,34 +136,6 @@ pub fn read_adicht(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Reco
     read_from(path, &mut src, bytes.len() as u64, opts, false)
 }
 
-/// Random-access reads of the file or of its bytes.
-trait Source {
-    fn read_at(&mut self, path: &Path, offset: u64, buf: &mut [u8]) -> Result<()>;
-}
-
-impl Source for std::fs::File {
-    fn read_at(&mut self, path: &Path, offset: u64, buf: &mut [u8]) -> Result<()> {
-        self.seek(SeekFrom::Start(offset))
-            .and_then(|_| self.read_exact(buf))
-            .map_err(|e| Error::Io {
-                path: path.to_path_buf(),
-                source: e,
-            })
-    }
-}
-
-impl Source for &[u8] {
-    fn read_at(&mut self, path: &Path, offset: u64, buf: &mut [u8]) -> Result<()> {
-        let from = usize::try_from(offset).unwrap_or(usize::MAX);
-        let part = from
-            .checked_add(buf.len())
-            .and_then(|to| self.get(from..to))
-            .ok_or_else(|| Error::malformed(path, "file ends early"))?;
-        buf.copy_from_slice(part);
-        Ok(())
-    }
-}
-
 fn le_i32(b: &[u8], i: usize) -> i32 {
     i32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
 }
@@ -215,7 +187,7 @@ struct Container<'a, S> {
     page: (u64, Vec<u8>),
 }
 
-impl<S: Source> Container<'_, S> {
+impl<S: ReadAt> Container<'_, S> {
     fn bad(&self, why: impl Into<String>) -> Error {
         Error::malformed(self.path, why)
     }
@@ -1003,7 +975,7 @@ fn decode_subblock(sb: &[u8], float: bool, n: usize) -> std::result::Result<Vec<
 // ---------------------------------------------------------------------------
 // The recording
 
-fn read_from<S: Source>(
+fn read_from<S: ReadAt>(
     path: &Path,
     src: &mut S,
     file_len: u64,
@@ -1120,7 +1092,7 @@ fn title(chart: &Chart, i: usize) -> String {
     }
 }
 
-fn assemble_recording<S: Source>(
+fn assemble_recording<S: ReadAt>(
     ct: &mut Container<'_, S>,
     chart: &Chart,
     blocks: &Stream,
@@ -1324,7 +1296,7 @@ fn assemble_recording<S: Source>(
 
 /// Channel `i`'s samples in every record, in its unit (millivolts for a
 /// voltage signal); `total` samples in all.
-fn decode_channel<S: Source>(
+fn decode_channel<S: ReadAt>(
     ct: &mut Container<'_, S>,
     chart: &Chart,
     blocks: &Stream,

@@ -266,6 +266,39 @@ pub fn unit_note(label: &str, unit: &str) -> Option<ReadNote> {
     ))
 }
 
+/// Random-access reads of a file or of its bytes, for the readers that
+/// follow offsets through a file (CFS, LabChart): the file on disk, or the
+/// bytes a fuzz target hands in.
+pub trait ReadAt {
+    /// Fill `buf` from `offset`; a read past the end is an error naming
+    /// `path`.
+    fn read_at(&mut self, path: &Path, offset: u64, buf: &mut [u8]) -> Result<()>;
+}
+
+impl ReadAt for std::fs::File {
+    fn read_at(&mut self, path: &Path, offset: u64, buf: &mut [u8]) -> Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        self.seek(SeekFrom::Start(offset))
+            .and_then(|_| self.read_exact(buf))
+            .map_err(|e| Error::Io {
+                path: path.to_path_buf(),
+                source: e,
+            })
+    }
+}
+
+impl ReadAt for &[u8] {
+    fn read_at(&mut self, path: &Path, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let from = usize::try_from(offset).unwrap_or(usize::MAX);
+        let part = from
+            .checked_add(buf.len())
+            .and_then(|to| self.get(from..to))
+            .ok_or_else(|| Error::malformed(path, "file ends early"))?;
+        buf.copy_from_slice(part);
+        Ok(())
+    }
+}
+
 /// An error of the openreadout crates (the Spike2 and ABF readers) as ours:
 /// an I/O failure stays one; anything else is a malformed `format` file.
 pub fn openreadout_error(path: &Path, e: openreadout_core::Error, format: &str) -> Error {

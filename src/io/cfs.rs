@@ -40,10 +40,10 @@
 //!   [`Recording::not_analysable`] saying why.
 
 use crate::error::{excerpt_str, Error, Result};
-use crate::io::{assemble, open_input_len, ReadOptions};
+use crate::io::assemble::{self, ReadAt};
+use crate::io::{open_input_len, ReadOptions};
 use crate::recording::{ChannelKind, MetadataEntry, Recording, SourceFormat};
 use crate::units::{SampleRate, Shown};
-use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// The most metadata entries (file and frame variables) kept.
@@ -100,34 +100,6 @@ struct Section {
     flags: u16,
     channels: Vec<DsChannel>,
     vars: Vec<(String, String)>,
-}
-
-/// Random-access reads of the file or of its bytes.
-trait Source {
-    fn read_at(&mut self, path: &Path, offset: u64, buf: &mut [u8]) -> Result<()>;
-}
-
-impl Source for std::fs::File {
-    fn read_at(&mut self, path: &Path, offset: u64, buf: &mut [u8]) -> Result<()> {
-        self.seek(SeekFrom::Start(offset))
-            .and_then(|_| self.read_exact(buf))
-            .map_err(|e| Error::Io {
-                path: path.to_path_buf(),
-                source: e,
-            })
-    }
-}
-
-impl Source for &[u8] {
-    fn read_at(&mut self, path: &Path, offset: u64, buf: &mut [u8]) -> Result<()> {
-        let from = usize::try_from(offset).unwrap_or(usize::MAX);
-        let part = from
-            .checked_add(buf.len())
-            .and_then(|to| self.get(from..to))
-            .ok_or_else(|| Error::malformed(path, "file ends early"))?;
-        buf.copy_from_slice(part);
-        Ok(())
-    }
 }
 
 /// Read a CED Signal (CFS) file.
@@ -249,7 +221,7 @@ fn variables(descs: &[VarDesc], area: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn read_from<S: Source>(
+fn read_from<S: ReadAt>(
     path: &Path,
     src: &mut S,
     file_len: u64,
@@ -432,7 +404,7 @@ fn rate_hz(x_increment: f64, x_units: &str) -> Option<f64> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn assemble_recording<S: Source>(
+fn assemble_recording<S: ReadAt>(
     path: &Path,
     src: &mut S,
     channels: &[ChannelDesc],
@@ -638,7 +610,7 @@ fn assemble_recording<S: Source>(
 }
 
 /// Channel `i`'s points in every frame, scaled (× `unit` to the output unit).
-fn decode_channel<S: Source>(
+fn decode_channel<S: ReadAt>(
     path: &Path,
     src: &mut S,
     c: &ChannelDesc,
