@@ -356,7 +356,7 @@ fn build(
             file_index: i,
             trace: waves.len() as u32,
             label: label_of(c),
-            rate_hz: 1.0 / (ticks as f64 * file.tick_s),
+            rate_hz: whole_if_near(1.0 / (ticks as f64 * file.tick_s)),
             runs: runs
                 .iter()
                 .map(|&(b, _, n)| (c.blocks[b].start, n))
@@ -637,6 +637,17 @@ fn event_times(
         times = times.into_iter().skip(skip).step_by(2).collect();
     }
     Ok(times)
+}
+
+/// A rate within floating-point error of a whole number of hertz, as that
+/// number: 1 / (5 × 1 µs) is 200000.00000000003 in binary.
+fn whole_if_near(hz: f64) -> f64 {
+    let whole = hz.round();
+    if (hz - whole).abs() <= 1e-9 * hz {
+        whole
+    } else {
+        hz
+    }
 }
 
 #[cfg(test)]

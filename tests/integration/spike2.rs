@@ -313,7 +313,7 @@ fn a_minimal_smrx_is_read_through_the_smrx_path() {
     std::fs::write(&file, mini_smrx()).unwrap();
     let rec = read_recording(&file, &all()).unwrap();
     assert_eq!(rec.format, SourceFormat::Smrx);
-    assert!((rec.sample_rate.hz() - 200_000.0).abs() < 1e-6);
+    assert_eq!(rec.sample_rate.hz(), 200_000.0);
     assert_eq!(rec.channels.len(), 1);
     assert_eq!(
         (
