@@ -12,8 +12,9 @@
 //!   pattern and key figures, and the quality-flag codes ([`SUMMARY_HEADER`]);
 //! - `responses.csv`: one row per response, the columns of
 //!   `rns analyze --format csv` ([`crate::output::csv::HEADER`]);
-//! - `trains.csv`: one row per train ([`TRAINS_HEADER`]), and `flags.csv`
-//!   one row per quality flag ([`FLAGS_HEADER`]).
+//! - `trains.csv`: one row per train ([`TRAINS_HEADER`]), `flags.csv`
+//!   one row per quality flag ([`FLAGS_HEADER`]), `findings.csv` one row
+//!   per finding ([`FINDINGS_HEADER`]).
 //!
 //! A file that fails is a row with its error and never stops the others. Every
 //! output is written atomically and depends only on the inputs, so the output
@@ -22,7 +23,9 @@
 
 mod tables;
 
-pub use tables::{flags_csv, trains_csv, FLAGS_HEADER, TRAINS_HEADER};
+pub use tables::{
+    findings_csv, flags_csv, trains_csv, FINDINGS_HEADER, FLAGS_HEADER, TRAINS_HEADER,
+};
 
 use crate::analysis::{Analysis, TrainTraces};
 use crate::error::{Error, Result};
@@ -63,6 +66,19 @@ pub const SUMMARY_HEADER: &[&str] = &[
     "notes",
     "patient_id",
     "study_date",
+    "muscle",
+    "nerve",
+    "temperature_c",
+    "sample_rate_hz",
+    "duration_s",
+    "stimulus_source",
+    "tool_version",
+    "immediate_post_exercise_decrement_pct",
+    "late_post_exercise_decrement_pct",
+    "baseline_area_decrement_pct",
+    "baseline_shape",
+    "low_cmap",
+    "findings",
 ];
 
 /// What a batch run is asked to do.
@@ -448,7 +464,7 @@ fn progress_bar(n: usize, show: bool) -> ProgressBar {
 /// Analyse every supported file under `opts.dir` and write the outputs into
 /// `opts.out`: `json/<path>.json`, with
 /// `opts.report` `reports/<path>.html` and `reports/<path>/` (plots), then
-/// `summary.csv`, `responses.csv`, `trains.csv` and `flags.csv`. `<path>` is the file's path relative to
+/// `summary.csv`, `responses.csv`, `trains.csv`, `flags.csv` and `findings.csv`. `<path>` is the file's path relative to
 /// `opts.dir`, extension included.
 ///
 /// Errors are only those that stop the whole run, before any output: `opts.dir`
@@ -598,6 +614,7 @@ pub fn run(
         ("responses.csv", join_responses(&rows)),
         ("trains.csv", trains_csv(&outcomes)),
         ("flags.csv", flags_csv(&outcomes)),
+        ("findings.csv", findings_csv(&outcomes)),
     ]
     .into_iter()
     .filter_map(|(name, text)| write_atomic(&opts.out.join(name), text.as_bytes()).err())
@@ -693,9 +710,43 @@ pub fn summary_csv(outcomes: &[Outcome]) -> String {
             a.and_then(|a| a.study.study_date)
                 .map_or(String::new(), |d| d.to_string()),
         ];
+        let mut row = row.to_vec();
+        row.extend(summary_extra(a));
         let _ = w.write_record(&row);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// The columns of `summary.csv` after `study_date` (empty for a failure):
+/// protocol, source and session figures, and how many findings.
+fn summary_extra(a: Option<&Analysis>) -> Vec<String> {
+    let Some(a) = a else {
+        return vec![String::new(); 13];
+    };
+    let text = |v: Option<&str>| v.map_or(String::new(), output::csv::text_cell);
+    let reference = a.reference_train();
+    let s = &a.session;
+    let low = match (s.baseline_cmap_mv, s.baseline_cmap_lower_limit_mv) {
+        (Some(v), Some(limit)) => Some(v < limit),
+        _ => None,
+    };
+    vec![
+        text(a.protocol.muscle.as_deref()),
+        text(a.protocol.nerve.as_deref()),
+        opt(a.protocol.temperature_c),
+        a.source.sample_rate_hz.to_string(),
+        a.source.duration_s.to_string(),
+        a.source.stimulus_source.name().to_string(),
+        a.tool.version.to_string(),
+        opt(s.immediate_post_exercise_decrement_pct),
+        opt(s.late_post_exercise_decrement_pct),
+        opt(reference.and_then(|t| t.area_decrement_pct)),
+        reference
+            .and_then(|t| t.shape)
+            .map_or(String::new(), |x| x.name().to_string()),
+        opt_bool(low),
+        a.classification.findings.len().to_string(),
+    ]
 }
 
 /// `responses.csv`: the response rows of every analysed file, with the path

@@ -2,7 +2,8 @@
 //!
 //! Overview: `trains.csv` has one row per train of every analysed file, its
 //! figures in columns; `flags.csv` one row per quality flag (code, severity,
-//! train, message). Both are tidy tables a statistician loads as they are:
+//! train, message); `findings.csv` one row per finding behind the pattern
+//! (code, train, value, threshold, message). Both are tidy tables a statistician loads as they are:
 //! no cell holds a list to split. Rows follow the outcomes' order (sorted by
 //! path), then train order, so the tables are the same byte for byte
 //! whatever the number of threads.
@@ -38,6 +39,9 @@ pub const TRAINS_HEADER: &[&str] = &[
 
 /// Column names of `flags.csv`, in order.
 pub const FLAGS_HEADER: &[&str] = &["path", "train", "code", "severity", "message"];
+
+/// Column names of `findings.csv`, in order.
+pub const FINDINGS_HEADER: &[&str] = &["path", "train", "code", "value", "threshold", "message"];
 
 fn opt(v: Option<f64>) -> String {
     v.map_or(String::new(), |x| x.to_string())
@@ -117,6 +121,27 @@ pub fn flags_csv(outcomes: &[Outcome]) -> String {
     table(FLAGS_HEADER, rows)
 }
 
+/// `findings.csv`: every finding behind each file's pattern, in the order
+/// they were weighed, with its figure and the criterion it met or missed.
+pub fn findings_csv(outcomes: &[Outcome]) -> String {
+    let rows = outcomes
+        .iter()
+        .filter_map(|o| o.analysis.as_ref().map(|a| (o.rel.as_str(), a)))
+        .flat_map(|(rel, a)| {
+            a.classification.findings.iter().map(move |f| {
+                vec![
+                    output::csv::text_cell(rel),
+                    f.train.map_or(String::new(), |t| t.to_string()),
+                    f.code.name().to_string(),
+                    opt(f.value),
+                    opt(f.threshold),
+                    output::csv::text_cell(&f.message),
+                ]
+            })
+        });
+    table(FINDINGS_HEADER, rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +211,19 @@ mod tests {
             assert_eq!(row[2], q.code.name());
             assert_eq!(row[3], q.severity.name());
             assert_eq!(row[1], q.train.map_or(String::new(), |t| t.to_string()));
+        }
+    }
+
+    #[test]
+    fn one_row_per_finding() {
+        let o = outcome("f.wav");
+        let a = o.analysis.as_ref().unwrap();
+        let rows = parse(&findings_csv(std::slice::from_ref(&o)));
+        assert!(!a.classification.findings.is_empty());
+        assert_eq!(rows.len(), a.classification.findings.len());
+        for (row, f) in rows.iter().zip(&a.classification.findings) {
+            assert_eq!(row[2], f.code.name());
+            assert_eq!(row[3], opt(f.value));
         }
     }
 }

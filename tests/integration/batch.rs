@@ -327,10 +327,11 @@ fn batch_of_a_missing_or_empty_folder() {
     assert_eq!(o.status.code(), Some(2), "--jobs 0 is a usage error");
 }
 
-/// `trains.csv` and `flags.csv` hold, row for row, the trains and the
-/// quality flags of each file's JSON.
+/// `trains.csv`, `flags.csv` and `findings.csv` hold, row for row, the
+/// trains, quality flags and findings of each file's JSON, and
+/// `summary.csv`'s later columns its figures.
 #[test]
-fn trains_and_flags_tables_match_the_json() {
+fn trains_flags_findings_and_summary_columns_match_the_json() {
     let dir = tempfile::tempdir().unwrap();
     let data = data_folder(dir.path());
     let out = dir.path().join("out");
@@ -372,6 +373,30 @@ fn trains_and_flags_tables_match_the_json() {
             assert_eq!(row[3], q["severity"].as_str().unwrap(), "{path}");
         }
         flags_seen += flags.len();
+        // summary.csv's protocol, source and session columns.
+        let cell = |name: &str| s[col(&sh, name)].as_str();
+        let src = &a["source"];
+        assert_eq!(
+            cell("sample_rate_hz").parse::<f64>().unwrap(),
+            src["sample_rate_hz"].as_f64().unwrap()
+        );
+        assert_eq!(
+            cell("duration_s").parse::<f64>().unwrap(),
+            src["duration_s"].as_f64().unwrap()
+        );
+        assert_eq!(
+            cell("stimulus_source"),
+            src["stimulus_source"].as_str().unwrap()
+        );
+        assert_eq!(cell("tool_version"), a["tool"]["version"].as_str().unwrap());
+        assert_eq!(
+            cell("muscle"),
+            a["protocol"]["muscle"].as_str().unwrap_or("")
+        );
+        let n = a["classification"]["findings"].as_array().unwrap().len();
+        assert_eq!(cell("findings"), n.to_string());
+        let (_, frows) = read_csv(&out.join("findings.csv"));
+        assert_eq!(frows.iter().filter(|r| &r[0] == path).count(), n, "{path}");
     }
     assert!(
         trains_seen >= 3 && flags_seen >= 1,
