@@ -126,6 +126,28 @@ b2=$(median "$dir/batch.json" 1)
 bh=$(median "$dir/batch.json" 2)
 cmp -s "$dir/out1/summary.csv" "$dir/out2/summary.csv" || echo "WARNING: --jobs 1 and --jobs 2 summaries differ" >&2
 
+# Batch overhead: a folder of small files (the samples, 12 times over),
+# `rns batch --jobs 1` against `rns analyze` of the same files in one
+# process on one thread. What batch adds (sidecars, hashing, the JSON files
+# made durable, the tables) should stay small.
+echo "== batch overhead: small files, batch --jobs 1 vs analyze of the same files" >&2
+rm -rf "$dir/small" && mkdir -p "$dir/small"
+i=0
+for k in $(seq 1 12); do
+    for f in samples/*.wav; do
+        i=$((i + 1))
+        n=$(printf 'r%03d' "$i")
+        cp "$f" "$dir/small/$n.wav"
+        if [ -f "$f.rns.toml" ]; then cp "$f.rns.toml" "$dir/small/$n.wav.rns.toml"; fi
+    done
+done
+hyperfine -N -w 1 -r "$runs" --export-json "$dir/overhead.json" \
+    "$rns batch $dir/small --out $dir/out_small --force --jobs 1" \
+    "bash -c 'RAYON_NUM_THREADS=1 $rns analyze --format json $dir/small/*.wav > /dev/null'" >&2
+bo=$(median "$dir/overhead.json" 0)
+ba=$(median "$dir/overhead.json" 1)
+nsmall=$i
+
 # Control: how much of a second core the machine gives right now. Two
 # independent one-thread analyses at once take as long as one on two free
 # cores, and twice as long on one; batch cannot scale beyond this figure.
@@ -160,7 +182,8 @@ pysub_s=$(awk '$1 == "python_subset_s" { print $2 }' "$dir/python.txt")
 awk -v dec16="$dec16" -v ana16="$ana16" -v decf="$decf" -v anaf="$anaf" -v dech="$dech" -v bh="$bh" \
     -v csv_s="$csv_s" -v csv_bytes="$csv_bytes" -v b1="$b1" -v b2="$b2" \
     -v rss5="$rss5" -v rss5csv="$rss5csv" -v rss5edf="$rss5edf" -v rss1hedf="$rss1hedf" -v rss1h="$rss1h" -v rss1hf="$rss1hf" -v d5="$d5" -v d1h="$d1h" \
-    -v py="$py_s" -v pysub="$pysub_s" -v rs="$rs_s" -v c1="$c1" -v c2="$c2" '
+    -v py="$py_s" -v pysub="$pysub_s" -v rs="$rs_s" -v c1="$c1" -v c2="$c2" \
+    -v bo="$bo" -v ba="$ba" -v nsmall="$nsmall" '
 function verdict(ok) { return ok < 0 ? "info" : ok ? "PASS" : "FAIL" }
 function row(what, measured, target, ok) {
     printf "| %s | %s | %s | %s |\n", what, measured, target, verdict(ok)
@@ -181,6 +204,8 @@ BEGIN {
     row("batch --jobs 1 / --jobs 2", sprintf("%.2f s / %.2f s = %.2f×", b1, b2, r), "≥ 1.8×", r >= 1.8)
     r = b1 / bh
     row("ceiling: batch --jobs 1 / two --jobs 1 batches of half the corpus at once", sprintf("%.2f s / %.2f s = %.2f×", b1, bh, r), "", -1)
+    r = bo / ba
+    row(sprintf("batch --jobs 1 / analyze of the same %d small files, one thread", nsmall), sprintf("%.2f s / %.2f s = %.2f×", bo, ba, r), "≤ 1.3×", r <= 1.3)
     r = 2 * c1 / c2
     row("control: 2 one-thread analyses at once vs 1 (free cores)", sprintf("%.2f s / %.2f s → %.2f cores", c2, c1, r), "(2.0 on a quiet machine)", -1)
     r = py / rs
