@@ -29,6 +29,8 @@ pub const HEADER: &[&str] = &[
     "stimulus_intensity_unit",
     "patient_id",
     "study_date",
+    "peak_latency_ms",
+    "baseline_mv",
 ];
 
 /// A text cell (a path, a unit, a message) as a spreadsheet may safely
@@ -105,6 +107,8 @@ pub fn rows(a: &Analysis, path: &str) -> String {
                     .as_deref()
                     .map_or(String::new(), text_cell),
                 a.study.study_date.map_or(String::new(), |d| d.to_string()),
+                r.peak_latency_ms.to_string(),
+                r.baseline_mv.to_string(),
             ];
             let _ = w.write_record(&row);
         }

@@ -395,6 +395,23 @@ fn trains_flags_findings_and_summary_columns_match_the_json() {
         );
         let n = a["classification"]["findings"].as_array().unwrap().len();
         assert_eq!(cell("findings"), n.to_string());
+        // responses.csv's later columns: the JSON's peak latency and baseline.
+        let (rh, rrows) = read_csv(&out.join("responses.csv"));
+        let responses: Vec<&serde_json::Value> = trains
+            .iter()
+            .flat_map(|t| t["responses"].as_array().unwrap())
+            .collect();
+        let mine: Vec<&Vec<String>> = rrows.iter().filter(|r| &r[0] == path).collect();
+        assert_eq!(mine.len(), responses.len(), "{path}");
+        for (row, r) in mine.iter().zip(&responses) {
+            for key in ["peak_latency_ms", "baseline_mv"] {
+                let cell: f64 = row[col(&rh, key)].parse().unwrap();
+                assert!(
+                    (cell - r[key].as_f64().unwrap()).abs() < 1e-9,
+                    "{path} {key}"
+                );
+            }
+        }
         let (_, frows) = read_csv(&out.join("findings.csv"));
         assert_eq!(frows.iter().filter(|r| &r[0] == path).count(), n, "{path}");
     }
