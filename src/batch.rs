@@ -79,6 +79,7 @@ pub const SUMMARY_HEADER: &[&str] = &[
     "baseline_shape",
     "low_cmap",
     "findings",
+    "criteria_sha256",
 ];
 
 /// What a batch run is asked to do.
@@ -610,7 +611,7 @@ pub fn run(
     // Both tables are tried, and a failure is kept beside the outcomes
     // (whose own write failures a full disk also causes), not in their place.
     let table_errors: Vec<FileError> = [
-        ("summary.csv", summary_csv(&outcomes)),
+        ("summary.csv", summary_csv(&outcomes, &criteria.sha256())),
         ("responses.csv", join_responses(&rows)),
         ("trains.csv", trains_csv(&outcomes)),
         ("flags.csv", flags_csv(&outcomes)),
@@ -644,7 +645,7 @@ fn opt_bool(v: Option<bool>) -> String {
 /// `summary.csv`: one row per outcome ([`SUMMARY_HEADER`]). Empty cells for
 /// what does not apply; flags as their codes joined by `;` (warnings and
 /// notes apart), with the train in brackets (`irregular_amplitudes[2]`).
-pub fn summary_csv(outcomes: &[Outcome]) -> String {
+pub fn summary_csv(outcomes: &[Outcome], criteria_sha256: &str) -> String {
     let mut w = ::csv::WriterBuilder::new().from_writer(Vec::new());
     // Writing to a Vec cannot fail.
     let _ = w.write_record(SUMMARY_HEADER);
@@ -712,6 +713,7 @@ pub fn summary_csv(outcomes: &[Outcome]) -> String {
         ];
         let mut row = row.to_vec();
         row.extend(summary_extra(a));
+        row.push(criteria_sha256.to_string());
         let _ = w.write_record(&row);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
@@ -869,7 +871,7 @@ mod tests {
             }),
             skipped: None,
         };
-        let csv = summary_csv(&[o]);
+        let csv = summary_csv(&[o], &Criteria::default().sha256());
         let mut lines = csv.lines();
         assert_eq!(lines.next().unwrap(), SUMMARY_HEADER.join(","));
         assert!(lines

@@ -244,6 +244,21 @@ impl Default for Criteria {
 }
 
 impl Criteria {
+    /// SHA-256 (lowercase hex) of the profile as JSON, its fields in their
+    /// fixed order: two runs with the same figure used the same criteria,
+    /// whether they came from the defaults or a file.
+    pub fn sha256(&self) -> String {
+        use sha2::{Digest, Sha256};
+        use std::fmt::Write as _;
+        let json = serde_json::to_string(self).unwrap_or_default();
+        Sha256::digest(json.as_bytes())
+            .iter()
+            .fold(String::with_capacity(64), |mut s, b| {
+                let _ = write!(s, "{b:02x}");
+                s
+            })
+    }
+
     /// Parse a criteria TOML: keys given override the defaults, the rest stay.
     pub fn from_toml(text: &str, path: &Path) -> Result<Self> {
         let bad = |reason: String| Error::Config {
@@ -417,5 +432,18 @@ mod tests {
         assert!(e.to_string().contains("c.toml"));
         assert!(Criteria::from_toml("[decrement]\nabnormal = 1\n", Path::new("c.toml")).is_err());
         assert!(Criteria::from_toml("hfs_min_rate_hz = -1\n", Path::new("c.toml")).is_err());
+    }
+
+    #[test]
+    fn the_profile_hash_follows_every_figure() {
+        let a = Criteria::default();
+        assert_eq!(a.sha256(), Criteria::default().sha256());
+        assert_eq!(a.sha256().len(), 64);
+        let mut b = a.clone();
+        b.decrement.abnormal_pct += 0.5;
+        assert_ne!(a.sha256(), b.sha256());
+        let mut c = a.clone();
+        c.hfs_min_rate_hz = 25.0;
+        assert_ne!(a.sha256(), c.sha256());
     }
 }

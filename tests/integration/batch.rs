@@ -390,6 +390,10 @@ fn trains_flags_findings_and_summary_columns_match_the_json() {
         );
         assert_eq!(cell("tool_version"), a["tool"]["version"].as_str().unwrap());
         assert_eq!(
+            cell("criteria_sha256"),
+            rns_analyzer::settings::criteria::Criteria::default().sha256()
+        );
+        assert_eq!(
             cell("muscle"),
             a["protocol"]["muscle"].as_str().unwrap_or("")
         );
