@@ -34,6 +34,7 @@ use crate::export::atomic::write_atomic_replacing as write_atomic;
 use crate::export::outdir::OutDir;
 use crate::io::is_supported_path;
 use crate::output;
+use crate::output::csv::opt;
 use crate::report;
 use crate::settings::criteria::Criteria;
 use crate::vocab::Severity;
@@ -632,10 +633,6 @@ pub fn run(
         table_errors,
         exit_code,
     })
-}
-
-fn opt(v: Option<f64>) -> String {
-    v.map_or(String::new(), |x| x.to_string())
 }
 
 fn opt_bool(v: Option<bool>) -> String {

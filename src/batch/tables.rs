@@ -11,6 +11,7 @@
 use super::Outcome;
 use crate::analysis::Analysis;
 use crate::output;
+use crate::output::csv::opt;
 
 /// Column names of `trains.csv`, in order.
 pub const TRAINS_HEADER: &[&str] = &[
@@ -42,10 +43,6 @@ pub const FLAGS_HEADER: &[&str] = &["path", "train", "code", "severity", "messag
 
 /// Column names of `findings.csv`, in order.
 pub const FINDINGS_HEADER: &[&str] = &["path", "train", "code", "value", "threshold", "message"];
-
-fn opt(v: Option<f64>) -> String {
-    v.map_or(String::new(), |x| x.to_string())
-}
 
 /// Write `rows` under `header` as CSV text.
 fn table(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {

@@ -1585,72 +1585,38 @@ mod tests {
         h
     }
 
-    fn double_matrix(name: &str, dims: &[i32], values: &[f64]) -> Vec<u8> {
-        let mut body = el(6, &[6, 0, 0, 0, 0, 0, 0, 0]);
-        body.extend(el(
-            5,
-            &dims
-                .iter()
-                .flat_map(|d| d.to_le_bytes())
-                .collect::<Vec<u8>>(),
-        ));
+    /// A level 5 array: class `class` (6 double, 4 char), `dims`, `name`,
+    /// and its data element of type `data_type` (9 double, 4 UTF-16).
+    fn matrix(class: u8, name: &str, dims: &[i32], data_type: u32, data: &[u8]) -> Vec<u8> {
+        let mut body = el(6, &[class, 0, 0, 0, 0, 0, 0, 0]);
+        let dims: Vec<u8> = dims.iter().flat_map(|d| d.to_le_bytes()).collect();
+        body.extend(el(5, &dims));
         body.extend(el(1, name.as_bytes()));
-        body.extend(el(
-            9,
-            &values
-                .iter()
-                .flat_map(|v| v.to_le_bytes())
-                .collect::<Vec<u8>>(),
-        ));
+        body.extend(el(data_type, data));
         el(14, &body)
+    }
+
+    fn double_matrix(name: &str, dims: &[i32], values: &[f64]) -> Vec<u8> {
+        let data: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        matrix(6, name, dims, 9, &data)
     }
 
     fn char_matrix(name: &str, text: &str) -> Vec<u8> {
-        let mut body = el(6, &[4, 0, 0, 0, 0, 0, 0, 0]);
-        let n = text.encode_utf16().count() as i32;
-        body.extend(el(
-            5,
-            &[1i32, n]
-                .iter()
-                .flat_map(|d| d.to_le_bytes())
-                .collect::<Vec<u8>>(),
-        ));
-        body.extend(el(1, name.as_bytes()));
-        body.extend(el(
-            4,
-            &text
-                .encode_utf16()
-                .flat_map(|u| u.to_le_bytes())
-                .collect::<Vec<u8>>(),
-        ));
-        el(14, &body)
+        char_rows_matrix(name, &[text])
     }
 
-    /// A char matrix of `rows` (padded to one width), stored column by column.
+    /// A char matrix of `rows` (padded with blanks to one width), its
+    /// UTF-16 units stored column by column.
     fn char_rows_matrix(name: &str, rows: &[&str]) -> Vec<u8> {
-        let w = rows.iter().map(|r| r.len()).max().unwrap_or(0);
-        let padded: Vec<Vec<u8>> = rows
-            .iter()
-            .map(|r| format!("{r:<w$}").into_bytes())
-            .collect();
-        let mut units = Vec::new();
+        let units: Vec<Vec<u16>> = rows.iter().map(|r| r.encode_utf16().collect()).collect();
+        let w = units.iter().map(Vec::len).max().unwrap_or(0);
+        let mut data = Vec::new();
         for j in 0..w {
-            for r in &padded {
-                units.extend(u16::from(r[j]).to_le_bytes());
+            for r in &units {
+                data.extend(r.get(j).copied().unwrap_or(u16::from(b' ')).to_le_bytes());
             }
         }
-        let mut body = el(6, &[4, 0, 0, 0, 0, 0, 0, 0]);
-        let dims = [rows.len() as i32, w as i32];
-        body.extend(el(
-            5,
-            &dims
-                .iter()
-                .flat_map(|d| d.to_le_bytes())
-                .collect::<Vec<u8>>(),
-        ));
-        body.extend(el(1, name.as_bytes()));
-        body.extend(el(4, &units));
-        el(14, &body)
+        matrix(4, name, &[rows.len() as i32, w as i32], 4, &data)
     }
 
     /// A LabChart export of two channels (`EMG` in `unit`, and `second`)

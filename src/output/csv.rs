@@ -46,7 +46,9 @@ pub fn text_cell(s: &str) -> String {
     }
 }
 
-fn opt(v: Option<f64>) -> String {
+/// An optional number as a CSV cell: empty for `None` (the tables' "not
+/// applicable").
+pub fn opt(v: Option<f64>) -> String {
     v.map_or(String::new(), |x| x.to_string())
 }
 
