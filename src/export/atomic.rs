@@ -49,34 +49,23 @@ pub fn write_atomic_replacing(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 fn write_by_rename(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io_err = |source: io::Error| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let name = path.file_name().ok_or_else(|| {
-        io_err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "output path has no file name",
-        ))
-    })?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-
-    let (tmp, file) = create_temp(&dir, &name.to_string_lossy()).map_err(io_err)?;
-    let result = write_and_sync(file, bytes).and_then(|()| fs::rename(&tmp, path));
+    let Staged { tmp, path: _, file } = stage(path, bytes)?;
+    let result = file.sync_all().and_then(|()| fs::rename(&tmp, path));
     if let Err(e) = result {
         // Best effort: the original error is the one worth reporting.
         let _ = fs::remove_file(&tmp);
-        return Err(io_err(e));
+        return Err(write_err(path, e));
     }
-    // Make the rename itself durable. Not every platform can open or sync a
-    // directory, and the data is already in place, so failure is ignored.
-    if let Ok(d) = File::open(&dir) {
+    sync_dir(&parent_dir(path));
+    Ok(())
+}
+
+/// Make renames in `dir` durable. Not every platform can open or sync a
+/// directory, and the data is already in place, so failure is ignored.
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
-    Ok(())
 }
 
 /// Create a fresh temporary file in `dir`, never reusing an existing one
@@ -94,11 +83,6 @@ fn create_temp(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
         }
     }
     Err(last.unwrap_or_else(|| io::Error::other("cannot create a temporary file")))
-}
-
-fn write_and_sync(mut file: File, bytes: &[u8]) -> io::Result<()> {
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 /// A file written under its temporary name, waiting to be made durable and
@@ -152,11 +136,8 @@ pub fn write_atomic_group(items: &[(PathBuf, Vec<u8>)]) -> Vec<Result<()>> {
             dirs.push(dir);
         }
     }
-    // As in `write_by_rename`: the renames made durable, best effort.
     for d in dirs {
-        if let Ok(d) = File::open(&d) {
-            let _ = d.sync_all();
-        }
+        sync_dir(&d);
     }
     results
 }
