@@ -19,7 +19,9 @@
 //!   the sidecar, the criteria profile and the validated configuration.
 //! - [`analysis`]: the pure computation (slices of samples + rate → numbers);
 //!   [`sim`]: the physiological simulator and the synthetic generator.
-//! - [`output`]: JSON, CSV, text and inspect renderings of an analysis.
+//! - [`output`]: JSON, CSV, text and inspect renderings of an analysis;
+//!   [`pipeline`]: one file from path to analysis (sidecar, settings, read,
+//!   analyse), as every command and the Python package run it.
 //! - [`report`]: self-contained HTML reports with plots (SVG, PNG).
 //! - [`batch`]: a whole folder analysed in parallel, with summary tables;
 //!   [`combine`]: a study of several files (per muscle, one summary).
@@ -38,6 +40,7 @@ pub mod export;
 pub mod io;
 pub mod output;
 pub mod parallel;
+pub mod pipeline;
 pub mod recording;
 pub mod report;
 pub mod settings;

@@ -14,7 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["io"],
     &["export", "settings"],
     &["analysis", "sim"],
-    &["output"],
+    &["output", "pipeline"],
     &["report"],
     &["batch", "combine"],
 ];

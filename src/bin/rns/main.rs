@@ -26,7 +26,7 @@ use rns_analyzer::error::{Error, EXIT_USAGE};
 use rns_analyzer::export::atomic::write_atomic;
 use rns_analyzer::export::guard::InputGuard;
 use rns_analyzer::io::csv::ColumnUnit;
-use rns_analyzer::io::{describe_recording, read_recording};
+use rns_analyzer::io::describe_recording;
 use rns_analyzer::output;
 use rns_analyzer::recording::ChannelSel;
 use rns_analyzer::settings::config::{parse_window_ms, Overrides, Settings};
@@ -424,10 +424,7 @@ fn on_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 /// The sidecar of `path`: `explicit` for every file, else `<file>.rns.toml`
 /// when it exists.
 fn load_protocol(path: &Path, explicit: Option<&PathBuf>) -> Result<Option<Protocol>, Error> {
-    match explicit {
-        Some(p) => Ok(Some(Protocol::load(p)?)),
-        None => Protocol::load_sidecar_of(path),
-    }
+    rns_analyzer::pipeline::load_protocol(path, explicit.map(PathBuf::as_path))
 }
 
 /// Inspect one file: read it as analyze would, then describe it.
@@ -655,18 +652,8 @@ fn analyze_input(
     criteria: &Criteria,
     traces: bool,
 ) -> Result<(Analysis, Vec<analysis::TrainTraces>), Error> {
-    let protocol = load_protocol(path, input.protocol.as_ref())?;
     let ov = analysis_overrides(input)?;
-    let settings = Settings::merge(&ov, protocol.as_ref(), criteria.clone())?;
-    let rec = read_recording(path, &settings.read)?;
-    let result = if traces {
-        analysis::analyze_with_traces(&rec, &settings.analysis)
-    } else {
-        analysis::analyze(&rec, &settings.analysis).map(|a| (a, Vec::new()))
-    };
-    // The next file read on this thread reuses the sample buffers.
-    rns_analyzer::io::buffers::recycle(rec);
-    result
+    rns_analyzer::pipeline::analyze_file(path, &ov, input.protocol.as_deref(), criteria, traces)
 }
 
 /// `rns report`: per file `<name>.json`, `<name>.html` and `<name>/` (plots).
