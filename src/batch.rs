@@ -24,7 +24,9 @@
 mod tables;
 
 pub use tables::{
-    findings_csv, flags_csv, trains_csv, FINDINGS_HEADER, FLAGS_HEADER, TRAINS_HEADER,
+    batch_response_columns, findings_csv, findings_table, flags_csv, flags_table, response_table,
+    responses_table, summary_csv, summary_table, trains_csv, trains_table, FINDINGS_HEADER,
+    FLAGS_HEADER, RESPONSE_SHA256, SUMMARY_COLUMNS, TRAINS_HEADER,
 };
 
 use crate::analysis::{Analysis, TrainTraces};
@@ -34,10 +36,9 @@ use crate::export::atomic::write_atomic_replacing as write_atomic;
 use crate::export::outdir::OutDir;
 use crate::io::is_supported_path;
 use crate::output;
-use crate::output::csv::opt;
+use crate::output::table::Table;
 use crate::report;
 use crate::settings::criteria::Criteria;
-use crate::vocab::Severity;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -635,137 +636,21 @@ pub fn run(
     })
 }
 
-fn opt_bool(v: Option<bool>) -> String {
-    v.map_or(String::new(), |b| b.to_string())
-}
-
-/// `summary.csv`: one row per outcome ([`SUMMARY_HEADER`]). Empty cells for
-/// what does not apply; flags as their codes joined by `;` (warnings and
-/// notes apart), with the train in brackets (`irregular_amplitudes[2]`).
-pub fn summary_csv(outcomes: &[Outcome], criteria_sha256: &str) -> String {
-    let mut w = ::csv::WriterBuilder::new().from_writer(Vec::new());
-    // Writing to a Vec cannot fail.
-    let _ = w.write_record(SUMMARY_HEADER);
-    for o in outcomes {
-        let a = o.analysis.as_ref();
-        let flags = |sev: Severity| {
-            a.map_or(String::new(), |a| {
-                a.quality
-                    .iter()
-                    .filter(|q| q.severity == sev)
-                    .map(|q| match q.train {
-                        Some(t) => format!("{}[{t}]", q.code),
-                        None => q.code.name().to_string(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(";")
-            })
-        };
-        let max_hfs = a.and_then(Analysis::max_hfs_increment_pct);
-        let row = [
-            output::csv::text_cell(&o.rel),
-            if o.error.is_some() {
-                "error"
-            } else if o.skipped.is_some() {
-                "skipped"
-            } else {
-                "ok"
-            }
-            .to_string(),
-            o.exit_code().to_string(),
-            o.error.as_ref().map_or_else(
-                || {
-                    o.skipped
-                        .as_deref()
-                        .map_or(String::new(), output::csv::text_cell)
-                },
-                |e| output::csv::text_cell(&e.message),
-            ),
-            o.sha256.clone().unwrap_or_default(),
-            a.map_or(String::new(), |a| a.source.format.name().to_string()),
-            a.map_or(String::new(), |a| {
-                a.classification.pattern.name().to_string()
-            }),
-            a.map_or(String::new(), |a| a.trains.len().to_string()),
-            a.map_or(String::new(), |a| {
-                a.trains
-                    .iter()
-                    .map(|t| t.responses.len())
-                    .sum::<usize>()
-                    .to_string()
-            }),
-            opt(a.and_then(|a| a.session.baseline_cmap_mv)),
-            opt(a.and_then(|a| a.session.baseline_decrement_pct)),
-            opt(a.and_then(|a| a.post_exercise_increment_pct)),
-            opt(a.and_then(|a| a.post_exercise_area_increment_pct)),
-            opt(max_hfs),
-            opt_bool(a.and_then(|a| a.session.repair)),
-            opt_bool(a.and_then(|a| a.session.exhaustion)),
-            flags(Severity::Warning),
-            flags(Severity::Info),
-            a.and_then(|a| a.study.patient_id.as_deref())
-                .map_or(String::new(), output::csv::text_cell),
-            a.and_then(|a| a.study.study_date)
-                .map_or(String::new(), |d| d.to_string()),
-        ];
-        let mut row = row.to_vec();
-        row.extend(summary_extra(a));
-        row.push(criteria_sha256.to_string());
-        let _ = w.write_record(&row);
-    }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
-}
-
-/// The columns of `summary.csv` after `study_date` (empty for a failure):
-/// protocol, source and session figures, and how many findings.
-fn summary_extra(a: Option<&Analysis>) -> Vec<String> {
-    let Some(a) = a else {
-        return vec![String::new(); 13];
-    };
-    let text = |v: Option<&str>| v.map_or(String::new(), output::csv::text_cell);
-    let reference = a.reference_train();
-    let s = &a.session;
-    let low = match (s.baseline_cmap_mv, s.baseline_cmap_lower_limit_mv) {
-        (Some(v), Some(limit)) => Some(v < limit),
-        _ => None,
-    };
-    vec![
-        text(a.protocol.muscle.as_deref()),
-        text(a.protocol.nerve.as_deref()),
-        opt(a.protocol.temperature_c),
-        a.source.sample_rate_hz.to_string(),
-        a.source.duration_s.to_string(),
-        a.source.stimulus_source.name().to_string(),
-        a.tool.version.to_string(),
-        opt(s.immediate_post_exercise_decrement_pct),
-        opt(s.late_post_exercise_decrement_pct),
-        opt(reference.and_then(|t| t.area_decrement_pct)),
-        reference
-            .and_then(|t| t.shape)
-            .map_or(String::new(), |x| x.name().to_string()),
-        opt_bool(low),
-        a.classification.findings.len().to_string(),
-    ]
-}
-
 /// `responses.csv`: the response rows of every analysed file, with the path
-/// relative to the walked folder.
+/// relative to the walked folder, then the file's hash.
 pub fn responses_csv(outcomes: &[Outcome]) -> String {
     let rows: Vec<String> = outcomes.iter().map(response_rows).collect();
     join_responses(&rows)
 }
 
-/// One outcome's rows of `responses.csv` (none for a failure), its path
-/// the relative one.
+/// One outcome's rows of `responses.csv` (none for a failure).
 fn response_rows(o: &Outcome) -> String {
-    o.analysis
-        .as_ref()
-        .map_or_else(String::new, |a| output::csv::rows(a, &o.rel))
+    response_table(o).rows_csv()
 }
 
 /// `responses.csv` from each outcome's rows, in order.
 fn join_responses(rows: &[String]) -> String {
-    let mut out = output::csv::header();
+    let mut out = Table::new(&batch_response_columns()).header_csv();
     out.reserve(rows.iter().map(String::len).sum());
     for r in rows {
         out.push_str(r);
@@ -779,7 +664,8 @@ mod tests {
 
     /// responses.csv is joined from rows each worker rendered on its own;
     /// it must be the one table `output::csv::render` makes of the analyses
-    /// (paths relative, failures without rows, quoting intact).
+    /// (paths relative, failures without rows, quoting intact), each row
+    /// with the file's hash appended.
     #[test]
     fn joined_response_rows_are_the_one_table() {
         use crate::sim::synth::{generate, SynthSpec, TrainSpec};
@@ -794,7 +680,7 @@ mod tests {
         let ok = |rel: &str| Outcome {
             rel: rel.into(),
             path: PathBuf::from("d").join(rel),
-            sha256: None,
+            sha256: Some(format!("{:064}", rel.len())),
             analysis: Some(a.clone()),
             error: None,
             skipped: None,
@@ -818,7 +704,21 @@ mod tests {
             .collect();
         let refs: Vec<&Analysis> = relabelled.iter().collect();
         let table = output::csv::render(&refs);
-        assert_eq!(responses_csv(&outcomes), table);
+        let with_hash: String = table
+            .lines()
+            .map(|l| {
+                let sha = if l.starts_with("path,") {
+                    "sha256".to_string()
+                } else if l.starts_with("a.wav") {
+                    format!("{:064}", 5)
+                } else {
+                    format!("{:064}", "b, \"quoted\".wav".len())
+                };
+                format!("{l},{sha}\n")
+            })
+            .collect();
+        assert_eq!(responses_csv(&outcomes), with_hash);
+        assert_eq!(responses_table(&outcomes).to_csv(), with_hash);
         assert!(table.contains("\"b, \"\"quoted\"\".wav\""), "{table}");
     }
 

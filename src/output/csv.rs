@@ -74,48 +74,7 @@ pub fn header() -> String {
 /// [`render`]'s table: a batch renders each file's rows where it analysed
 /// the file, in parallel, and only joins them at the end.
 pub fn rows(a: &Analysis, path: &str) -> String {
-    let mut w = ::csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(Vec::new());
-    for t in &a.trains {
-        for r in &t.responses {
-            let row = [
-                text_cell(path),
-                t.index.to_string(),
-                t.role.name().to_string(),
-                t.role_source.name().to_string(),
-                opt(t.rate_hz),
-                opt(t.delay_after_exercise_s),
-                r.index.to_string(),
-                opt(r.stimulus_s),
-                r.latency_ms.to_string(),
-                r.amplitude_mv.to_string(),
-                r.peak_to_peak_mv.to_string(),
-                r.area_mv_ms.to_string(),
-                r.duration_ms.to_string(),
-                opt(r.amplitude_rel_pct),
-                opt(r.area_rel_pct),
-                a.source.polarity.name().to_string(),
-                a.classification.pattern.name().to_string(),
-                r.initial_positive_mv.to_string(),
-                opt(r.stimulus_intensity),
-                a.source
-                    .stimulus_intensity
-                    .as_ref()
-                    .filter(|_| r.stimulus_intensity.is_some())
-                    .map_or(String::new(), |s| text_cell(&s.unit)),
-                a.study
-                    .patient_id
-                    .as_deref()
-                    .map_or(String::new(), text_cell),
-                a.study.study_date.map_or(String::new(), |d| d.to_string()),
-                r.peak_latency_ms.to_string(),
-                r.baseline_mv.to_string(),
-            ];
-            let _ = w.write_record(&row);
-        }
-    }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    super::table::responses(a, path).rows_csv()
 }
 
 #[cfg(test)]

@@ -130,9 +130,16 @@ fn batch_lists_the_broken_file_and_analyses_the_rest() {
     assert!(!hfs[col("max_hfs_increment_pct")].is_empty());
     assert!(!out.join("json/session 2/broken.wav.json").exists());
 
-    // responses.csv: the analyze CSV columns, one row per response.
+    // responses.csv: the analyze CSV columns, then the file's hash (as in
+    // summary.csv), one row per response.
     let (rheader, rrows) = read_csv(&out.join("responses.csv"));
-    assert_eq!(rheader, rns_analyzer::output::csv::HEADER);
+    let n = rns_analyzer::output::csv::HEADER.len();
+    assert_eq!(rheader[..n], *rns_analyzer::output::csv::HEADER);
+    assert_eq!(rheader[n..], ["sha256"]);
+    for r in &rrows {
+        assert_eq!(r[n], by(&r[0])[col("sha256")], "{r:?}");
+        assert_eq!(r[n].len(), 64);
+    }
     let total: usize = [
         "mg_session.wav",
         "mg_sweeps.csv",
