@@ -53,3 +53,6 @@ pub mod vocab;
 mod test_rng;
 
 pub use error::{Error, Result};
+
+/// The version of this crate, as `rns --version` and every JSON's `tool.version` give it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
