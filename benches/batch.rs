@@ -67,6 +67,7 @@ fn benches(c: &mut Criterion) {
                     jobs,
                     report: false,
                     progress: false,
+                    shard: None,
                 };
                 let s = batch::run(&opts, &criteria, &analyse).expect("batch");
                 assert_eq!(s.exit_code, 0);

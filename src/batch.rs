@@ -21,6 +21,7 @@
 //! folder is byte-for-byte the same whatever the number of threads. Inputs are
 //! only read.
 
+pub mod shard;
 mod tables;
 
 pub use tables::{
@@ -84,6 +85,15 @@ pub const SUMMARY_HEADER: &[&str] = &[
     "criteria_sha256",
 ];
 
+/// The tables a batch writes, in this order.
+pub const TABLES: [&str; 5] = [
+    "summary.csv",
+    "responses.csv",
+    "trains.csv",
+    "flags.csv",
+    "findings.csv",
+];
+
 /// What a batch run is asked to do.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchOptions {
@@ -99,6 +109,9 @@ pub struct BatchOptions {
     pub report: bool,
     /// Show a progress bar on standard error.
     pub progress: bool,
+    /// Analyse only this shard of the inputs, and write `shard.json`
+    /// (see [`shard`]).
+    pub shard: Option<shard::Shard>,
 }
 
 /// A failure for one file.
@@ -483,6 +496,10 @@ pub fn run(
 ) -> Result<BatchSummary> {
     // Walk first: a bad input folder must not leave an output folder behind.
     let (files, problems) = find_inputs(&opts.dir, Some(&opts.out))?;
+    let (files, problems, manifest) = match opts.shard {
+        Some(sh) => shard_of(opts, sh, criteria, files, problems),
+        None => (files, problems, None),
+    };
     if let (Ok(a), Ok(b)) = (opts.dir.canonicalize(), opts.out.canonicalize()) {
         if a == b {
             return Err(Error::Usage(format!(
@@ -613,16 +630,23 @@ pub fn run(
     // Both tables are tried, and a failure is kept beside the outcomes
     // (whose own write failures a full disk also causes), not in their place.
     let table_errors: Vec<FileError> = [
-        ("summary.csv", summary_csv(&outcomes, &criteria.sha256())),
-        ("responses.csv", join_responses(&rows)),
-        ("trains.csv", trains_csv(&outcomes)),
-        ("flags.csv", flags_csv(&outcomes)),
-        ("findings.csv", findings_csv(&outcomes)),
+        summary_csv(&outcomes, &criteria.sha256()),
+        join_responses(&rows),
+        trains_csv(&outcomes),
+        flags_csv(&outcomes),
+        findings_csv(&outcomes),
     ]
     .into_iter()
-    .filter_map(|(name, text)| write_atomic(&opts.out.join(name), text.as_bytes()).err())
+    .zip(TABLES)
+    .filter_map(|(text, name)| write_atomic(&opts.out.join(name), text.as_bytes()).err())
     .map(|e| write_error(&e))
     .collect();
+    let mut table_errors = table_errors;
+    if let Some(m) = manifest {
+        if let Err(e) = m.write(&opts.out) {
+            table_errors.push(write_error(&e));
+        }
+    }
     let exit_code = outcomes
         .iter()
         .map(Outcome::exit_code)
@@ -634,6 +658,51 @@ pub fn run(
         table_errors,
         exit_code,
     })
+}
+
+/// The inputs of shard `sh` (the walk's problems go to shard 1), and its
+/// manifest.
+fn shard_of(
+    opts: &BatchOptions,
+    sh: shard::Shard,
+    criteria: &Criteria,
+    files: Vec<PathBuf>,
+    problems: Vec<WalkProblem>,
+) -> (Vec<PathBuf>, Vec<WalkProblem>, Option<shard::Manifest>) {
+    let sized: Vec<(String, u64)> = files
+        .iter()
+        .map(|rel| {
+            let len = std::fs::metadata(opts.dir.join(rel)).map_or(0, |m| m.len());
+            (rel_string(rel), len)
+        })
+        .collect();
+    let mut all: Vec<(String, u64)> = sized.clone();
+    all.extend(problems.iter().map(|p| (rel_string(&p.rel), 0)));
+    all.sort();
+    let sizes: Vec<u64> = sized.iter().map(|s| s.1).collect();
+    let which = shard::assign(&sizes, sh.n);
+    let mine: Vec<PathBuf> = files
+        .into_iter()
+        .zip(&which)
+        .filter(|(_, &w)| w + 1 == sh.k)
+        .map(|(f, _)| f)
+        .collect();
+    let problems = if sh.k == 1 { problems } else { Vec::new() };
+    let mut listed: Vec<String> = mine.iter().map(|p| rel_string(p)).collect();
+    listed.extend(problems.iter().map(|p| rel_string(&p.rel)));
+    listed.sort();
+    let manifest = shard::Manifest {
+        shard: sh.k,
+        shards: sh.n,
+        input_dir: opts.dir.display().to_string(),
+        total_files: all.len(),
+        inputs_sha256: shard::inputs_sha256(&all),
+        files: listed,
+        criteria_sha256: criteria.sha256(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        tables: "csv".to_string(),
+    };
+    (mine, problems, Some(manifest))
 }
 
 /// `responses.csv`: the response rows of every analysed file, with the path

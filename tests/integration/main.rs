@@ -22,6 +22,7 @@ mod quality;
 mod real;
 mod report;
 mod samples;
+mod shard;
 mod simulate;
 mod spike2;
 mod stimuli;

@@ -90,6 +90,10 @@ enum Command {
     /// parallel: summary.csv, responses.csv, one JSON per recording and,
     /// with --report, the HTML reports.
     Batch(BatchArgs),
+    /// Merge the output folders of `rns batch --shard K/N` (all N shards)
+    /// into one: the tables and json/ (and reports/) one batch over the
+    /// whole folder would have written.
+    Merge(MergeArgs),
     /// Simulate an RNS recording from a physiological model of the
     /// neuromuscular junction, with its truth; or sweep a parameter.
     Simulate(simulate::SimulateCli),
@@ -356,8 +360,55 @@ struct BatchArgs {
     /// Replace files in an existing, non-empty output folder.
     #[arg(long)]
     force: bool,
+    /// Analyse only shard K of N of the inputs (1 <= K <= N), balanced by
+    /// size, and write shard.json; combine the N folders with `rns merge`.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    shard: Option<batch::shard::Shard>,
     #[command(flatten)]
     input: InputArgs,
+}
+
+fn parse_shard(s: &str) -> Result<batch::shard::Shard, String> {
+    batch::shard::Shard::parse(s).map_err(|e| e.to_string())
+}
+
+#[derive(Args, Debug)]
+struct MergeArgs {
+    /// The shards' output folders (all N, any order).
+    #[arg(required = true)]
+    shards: Vec<PathBuf>,
+    /// Output folder: the merged tables, json/ and reports/.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    out: PathBuf,
+    /// Replace files in an existing, non-empty output folder.
+    #[arg(long)]
+    force: bool,
+}
+
+/// `rns merge`: see [`batch::shard::merge`]. The exit code is the one a
+/// batch over the whole folder would have had; 2 for refused shards.
+fn run_merge(args: &MergeArgs) -> i32 {
+    let opts = batch::shard::MergeOptions {
+        shards: args.shards.clone(),
+        out: args.out.clone(),
+        force: args.force,
+    };
+    match batch::shard::merge(&opts) {
+        Ok(s) => {
+            showln!(
+                "{} shard(s) of {} file(s) merged ({} file(s) copied); summary in {}",
+                s.manifest.shards,
+                s.manifest.total_files,
+                s.copied,
+                args.out.join("summary.csv").display()
+            );
+            s.exit_code
+        }
+        Err(e) => {
+            say!("rns: {e}");
+            e.exit_code()
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -399,6 +450,7 @@ fn main() -> ExitCode {
         },
         Command::Report(args) => ExitCode::from(on_pool(|| run_report(&args)) as u8),
         Command::Batch(args) => ExitCode::from(run_batch(&args) as u8),
+        Command::Merge(args) => ExitCode::from(run_merge(&args) as u8),
         Command::Study(args) => ExitCode::from(on_pool(|| study_cmd::run(&args)) as u8),
         Command::Simulate(args) => match simulate::run(args) {
             Ok(text) => {
@@ -786,6 +838,7 @@ fn run_batch(args: &BatchArgs) -> i32 {
         jobs: rns_analyzer::parallel::clamp_threads(jobs).0,
         report: args.report,
         progress: std::io::stderr().is_terminal(),
+        shard: args.shard,
     };
     let analyse = |path: &Path, traces: bool| analyze_input(path, &args.input, &criteria, traces);
     let summary = match batch::run(&opts, &criteria, &analyse) {
