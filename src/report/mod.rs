@@ -1,5 +1,6 @@
-//! Reports people read: one self-contained HTML file per recording, plus its
-//! plots as SVG and PNG files.
+//! Reports people read: one self-contained HTML file per recording, with its
+//! plots inline, and the plots as SVG or PNG files when asked
+//! ([`PlotFiles`]).
 //!
 //! Overview:
 //! - [`plots`] draws the figures with `plotters` (bundled font, no system
@@ -13,13 +14,19 @@
 //!   their sources, and the "Patterns, not diagnoses" footer. The plots are
 //!   inline SVG and the stylesheet is inline, so the file needs nothing else.
 //! - [`words`] holds the plain-language wording.
+//! - [`svg`] is the compact SVG backend the plots are drawn with (a report
+//!   stays within a few hundred kilobytes).
+//! - [`index`] lays out a batch's `index.html`: every recording with its
+//!   pattern and key figures, linking its report.
 //!
 //! [`build`] makes a [`Report`] in memory; [`write()`] puts it on disk
 //! atomically (each file written to a temporary and renamed).
 
 pub mod html;
+pub mod index;
 pub mod pdf;
 pub mod plots;
+pub mod svg;
 pub mod words;
 
 use crate::analysis::{Analysis, TrainTraces};
@@ -47,6 +54,47 @@ pub struct ReportInput<'a> {
     pub sha256: &'a str,
     /// The paper the printed report is laid out for.
     pub paper: Paper,
+    /// Which plot files are written beside the HTML (PNG is drawn only
+    /// when asked for).
+    pub plot_files: PlotFiles,
+}
+
+/// The plot files written beside a report's HTML, which inlines every
+/// plot as SVG whatever this says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PlotFiles {
+    /// None: the HTML is the whole report.
+    #[default]
+    None,
+    /// `<plot>.svg` files.
+    Svg,
+    /// `<plot>.png` files (drawn at twice the SVG's size).
+    Png,
+    /// Both.
+    Both,
+}
+
+impl PlotFiles {
+    /// Whether SVG files are written.
+    pub fn svg(self) -> bool {
+        matches!(self, PlotFiles::Svg | PlotFiles::Both)
+    }
+
+    /// Whether PNG files are drawn and written.
+    pub fn png(self) -> bool {
+        matches!(self, PlotFiles::Png | PlotFiles::Both)
+    }
+
+    /// Parse `none`, `svg`, `png` or `both` (any case).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "none" => Some(PlotFiles::None),
+            "svg" => Some(PlotFiles::Svg),
+            "png" => Some(PlotFiles::Png),
+            "both" => Some(PlotFiles::Both),
+            _ => None,
+        }
+    }
 }
 
 /// The paper a report is printed on: its first page is laid out to hold
@@ -86,34 +134,60 @@ pub struct Report {
     pub html: String,
     /// The plots, also inlined in the HTML.
     pub plots: Vec<Plot>,
+    /// Which of them [`write()`] puts in files.
+    pub files: PlotFiles,
 }
 
 /// Draw the plots and lay out the HTML.
 pub fn build(input: &ReportInput<'_>) -> std::result::Result<Report, RenderError> {
     let a = input.analysis;
+    let png = input.plot_files.png();
     let mut made: Vec<Option<std::result::Result<Plot, RenderError>>> = Vec::new();
     for t in &a.trains {
         if let Some(tr) = input.traces.iter().find(|x| x.index == t.index) {
-            made.push(plots::waterfall_mini(t, tr));
-            made.push(plots::waterfall(t, tr));
-            made.push(plots::superimposed(t, tr));
+            made.push(plots::waterfall_mini(t, tr, png));
+            made.push(plots::waterfall(t, tr, png));
+            made.push(plots::superimposed(t, tr, png));
         }
     }
-    made.push(plots::trends(a, input.criteria));
-    made.push(plots::post_exercise(a, input.criteria));
-    made.push(plots::rest_vs_post_exercise(a, input.traces));
+    made.push(plots::trends(a, input.criteria, png));
+    made.push(plots::post_exercise(a, input.criteria, png));
+    made.push(plots::rest_vs_post_exercise(a, input.traces, png));
     let plots: Vec<Plot> = made
         .into_iter()
         .flatten()
         .collect::<std::result::Result<_, _>>()?;
     let html = html::render(input, &plots);
-    Ok(Report { html, plots })
+    Ok(Report {
+        html,
+        plots,
+        files: input.plot_files,
+    })
 }
 
-/// Write `report` as `dir/<stem>.html` with its plots in `dir/<stem>/`
-/// (`<plot>.svg` and `<plot>.png`). Every file is written atomically; the
-/// HTML comes last. Returns the paths written, in that order.
+/// Write `report` as `dir/<stem>.html`, with its plot files, when it has
+/// any ([`Report::files`]), in `dir/<stem>/` (`<plot>.svg`, `<plot>.png`).
+/// Every file is written atomically; the HTML comes last. Returns the
+/// paths written, in that order.
 pub fn write(report: &Report, dir: &Path, stem: &str) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::with_capacity(2 * report.plots.len() + 1);
+    if report.files == PlotFiles::None {
+        // A batch's report folders mirror the input's, made on demand.
+        std::fs::create_dir_all(dir).map_err(|e| Error::Write {
+            path: dir.to_path_buf(),
+            source: e,
+        })?;
+    } else {
+        write_plots(report, dir, stem, &mut written)?;
+    }
+    let html = dir.join(format!("{stem}.html"));
+    write_atomic(&html, report.html.as_bytes())?;
+    written.push(html);
+    Ok(written)
+}
+
+/// The plot files of [`write()`].
+fn write_plots(report: &Report, dir: &Path, stem: &str, written: &mut Vec<PathBuf>) -> Result<()> {
     let plot_dir = dir.join(stem);
     // A plot folder planted as a link would lead the plots elsewhere.
     OutDir::check_folder_inside(dir, &plot_dir)?;
@@ -121,19 +195,19 @@ pub fn write(report: &Report, dir: &Path, stem: &str) -> Result<Vec<PathBuf>> {
         path: plot_dir.clone(),
         source: e,
     })?;
-    let mut written = Vec::with_capacity(2 * report.plots.len() + 1);
     for p in &report.plots {
-        let svg = plot_dir.join(format!("{}.svg", p.name));
-        write_atomic(&svg, p.svg.as_bytes())?;
-        written.push(svg);
-        let png = plot_dir.join(format!("{}.png", p.name));
-        write_atomic(&png, &p.png)?;
-        written.push(png);
+        if report.files.svg() {
+            let svg = plot_dir.join(format!("{}.svg", p.name));
+            write_atomic(&svg, p.svg.as_bytes())?;
+            written.push(svg);
+        }
+        if let (true, Some(bytes)) = (report.files.png(), &p.png) {
+            let png = plot_dir.join(format!("{}.png", p.name));
+            write_atomic(&png, bytes)?;
+            written.push(png);
+        }
     }
-    let html = dir.join(format!("{stem}.html"));
-    write_atomic(&html, report.html.as_bytes())?;
-    written.push(html);
-    Ok(written)
+    Ok(())
 }
 
 /// A report that could not be made: drawing failed, or a file could not be
@@ -159,19 +233,40 @@ impl ReportError {
     }
 }
 
+/// How a report is laid out and which files it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReportOptions {
+    /// The paper the printed report is laid out for.
+    pub paper: Paper,
+    /// The plot files written beside the HTML.
+    pub plots: PlotFiles,
+}
+
+/// The recording a report is of.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportFile<'a> {
+    /// The input file (the report shows only its name).
+    pub path: &'a Path,
+    /// Its SHA-256, when the caller has it; else the file is read for it.
+    pub sha256: Option<&'a str>,
+}
+
 /// Make the report of one recording and write it as `dir/<stem>.html` with
-/// its plots in `dir/<stem>/` (see [`write()`]). `path` is the input file, read
-/// again for its SHA-256; the report shows only its file name.
+/// its plot files in `dir/<stem>/` (see [`write()`]).
 pub fn write_for_file(
-    path: &Path,
+    input: ReportFile<'_>,
     analysis: &Analysis,
     traces: &[TrainTraces],
     criteria: &Criteria,
     dir: &Path,
     stem: &str,
-    paper: Paper,
+    opts: ReportOptions,
 ) -> std::result::Result<Vec<PathBuf>, ReportError> {
-    let sha = sha256_file(path)?;
+    let path = input.path;
+    let sha = match input.sha256 {
+        Some(s) => s.to_string(),
+        None => sha256_file(path)?,
+    };
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -182,7 +277,8 @@ pub fn write_for_file(
         criteria,
         file_name: &name,
         sha256: &sha,
-        paper,
+        paper: opts.paper,
+        plot_files: opts.plots,
     })?;
     Ok(write(&report, dir, stem)?)
 }

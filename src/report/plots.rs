@@ -1,5 +1,5 @@
-//! The report's plots, drawn with `plotters` to SVG (inlined in the HTML and
-//! written as files) and PNG (written as files).
+//! The report's plots, drawn with `plotters` to SVG (inlined in the HTML,
+//! and written as files when asked) and, when asked, PNG.
 //!
 //! - [`waterfall`]: the responses of one train stacked top to bottom, each on
 //!   its own baseline, with the measurement markers (onset, negative peak, end
@@ -16,10 +16,11 @@
 //! `ab_glyph` feature), so no system font is needed and the PNGs are the same on
 //! every machine. SVG text names the `sans-serif` family and is set by the
 //! viewer. Waveforms are oriented with the main (negative) phase **up**, as EMG
-//! displays draw it. Every figure is drawn twice from the same description:
-//! once at 1× for SVG, once at 2× for PNG (sharper in print); nothing in it
+//! displays draw it. A figure is drawn from one description at 2×: as compact
+//! SVG (in half-pixel units, shown at 1×) and, when asked, as PNG; nothing in it
 //! depends on time or chance, so the same input gives the same bytes.
 
+use super::svg::CompactSvg;
 use super::words;
 use crate::analysis::result::TrainOut;
 use crate::analysis::traces::{decimate, ResponseTrace, TrainTraces};
@@ -42,6 +43,11 @@ pub const MAX_WATERFALL: usize = 20;
 pub const MAX_SUPERIMPOSED: usize = 40;
 /// Most responses in a first-page waterfall.
 pub const MAX_MINI: usize = 10;
+/// The SVG is drawn at this scale and shown at 1×: its coordinates are in
+/// half pixels (see [`CompactSvg::new`]).
+const SVG_SCALE: u32 = 2;
+/// Most responses of a train whose trend points are marked with dots.
+const MAX_MARKED: usize = 60;
 /// Most points drawn per response curve (the plot is about 600 px wide).
 const MAX_DRAWN_POINTS: usize = 600;
 
@@ -81,17 +87,17 @@ pub fn train_colour(index: usize) -> RGBColor {
     TRAIN_COLOURS[index.saturating_sub(1) % TRAIN_COLOURS.len()]
 }
 
-/// A figure rendered both ways.
+/// A rendered figure: always as SVG, as PNG when asked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plot {
     /// File name without extension, e.g. `train1_waterfall`.
     pub name: String,
     /// One-line description (figure caption).
     pub caption: String,
-    /// SVG document.
+    /// SVG document (compact: see [`super::svg`]).
     pub svg: String,
-    /// PNG file bytes (2× the SVG's pixel size).
-    pub png: Vec<u8>,
+    /// PNG file bytes (2× the SVG's pixel size), when drawn.
+    pub png: Option<Vec<u8>>,
 }
 
 /// A plot could not be drawn or encoded.
@@ -106,7 +112,7 @@ pub struct RenderError {
 
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-/// A figure that can be drawn on any backend at scale `k` (1 for SVG, 2 for PNG).
+/// A figure that can be drawn on any backend at scale `k` (2 for SVG and PNG).
 trait Figure {
     fn size(&self) -> (u32, u32);
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, k: u32) -> DrawResult<DB>;
@@ -120,7 +126,8 @@ fn ensure_font() -> bool {
     })
 }
 
-fn render<F: Figure>(name: &str, caption: String, fig: &F) -> Result<Plot, RenderError> {
+/// Draw `fig` as SVG and, with `png`, as PNG at twice the size.
+fn render<F: Figure>(name: &str, caption: String, fig: &F, png: bool) -> Result<Plot, RenderError> {
     let fail = |reason: String| RenderError {
         name: name.to_string(),
         reason,
@@ -131,24 +138,35 @@ fn render<F: Figure>(name: &str, caption: String, fig: &F) -> Result<Plot, Rende
     let (w, h) = fig.size();
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-        fig.draw(&root, 1).map_err(|e| fail(e.to_string()))?;
+        let root = CompactSvg::new(&mut svg, (w, h), SVG_SCALE).into_drawing_area();
+        fig.draw(&root, SVG_SCALE)
+            .map_err(|e| fail(e.to_string()))?;
         root.present().map_err(|e| fail(e.to_string()))?;
     }
-    let (pw, ph) = (2 * w, 2 * h);
-    let mut rgb = vec![0u8; pw as usize * ph as usize * 3];
-    {
-        let root = BitMapBackend::with_buffer(&mut rgb, (pw, ph)).into_drawing_area();
-        fig.draw(&root, 2).map_err(|e| fail(e.to_string()))?;
-        root.present().map_err(|e| fail(e.to_string()))?;
-    }
-    let png = encode_png(&rgb, pw, ph).map_err(|e| fail(e.to_string()))?;
+    let png = if png {
+        Some(render_png(fig).map_err(fail)?)
+    } else {
+        None
+    };
     Ok(Plot {
         name: name.to_string(),
         caption,
         svg,
         png,
     })
+}
+
+/// Draw `fig` at 2× and encode it as PNG.
+fn render_png<F: Figure>(fig: &F) -> Result<Vec<u8>, String> {
+    let (w, h) = fig.size();
+    let (pw, ph) = (2 * w, 2 * h);
+    let mut rgb = vec![0u8; pw as usize * ph as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (pw, ph)).into_drawing_area();
+        fig.draw(&root, 2).map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    encode_png(&rgb, pw, ph).map_err(|e| e.to_string())
 }
 
 /// Encode an RGB buffer as PNG (no timestamp or other varying chunk).
@@ -740,7 +758,11 @@ fn picked_title(
 /// Stacked responses of one train with markers, each labelled with its
 /// amplitude and % of the first. `None` when the train has no measured
 /// response.
-pub fn waterfall(train: &TrainOut, traces: &TrainTraces) -> Option<Result<Plot, RenderError>> {
+pub fn waterfall(
+    train: &TrainOut,
+    traces: &TrainTraces,
+    png: bool,
+) -> Option<Result<Plot, RenderError>> {
     let (shown, total) = pick_responses(traces, MAX_WATERFALL)?;
     let fig = Waterfall {
         train,
@@ -756,12 +778,17 @@ pub fn waterfall(train: &TrainOut, traces: &TrainTraces) -> Option<Result<Plot, 
         &format!("train{}_waterfall", train.index),
         caption,
         &fig,
+        png,
     ))
 }
 
 /// The small waterfall of a train for the report's first page: at most 10
 /// responses, % of the first beside each. `None` without a measured response.
-pub fn waterfall_mini(train: &TrainOut, traces: &TrainTraces) -> Option<Result<Plot, RenderError>> {
+pub fn waterfall_mini(
+    train: &TrainOut,
+    traces: &TrainTraces,
+    png: bool,
+) -> Option<Result<Plot, RenderError>> {
     let (shown, total) = pick_responses(traces, MAX_MINI)?;
     let fig = Waterfall {
         train,
@@ -773,6 +800,7 @@ pub fn waterfall_mini(train: &TrainOut, traces: &TrainTraces) -> Option<Result<P
         &format!("train{}_mini", train.index),
         format!("Train {}", train.index),
         &fig,
+        png,
     ))
 }
 
@@ -909,7 +937,11 @@ impl Figure for Superimposed<'_> {
 
 /// All responses of one train on a common baseline. `None` when the train has
 /// no measured response.
-pub fn superimposed(train: &TrainOut, traces: &TrainTraces) -> Option<Result<Plot, RenderError>> {
+pub fn superimposed(
+    train: &TrainOut,
+    traces: &TrainTraces,
+    png: bool,
+) -> Option<Result<Plot, RenderError>> {
     let (shown, total) = pick_responses(traces, MAX_SUPERIMPOSED)?;
     let fig = Superimposed {
         train,
@@ -924,6 +956,7 @@ pub fn superimposed(train: &TrainOut, traces: &TrainTraces) -> Option<Result<Plo
         &format!("train{}_superimposed", train.index),
         caption,
         &fig,
+        png,
     ))
 }
 
@@ -1012,14 +1045,21 @@ fn trend_panel<DB: DrawingBackend>(
             3 * k,
             c.stroke_width(k),
         ))?;
-        chart.draw_series(
-            area_pts
-                .iter()
-                .map(|&p| Rectangle::new([(p.0, p.1), (p.0, p.1)], c.stroke_width(k))),
-        )?;
+        // A dot per response helps to count a short train; on a long
+        // high-rate train the dots only merge into a thicker line.
+        let marked = t.responses.len() <= MAX_MARKED;
+        if marked {
+            chart.draw_series(
+                area_pts
+                    .iter()
+                    .map(|&p| Rectangle::new([(p.0, p.1), (p.0, p.1)], c.stroke_width(k))),
+            )?;
+        }
         chart.draw_series(LineSeries::new(amp.clone(), c.stroke_width(2 * k)))?;
-        let dot = if n_max > 40 { 2 * k } else { 3 * k };
-        chart.draw_series(amp.iter().map(|&p| Circle::new(p, dot, c.filled())))?;
+        if marked {
+            let dot = if n_max > 40 { 2 * k } else { 3 * k };
+            chart.draw_series(amp.iter().map(|&p| Circle::new(p, dot, c.filled())))?;
+        }
     }
     Ok(())
 }
@@ -1110,7 +1150,7 @@ impl Figure for Trends<'_> {
 
 /// Amplitude and area of each response as % of its train's first, for every
 /// train with at least two responses. `None` when there is no such train.
-pub fn trends(a: &Analysis, criteria: &Criteria) -> Option<Result<Plot, RenderError>> {
+pub fn trends(a: &Analysis, criteria: &Criteria, png: bool) -> Option<Result<Plot, RenderError>> {
     let usable = |t: &&TrainOut| t.responses.len() >= 2;
     let low: Vec<&TrainOut> = a
         .trains
@@ -1133,7 +1173,7 @@ pub fn trends(a: &Analysis, criteria: &Criteria) -> Option<Result<Plot, RenderEr
         criteria,
     };
     let caption = "Amplitude (solid) and area (dashed) of each response as % of the first response of its train, with the decrement and increment criteria.".to_string();
-    Some(render("trends", caption, &fig))
+    Some(render("trends", caption, &fig, png))
 }
 
 // ------------------------------------------------------------ rest vs post-exercise
@@ -1202,6 +1242,7 @@ impl Figure for RestVsPost<'_> {
 pub fn rest_vs_post_exercise(
     a: &Analysis,
     traces: &[TrainTraces],
+    png: bool,
 ) -> Option<Result<Plot, RenderError>> {
     let rest = a.reference_train()?;
     let post = a
@@ -1227,6 +1268,7 @@ pub fn rest_vs_post_exercise(
             words::train_label(post)
         ),
         &fig,
+        png,
     ))
 }
 
@@ -1486,7 +1528,11 @@ impl Figure for PostExercise<'_> {
 
 /// Rest against after-exercise trains. `None` without a post-exercise train
 /// and a reference rest train.
-pub fn post_exercise(a: &Analysis, criteria: &Criteria) -> Option<Result<Plot, RenderError>> {
+pub fn post_exercise(
+    a: &Analysis,
+    criteria: &Criteria,
+    png: bool,
+) -> Option<Result<Plot, RenderError>> {
     let reference = a.reference_train()?;
     if !a.trains.iter().any(|t| t.role == TrainRole::PostExercise) {
         return None;
@@ -1513,7 +1559,7 @@ pub fn post_exercise(a: &Analysis, criteria: &Criteria) -> Option<Result<Plot, R
         "Left: first response of each low-rate train as % of the first response of the reference rest train (train {}), amplitude and area. Right: each train's decrement. Dashed lines: criteria.",
         reference.index
     );
-    Some(render("post_exercise", caption, &fig))
+    Some(render("post_exercise", caption, &fig, png))
 }
 
 #[cfg(test)]
@@ -1655,7 +1701,12 @@ impl Figure for Sweep<'_> {
 
 /// The curve a teacher would show: decrement and increments against a swept
 /// simulator parameter.
-pub fn sweep(param: &str, points: &[SweepPoint], criteria: &Criteria) -> Result<Plot, RenderError> {
+pub fn sweep(
+    param: &str,
+    points: &[SweepPoint],
+    criteria: &Criteria,
+    png: bool,
+) -> Result<Plot, RenderError> {
     let fig = Sweep {
         param,
         points,
@@ -1665,5 +1716,6 @@ pub fn sweep(param: &str, points: &[SweepPoint], criteria: &Criteria) -> Result<
         "sweep",
         format!("Decrement and increment against {param} (simulated, noiseless)"),
         &fig,
+        png,
     )
 }

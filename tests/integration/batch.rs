@@ -163,8 +163,8 @@ fn batch_output_is_identical_whatever_jobs_is() {
     let data = data_folder(dir.path());
     let one = dir.path().join("one");
     let two = dir.path().join("two");
-    let o1 = run_batch(&data, &one, &["--jobs", "1", "--report"]);
-    let o2 = run_batch(&data, &two, &["--jobs", "2", "--report"]);
+    let o1 = run_batch(&data, &one, &["--jobs", "1", "--report", "--plots", "both"]);
+    let o2 = run_batch(&data, &two, &["--jobs", "2", "--report", "--plots", "both"]);
     assert_eq!(o1.status.code(), Some(3));
     assert_eq!(o2.status.code(), Some(3));
     assert_eq!(o1.stdout, o2.stdout.replace_path("two", "one"));
@@ -192,6 +192,46 @@ fn batch_output_is_identical_whatever_jobs_is() {
         !t1.keys().any(|k| k.ends_with(".tmp")),
         "temporary files left"
     );
+    // The index lists every input; each link leads to its report.
+    let index = String::from_utf8(t1["index.html"].clone()).unwrap();
+    assert_well_formed(&index);
+    let hrefs: Vec<&str> = index
+        .split("href=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect();
+    assert_eq!(hrefs.len(), 3, "{index}");
+    for h in &hrefs {
+        let decoded = h.replace("%20", " ");
+        assert!(t1.contains_key(&decoded), "{h} leads nowhere");
+    }
+    assert!(index.contains("session 2/broken.wav"), "{index}");
+    assert!(index.contains("failed: "), "{index}");
+    assert!(index.contains("MG-like"), "{index}");
+    assert!(
+        index.contains("4 recording(s): 3 reported, 1 failed"),
+        "{index}"
+    );
+}
+
+/// Without --report there is no index: a re-run with --force removes an
+/// earlier run's, which would describe other tables; --plots needs --report.
+#[test]
+fn index_comes_with_reports_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_folder(dir.path());
+    let out = dir.path().join("out");
+    run_batch(&data, &out, &["--report"]);
+    assert!(out.join("index.html").is_file());
+    assert!(
+        !out.join("reports/mg_session.wav").exists(),
+        "no plot files by default"
+    );
+    run_batch(&data, &out, &["--force"]);
+    assert!(!out.join("index.html").exists());
+    let o = run_batch(&data, &dir.path().join("o2"), &["--plots", "svg"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--report"));
 }
 
 /// Replace one output-folder name by another in captured output.

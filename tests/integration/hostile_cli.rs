@@ -308,15 +308,22 @@ fn a_link_planted_in_the_output_folder_is_not_followed() {
     let rout = d.path().join("rout");
     std::fs::create_dir_all(&rout).unwrap();
     std::os::unix::fs::symlink(&elsewhere, rout.join("a")).unwrap();
-    let o = rns()
-        .arg("report")
-        .arg(input.join("a.wav"))
-        .arg("--out")
-        .arg(&rout)
-        .arg("--force")
-        .output()
-        .unwrap();
+    let report = |plots: &str| {
+        rns()
+            .arg("report")
+            .arg(input.join("a.wav"))
+            .arg("--out")
+            .arg(&rout)
+            .args(["--force", "--plots", plots])
+            .output()
+            .unwrap()
+    };
+    let o = report("svg");
     assert_ne!(o.status.code(), Some(0), "{}", stderr_of(&o));
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+    // Without plot files the folder is not used at all.
+    let o = report("none");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr_of(&o));
     assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
 }
 

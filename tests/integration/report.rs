@@ -102,7 +102,7 @@ fn report_writes_html_plots_and_json() {
     let out = dir.path().join("out");
     let input = sample("mg_session.wav");
     let before = std::fs::read(&input).unwrap();
-    let o = run_report(std::slice::from_ref(&input), &out, &[]);
+    let o = run_report(std::slice::from_ref(&input), &out, &["--plots", "both"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(std::fs::read(&input).unwrap(), before, "input modified");
 
@@ -183,14 +183,99 @@ fn report_writes_html_plots_and_json() {
     assert_eq!(html.matches("<svg").count(), names.len());
 }
 
+/// By default a report is its HTML (plots inline) and its JSON, no plot
+/// files, and at most 300 KB even for a long session: twenty responses at
+/// rest and after exercise, and 500 at 50 Hz. `--plots` adds the files.
+#[test]
+fn default_report_is_one_small_file_and_plots_come_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = dir.path().join("long.wav");
+    let sim = rns()
+        .args(["simulate", "--protocol", "session", "--preset", "lems"])
+        .args([
+            "--stimuli",
+            "20",
+            "--hfs-rate",
+            "50",
+            "--hfs-duration",
+            "10",
+            "--out",
+        ])
+        .arg(&long)
+        .output()
+        .unwrap();
+    assert!(
+        sim.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sim.stderr)
+    );
+    let out = dir.path().join("out");
+    let files = [long, sample("mg_session.wav"), sample("hfs_lems.wav")];
+    let o = run_report(&files, &out, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t = tree(&out);
+    assert_eq!(
+        t.keys().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "hfs_lems.html",
+            "hfs_lems.json",
+            "long.html",
+            "long.json",
+            "mg_session.html",
+            "mg_session.json"
+        ]
+    );
+    for (name, bytes) in &t {
+        if name.ends_with(".html") {
+            assert!(bytes.len() <= 300 * 1024, "{name}: {} bytes", bytes.len());
+            let html = std::str::from_utf8(bytes).unwrap();
+            assert_well_formed(html);
+            assert!(html.matches("<svg").count() >= 6, "{name}: plots inline");
+        }
+    }
+    let long_json: Value = serde_json::from_slice(&t["long.json"]).unwrap();
+    let hfs = long_json["trains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tr| tr["responses"].as_array().unwrap().len())
+        .max()
+        .unwrap();
+    assert!(
+        hfs >= 490,
+        "the long session has its 10 s high-rate train: {hfs}"
+    );
+    for (which, svg, png) in [("svg", true, false), ("png", false, true)] {
+        let o2 = dir.path().join(which);
+        let o = run_report(&files[1..2], &o2, &["--plots", which]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let t = tree(&o2);
+        assert_eq!(t.contains_key("mg_session/trends.svg"), svg, "{which}");
+        assert_eq!(t.contains_key("mg_session/trends.png"), png, "{which}");
+        // The HTML does not depend on which files are written.
+        assert_eq!(
+            t["mg_session.html"],
+            tree(&out)["mg_session.html"],
+            "{which}"
+        );
+    }
+    let bad = run_report(&files[1..2], &dir.path().join("bad"), &["--plots", "jpeg"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("none, svg, png or both"));
+}
+
 #[test]
 fn report_is_byte_for_byte_reproducible() {
     let dir = tempfile::tempdir().unwrap();
     let files = [sample("hfs_lems.wav"), sample("lems_brief_exercise.csv")];
     let a = dir.path().join("a");
     let b = dir.path().join("b");
-    assert!(run_report(&files, &a, &[]).status.success());
-    assert!(run_report(&files, &b, &[]).status.success());
+    assert!(run_report(&files, &a, &["--plots", "both"])
+        .status
+        .success());
+    assert!(run_report(&files, &b, &["--plots", "both"])
+        .status
+        .success());
     let (ta, tb) = (tree(&a), tree(&b));
     assert!(ta.contains_key("hfs_lems.html"));
     // Single-response trains: no trend, but the post-exercise comparison.
@@ -495,22 +580,24 @@ fn svg_texts(svg: &str) -> Vec<(f64, f64, String, f64, String)> {
 
 /// Ten trains: every legend entry is there, and no label of the trend or
 /// bar figures runs off the figure or into another label, in the SVG; the
-/// PNG is the same layout at twice the size.
+/// PNG is the same layout, one pixel per SVG unit.
 #[test]
 fn legends_and_labels_hold_for_ten_trains() {
     let dir = tempfile::tempdir().unwrap();
     let wav = ten_trains(dir.path());
     let out = dir.path().join("out");
-    let o = run_report(&[wav], &out, &[]);
+    let o = run_report(&[wav], &out, &["--plots", "both"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("ten.json")).unwrap()).unwrap();
     assert_eq!(json["trains"].as_array().unwrap().len(), 10);
     for name in ["trends", "post_exercise"] {
         let svg = std::fs::read_to_string(out.join("ten").join(format!("{name}.svg"))).unwrap();
+        // Text is placed in the viewBox's units (the figure drawn at 2×).
         let width: f64 = {
-            let p = svg.find("width=\"").unwrap() + 7;
-            svg[p..p + svg[p..].find('"').unwrap()].parse().unwrap()
+            let p = svg.find("viewBox=\"0 0 ").unwrap() + 13;
+            let v = &svg[p..p + svg[p..].find('"').unwrap()];
+            v.split(' ').next().unwrap().parse().unwrap()
         };
         let texts = svg_texts(&svg);
         for i in 1..=10 {
@@ -560,7 +647,8 @@ fn legends_and_labels_hold_for_ten_trains() {
         let info = png::Decoder::new(std::io::Cursor::new(png))
             .read_info()
             .unwrap();
-        assert_eq!(f64::from(info.info().width), 2.0 * width, "{name}");
+        // The PNG is the SVG's drawing (both at 2×), pixel for unit.
+        assert_eq!(f64::from(info.info().width), width, "{name}");
     }
 }
 

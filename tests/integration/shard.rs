@@ -88,6 +88,37 @@ fn shards_merged_are_the_whole_batch_byte_for_byte() {
     }
 }
 
+/// With reports: the merged folder holds every shard's reports and the
+/// index.html the whole batch writes, byte for byte.
+#[test]
+fn merged_reports_and_index_are_the_whole_batch() {
+    let t = tempfile::tempdir().unwrap();
+    let input = folder(t.path());
+    let whole = t.path().join("whole");
+    assert_eq!(batch(&input, &whole, &["--report"]), 3);
+    let expected = tree(&whole);
+    assert!(expected.iter().any(|(p, _)| p == "index.html"));
+    assert!(expected.iter().any(|(p, _)| p.starts_with("reports/")));
+    let dirs: Vec<_> = (1..=2)
+        .map(|k| {
+            let d = t.path().join(format!("r{k}"));
+            let code = batch(&input, &d, &["--report", "--shard", &format!("{k}/2")]);
+            assert!(code == 0 || code == 3, "{code}");
+            d
+        })
+        .collect();
+    let out = t.path().join("merged");
+    let (code, err) = merge(&dirs, &out);
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(tree(&out), expected);
+    // A shard with reports and one without are not one run.
+    let plain = t.path().join("plain2");
+    batch(&input, &plain, &["--shard", "2/2"]);
+    let (code, err) = merge(&[dirs[0].clone(), plain], &t.path().join("mixed"));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--report"), "{err}");
+}
+
 #[test]
 fn wrong_sets_of_shards_are_refused() {
     let t = tempfile::tempdir().unwrap();

@@ -83,12 +83,12 @@ enum Command {
     /// Show what a recording holds (format, channels, annotations) and what
     /// the analyzer would use, without analysing it.
     Inspect(InspectArgs),
-    /// Write a self-contained HTML report per recording, with its plots (SVG
-    /// and PNG) and the analysis (JSON), into an output folder.
+    /// Write a self-contained HTML report per recording (its plots inline)
+    /// and the analysis (JSON) into an output folder; plot files with --plots.
     Report(ReportArgs),
     /// Analyse every supported file under a folder (recursively) in
     /// parallel: summary.csv, responses.csv, one JSON per recording and,
-    /// with --report, the HTML reports.
+    /// with --report, the HTML reports and index.html.
     Batch(BatchArgs),
     /// Merge the output folders of `rns batch --shard K/N` (all N shards)
     /// into one: the tables and json/ (and reports/) one batch over the
@@ -326,7 +326,7 @@ struct ReportArgs {
 /// Where and how reports are written (`report`, `study`).
 #[derive(Args, Debug)]
 struct ReportArgsCommon {
-    /// Output folder: <name>.html, <name>.json and <name>/ (plots) per report.
+    /// Output folder: <name>.html and <name>.json per report, and <name>/ with --plots.
     #[arg(long, short = 'o', value_name = "DIR")]
     out: PathBuf,
     /// Replace files in an existing, non-empty output folder.
@@ -338,6 +338,14 @@ struct ReportArgsCommon {
     /// Paper the printed report is laid out for: a4 or letter.
     #[arg(long, value_name = "PAPER", default_value = "a4", value_parser = parse_paper)]
     paper: report::Paper,
+    /// Plot files written beside each report, in <name>/: none, svg, png or
+    /// both (the HTML always holds the plots, as SVG).
+    #[arg(long, value_name = "WHICH", default_value = "none", value_parser = parse_plot_files)]
+    plots: report::PlotFiles,
+}
+
+fn parse_plot_files(s: &str) -> Result<report::PlotFiles, String> {
+    report::PlotFiles::parse(s).ok_or_else(|| format!("must be none, svg, png or both, got {s:?}"))
 }
 
 fn parse_paper(s: &str) -> Result<report::Paper, String> {
@@ -348,15 +356,21 @@ fn parse_paper(s: &str) -> Result<report::Paper, String> {
 struct BatchArgs {
     /// Folder to analyse; every supported file under it, recursively.
     dir: PathBuf,
-    /// Output folder: summary.csv, responses.csv, json/, and reports/ with --report.
+    /// Output folder: summary.csv, responses.csv, trains.csv, flags.csv,
+    /// findings.csv, json/, and with --report reports/ and index.html.
     #[arg(long, short = 'o', value_name = "DIR")]
     out: PathBuf,
     /// Files analysed at once (default: the number of CPUs). The outputs do not depend on it.
     #[arg(long, short = 'j', value_name = "N")]
     jobs: Option<std::num::NonZeroUsize>,
-    /// Also write an HTML report per recording under reports/.
+    /// Also write an HTML report per recording under reports/, and
+    /// index.html listing them.
     #[arg(long)]
     report: bool,
+    /// With --report: plot files written beside each report: none, svg,
+    /// png or both (the HTML always holds the plots, as SVG).
+    #[arg(long, value_name = "WHICH", default_value = "none", value_parser = parse_plot_files, requires = "report")]
+    plots: report::PlotFiles,
     /// Replace files in an existing, non-empty output folder.
     #[arg(long)]
     force: bool,
@@ -763,13 +777,16 @@ fn run_report(args: &ReportArgs) -> i32 {
                 )
                 .map_err(|e| (e.to_string(), e.exit_code()))?;
                 let written = report::write_for_file(
-                    path,
+                    report::ReportFile { path, sha256: None },
                     &a,
                     &traces,
                     &criteria,
                     &args.common.out,
                     stem,
-                    args.common.paper,
+                    report::ReportOptions {
+                        paper: args.common.paper,
+                        plots: args.common.plots,
+                    },
                 )
                 .map_err(|e| {
                     match e {
@@ -811,7 +828,11 @@ fn run_batch(args: &BatchArgs) -> i32 {
     // not read, and their extensions are no output's (.json, .html, .svg,
     // .png); the tables could be a `--protocol` or `--criteria` file.
     let guard = input_guard(&[], &args.input);
-    let tables = ["summary.csv", "responses.csv"].map(|t| args.out.join(t));
+    let tables = batch::TABLES
+        .iter()
+        .chain(&[batch::INDEX])
+        .map(|t| args.out.join(t))
+        .collect::<Vec<_>>();
     if let Err(code) = refuse_inputs_as_outputs(&guard, tables.iter().map(PathBuf::as_path)) {
         return code;
     }
@@ -837,6 +858,7 @@ fn run_batch(args: &BatchArgs) -> i32 {
         force: args.force,
         jobs: rns_analyzer::parallel::clamp_threads(jobs).0,
         report: args.report,
+        plots: args.plots,
         progress: std::io::stderr().is_terminal(),
         shard: args.shard,
     };

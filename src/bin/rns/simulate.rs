@@ -176,9 +176,12 @@ pub fn run(cli: SimulateCli) -> Result<String> {
                 hfs_increment_pct: r.hfs_increment_pct,
             })
             .collect();
-        let fig = sweep(&p.parameter, &points, &Criteria::default())
+        let fig = sweep(&p.parameter, &points, &Criteria::default(), p.png)
             .map_err(|e| Error::Usage(e.to_string()))?;
-        let bytes = if p.png { fig.png } else { fig.svg.into_bytes() };
+        let bytes = match fig.png {
+            Some(png) => png,
+            None => fig.svg.into_bytes(),
+        };
         write_atomic(&p.path, &bytes)?;
         text.push_str(&format!("# plot written to {}\n", p.path.display()));
     }

@@ -202,6 +202,7 @@ fn muscle(
         file_name: &shown,
         sha256: &sha,
         paper: args.common.paper,
+        plot_files: args.common.plots,
     };
     let built = report::build(&input).map_err(|e| Error::Usage(e.to_string()))?;
     let page = report::html::first_page(&input, &built.plots);
