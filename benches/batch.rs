@@ -67,6 +67,7 @@ fn benches(c: &mut Criterion) {
                     jobs,
                     report: false,
                     plots: Default::default(),
+                    tables: Default::default(),
                     progress: false,
                     shard: None,
                 };

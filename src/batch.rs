@@ -25,9 +25,9 @@ pub mod shard;
 mod tables;
 
 pub use tables::{
-    batch_response_columns, findings_csv, findings_table, flags_csv, flags_table, response_table,
-    responses_table, summary_csv, summary_table, trains_csv, trains_table, FINDINGS_HEADER,
-    FLAGS_HEADER, RESPONSE_SHA256, SUMMARY_COLUMNS, TRAINS_HEADER,
+    batch_response_columns, columns_of, findings_csv, findings_table, flags_csv, flags_table,
+    response_table, responses_table, summary_csv, summary_table, trains_csv, trains_table,
+    FINDINGS_HEADER, FLAGS_HEADER, RESPONSE_SHA256, SUMMARY_COLUMNS, TRAINS_HEADER,
 };
 
 use crate::analysis::{Analysis, TrainTraces};
@@ -94,6 +94,58 @@ pub const TABLES: [&str; 5] = [
     "findings.csv",
 ];
 
+/// The same tables as Parquet (`--tables parquet|both`).
+pub const PARQUET_TABLES: [&str; 5] = [
+    "summary.parquet",
+    "responses.parquet",
+    "trains.parquet",
+    "flags.parquet",
+    "findings.parquet",
+];
+
+/// The formats a batch writes its tables in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TableFormats {
+    /// CSV files (`summary.csv`, …).
+    #[default]
+    Csv,
+    /// Parquet files (`summary.parquet`, …).
+    Parquet,
+    /// Both.
+    Both,
+}
+
+impl TableFormats {
+    /// Whether the CSV files are written.
+    pub fn csv(self) -> bool {
+        matches!(self, TableFormats::Csv | TableFormats::Both)
+    }
+
+    /// Whether the Parquet files are written.
+    pub fn parquet(self) -> bool {
+        matches!(self, TableFormats::Parquet | TableFormats::Both)
+    }
+
+    /// The setting's name: `csv`, `parquet` or `both`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TableFormats::Csv => "csv",
+            TableFormats::Parquet => "parquet",
+            TableFormats::Both => "both",
+        }
+    }
+
+    /// Parse a [`name`](Self::name) (any case).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "csv" => Some(TableFormats::Csv),
+            "parquet" => Some(TableFormats::Parquet),
+            "both" => Some(TableFormats::Both),
+            _ => None,
+        }
+    }
+}
+
 /// What a batch run is asked to do.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchOptions {
@@ -110,6 +162,9 @@ pub struct BatchOptions {
     pub report: bool,
     /// The plot files written beside each report.
     pub plots: report::PlotFiles,
+    /// The formats of the tables (a shard always writes CSV, which
+    /// `rns merge` reads, and leaves the Parquet files to the merge).
+    pub tables: TableFormats,
     /// Show a progress bar on standard error.
     pub progress: bool,
     /// Analyse only this shard of the inputs, and write `shard.json`
@@ -527,7 +582,7 @@ pub fn run(
         }
     }
     if opts.force && !opts.report {
-        // An earlier run's index would link reports just removed.
+        // An earlier run's index would describe other tables.
         let _ = std::fs::remove_file(opts.out.join(INDEX));
     }
     let pb = progress_bar(files.len(), opts.progress);
@@ -643,19 +698,35 @@ pub fn run(
     // Both tables are tried, and a failure is kept beside the outcomes
     // (whose own write failures a full disk also causes), not in their place.
     let summary = summary_table(&outcomes, &criteria.sha256());
-    let table_errors: Vec<FileError> = [
-        summary.to_csv(),
-        join_responses(&rows),
-        trains_csv(&outcomes),
-        flags_csv(&outcomes),
-        findings_csv(&outcomes),
-    ]
-    .into_iter()
-    .zip(TABLES)
-    .filter_map(|(text, name)| write_atomic(&opts.out.join(name), text.as_bytes()).err())
-    .map(|e| write_error(&e))
-    .collect();
-    let mut table_errors = table_errors;
+    let mut table_errors = Vec::new();
+    if opts.tables.csv() || opts.shard.is_some() {
+        let texts = [
+            summary.to_csv(),
+            join_responses(&rows),
+            trains_csv(&outcomes),
+            flags_csv(&outcomes),
+            findings_csv(&outcomes),
+        ];
+        for (text, name) in texts.iter().zip(TABLES) {
+            if let Err(e) = write_atomic(&opts.out.join(name), text.as_bytes()) {
+                table_errors.push(write_error(&e));
+            }
+        }
+    }
+    if opts.tables.parquet() && opts.shard.is_none() {
+        let tables = [
+            summary.clone(),
+            responses_table(&outcomes),
+            trains_table(&outcomes),
+            flags_table(&outcomes),
+            findings_table(&outcomes),
+        ];
+        for (t, name) in tables.iter().zip(PARQUET_TABLES) {
+            if let Err(e) = write_parquet(&opts.out.join(name), t) {
+                table_errors.push(write_error(&e));
+            }
+        }
+    }
     if opts.report {
         if let Err(e) = write_index(&opts.out, &opts.dir, &summary) {
             table_errors.push(write_error(&e));
@@ -677,6 +748,15 @@ pub fn run(
         table_errors,
         exit_code,
     })
+}
+
+/// Write `table` as the Parquet file `path` (atomically).
+pub fn write_parquet(path: &Path, table: &Table) -> Result<()> {
+    let bytes = output::parquet::to_parquet(table).map_err(|e| Error::Write {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    })?;
+    write_atomic(path, &bytes)
 }
 
 /// The page listing every recording of a batch with reports.
@@ -735,7 +815,7 @@ fn shard_of(
         files: listed,
         criteria_sha256: criteria.sha256(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        tables: "csv".to_string(),
+        tables: opts.tables.name().to_string(),
         report: opts.report,
     };
     (mine, problems, Some(manifest))

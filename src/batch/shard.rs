@@ -10,7 +10,7 @@
 //! order, the same bytes one `rns batch` over the whole folder writes, and
 //! copies the `json/` and `reports/` trees.
 
-use super::TABLES;
+use super::{TableFormats, PARQUET_TABLES, TABLES};
 use crate::error::{Error, Result};
 use crate::export::atomic::{write_atomic_group, write_atomic_replacing as write_atomic};
 use crate::export::outdir::OutDir;
@@ -167,6 +167,7 @@ pub fn check(manifests: &[(PathBuf, Manifest)]) -> Result<()> {
                 first.tool_version.clone(),
             ),
             ("--report", m.report.to_string(), first.report.to_string()),
+            ("--tables", m.tables.clone(), first.tables.clone()),
         ];
         for (what, a, b) in same {
             if a != b {
@@ -349,16 +350,26 @@ pub fn merge(opts: &MergeOptions) -> Result<MergeSummary> {
             copied += copy_tree(&dir.join(sub), &d, &opts.out)?;
         }
     }
-    for (name, text) in &tables {
-        write_atomic(&opts.out.join(name), text.as_bytes())?;
+    let formats = TableFormats::parse(&manifests[0].1.tables).unwrap_or_default();
+    // The merged CSV read back as typed tables, for Parquet and the index.
+    let typed = |name: &str, text: &str| {
+        let columns = super::columns_of(name).unwrap_or_default();
+        Table::from_csv(&columns, text).map_err(|why| {
+            Error::Usage(format!(
+                "merge: the merged {name} cannot be read back: {why}"
+            ))
+        })
+    };
+    for ((name, text), pq) in tables.iter().zip(PARQUET_TABLES) {
+        if formats.csv() {
+            write_atomic(&opts.out.join(name), text.as_bytes())?;
+        }
+        if formats.parquet() {
+            super::write_parquet(&opts.out.join(pq), &typed(name, text)?)?;
+        }
     }
     if manifests.iter().any(|(_, m)| m.report) {
-        let summary =
-            Table::from_csv(super::tables::SUMMARY_COLUMNS, &tables[0].1).map_err(|why| {
-                Error::Usage(format!(
-                    "merge: the merged summary.csv cannot be read back: {why}"
-                ))
-            })?;
+        let summary = typed(TABLES[0], &tables[0].1)?;
         super::write_index(&opts.out, Path::new(&manifests[0].1.input_dir), &summary)?;
     }
     let mut shard1 = manifests

@@ -151,6 +151,20 @@ pub fn findings_table(outcomes: &[Outcome]) -> Table {
     gather(FINDING_COLUMNS, outcomes, table::findings)
 }
 
+/// The columns of the batch table named `name` (`summary`, `responses`,
+/// `trains`, `flags`, `findings`, with or without an extension).
+pub fn columns_of(name: &str) -> Option<Vec<Column>> {
+    let stem = name.split('.').next().unwrap_or(name);
+    Some(match stem {
+        "summary" => SUMMARY_COLUMNS.to_vec(),
+        "responses" => batch_response_columns(),
+        "trains" => TRAIN_COLUMNS.to_vec(),
+        "flags" => FLAG_COLUMNS.to_vec(),
+        "findings" => FINDING_COLUMNS.to_vec(),
+        _ => return None,
+    })
+}
+
 /// `trains.csv`: every train of every analysed file (failed files have none).
 pub fn trains_csv(outcomes: &[Outcome]) -> String {
     trains_table(outcomes).to_csv()

@@ -6,6 +6,7 @@
 pub mod csv;
 pub mod inspect;
 pub mod json;
+pub mod parquet;
 pub mod table;
 pub mod text;
 pub mod words;

@@ -471,3 +471,45 @@ fn trains_flags_findings_and_summary_columns_match_the_json() {
         "{trains_seen} trains, {flags_seen} flags"
     );
 }
+
+/// `--tables both`: each Parquet table holds the cells of its CSV twin
+/// (read back typed), with the documented column names; `--tables parquet`
+/// writes the same Parquet files and no CSV.
+#[test]
+fn parquet_tables_hold_what_the_csv_tables_hold() {
+    use rns_analyzer::batch::{columns_of, PARQUET_TABLES, TABLES};
+    use rns_analyzer::output::table::Table;
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_folder(dir.path());
+    let both = dir.path().join("both");
+    let o = run_batch(&data, &both, &["--tables", "both", "--report"]);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for (csv, pq) in TABLES.iter().zip(PARQUET_TABLES) {
+        let text = std::fs::read_to_string(both.join(csv)).unwrap();
+        let expected = Table::from_csv(&columns_of(csv).unwrap(), &text).unwrap();
+        let file = std::fs::File::open(both.join(pq)).unwrap();
+        let cells = rns_analyzer::output::parquet::read_cells(file).unwrap();
+        assert!(!cells.is_empty(), "{pq}");
+        assert_eq!(cells, expected.rows, "{pq}");
+    }
+    let only = dir.path().join("only");
+    let o = run_batch(&data, &only, &["--tables", "parquet"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("summary.parquet"));
+    for (csv, pq) in TABLES.iter().zip(PARQUET_TABLES) {
+        assert!(!only.join(csv).exists(), "{csv}");
+        assert_eq!(
+            std::fs::read(only.join(pq)).unwrap(),
+            std::fs::read(both.join(pq)).unwrap(),
+            "{pq}"
+        );
+    }
+    let o = run_batch(&data, &dir.path().join("bad"), &["--tables", "xlsx"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("csv, parquet or both"));
+}

@@ -111,6 +111,26 @@ fn merged_reports_and_index_are_the_whole_batch() {
     let (code, err) = merge(&dirs, &out);
     assert_eq!(code, 3, "{err}");
     assert_eq!(tree(&out), expected);
+    // Parquet tables: shards write CSV, the merge writes what was asked.
+    let whole_pq = t.path().join("whole_pq");
+    assert_eq!(batch(&input, &whole_pq, &["--tables", "parquet"]), 3);
+    let pq_dirs: Vec<_> = (1..=2)
+        .map(|k| {
+            let d = t.path().join(format!("p{k}"));
+            batch(
+                &input,
+                &d,
+                &["--tables", "parquet", "--shard", &format!("{k}/2")],
+            );
+            assert!(d.join("summary.csv").is_file());
+            assert!(!d.join("summary.parquet").exists());
+            d
+        })
+        .collect();
+    let out_pq = t.path().join("merged_pq");
+    let (code, err) = merge(&pq_dirs, &out_pq);
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(tree(&out_pq), tree(&whole_pq));
     // A shard with reports and one without are not one run.
     let plain = t.path().join("plain2");
     batch(&input, &plain, &["--shard", "2/2"]);

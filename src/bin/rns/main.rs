@@ -371,6 +371,10 @@ struct BatchArgs {
     /// png or both (the HTML always holds the plots, as SVG).
     #[arg(long, value_name = "WHICH", default_value = "none", value_parser = parse_plot_files, requires = "report")]
     plots: report::PlotFiles,
+    /// Table formats: csv, parquet or both (summary, responses, trains,
+    /// flags, findings; the Parquet schema is in the user guide).
+    #[arg(long, value_name = "FORMATS", default_value = "csv", value_parser = parse_tables)]
+    tables: batch::TableFormats,
     /// Replace files in an existing, non-empty output folder.
     #[arg(long)]
     force: bool,
@@ -380,6 +384,10 @@ struct BatchArgs {
     shard: Option<batch::shard::Shard>,
     #[command(flatten)]
     input: InputArgs,
+}
+
+fn parse_tables(s: &str) -> Result<batch::TableFormats, String> {
+    batch::TableFormats::parse(s).ok_or_else(|| format!("must be csv, parquet or both, got {s:?}"))
 }
 
 fn parse_shard(s: &str) -> Result<batch::shard::Shard, String> {
@@ -414,7 +422,12 @@ fn run_merge(args: &MergeArgs) -> i32 {
                 s.manifest.shards,
                 s.manifest.total_files,
                 s.copied,
-                args.out.join("summary.csv").display()
+                args.out
+                    .join(match batch::TableFormats::parse(&s.manifest.tables) {
+                        Some(batch::TableFormats::Parquet) => "summary.parquet",
+                        _ => "summary.csv",
+                    })
+                    .display()
             );
             s.exit_code
         }
@@ -830,6 +843,7 @@ fn run_batch(args: &BatchArgs) -> i32 {
     let guard = input_guard(&[], &args.input);
     let tables = batch::TABLES
         .iter()
+        .chain(&batch::PARQUET_TABLES)
         .chain(&[batch::INDEX])
         .map(|t| args.out.join(t))
         .collect::<Vec<_>>();
@@ -859,6 +873,7 @@ fn run_batch(args: &BatchArgs) -> i32 {
         jobs: rns_analyzer::parallel::clamp_threads(jobs).0,
         report: args.report,
         plots: args.plots,
+        tables: args.tables,
         progress: std::io::stderr().is_terminal(),
         shard: args.shard,
     };
@@ -903,7 +918,13 @@ fn run_batch(args: &BatchArgs) -> i32 {
         } else {
             format!(", {} other file(s) skipped", skipped.len())
         },
-        args.out.join("summary.csv").display(),
+        args.out
+            .join(if args.tables.csv() {
+                "summary.csv"
+            } else {
+                "summary.parquet"
+            })
+            .display(),
         if summary.table_errors.is_empty() {
             ""
         } else {
