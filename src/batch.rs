@@ -135,6 +135,16 @@ impl TableFormats {
         }
     }
 
+    /// The summary file a run in these formats writes (`summary.csv`
+    /// when CSV is among them).
+    pub fn summary_file(self) -> &'static str {
+        if self.csv() {
+            TABLES[0]
+        } else {
+            PARQUET_TABLES[0]
+        }
+    }
+
     /// Parse a [`name`](Self::name) (any case).
     pub fn parse(s: &str) -> Option<Self> {
         match s.to_ascii_lowercase().as_str() {
@@ -602,6 +612,8 @@ pub fn run(
     // `par_iter` makes, can leave one worker idle while the other analyses
     // the long recordings. Outcomes go back into input order below.
     let jobs = opts.jobs.max(1);
+    // Shards always write CSV (`rns merge` reads it).
+    let writes_csv = opts.tables.csv() || opts.shard.is_some();
     let (mut done, failed_writes) = std::thread::scope(|scope| {
         // With reports, each JSON is written before its report, in the
         // worker, as a report is only written once its JSON is on disk.
@@ -630,7 +642,11 @@ pub fn run(
                 // A file name must not reach the terminal raw.
                 pb.set_message(crate::error::terminal_safe(&o.rel).into_owned());
                 pb.inc(1);
-                let rows = response_rows(&o);
+                let rows = if writes_csv {
+                    response_rows(&o)
+                } else {
+                    String::new()
+                };
                 mine.push((o, rows));
             }
         };
@@ -699,7 +715,7 @@ pub fn run(
     // (whose own write failures a full disk also causes), not in their place.
     let summary = summary_table(&outcomes, &criteria.sha256());
     let mut table_errors = Vec::new();
-    if opts.tables.csv() || opts.shard.is_some() {
+    if writes_csv {
         let texts = [
             summary.to_csv(),
             join_responses(&rows),

@@ -78,45 +78,46 @@ pub struct IndexRow {
 /// by name, so a table with more columns reads the same.
 pub fn rows(summary: &Table) -> Vec<IndexRow> {
     let col = |name: &str| summary.columns.iter().position(|c| c.name == name);
-    let cols = [
-        "path",
-        "status",
-        "error",
-        "pattern",
-        "muscle",
-        "trains",
-        "baseline_cmap_mv",
-        "low_cmap",
-        "baseline_decrement_pct",
-        "post_exercise_increment_pct",
-        "max_hfs_increment_pct",
-        "warnings",
-    ]
-    .map(col);
+    let (path, status, error, pattern, muscle, trains) = (
+        col("path"),
+        col("status"),
+        col("error"),
+        col("pattern"),
+        col("muscle"),
+        col("trains"),
+    );
+    let (cmap, low, dec, inc, hfs, warnings) = (
+        col("baseline_cmap_mv"),
+        col("low_cmap"),
+        col("baseline_decrement_pct"),
+        col("post_exercise_increment_pct"),
+        col("max_hfs_increment_pct"),
+        col("warnings"),
+    );
     summary
         .rows
         .iter()
         .map(|r| {
-            let get = |i: usize| cols[i].and_then(|c| r.get(c)).unwrap_or(&Cell::Null);
+            let get = |c: Option<usize>| c.and_then(|c| r.get(c)).unwrap_or(&Cell::Null);
             IndexRow {
-                path: text(get(0)).unwrap_or_default(),
-                status: IndexStatus::parse(&text(get(1)).unwrap_or_default()),
-                error: text(get(2)),
-                pattern: text(get(3)).and_then(|p| Pattern::from_name(&p)),
-                muscle: text(get(4)),
-                trains: match get(5) {
+                path: text(get(path)).unwrap_or_default(),
+                status: IndexStatus::parse(&text(get(status)).unwrap_or_default()),
+                error: text(get(error)),
+                pattern: text(get(pattern)).and_then(|p| Pattern::from_name(&p)),
+                muscle: text(get(muscle)),
+                trains: match get(trains) {
                     Cell::Int(n) => Some(*n),
                     _ => None,
                 },
-                baseline_cmap_mv: float(get(6)),
-                low_cmap: match get(7) {
+                baseline_cmap_mv: float(get(cmap)),
+                low_cmap: match get(low) {
                     Cell::Bool(b) => Some(*b),
                     _ => None,
                 },
-                baseline_decrement_pct: float(get(8)),
-                post_exercise_increment_pct: float(get(9)),
-                max_hfs_increment_pct: float(get(10)),
-                warnings: text(get(11)).map_or(0, |w| w.split(';').count()),
+                baseline_decrement_pct: float(get(dec)),
+                post_exercise_increment_pct: float(get(inc)),
+                max_hfs_increment_pct: float(get(hfs)),
+                warnings: text(get(warnings)).map_or(0, |w| w.split(';').count()),
             }
         })
         .collect()

@@ -423,10 +423,11 @@ fn run_merge(args: &MergeArgs) -> i32 {
                 s.manifest.total_files,
                 s.copied,
                 args.out
-                    .join(match batch::TableFormats::parse(&s.manifest.tables) {
-                        Some(batch::TableFormats::Parquet) => "summary.parquet",
-                        _ => "summary.csv",
-                    })
+                    .join(
+                        batch::TableFormats::parse(&s.manifest.tables)
+                            .unwrap_or_default()
+                            .summary_file()
+                    )
                     .display()
             );
             s.exit_code
@@ -918,13 +919,7 @@ fn run_batch(args: &BatchArgs) -> i32 {
         } else {
             format!(", {} other file(s) skipped", skipped.len())
         },
-        args.out
-            .join(if args.tables.csv() {
-                "summary.csv"
-            } else {
-                "summary.parquet"
-            })
-            .display(),
+        args.out.join(args.tables.summary_file()).display(),
         if summary.table_errors.is_empty() {
             ""
         } else {
